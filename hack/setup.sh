@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Everything a fresh machine needs, idempotent and cached: Debian packages, Node.js 24, the npm
+# dependencies, and the control plane built from the Go module proxy.
+# usage: hack/setup.sh            prints nothing on a warm machine but the cache paths
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+source hack/lib/node.sh
+source hack/lib/packages.sh
+
+ensure_debs
+ensure_node24
+echo "[setup] node $(node --version) at $(command -v node)" >&2
+lock_sum=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ ! -f node_modules/.signpost-lock ] || [ "$(cat node_modules/.signpost-lock)" != "$lock_sum" ]; then
+  echo "[setup] npm ci" >&2
+  npm ci --no-audit --no-fund --loglevel=error >&2
+  echo "$lock_sum" >node_modules/.signpost-lock
+fi
+./hack/build-control-plane.sh >/dev/null

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Sets up everything a fresh machine lacks (hack/setup.sh), then runs the whole test suite:
+# typecheck, lint, unit tests, and integration tests against a real control plane. The tests run
+# inside a network namespace with only loopback, so no packet can leave the machine; the trap
+# removes that namespace, every process in it and the temporary directory, however the run ends.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+started=$(date +%s)
+./hack/setup.sh
+source hack/lib/node.sh
+source hack/lib/netns.sh
+ensure_node24
+
+echo "== typecheck" >&2
+node_modules/.bin/tsc -p tsconfig.json
+echo "== lint" >&2
+node_modules/.bin/eslint .
+
+run="signpost-t$$"
+tmp=$(mktemp -d /tmp/signpost-test.XXXXXX)
+cleanup() {
+  netns_sweep "$run"
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+netns_create "$run-harness"
+
+echo "== tests (unit and integration) in netns $run-harness" >&2
+status=0
+ip netns exec "$run-harness" env TMPDIR="$tmp" SIGNPOST_RUN="$run" \
+  node_modules/.bin/vitest run --reporter=default --reporter=json --outputFile.json="$tmp/results.json" "$@" \
+  || status=$?
+
+if [ -f "$tmp/results.json" ]; then
+  node -e '
+    const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+    const skipped = r.numPendingTests + r.numTodoTests;
+    console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed` + (skipped ? `, ${skipped} skipped` : ""));
+  ' "$tmp/results.json"
+fi
+echo "== done in $(($(date +%s) - started)) s" >&2
+exit $status

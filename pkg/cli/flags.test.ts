@@ -1,0 +1,50 @@
+import { describe, expect, it } from "vitest";
+import { parseDuration, parseFlags, renderHelp, type FlagSpecs } from "./flags.ts";
+
+const specs: FlagSpecs = {
+  kubeconfig: { type: "string", help: "path to a kubeconfig" },
+  "sync-period": { type: "duration", help: "full resync period", default: 30_000 },
+  "metrics-port": { type: "integer", help: "metrics port", default: 10249 },
+  pods: { type: "string", help: "pod records", default: "insecure", choices: ["disabled", "insecure", "verified"] },
+  cleanup: { type: "boolean", help: "remove rules and exit" },
+};
+
+describe("parseDuration", () => {
+  it.each([
+    ["1s", 1000], ["500ms", 500], ["1m30s", 90_000], ["2h", 7_200_000], ["0.5s", 500],
+  ])("%s is %d ms", (text, ms) => expect(parseDuration(text)).toBe(ms));
+
+  it.each(["", "1", "s", "1x", "1s junk", "-1s"])("%j is not a duration", (text) => {
+    expect(parseDuration(text)).toBeNaN();
+  });
+});
+
+describe("parseFlags", () => {
+  it("fills defaults and converts values", () => {
+    const { values } = parseFlags(["--kubeconfig", "/k", "--sync-period=1m", "--cleanup"], specs);
+    expect(values).toMatchObject({ kubeconfig: "/k", "sync-period": 60_000, "metrics-port": 10249, pods: "insecure", cleanup: true, help: false });
+  });
+
+  it("names an unknown flag", () => {
+    expect(() => parseFlags(["--nodeport-adresses=1.2.3.0/24"], specs)).toThrow(/SP_BAD_FLAG: --nodeport-adresses/);
+  });
+
+  it("names a flag with a malformed value, and says what was wrong", () => {
+    expect(() => parseFlags(["--sync-period", "soon"], specs)).toThrow(/--sync-period: "soon" is not a duration/);
+    expect(() => parseFlags(["--metrics-port", "x"], specs)).toThrow(/--metrics-port: "x" is not an integer/);
+    expect(() => parseFlags(["--pods", "all"], specs)).toThrow(/--pods: "all" is not one of disabled, insecure, verified/);
+  });
+
+  it("refuses a flag that needs a value and has none", () => {
+    expect(() => parseFlags(["--kubeconfig"], specs)).toThrow(/SP_BAD_FLAG: --kubeconfig/);
+  });
+});
+
+describe("renderHelp", () => {
+  it("lists every flag with its default", () => {
+    const help = renderHelp("signpost-dns", "Cluster DNS.", specs);
+    expect(help).toContain("--sync-period DURATION");
+    expect(help).toContain("(default insecure)");
+    expect(help).toContain("--help");
+  });
+});

@@ -1,0 +1,40 @@
+// The informers the daemons run, one per kind they read, each converting into pkg/model once per
+// event. Watch JSON is handed to the converters as the client-node type it is shaped like; the
+// converters read no Date field, the only place where the two differ.
+import type { V1EndpointSlice, V1Namespace, V1Node, V1Service } from "@kubernetes/client-node";
+import type { Logger } from "pino";
+import { convertEndpointSlice } from "../model/convert-endpointslice.ts";
+import { convertNamespace } from "../model/convert-namespace.ts";
+import { convertNode } from "../model/convert-node.ts";
+import { convertService } from "../model/convert-service.ts";
+import type { EndpointSlice, Namespace, Node, Service } from "../model/types.ts";
+import type { ApiClient } from "./api-client.ts";
+import { Informer } from "./informer.ts";
+import type { InformerMetrics } from "./informer-metrics.ts";
+import type { RawObject } from "./object-store.ts";
+
+export interface InformerDeps {
+  readonly client: ApiClient;
+  readonly log: Logger;
+  readonly metrics?: InformerMetrics;
+}
+
+function make<T>(deps: InformerDeps, name: string, path: string, convert: (raw: RawObject) => T, extra: { labelSelector?: string; fieldSelector?: string } = {}): Informer<T> {
+  return new Informer<T>({ name, path, convert, client: deps.client, log: deps.log, ...(deps.metrics === undefined ? {} : { metrics: deps.metrics }), ...extra });
+}
+
+export function serviceInformer(deps: InformerDeps, labelSelector?: string): Informer<Service> {
+  return make(deps, "services", "/api/v1/services", (raw) => convertService(raw as V1Service), labelSelector === undefined ? {} : { labelSelector });
+}
+
+export function endpointSliceInformer(deps: InformerDeps, labelSelector?: string): Informer<EndpointSlice> {
+  return make(deps, "endpointslices", "/apis/discovery.k8s.io/v1/endpointslices", (raw) => convertEndpointSlice(raw as V1EndpointSlice), labelSelector === undefined ? {} : { labelSelector });
+}
+
+export function nodeInformer(deps: InformerDeps, fieldSelector?: string): Informer<Node> {
+  return make(deps, "nodes", "/api/v1/nodes", (raw) => convertNode(raw as V1Node), fieldSelector === undefined ? {} : { fieldSelector });
+}
+
+export function namespaceInformer(deps: InformerDeps): Informer<Namespace> {
+  return make(deps, "namespaces", "/api/v1/namespaces", (raw) => convertNamespace(raw as V1Namespace));
+}

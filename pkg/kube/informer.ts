@@ -1,0 +1,294 @@
+// Follows one kind of object on the API server and never gives up: it lists (paginated), then
+// watches from the list's resourceVersion with bookmarks; a broken or closed watch resumes from
+// the last resourceVersion seen; 410 Gone means relist, and what vanished meanwhile is deleted.
+// Failures are retried forever with capped, jittered backoff. Handlers are called in order,
+// with the old object on updates, and a handler that throws is logged and contained.
+import type { Logger } from "pino";
+import { setTimeout as sleep } from "node:timers/promises";
+import { ApiError, statusFromEvent, type ApiClient, type RawWatchEvent, type WatchStream } from "./api-client.ts";
+import { Backoff, defaultBackoff, type BackoffOptions } from "./backoff.ts";
+import { ObjectStore, type InformerEvent, type RawObject } from "./object-store.ts";
+import type { InformerMetrics } from "./informer-metrics.ts";
+
+export type InformerState = "starting" | "listing" | "watching" | "backoff" | "stopped";
+
+export type InformerHandler<T> = (event: InformerEvent<T>) => void;
+
+export interface InformerOptions<T> {
+  /** A short name for logs and metrics: "services", "endpointslices". */
+  readonly name: string;
+  /** The collection's path, e.g. /api/v1/services or /apis/discovery.k8s.io/v1/endpointslices. */
+  readonly path: string;
+  readonly client: ApiClient;
+  readonly convert: (raw: RawObject) => T;
+  readonly log: Logger;
+  readonly metrics?: InformerMetrics;
+  readonly labelSelector?: string;
+  readonly fieldSelector?: string;
+  readonly pageSize?: number;
+  readonly backoff?: BackoffOptions;
+  /** A watch with no event or bookmark for this long is treated as broken. */
+  readonly idleTimeoutMs?: number;
+  /** The server ends each watch after a random time in [min, 2*min) seconds, as client-go asks. */
+  readonly minWatchTimeoutSeconds?: number;
+}
+
+class Gone extends Error {}
+
+interface ListPage {
+  readonly metadata?: { readonly resourceVersion?: string; readonly continue?: string };
+  readonly items?: readonly RawObject[];
+}
+
+export class Informer<T> {
+  readonly #o: InformerOptions<T>;
+  readonly #store: ObjectStore<T>;
+  readonly #handlers: InformerHandler<T>[] = [];
+  readonly #backoff: Backoff;
+  readonly #stop = new AbortController();
+  #state: InformerState = "starting";
+  #resourceVersion = "";
+  #watch: WatchStream | null = null;
+  #loop: Promise<void> | null = null;
+  #markSynced: () => void = () => undefined;
+  readonly #synced: Promise<void>;
+  #isSynced = false;
+
+  constructor(options: InformerOptions<T>) {
+    this.#o = options;
+    this.#backoff = new Backoff(options.backoff ?? defaultBackoff);
+    this.#store = new ObjectStore<T>({
+      convert: options.convert,
+      onInvalid: (key, error) => {
+        options.metrics?.invalidObject(options.name);
+        options.log.error({ informer: options.name, object: key, err: error }, "object ignored: it failed conversion; the last good version, if any, is kept");
+      },
+    });
+    this.#synced = new Promise((resolve) => {
+      this.#markSynced = resolve;
+    });
+  }
+
+  /** Registers a handler. Register before start() to see the initial adds. */
+  onEvent(handler: InformerHandler<T>): void {
+    this.#handlers.push(handler);
+  }
+
+  get state(): InformerState {
+    return this.#state;
+  }
+
+  /** True once the first list has been delivered. */
+  get hasSynced(): boolean {
+    return this.#isSynced;
+  }
+
+  /** Resolves when the first list has been delivered to the handlers. */
+  synced(): Promise<void> {
+    return this.#synced;
+  }
+
+  /** The resourceVersion the next watch would resume from. */
+  get resourceVersion(): string {
+    return this.#resourceVersion;
+  }
+
+  get(key: string): T | undefined {
+    return this.#store.get(key);
+  }
+
+  keys(): string[] {
+    return [...this.#store.keys()];
+  }
+
+  values(): IterableIterator<T> {
+    return this.#store.values();
+  }
+
+  get size(): number {
+    return this.#store.size;
+  }
+
+  start(): void {
+    if (this.#loop !== null) return;
+    this.#loop = this.#run();
+  }
+
+  /** Ends the watch, cancels any backoff, and resolves when nothing is left running. */
+  async stop(): Promise<void> {
+    this.#stop.abort();
+    this.#watch?.abort();
+    await this.#loop;
+    this.#setState("stopped");
+  }
+
+  #setState(state: InformerState): void {
+    if (this.#state === state) return;
+    this.#state = state;
+    this.#o.metrics?.state(this.#o.name, state);
+    this.#o.log.info({ informer: this.#o.name, state, resourceVersion: this.#resourceVersion }, `informer ${this.#o.name}: ${state}`);
+  }
+
+  get #stopped(): boolean {
+    return this.#stop.signal.aborted;
+  }
+
+  #deliver(event: InformerEvent<T> | null): void {
+    if (event === null) return;
+    for (const handler of this.#handlers) {
+      try {
+        handler(event);
+      } catch (err) {
+        this.#o.metrics?.handlerError(this.#o.name);
+        this.#o.log.error({ informer: this.#o.name, object: event.key, event: event.type, err }, "event handler threw; the informer carries on");
+      }
+    }
+  }
+
+  async #run(): Promise<void> {
+    let needList = true;
+    while (!this.#stopped) {
+      try {
+        if (needList) {
+          await this.#list();
+          needList = false;
+        }
+        await this.#watchOnce();
+      } catch (err) {
+        if (this.#stopped) break;
+        if (err instanceof Gone) {
+          this.#o.metrics?.restart(this.#o.name, "gone");
+          this.#o.log.warn({ informer: this.#o.name, resourceVersion: this.#resourceVersion }, "resourceVersion expired (410 Gone): relisting");
+          needList = true;
+          continue;
+        }
+        const delay = this.#backoff.next();
+        this.#o.metrics?.restart(this.#o.name, "error");
+        this.#setState("backoff");
+        this.#o.log.warn({ informer: this.#o.name, err, retryInMs: delay, attempt: this.#backoff.attempt }, "list or watch failed; retrying");
+        try {
+          await sleep(delay, undefined, { signal: this.#stop.signal });
+        } catch {
+          break;
+        }
+      }
+    }
+  }
+
+  #query(): Record<string, string> {
+    const q: Record<string, string> = {};
+    if (this.#o.labelSelector !== undefined) q["labelSelector"] = this.#o.labelSelector;
+    if (this.#o.fieldSelector !== undefined) q["fieldSelector"] = this.#o.fieldSelector;
+    return q;
+  }
+
+  async #list(): Promise<void> {
+    this.#setState("listing");
+    const items: RawObject[] = [];
+    let token = "";
+    let resourceVersion = "";
+    do {
+      const query: Record<string, string> = { ...this.#query(), limit: String(this.#o.pageSize ?? 500) };
+      if (token !== "") query["continue"] = token;
+      let page: ListPage;
+      try {
+        page = (await this.#o.client.getJson(this.#o.path, query, this.#stop.signal)) as ListPage;
+      } catch (err) {
+        // An expired continue token: start the list again from a fresh snapshot.
+        if (err instanceof ApiError && err.gone && token !== "") throw new Gone();
+        throw err;
+      }
+      if (resourceVersion === "") resourceVersion = page.metadata?.resourceVersion ?? "";
+      for (const item of page.items ?? []) items.push(item);
+      token = page.metadata?.continue ?? "";
+    } while (token !== "" && !this.#stopped);
+    if (this.#stopped) return;
+    for (const event of this.#store.replace(items)) this.#deliver(event);
+    this.#resourceVersion = resourceVersion;
+    this.#o.metrics?.listed(this.#o.name, items.length);
+    this.#o.log.info({ informer: this.#o.name, objects: items.length, resourceVersion }, "listed");
+    if (!this.#isSynced) {
+      this.#isSynced = true;
+      this.#markSynced();
+    }
+  }
+
+  async #watchOnce(): Promise<void> {
+    const minTimeout = this.#o.minWatchTimeoutSeconds ?? 300;
+    const query = {
+      ...this.#query(),
+      resourceVersion: this.#resourceVersion,
+      allowWatchBookmarks: "true",
+      timeoutSeconds: String(Math.floor(minTimeout * (1 + Math.random()))),
+    };
+    // Set from the event callback, read after the stream ends.
+    const ended: { gone: boolean; failure: ApiError | null } = { gone: false, failure: null };
+    let events = 0;
+    const openedAt = Date.now();
+    let stream: WatchStream | null = null;
+    try {
+      stream = await this.#o.client.watch(this.#o.path, query, {
+        onEvent: (e) => {
+          if (ended.gone || ended.failure !== null) return;
+          events++;
+          const outcome = this.#handleWatchEvent(e);
+          if (outcome === "gone") ended.gone = true;
+          else if (outcome !== null) ended.failure = outcome;
+          if (ended.gone || ended.failure !== null) stream?.abort();
+        },
+        onMalformed: (line, err) => {
+          this.#o.metrics?.invalidObject(this.#o.name);
+          this.#o.log.error({ informer: this.#o.name, line: line.slice(0, 200), err }, "malformed watch line skipped");
+        },
+      }, this.#o.idleTimeoutMs ?? 120_000);
+    } catch (err) {
+      if (err instanceof ApiError && err.gone) throw new Gone();
+      throw err;
+    }
+    this.#watch = stream;
+    if (this.#stopped) stream.abort();
+    this.#setState("watching");
+    try {
+      await stream.finished;
+    } catch (err) {
+      if (!ended.gone && ended.failure === null && !this.#stopped) throw err;
+    } finally {
+      this.#watch = null;
+    }
+    if (ended.gone) throw new Gone();
+    if (ended.failure !== null) throw ended.failure;
+    // A watch the server closed at once with nothing in it is a failure in disguise: back off.
+    if (events === 0 && Date.now() - openedAt < 1000 && !this.#stopped) {
+      throw new Error("watch closed immediately without events");
+    }
+    this.#backoff.reset();
+  }
+
+  /** Applies one watch event; returns "gone", an error to back off on, or null to carry on. */
+  #handleWatchEvent(e: RawWatchEvent): "gone" | ApiError | null {
+    const object = e.object as RawObject;
+    const rv = object.metadata?.resourceVersion ?? "";
+    switch (e.type) {
+      case "ADDED":
+      case "MODIFIED":
+        this.#deliver(this.#store.upsert(object));
+        break;
+      case "DELETED":
+        this.#deliver(this.#store.remove(object));
+        break;
+      case "BOOKMARK":
+        break;
+      case "ERROR": {
+        const status = statusFromEvent(e.object);
+        if (status.code === 410) return "gone";
+        return new ApiError(`WATCH ${this.#o.path}`, status);
+      }
+      default:
+        this.#o.log.error({ informer: this.#o.name, type: e.type }, "unknown watch event type skipped");
+        return null;
+    }
+    if (rv !== "") this.#resourceVersion = rv;
+    this.#backoff.reset();
+    return null;
+  }
+}

@@ -1,0 +1,58 @@
+// Loads the credentials a daemon talks to the API server with: the --kubeconfig file when given,
+// else the in-cluster service account, else $KUBECONFIG or ~/.kube/config. Every failure names
+// the file and the field, so an operator knows what to fix.
+import { accessSync, constants } from "node:fs";
+import { KubeConfig } from "@kubernetes/client-node";
+import { SignpostError } from "../errors/errors.ts";
+
+export function loadKubeConfig(path: string | undefined, env: NodeJS.ProcessEnv = process.env): KubeConfig {
+  const kc = new KubeConfig();
+  if (path === undefined || path === "") {
+    if (env["KUBERNETES_SERVICE_HOST"] !== undefined && env["KUBERNETES_SERVICE_HOST"] !== "") {
+      try {
+        kc.loadFromCluster();
+      } catch (err) {
+        throw new SignpostError("SP_BAD_KUBECONFIG", "in-cluster config", "cannot read the service account token or CA", { cause: err });
+      }
+      return validated(kc, "in-cluster config");
+    }
+    try {
+      kc.loadFromDefault();
+    } catch (err) {
+      throw new SignpostError("SP_BAD_KUBECONFIG", env["KUBECONFIG"] ?? "~/.kube/config", describe(err), { cause: err });
+    }
+    return validated(kc, env["KUBECONFIG"] ?? "~/.kube/config");
+  }
+  try {
+    accessSync(path, constants.R_OK);
+  } catch {
+    throw new SignpostError("SP_BAD_KUBECONFIG", path, "the file does not exist or is not readable");
+  }
+  try {
+    kc.loadFromFile(path);
+  } catch (err) {
+    throw new SignpostError("SP_BAD_KUBECONFIG", path, describe(err), { cause: err });
+  }
+  return validated(kc, path);
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message.split("\n")[0] ?? "unreadable" : String(err);
+}
+
+function validated(kc: KubeConfig, where: string): KubeConfig {
+  const contextName = kc.getCurrentContext();
+  if (contextName === "" || kc.getContextObject(contextName) === null) {
+    throw new SignpostError("SP_BAD_KUBECONFIG", `${where}: current-context`, contextName === "" ? "no current-context is set" : `context "${contextName}" is not defined`);
+  }
+  const cluster = kc.getCurrentCluster();
+  if (cluster === null) throw new SignpostError("SP_BAD_KUBECONFIG", `${where}: contexts[${contextName}].cluster`, "names a cluster that is not defined");
+  if (cluster.server === "") throw new SignpostError("SP_BAD_KUBECONFIG", `${where}: clusters[${cluster.name}].server`, "is empty");
+  try {
+    new URL(cluster.server);
+  } catch {
+    throw new SignpostError("SP_BAD_KUBECONFIG", `${where}: clusters[${cluster.name}].server`, `"${cluster.server}" is not a URL`);
+  }
+  if (kc.getCurrentUser() === null) throw new SignpostError("SP_BAD_KUBECONFIG", `${where}: contexts[${contextName}].user`, "names a user that is not defined");
+  return kc;
+}
