@@ -1,0 +1,58 @@
+import { describe, expect, it } from "vitest";
+import type { EndpointSlice, Service } from "../model/types.ts";
+import { staleConntrackEntries } from "./conntrack-cleanup.ts";
+import { buildProxyState } from "./proxy-state.ts";
+import { makeEndpoint, makePort, makeService, makeSlice } from "./testing/model-builders.ts";
+
+const dns = makeService("kube-system", "dns", {
+  clusterIPs: ["172.30.0.10"],
+  externalIPs: ["192.168.99.10"],
+  ports: [makePort("dns", 53, "UDP", 30053), makePort("dns-tcp", 53, "TCP")],
+});
+const udpSlice = (...ips: string[]): EndpointSlice =>
+  makeSlice("kube-system", "dns", ips.map((ip) => makeEndpoint(ip)), {
+    ports: [
+      { name: "dns", protocol: "UDP", port: 53 },
+      { name: "dns-tcp", protocol: "TCP", port: 53 },
+    ],
+  });
+const state = (services: readonly Service[], slices: readonly EndpointSlice[]) =>
+  buildProxyState(services, () => slices, { family: "IPv4", node: { name: "node1", zone: "" } });
+
+describe("staleConntrackEntries", () => {
+  it("clears flows to an endpoint that went away, on every Service IP and the node port", () => {
+    const out = staleConntrackEntries(state([dns], [udpSlice("10.0.0.1", "10.0.0.2")]), state([dns], [udpSlice("10.0.0.1")]));
+    expect(out).toEqual([
+      { kind: "service-ip-to-endpoint", serviceIP: "172.30.0.10", endpointIP: "10.0.0.2" },
+      { kind: "service-ip-to-endpoint", serviceIP: "192.168.99.10", endpointIP: "10.0.0.2" },
+      { kind: "node-port-to-endpoint", nodePort: 30053, endpointIP: "10.0.0.2" },
+    ]);
+  });
+
+  it("clears every flow to a Service that gets its first endpoint", () => {
+    const out = staleConntrackEntries(state([dns], []), state([dns], [udpSlice("10.0.0.1")]));
+    expect(out).toEqual([
+      { kind: "service-ip", serviceIP: "172.30.0.10" },
+      { kind: "service-ip", serviceIP: "192.168.99.10" },
+      { kind: "node-port", nodePort: 30053 },
+    ]);
+  });
+
+  it("clears every flow to a deleted Service", () => {
+    const out = staleConntrackEntries(state([dns], [udpSlice("10.0.0.1")]), state([], []));
+    expect(out).toContainEqual({ kind: "service-ip", serviceIP: "172.30.0.10" });
+  });
+
+  it("leaves TCP alone and does nothing when nothing moved", () => {
+    const tcpOnly = makeService("ns", "web");
+    const webSlices = (...ips: string[]) => [makeSlice("ns", "web", ips.map((ip) => makeEndpoint(ip)))];
+    expect(staleConntrackEntries(state([tcpOnly], webSlices("10.0.0.1", "10.0.0.2")), state([tcpOnly], webSlices("10.0.0.1")))).toEqual([]);
+    const s = state([dns], [udpSlice("10.0.0.1")]);
+    expect(staleConntrackEntries(s, s)).toEqual([]);
+  });
+
+  it("looks only at the keys it is given", () => {
+    const out = staleConntrackEntries(state([dns], [udpSlice("10.0.0.1", "10.0.0.2")]), state([dns], [udpSlice("10.0.0.1")]), ["ns/other"]);
+    expect(out).toEqual([]);
+  });
+});

@@ -1,0 +1,72 @@
+// Which UDP conntrack entries a sync leaves stale. UDP has no connection to close, so a client
+// such as a DNS resolver keeps hitting the entry of an endpoint that is gone, or the entry made
+// while the Service had no endpoint, until it is deleted. Computed from two node-local states,
+// as kube-proxy's detectStaleConntrackEntries does from its endpoint maps; the executor turns
+// each deletion into one `conntrack -D` call.
+
+import type { ObjectKey } from "../model/types.ts";
+import type { ProxyState, ServicePortState } from "./proxy-state.ts";
+
+export type ConntrackDeletion =
+  /** conntrack -D -p udp --orig-dst SERVICE_IP --dst-nat ENDPOINT_IP */
+  | { readonly kind: "service-ip-to-endpoint"; readonly serviceIP: string; readonly endpointIP: string }
+  /** conntrack -D -p udp --orig-port-dst NODE_PORT --dst-nat ENDPOINT_IP */
+  | { readonly kind: "node-port-to-endpoint"; readonly nodePort: number; readonly endpointIP: string }
+  /** conntrack -D -p udp --orig-dst SERVICE_IP */
+  | { readonly kind: "service-ip"; readonly serviceIP: string }
+  /** conntrack -D -p udp --orig-port-dst NODE_PORT */
+  | { readonly kind: "node-port"; readonly nodePort: number };
+
+function serviceIPs(p: ServicePortState): string[] {
+  return [p.info.clusterIP, ...p.info.externalIPs, ...p.info.loadBalancerIPs];
+}
+
+function udpPorts(ports: readonly ServicePortState[] | undefined): Map<string, ServicePortState> {
+  const out = new Map<string, ServicePortState>();
+  for (const p of ports ?? []) if (p.info.protocol === "UDP") out.set(p.info.portName, p);
+  return out;
+}
+
+/**
+ * The deletions that moving from previous to next calls for, looking at the given Service keys
+ * (all keys of both states when omitted). Three cases, all UDP only:
+ * - an endpoint this node sent traffic to is no longer used: its flows to the Service's IPs and
+ *   node port;
+ * - a Service port that had no endpoint now has one: every flow to its IPs and node port, since
+ *   those were made while it was rejecting;
+ * - a Service port that is gone: every flow to its IPs and node port.
+ */
+export function staleConntrackEntries(previous: ProxyState, next: ProxyState, keys?: Iterable<ObjectKey>): ConntrackDeletion[] {
+  const out = new Map<string, ConntrackDeletion>();
+  const add = (d: ConntrackDeletion): void => {
+    out.set(JSON.stringify(d), d);
+  };
+  const wholePort = (p: ServicePortState): void => {
+    for (const ip of serviceIPs(p)) add({ kind: "service-ip", serviceIP: ip });
+    if (p.info.nodePort !== 0) add({ kind: "node-port", nodePort: p.info.nodePort });
+  };
+  const scope = keys ?? new Set([...previous.keys(), ...next.keys()]);
+  for (const key of scope) {
+    const before = udpPorts(previous.get(key));
+    const after = udpPorts(next.get(key));
+    for (const [name, old] of before) {
+      const now = after.get(name);
+      if (now === undefined) {
+        wholePort(old);
+        continue;
+      }
+      const still = new Set(now.endpoints.allReachable.map((ep) => ep.address));
+      for (const ep of old.endpoints.allReachable) {
+        if (still.has(ep.address)) continue;
+        for (const ip of serviceIPs(old)) add({ kind: "service-ip-to-endpoint", serviceIP: ip, endpointIP: ep.ip });
+        if (old.info.nodePort !== 0) add({ kind: "node-port-to-endpoint", nodePort: old.info.nodePort, endpointIP: ep.ip });
+      }
+    }
+    for (const [name, now] of after) {
+      const old = before.get(name);
+      const hadEndpoints = old !== undefined && old.endpoints.allReachable.length > 0;
+      if (!hadEndpoints && now.endpoints.allReachable.length > 0) wholePort(now);
+    }
+  }
+  return [...out.values()];
+}

@@ -1,0 +1,137 @@
+// The fixed part of the rule set: top-level chains, the masquerade machinery, the forwarding
+// rules, the tail jump to KUBE-NODEPORTS, the canary, and the jumps from the built-in chains.
+
+import type { RenderConfig } from "./render-config.ts";
+import type { ParsedCIDR } from "../ip.ts";
+import { cidrContainsParsed, formatIP, parseCIDR, parseIP } from "../ip.ts";
+import {
+  KUBE_EXTERNAL_SERVICES,
+  KUBE_FORWARD,
+  KUBE_MARK_MASQ,
+  KUBE_NODEPORTS,
+  KUBE_POSTROUTING,
+  KUBE_PROXY_CANARY,
+  KUBE_PROXY_FIREWALL,
+  KUBE_SERVICES,
+  MASQ_MARK,
+} from "./chain-names.ts";
+import type { TableBuffer } from "./restore-writer.ts";
+import { comment, quoteComment } from "./restore-writer.ts";
+
+/** Top-level chains of the filter table, always written whole. */
+export const filterTopChains = [KUBE_NODEPORTS, KUBE_SERVICES, KUBE_EXTERNAL_SERVICES, KUBE_FORWARD, KUBE_PROXY_FIREWALL] as const;
+/** Top-level chains of the nat table, always written whole. */
+export const natTopChains = [KUBE_SERVICES, KUBE_NODEPORTS, KUBE_POSTROUTING, KUBE_MARK_MASQ] as const;
+/** Tables holding the canary chain; the executor checks that it still exists in each. */
+export const canaryTables = ["filter", "nat"] as const;
+
+export function writeFilterStatic(filter: TableBuffer): void {
+  for (const chain of filterTopChains) filter.declareChain(chain);
+  filter.declareChain(KUBE_PROXY_CANARY);
+  filter.append(KUBE_FORWARD, "-m conntrack --ctstate INVALID", "-j DROP");
+  // Forward what kube-proxy marked, even under a FORWARD policy of DROP, then the rest of its flow.
+  filter.append(KUBE_FORWARD, comment("kubernetes forwarding rules"), `-m mark --mark ${MASQ_MARK}/${MASQ_MARK}`, "-j ACCEPT");
+  filter.append(KUBE_FORWARD, comment("kubernetes forwarding conntrack rule"), "-m conntrack --ctstate RELATED,ESTABLISHED", "-j ACCEPT");
+}
+
+export function writeNatStatic(nat: TableBuffer, config: RenderConfig): void {
+  for (const chain of natTopChains) nat.declareChain(chain);
+  nat.declareChain(KUBE_PROXY_CANARY);
+  // Masquerade only marked packets, and clear the mark so a re-traversal does not masquerade twice.
+  nat.append(KUBE_POSTROUTING, `-m mark ! --mark ${MASQ_MARK}/${MASQ_MARK}`, "-j RETURN");
+  nat.append(KUBE_POSTROUTING, `-j MARK --xor-mark ${MASQ_MARK}`);
+  nat.append(
+    KUBE_POSTROUTING,
+    comment("kubernetes service traffic requiring SNAT"),
+    config.masqueradeRandomFully ? "-j MASQUERADE --random-fully" : "-j MASQUERADE",
+  );
+  nat.append(KUBE_MARK_MASQ, `-j MARK --or-mark ${MASQ_MARK}`);
+}
+
+/** The --nodeport-addresses CIDRs of this family; none of this family means every address. */
+function nodePortCIDRs(config: RenderConfig): ParsedCIDR[] {
+  const out: ParsedCIDR[] = [];
+  for (const text of config.nodePortAddresses) {
+    const c = parseCIDR(text);
+    if (c !== null && c.family === config.family) out.push(c);
+  }
+  return out;
+}
+
+/** Whether node ports answer on every local address (no CIDR of this family, or a /0). */
+export function nodePortsOnAllAddresses(config: RenderConfig): boolean {
+  const cidrs = nodePortCIDRs(config);
+  return cidrs.length === 0 || cidrs.some((c) => c.prefix === 0);
+}
+
+/** The node addresses that node ports answer on, when --nodeport-addresses limits them. */
+export function nodePortIPs(config: RenderConfig): string[] {
+  const cidrs = nodePortCIDRs(config);
+  const out: string[] = [];
+  for (const text of config.nodeIPs) {
+    const ip = parseIP(text);
+    if (ip === null || ip.family !== config.family) continue;
+    if (!cidrs.some((c) => cidrContainsParsed(c, ip))) continue;
+    const canonical = formatIP(ip);
+    const loopback = config.family === "IPv4" ? ip.value >> 24n === 127n : canonical === "::1";
+    // Localhost node ports need route_localnet, which exists for IPv4 only.
+    if (loopback && (config.family === "IPv6" || !config.localhostNodePorts)) continue;
+    if (!out.includes(canonical)) out.push(canonical);
+  }
+  return out;
+}
+
+const nodePortsComment = comment("kubernetes service nodeports; NOTE: this must be the last rule in this chain");
+
+/** The jump to KUBE-NODEPORTS, which must stay the last rule of KUBE-SERVICES. */
+export function writeNodePortsTail(nat: TableBuffer, config: RenderConfig): void {
+  if (nodePortsOnAllAddresses(config)) {
+    const notLoopback =
+      config.family === "IPv6" ? "! -d ::1/128" : config.localhostNodePorts ? "" : "! -d 127.0.0.0/8";
+    nat.append(KUBE_SERVICES, nodePortsComment, "-m addrtype --dst-type LOCAL", notLoopback, `-j ${KUBE_NODEPORTS}`);
+    return;
+  }
+  for (const ip of nodePortIPs(config)) {
+    nat.append(KUBE_SERVICES, nodePortsComment, `-d ${ip}`, `-j ${KUBE_NODEPORTS}`);
+  }
+}
+
+export interface BuiltinJump {
+  readonly table: "filter" | "nat";
+  readonly chain: "PREROUTING" | "INPUT" | "FORWARD" | "OUTPUT" | "POSTROUTING";
+  /** Our chain it jumps to. */
+  readonly target: string;
+  /** The rule without "-A CHAIN", ready for iptables -C / -I. */
+  readonly rule: string;
+}
+
+function jump(table: BuiltinJump["table"], chain: BuiltinJump["chain"], target: string, text: string, extra = ""): BuiltinJump {
+  const prefix = extra === "" ? "" : `${extra} `;
+  return { table, chain, target, rule: `${prefix}-m comment --comment ${quoteComment(text)} -j ${target}` };
+}
+
+const ctNew = "-m conntrack --ctstate NEW";
+
+/**
+ * The jumps from the built-in chains into ours, in the order they end up in each built-in chain
+ * (kube-proxy prepends them, so the executor inserts them in reverse to reach this order).
+ */
+export const builtinJumps: readonly BuiltinJump[] = [
+  jump("filter", "INPUT", KUBE_PROXY_FIREWALL, "kubernetes load balancer firewall", ctNew),
+  jump("filter", "INPUT", KUBE_NODEPORTS, "kubernetes health check service ports"),
+  jump("filter", "INPUT", KUBE_EXTERNAL_SERVICES, "kubernetes externally-visible service portals", ctNew),
+  jump("filter", "FORWARD", KUBE_PROXY_FIREWALL, "kubernetes load balancer firewall", ctNew),
+  jump("filter", "FORWARD", KUBE_FORWARD, "kubernetes forwarding rules"),
+  jump("filter", "FORWARD", KUBE_SERVICES, "kubernetes service portals", ctNew),
+  jump("filter", "FORWARD", KUBE_EXTERNAL_SERVICES, "kubernetes externally-visible service portals", ctNew),
+  jump("filter", "OUTPUT", KUBE_PROXY_FIREWALL, "kubernetes load balancer firewall", ctNew),
+  jump("filter", "OUTPUT", KUBE_SERVICES, "kubernetes service portals", ctNew),
+  jump("nat", "PREROUTING", KUBE_SERVICES, "kubernetes service portals"),
+  jump("nat", "OUTPUT", KUBE_SERVICES, "kubernetes service portals"),
+  jump("nat", "POSTROUTING", KUBE_POSTROUTING, "kubernetes postrouting rules"),
+];
+
+/** builtinJumps of one table as "-A CHAIN ..." lines, for a restore into a fresh namespace. */
+export function builtinJumpLines(table: BuiltinJump["table"]): string[] {
+  return builtinJumps.filter((j) => j.table === table).map((j) => `-A ${j.chain} ${j.rule}`);
+}

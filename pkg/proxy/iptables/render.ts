@@ -1,0 +1,112 @@
+// The iptables renderer: node-local desired state in, iptables-restore text out, no I/O. The
+// text is meant for `iptables-restore --noflush`: top-level chains are rewritten whole on every
+// sync; a partial sync rewrites only the chains of the Services that changed, relying on the
+// kernel still holding the others; chains of ours that are no longer used are flushed and
+// deleted (-X), as kube-proxy does.
+
+import type { ObjectKey } from "../../model/types.ts";
+import type { ProxyState } from "../proxy-state.ts";
+import { isServiceChainName, KUBE_NODEPORTS } from "./chain-names.ts";
+import { RenderCache } from "./render-cache.ts";
+import type { RenderConfig } from "./render-config.ts";
+import { builtinJumpLines, writeFilterStatic, writeNatStatic, writeNodePortsTail } from "./render-static.ts";
+import { comment, tableSection, TableBuffer } from "./restore-writer.ts";
+
+export interface RenderRequest {
+  readonly state: ProxyState;
+  readonly config: RenderConfig;
+  /** null for a full sync; otherwise the Service keys whose chains must be rewritten. */
+  readonly changed: ReadonlySet<ObjectKey> | null;
+  /**
+   * The per-Service nat chains that exist in the kernel now: the previous result's natChains,
+   * or what iptables-save lists. Those no longer used are deleted; others are never touched.
+   */
+  readonly existingChains?: ReadonlySet<string>;
+  /**
+   * Also write the jumps from the built-in chains (PREROUTING, INPUT...), for a restore into a
+   * fresh network namespace. The daemon leaves this off and ensures them with -C/-I instead,
+   * since --noflush would append them again on every sync.
+   */
+  readonly includeBuiltinJumps?: boolean;
+  /** Per-port output cache to reuse across syncs; a fresh one is made when absent. */
+  readonly cache?: RenderCache;
+}
+
+export interface RenderResult {
+  /** iptables-restore input: "*filter ... COMMIT" then "*nat ... COMMIT". */
+  readonly text: string;
+  /** Every per-Service nat chain the desired state uses; pass it as existingChains next time. */
+  readonly natChains: ReadonlySet<string>;
+  /** Chains this text deletes. */
+  readonly deletedChains: readonly string[];
+  /** Rules of the whole desired state per table, written or not (kube-proxy's rule-count metric). */
+  readonly ruleCounts: { readonly filter: number; readonly nat: number };
+  /** Services whose chains this text writes. */
+  readonly writtenServices: number;
+}
+
+function sortedKeys(state: ProxyState): ObjectKey[] {
+  return [...state.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+export function renderIptables(req: RenderRequest): RenderResult {
+  const { state, config } = req;
+  const cache = req.cache ?? new RenderCache();
+  const filter = new TableBuffer();
+  const natStatic = new TableBuffer();
+  const natTop = new TableBuffer();
+  const natChains = new TableBuffer();
+  const activeChains = new Set<string>();
+  let skippedRules = 0;
+
+  writeFilterStatic(filter);
+  writeNatStatic(natStatic, config);
+
+  let writtenServices = 0;
+  for (const key of sortedKeys(state)) {
+    const ports = state.get(key) ?? [];
+    const write = req.changed === null || req.changed.has(key);
+    if (write) writtenServices++;
+    for (const port of ports) {
+      const out = cache.output(port, config);
+      filter.appendFrom(out.filter);
+      natTop.appendFrom(out.natTop);
+      if (write) natChains.appendFrom(out.natChains);
+      else skippedRules += out.natChains.ruleCount;
+      for (const chain of out.activeChains) activeChains.add(chain);
+    }
+    const first = ports[0];
+    if (first !== undefined && first.info.healthCheckNodePort !== 0) {
+      // The LB's health checks must reach the health server whatever the node's firewall says.
+      filter.append(
+        KUBE_NODEPORTS,
+        comment(`${key} health check node port`),
+        "-m tcp -p tcp",
+        `--dport ${first.info.healthCheckNodePort}`,
+        "-j ACCEPT",
+      );
+    }
+  }
+  writeNodePortsTail(natTop, config);
+
+  const deletedChains: string[] = [];
+  for (const chain of req.existingChains ?? []) {
+    if (!activeChains.has(chain) && isServiceChainName(chain)) deletedChains.push(chain);
+  }
+  deletedChains.sort();
+  for (const chain of deletedChains) natChains.deleteChain(chain);
+
+  const jumps = req.includeBuiltinJumps === true;
+  const filterText = tableSection("filter", [filter], jumps ? builtinJumpLines("filter") : []);
+  const natText = tableSection("nat", [natStatic, natTop, natChains], jumps ? builtinJumpLines("nat") : []);
+  return {
+    text: `${filterText}\n${natText}\n`,
+    natChains: activeChains,
+    deletedChains,
+    ruleCounts: {
+      filter: filter.ruleCount,
+      nat: natStatic.ruleCount + natTop.ruleCount + natChains.ruleCount + skippedRules,
+    },
+    writtenServices,
+  };
+}

@@ -1,0 +1,121 @@
+// The node-local desired state of one IP family: for each Service, its ports with the endpoints
+// this node really uses. It is rebuilt only for the Services the change trackers name, and the
+// Services whose node-local state did not move drop out of the changed set (kpng's
+// store2localdiff), so an endpoint flapping on another node does not rewrite a Local-policy
+// Service's chains here.
+
+import { isDeepStrictEqual } from "node:util";
+import type { EndpointSlice, IPFamily, ObjectKey, Protocol, Service } from "../model/types.ts";
+import type { NodeTopology, SelectedEndpoints, SelectionOptions } from "./endpoint-selection.ts";
+import { defaultSelectionOptions, selectEndpoints } from "./endpoint-selection.ts";
+import type { ServicePortInfo } from "./service-ports.ts";
+import { servicePortsForFamily } from "./service-ports.ts";
+import { endpointsForPort } from "./slice-endpoints.ts";
+
+export interface ServicePortState {
+  readonly info: ServicePortInfo;
+  readonly endpoints: SelectedEndpoints;
+}
+
+/** The ports of one Service, in spec order; a Service that gets no rules is absent instead. */
+export type ServiceState = readonly ServicePortState[];
+
+/** Service key -> state, for one family on one node. */
+export type ProxyState = ReadonlyMap<ObjectKey, ServiceState>;
+
+export interface NodeContext {
+  readonly family: IPFamily;
+  readonly node: NodeTopology;
+  readonly selection?: SelectionOptions;
+  /** Protocols the kernel can NAT; ports on others are left out (see programmingProblems). Default: all. */
+  readonly protocols?: ReadonlySet<Protocol>;
+}
+
+/** What the trackers hold for one Service key. */
+export interface ServiceInputs {
+  readonly service: Service | null;
+  readonly slices: readonly EndpointSlice[];
+}
+
+/** The state of one Service on this node; empty when it gets no rules. */
+export function buildServiceState(inputs: ServiceInputs, ctx: NodeContext): ServiceState {
+  if (inputs.service === null) return [];
+  const options = ctx.selection ?? defaultSelectionOptions;
+  const ports = servicePortsForFamily(inputs.service, ctx.family).filter((p) => ctx.protocols?.has(p.protocol) ?? true);
+  return ports.map((info) => {
+    const eps = endpointsForPort(inputs.slices, info.portName, info.protocol, ctx.family, ctx.node.name);
+    return { info, endpoints: selectEndpoints(info, eps, ctx.node, options) };
+  });
+}
+
+/** The whole state, for a full sync. */
+export function buildProxyState(
+  services: Iterable<Service>,
+  slicesFor: (serviceKey: ObjectKey) => readonly EndpointSlice[],
+  ctx: NodeContext,
+): Map<ObjectKey, ServiceState> {
+  const out = new Map<ObjectKey, ServiceState>();
+  for (const service of services) {
+    const key = `${service.namespace}/${service.name}`;
+    const state = buildServiceState({ service, slices: slicesFor(key) }, ctx);
+    if (state.length > 0) out.set(key, state);
+  }
+  return out;
+}
+
+export interface StateUpdate {
+  readonly state: Map<ObjectKey, ServiceState>;
+  /** Keys whose node-local state differs from before: the set to render partially. */
+  readonly changed: ReadonlySet<ObjectKey>;
+}
+
+/**
+ * Rebuilds the Services named in candidates (from the trackers' drains) and reports which of
+ * them really changed on this node. The previous map is not modified.
+ */
+export function updateProxyState(
+  previous: ProxyState,
+  candidates: Iterable<ObjectKey>,
+  lookup: (serviceKey: ObjectKey) => ServiceInputs,
+  ctx: NodeContext,
+): StateUpdate {
+  const state = new Map(previous);
+  const changed = new Set<ObjectKey>();
+  for (const key of candidates) {
+    const before = previous.get(key);
+    const after = buildServiceState(lookup(key), ctx);
+    if (after.length === 0) state.delete(key);
+    else state.set(key, after);
+    if (!isDeepStrictEqual(before ?? [], after)) changed.add(key);
+  }
+  return { state, changed };
+}
+
+/**
+ * Health-check data for the Services with a health-check node port: the port and how many
+ * ready endpoints (distinct IPs) of the Service are on this node. kube-proxy's health server answers 200 when the
+ * count is above zero and 503 otherwise; it is handed exactly this, never the proxier.
+ */
+export function healthCheckServices(state: ProxyState): Map<ObjectKey, { readonly nodePort: number; readonly localEndpoints: number }> {
+  const out = new Map<ObjectKey, { readonly nodePort: number; readonly localEndpoints: number }>();
+  for (const [key, ports] of state) {
+    const first = ports[0];
+    if (first === undefined || first.info.healthCheckNodePort === 0) continue;
+    const local = new Set<string>();
+    // Ready ones only: a node whose local endpoints are all terminating reports 503, so the
+    // load balancer drains it while those endpoints finish their connections.
+    for (const p of ports) for (const ep of p.endpoints.local) if (ep.ready) local.add(ep.ip);
+    out.set(key, { nodePort: first.info.healthCheckNodePort, localEndpoints: local.size });
+  }
+  return out;
+}
+
+/**
+ * Endpoints across all Services and ports. kube-proxy leaves comments off endpoint rules above
+ * 1,000 (LARGE_CLUSTER_ENDPOINTS) to keep the rule set small.
+ */
+export function totalEndpoints(state: ProxyState): number {
+  let n = 0;
+  for (const ports of state.values()) for (const p of ports) n += p.endpoints.allReachable.length;
+  return n;
+}

@@ -1,0 +1,60 @@
+// The endpoints of one Service port, gathered from the Service's EndpointSlices the way
+// kube-proxy's endpointslicecache does: slices of this IP family only, the port matched by name
+// and protocol, the first address of each endpoint, duplicates across slices merged (a local
+// copy wins), and the result sorted by "ip:port" so that rule text is stable.
+
+import type { EndpointSlice, IPFamily, Protocol } from "../model/types.ts";
+import { canonicalIP, ipFamilyOf, joinHostPort } from "./ip.ts";
+
+export interface EndpointInfo {
+  readonly ip: string;
+  readonly port: number;
+  /** "ip:port" or "[ip]:port": the DNAT destination and part of the KUBE-SEP hash. */
+  readonly address: string;
+  /** On the node this proxy runs on. */
+  readonly isLocal: boolean;
+  readonly ready: boolean;
+  readonly serving: boolean;
+  readonly terminating: boolean;
+  readonly nodeName: string;
+  readonly zoneHints: readonly string[];
+  readonly nodeHints: readonly string[];
+}
+
+export function endpointsForPort(
+  slices: readonly EndpointSlice[],
+  portName: string,
+  protocol: Protocol,
+  family: IPFamily,
+  nodeName: string,
+): readonly EndpointInfo[] {
+  const byAddress = new Map<string, EndpointInfo>();
+  for (const slice of slices) {
+    if (slice.addressType !== family) continue;
+    for (const sp of slice.ports) {
+      if (sp.name !== portName || sp.protocol !== protocol || sp.port === 0) continue;
+      for (const ep of slice.endpoints) {
+        const first = ep.addresses[0];
+        if (first === undefined || ipFamilyOf(first) !== family) continue;
+        const ip = canonicalIP(first);
+        if (ip === null) continue;
+        const isLocal = ep.nodeName !== "" && ep.nodeName === nodeName;
+        const info: EndpointInfo = {
+          ip,
+          port: sp.port,
+          address: joinHostPort(ip, sp.port),
+          isLocal,
+          ready: ep.ready,
+          serving: ep.serving,
+          terminating: ep.terminating,
+          nodeName: ep.nodeName,
+          zoneHints: ep.hints?.forZones ?? [],
+          nodeHints: ep.hints?.forNodes ?? [],
+        };
+        // isLocal should not differ between copies; if it does, the local one wins.
+        if (!byAddress.has(info.address) || isLocal) byAddress.set(info.address, info);
+      }
+    }
+  }
+  return [...byAddress.values()].sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
+}

@@ -1,0 +1,77 @@
+// Builders for pkg/model objects in proxy tests: every field has the API's default, a test names
+// only what it is about.
+
+import type { Endpoint, EndpointSlice, Node, Protocol, Service, ServicePort } from "../../model/types.ts";
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+export function makeService(namespace: string, name: string, overrides: Partial<Service> = {}): Service {
+  const base: Mutable<Service> = {
+    namespace,
+    name,
+    type: "ClusterIP",
+    clusterIPs: ["172.30.0.1"],
+    headless: false,
+    ipFamilies: ["IPv4"],
+    externalName: "",
+    ports: [makePort("p80", 80)],
+    externalIPs: [],
+    loadBalancerIPs: [],
+    loadBalancerSourceRanges: [],
+    externalTrafficPolicy: "Cluster",
+    internalTrafficPolicy: "Cluster",
+    healthCheckNodePort: 0,
+    sessionAffinity: { kind: "None" },
+    publishNotReadyAddresses: false,
+    trafficDistribution: "",
+    serviceProxyName: "",
+  };
+  return { ...base, ...overrides };
+}
+
+export function makePort(name: string, port: number, protocol: Protocol = "TCP", nodePort = 0): ServicePort {
+  return { name, port, protocol, nodePort };
+}
+
+export function makeEndpoint(address: string, overrides: Partial<Endpoint> = {}): Endpoint {
+  const base: Endpoint = {
+    addresses: [address],
+    ready: true,
+    serving: true,
+    terminating: false,
+    hostname: "",
+    nodeName: "",
+    zone: "",
+    hints: null,
+    podName: "",
+  };
+  return { ...base, ...overrides };
+}
+
+export function makeSlice(
+  namespace: string,
+  serviceName: string,
+  endpoints: readonly Endpoint[],
+  overrides: Partial<EndpointSlice> = {},
+): EndpointSlice {
+  const base: EndpointSlice = {
+    namespace,
+    name: `${serviceName}-abc12`,
+    serviceName,
+    addressType: "IPv4",
+    ports: [{ name: "p80", protocol: "TCP", port: 80 }],
+    endpoints,
+  };
+  return { ...base, ...overrides };
+}
+
+export function makeNode(name: string, overrides: Partial<Node> = {}): Node {
+  const base: Node = {
+    name,
+    addresses: [{ type: "InternalIP", address: "192.168.0.2" }],
+    labels: {},
+    podCIDRs: ["10.0.0.0/24"],
+    zone: "",
+  };
+  return { ...base, ...overrides };
+}
