@@ -1,0 +1,153 @@
+// Question in, answer out, as CoreDNS's kubernetes plugin answers: records when the name has
+// them; NODATA (NOERROR, no records) when the name exists for another type, is svc.<zone>, or
+// is an existing namespace; NXDOMAIN for unknown services and namespaces and bad shapes. Both
+// negative answers carry the zone's SOA, and before the first sync they become SERVFAIL.
+import { ipFromPodLabel } from "./ip-names.ts";
+import { normalizeName, parseName, type RequestRecord } from "./parse-name.ts";
+import { RCODE, type Reply, type RRSet, TYPE } from "./records.ts";
+import type { NameEntry, RecordStore } from "./record-store.ts";
+
+export type Answer =
+  | ({ readonly kind: "reply" } & Reply)
+  /** Outside the cluster zone, or a reverse name the cluster does not know: ask upstream. */
+  | { readonly kind: "forward" }
+  /**
+   * A CNAME out of the zone (an ExternalName) asked for A or AAAA: the reply so far, to which
+   * the upstream's records for `target` and `qtype` are appended.
+   */
+  | { readonly kind: "chase"; readonly reply: Reply; readonly target: string; readonly qtype: number };
+
+export interface AnswerOptions {
+  /** Pass reverse names the store does not know to the upstream, as kubeadm's Corefile does. */
+  readonly reverseFallthrough?: boolean;
+}
+
+export const DNS_SCHEMA_VERSION = "1.1.0";
+/** CoreDNS gives the schema version record a TTL of 8 hours. */
+const DNS_VERSION_TTL = 28800;
+const MAX_CNAME_CHAIN = 8;
+
+/**
+ * The answer to one question. `name` is lower-case without the trailing dot, as decodeQuery
+ * gives it; the store is read by index only.
+ */
+export function answerQuestion(store: RecordStore, name: string, qtype: number, options: AnswerOptions = {}): Answer {
+  if (qtype === TYPE.AXFR || qtype === TYPE.IXFR) return reply(RCODE.REFUSED, [], [], false);
+  const request = parseName(name, store.zone);
+  if (request.kind === "outside") return { kind: "forward" };
+  if (request.kind === "reverse") {
+    const entry = store.lookup(name);
+    if (entry === undefined || entry.rrsets.length === 0) {
+      if (options.reverseFallthrough ?? true) return { kind: "forward" };
+      return negative(store, request.zone, store.synced ? RCODE.NXDOMAIN : RCODE.SERVFAIL);
+    }
+    return fromEntry(store, request.zone, entry, qtype, 0);
+  }
+  const answer = inZone(store, name, request, qtype, 0);
+  if (!store.synced && answer.kind === "reply" && answer.answer.length === 0 && answer.rcode !== RCODE.REFUSED) {
+    return negative(store, store.zone, RCODE.SERVFAIL);
+  }
+  return answer;
+}
+
+function inZone(store: RecordStore, name: string, request: RequestRecord, qtype: number, depth: number): Answer {
+  const zone = store.zone;
+  const entry = store.lookup(name);
+  if (entry !== undefined) return fromEntry(store, zone, entry, qtype, depth);
+  switch (request.kind) {
+    case "apex":
+      if (qtype === TYPE.SOA) return reply(RCODE.NOERROR, [store.soa(zone)], [], true);
+      if (qtype === TYPE.NS) return reply(RCODE.NOERROR, [nsSet(zone, store.ttl)], [], true);
+      return negative(store, zone, RCODE.NOERROR);
+    case "dns-version":
+      if (qtype === TYPE.TXT || qtype === TYPE.ANY) return reply(RCODE.NOERROR, [DNS_VERSION], [], true);
+      return negative(store, zone, RCODE.NOERROR);
+    case "svc":
+      if (request.namespace === "") return negative(store, zone, RCODE.NOERROR);
+      if (request.service === "" && store.hasNamespace(request.namespace)) {
+        return negative(store, zone, RCODE.NOERROR);
+      }
+      return negative(store, zone, RCODE.NXDOMAIN);
+    case "pod":
+      return podAnswer(store, request.namespace, request.pod, qtype);
+    default:
+      return negative(store, zone, RCODE.NXDOMAIN);
+  }
+}
+
+function fromEntry(store: RecordStore, zone: string, entry: NameEntry, qtype: number, depth: number): Answer {
+  if (qtype === TYPE.ANY && entry.rrsets.length > 0) {
+    return { kind: "reply", ...positive(entry.rrsets, entry.rrsets.flatMap((s) => s.additional)) };
+  }
+  const set = entry.rrsets.find((s) => s.type === qtype);
+  if (set !== undefined) return { kind: "reply", ...positive([set], set.additional) };
+  const cname = entry.rrsets.find((s) => s.type === TYPE.CNAME);
+  if (cname === undefined) return negative(store, zone, RCODE.NOERROR);
+  return chaseCNAME(store, cname, qtype, depth);
+}
+
+/** A CNAME answers every type; in-zone targets are followed here, others by the caller. */
+function chaseCNAME(store: RecordStore, cname: RRSet, qtype: number, depth: number): Answer {
+  const first = cname.records[0];
+  const head = positive([cname], []);
+  if (first?.type !== "CNAME" || depth >= MAX_CNAME_CHAIN) return { kind: "reply", ...head };
+  const target = normalizeName(first.target);
+  const request = parseName(target, store.zone);
+  if (request.kind === "outside" || request.kind === "reverse") {
+    if (qtype !== TYPE.A && qtype !== TYPE.AAAA) return { kind: "reply", ...head };
+    return { kind: "chase", reply: head, target, qtype };
+  }
+  const next = inZone(store, target, request, qtype, depth + 1);
+  if (next.kind === "forward") return { kind: "reply", ...head };
+  const tail = next.kind === "chase" ? next.reply : next;
+  if (tail.answer.length === 0) return { kind: "reply", ...head };
+  const merged: Reply = {
+    ...head,
+    answer: [cname, ...tail.answer.map((s) => (s.owner === null ? { ...s, owner: target } : s))],
+    additional: tail.additional,
+  };
+  return next.kind === "chase" ? { ...next, reply: merged } : { kind: "reply", ...merged };
+}
+
+function podAnswer(store: RecordStore, namespace: string, pod: string, qtype: number): Answer {
+  const zone = store.zone;
+  if (namespace === "") return negative(store, zone, RCODE.NOERROR);
+  if (store.pods === "disabled" || !store.hasNamespace(namespace)) return negative(store, zone, RCODE.NXDOMAIN);
+  if (pod === "") return negative(store, zone, RCODE.NOERROR);
+  const ip = ipFromPodLabel(pod);
+  if (ip === null) return negative(store, zone, RCODE.NXDOMAIN);
+  if (store.pods === "verified" && !store.hasPodIP(namespace, ip)) return negative(store, zone, RCODE.NXDOMAIN);
+  const type = ip.includes(":") ? "AAAA" : "A";
+  if (qtype !== TYPE[type] && qtype !== TYPE.ANY) return negative(store, zone, RCODE.NOERROR);
+  const set: RRSet = {
+    type: TYPE[type],
+    owner: null,
+    records: [{ type, ttl: store.ttl, address: ip }],
+    additional: [],
+  };
+  return reply(RCODE.NOERROR, [set], [], true);
+}
+
+function positive(answer: readonly RRSet[], additional: readonly RRSet[]): Reply {
+  return { rcode: RCODE.NOERROR, authoritative: true, answer, authority: [], additional };
+}
+
+function reply(rcode: number, answer: readonly RRSet[], authority: readonly RRSet[], authoritative: boolean): Answer {
+  return { kind: "reply", rcode, authoritative, answer, authority, additional: [] };
+}
+
+/** NXDOMAIN, NODATA (rcode NOERROR) or SERVFAIL, with the zone's SOA in the authority section. */
+function negative(store: RecordStore, zone: string, rcode: number): Answer {
+  return reply(rcode, [], [store.soa(zone)], true);
+}
+
+const DNS_VERSION: RRSet = {
+  type: TYPE.TXT,
+  owner: null,
+  records: [{ type: "TXT", ttl: DNS_VERSION_TTL, text: DNS_SCHEMA_VERSION }],
+  additional: [],
+};
+
+function nsSet(zone: string, ttl: number): RRSet {
+  return { type: TYPE.NS, owner: null, records: [{ type: "NS", ttl, target: `ns.dns.${zone}` }], additional: [] };
+}

@@ -1,0 +1,41 @@
+// Resolves the target of an ExternalName through the upstream when a client asks for its
+// address: CoreDNS answers the CNAME plus the target's records in one response, and so does
+// signpost-dns. This is the rare path, so it builds and reads messages with dns2's Packet.
+import { randomInt } from "node:crypto";
+import { Packet, type Resource } from "dns2";
+import { type DnsRecord, type RRSet, toRRSets, TYPE } from "./records.ts";
+import type { ForwardRequest } from "./query-handler.ts";
+
+export type Forward = (request: ForwardRequest) => Promise<Buffer>;
+
+/** The upstream's A, AAAA and CNAME records for `target`, as record sets; [] on any failure. */
+export async function resolveTarget(forward: Forward, target: string, qtype: number): Promise<RRSet[]> {
+  const query = new Packet();
+  query.header.id = randomInt(0x10000);
+  query.header.rd = 1;
+  query.questions.push(new Packet.Question(target, qtype, Packet.CLASS.IN));
+  const message = query.toBuffer();
+  let response: Packet;
+  try {
+    const question = message.subarray(12);
+    response = Packet.parse(await forward({ message, question, name: target, qtype, qclass: Packet.CLASS.IN }));
+  } catch {
+    return [];
+  }
+  if (response.header.id !== query.header.id) return [];
+  const byOwner = new Map<string, DnsRecord[]>();
+  for (const rr of response.answers) {
+    const record = toRecord(rr);
+    if (record === null) continue;
+    const owner = rr.name.toLowerCase();
+    byOwner.set(owner, [...(byOwner.get(owner) ?? []), record]);
+  }
+  return [...byOwner].flatMap(([owner, records]) => toRRSets(owner, records));
+}
+
+function toRecord(rr: Resource): DnsRecord | null {
+  if (rr.type === TYPE.A && typeof rr.address === "string") return { type: "A", ttl: rr.ttl, address: rr.address };
+  if (rr.type === TYPE.AAAA && typeof rr.address === "string") return { type: "AAAA", ttl: rr.ttl, address: rr.address };
+  if (rr.type === TYPE.CNAME && typeof rr.domain === "string") return { type: "CNAME", ttl: rr.ttl, target: rr.domain };
+  return null;
+}

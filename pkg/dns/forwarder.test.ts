@@ -1,0 +1,189 @@
+// The forwarder against upstreams on 127.0.0.1 that the tests start: a signpost-dns server
+// authoritative for upstream.test, and small dgram responders that count, stay silent or lie.
+import { execFile, execFileSync } from "node:child_process";
+import { createSocket, type Socket } from "node:dgram";
+import { promisify } from "node:util";
+import { Packet } from "dns2";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createForwarder } from "./forwarder.ts";
+import type { ForwardRequest } from "./query-handler.ts";
+import { TYPE } from "./records.ts";
+import { RecordStore } from "./record-store.ts";
+import { createDnsServer, type DnsServer } from "./server.ts";
+import { queryBytes, render } from "./testing/messages.ts";
+import { clusterStore, endpoint, service, slice } from "./testing/objects.ts";
+
+function request(name: string, qtype: number = TYPE.A): ForwardRequest {
+  const message = queryBytes(name, qtype);
+  return { message, question: message.subarray(12), name: name.toLowerCase(), qtype, qclass: 1 };
+}
+
+type Behaviour = "answer" | "silent" | "other-question";
+
+/** A loopback responder; `queries` counts what reached it. */
+async function fakeUpstream(behaviour: Behaviour): Promise<{ port: number; queries: () => number; close: () => void }> {
+  const socket: Socket = createSocket("udp4");
+  let queries = 0;
+  socket.on("message", (message, rinfo) => {
+    queries++;
+    if (behaviour === "silent") return;
+    const query = Packet.parse(message);
+    const response = Packet.createResponseFromRequest(query);
+    response.header.ra = 1;
+    const name = behaviour === "other-question" ? "evil.example" : (query.questions[0]?.name ?? "");
+    response.questions = [new Packet.Question(name, TYPE.A, 1)];
+    response.answers.push(new Packet.Resource({ name, type: TYPE.A, class: 1, ttl: 60, address: "192.0.2.1" }));
+    socket.send(response.toBuffer(), rinfo.port, rinfo.address);
+  });
+  await new Promise<void>((resolve) => socket.bind(0, "127.0.0.1", resolve));
+  return { port: socket.address().port, queries: () => queries, close: () => socket.close() };
+}
+
+describe("forwarder", () => {
+  let authority: DnsServer;
+  beforeAll(async () => {
+    const store = new RecordStore({ zone: "upstream.test" });
+    store.upsertService(service({ name: "nginx", clusterIPs: ["10.96.0.10"] }));
+    store.upsertService(service({ name: "big", headless: true }));
+    const endpoints = Array.from({ length: 200 }, (_, i) => endpoint(`10.2.${i >> 8}.${i & 0xff}`));
+    store.upsertEndpointSlice(slice({ name: "big-1", serviceName: "big", endpoints }));
+    store.markSynced();
+    authority = await createDnsServer({ store, port: 0, address: "127.0.0.1" });
+  });
+  afterAll(async () => {
+    await authority.close();
+  });
+
+  it("asks the upstream and hands back its answer", async () => {
+    const forwarder = createForwarder({ upstreams: [{ address: "127.0.0.1", port: authority.port }] });
+    const response = await forwarder.forward(request("NGINX.default.svc.upstream.test"));
+    expect(render(response).answer).toEqual(["NGINX.default.svc.upstream.test A 10.96.0.10"]);
+    await forwarder.close();
+  });
+
+  it("asks again over TCP when the UDP answer is truncated", async () => {
+    const forwarder = createForwarder({ upstreams: [{ address: "127.0.0.1", port: authority.port }] });
+    const response = await forwarder.forward(request("big.default.svc.upstream.test"));
+    expect(render(response)).toMatchObject({ flags: "qr aa rd" });
+    expect(render(response).answer).toHaveLength(200);
+    await forwarder.close();
+  });
+
+  it("answers a repeated question from its cache, and asks every time without one", async () => {
+    const upstream = await fakeUpstream("answer");
+    const cached = createForwarder({ upstreams: [{ address: "127.0.0.1", port: upstream.port }] });
+    await cached.forward(request("example.org"));
+    const again = await cached.forward(request("Example.org"));
+    expect(upstream.queries()).toBe(1);
+    expect(render(again).answer).toEqual(["example.org A 192.0.2.1"]);
+    expect(cached.cache?.hits).toBe(1);
+    const uncached = createForwarder({ upstreams: [{ address: "127.0.0.1", port: upstream.port }], cache: null });
+    await uncached.forward(request("example.org"));
+    await uncached.forward(request("example.org"));
+    expect(upstream.queries()).toBe(3);
+    await Promise.all([cached.close(), uncached.close()]);
+    upstream.close();
+  });
+
+  it("sends one upstream query for identical questions in flight", async () => {
+    const upstream = await fakeUpstream("answer");
+    const forwarder = createForwarder({ upstreams: [{ address: "127.0.0.1", port: upstream.port }], cache: null });
+    const answers = await Promise.all(Array.from({ length: 5 }, () => forwarder.forward(request("example.org"))));
+    expect(answers).toHaveLength(5);
+    expect(upstream.queries()).toBe(1);
+    await forwarder.close();
+    upstream.close();
+  });
+
+  it("moves to the next upstream when one stays silent", async () => {
+    const silent = await fakeUpstream("silent");
+    const good = await fakeUpstream("answer");
+    const forwarder = createForwarder({
+      upstreams: [
+        { address: "127.0.0.1", port: silent.port },
+        { address: "127.0.0.1", port: good.port },
+      ],
+      timeoutMs: 200,
+    });
+    expect(render(await forwarder.forward(request("example.org"))).answer).toEqual(["example.org A 192.0.2.1"]);
+    expect([silent.queries(), good.queries()]).toEqual([1, 1]);
+    await forwarder.close();
+    silent.close();
+    good.close();
+  });
+
+  it("fails when no upstream answers the question asked", async () => {
+    const silent = await fakeUpstream("silent");
+    const liar = await fakeUpstream("other-question");
+    const forwarder = createForwarder({
+      upstreams: [
+        { address: "127.0.0.1", port: silent.port },
+        { address: "127.0.0.1", port: liar.port },
+      ],
+      timeoutMs: 200,
+    });
+    await expect(forwarder.forward(request("example.org"))).rejects.toThrow(/timed out/);
+    await forwarder.close();
+    silent.close();
+    liar.close();
+  });
+
+  it("needs an upstream", () => {
+    expect(() => createForwarder({ upstreams: [] })).toThrow(/upstream/);
+  });
+});
+
+function hasDig(): boolean {
+  try {
+    execFileSync("dig", ["-v"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe.skipIf(!hasDig())("DNS server forwarding to a loopback upstream, asked by dig", () => {
+  const run = promisify(execFile);
+  let authority: DnsServer;
+  let server: DnsServer;
+  let close: () => Promise<void>;
+
+  beforeAll(async () => {
+    const store = new RecordStore({ zone: "upstream.test" });
+    store.upsertService(service({ name: "nginx", clusterIPs: ["10.96.0.10"] }));
+    store.upsertService(service({ name: "big", headless: true }));
+    const endpoints = Array.from({ length: 100 }, (_, i) => endpoint(`10.3.0.${i + 1}`));
+    store.upsertEndpointSlice(slice({ name: "big-1", serviceName: "big", endpoints }));
+    store.markSynced();
+    authority = await createDnsServer({ store, port: 0, address: "127.0.0.1" });
+    const forwarder = createForwarder({ upstreams: [{ address: "127.0.0.1", port: authority.port }] });
+    close = () => forwarder.close();
+    server = await createDnsServer({ store: clusterStore(), port: 0, address: "127.0.0.1", forward: forwarder.forward });
+  });
+  afterAll(async () => {
+    await server.close();
+    await close();
+    await authority.close();
+  });
+
+  const dig = async (...args: string[]) =>
+    (await run("dig", ["@127.0.0.1", "-p", String(server.port), "+time=2", "+tries=1", ...args])).stdout;
+
+  it("resolves an out-of-zone name through the upstream, with the client's case", async () => {
+    const out = await dig("NGINX.default.svc.upstream.test", "A");
+    expect(out).toContain("status: NOERROR");
+    expect(out).toMatch(/NGINX\.default\.svc\.upstream\.test\.\s+\d+\s+IN\s+A\s+10\.96\.0\.10/);
+    expect(out).toMatch(/flags: qr aa rd ra;/);
+  });
+
+  it("passes an upstream NXDOMAIN on, with its SOA", async () => {
+    const out = await dig("nope.default.svc.upstream.test", "A");
+    expect(out).toContain("status: NXDOMAIN");
+    expect(out).toMatch(/upstream\.test\.\s+\d+\s+IN\s+SOA/);
+  });
+
+  it("truncates a big upstream answer for a UDP client without EDNS, and sends it whole over TCP", async () => {
+    expect(await dig("+notcp", "+ignore", "+noedns", "big.default.svc.upstream.test", "A")).toMatch(/flags: qr aa tc rd ra;/);
+    expect(await dig("+tcp", "big.default.svc.upstream.test", "A")).toContain("ANSWER: 100");
+  });
+});

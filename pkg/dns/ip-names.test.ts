@@ -1,0 +1,88 @@
+import { describe, expect, it } from "vitest";
+import {
+  bytesToIP,
+  canonicalIP,
+  dashedName,
+  ipFromPodLabel,
+  ipFromReverseName,
+  ipToBytes,
+  reverseName,
+} from "./ip-names.ts";
+
+describe("ipToBytes and bytesToIP", () => {
+  it.each([
+    ["10.96.0.10", "10.96.0.10"],
+    ["fd00:10:96::20", "fd00:10:96::20"],
+    ["FD00:0010:0096:0000:0000:0000:0000:0020", "fd00:10:96::20"],
+    ["::", "::"],
+    ["::1", "::1"],
+    ["1::", "1::"],
+    ["2001:db8:0:0:1:0:0:1", "2001:db8::1:0:0:1"],
+    ["2001:db8:0:1:1:1:1:1", "2001:db8:0:1:1:1:1:1"],
+    ["::ffff:10.0.0.1", "::ffff:a00:1"],
+  ])("%s is %s in canonical form", (input, expected) => {
+    expect(canonicalIP(input)).toBe(expected);
+  });
+
+  it("refuses what is not an address, and IPv6 zones", () => {
+    for (const bad of ["", "10.0.0", "10.0.0.256", "fe80::1%eth0", "nginx", "1:2:3:4:5:6:7:8:9"]) {
+      expect(ipToBytes(bad)).toBeNull();
+    }
+  });
+
+  it("gives 4 bytes for IPv4 and 16 for IPv6", () => {
+    expect(Array.from(ipToBytes("1.2.3.4") ?? [])).toEqual([1, 2, 3, 4]);
+    expect(ipToBytes("fd00::1")?.length).toBe(16);
+    expect(bytesToIP(Uint8Array.from([0xfd, 0, ...Array<number>(13).fill(0), 1]))).toBe("fd00::1");
+  });
+});
+
+describe("reverse names", () => {
+  it("writes IPv4 under in-addr.arpa, octets reversed", () => {
+    expect(reverseName("10.96.0.10")).toBe("10.0.96.10.in-addr.arpa");
+  });
+
+  it("writes IPv6 as 32 nibbles under ip6.arpa", () => {
+    expect(reverseName("fd00::1")).toBe(`1.${"0.".repeat(29)}d.f.ip6.arpa`);
+  });
+
+  it("reads back what it writes", () => {
+    for (const ip of ["10.96.0.10", "0.0.0.0", "fd00:10:96::20", "2001:db8::1:0:0:1"]) {
+      const name = reverseName(ip);
+      expect(name === null ? null : ipFromReverseName(name)).toBe(ip);
+    }
+  });
+
+  it("gives no address for partial or malformed reverse names", () => {
+    for (const name of [
+      "96.10.in-addr.arpa",
+      "in-addr.arpa",
+      "1.300.96.10.in-addr.arpa",
+      "01.0.96.10.in-addr.arpa",
+      "x.0.96.10.in-addr.arpa",
+      "1.0.ip6.arpa",
+      `g.${"0.".repeat(31)}ip6.arpa`,
+    ]) {
+      expect(ipFromReverseName(name)).toBeNull();
+    }
+  });
+});
+
+describe("endpoint and pod labels", () => {
+  it("dashes an address as CoreDNS does", () => {
+    expect(dashedName("10.244.1.5")).toBe("10-244-1-5");
+    expect(dashedName("fd00::1")).toBe("fd00--1");
+  });
+
+  it("reads a pod label with three dashes as IPv4, anything else as IPv6", () => {
+    expect(ipFromPodLabel("10-244-1-5")).toBe("10.244.1.5");
+    expect(ipFromPodLabel("fd00--1")).toBe("fd00::1");
+    expect(ipFromPodLabel("fd00-0-0-0-0-0-0-1")).toBe("fd00::1");
+  });
+
+  it("gives null for labels that are not addresses", () => {
+    for (const label of ["nginx", "10-244-1", "10-244-1-300", "1-2-3-4-5", "10-244-1-5-", "-"]) {
+      expect(ipFromPodLabel(label)).toBeNull();
+    }
+  });
+});

@@ -1,0 +1,86 @@
+// One query's bytes in, the response's bytes out, for UDP and TCP alike: decode, answer from
+// the store, encode. Cluster names are answered synchronously; only names that go upstream
+// return a promise. Nothing here throws: a failure becomes SERVFAIL, and a packet without a
+// readable header is dropped.
+import { answerQuestion, type AnswerOptions } from "./answer.ts";
+import { type Forward, resolveTarget } from "./cname-chase.ts";
+import { decodeQuery, type Query } from "./query-decode.ts";
+import { CLASS_ANY, CLASS_IN, RCODE } from "./records.ts";
+import type { RecordStore } from "./record-store.ts";
+import { encodeBare, encodeReply, relayResponse, TCP_LIMIT, udpLimit } from "./wire.ts";
+
+/** A query for the upstream: the client's message as received, and its question. */
+export interface ForwardRequest {
+  readonly message: Buffer;
+  /** The question as on the wire: name, type and class. */
+  readonly question: Buffer;
+  /** Lower-case, without the trailing dot. */
+  readonly name: string;
+  readonly qtype: number;
+  readonly qclass: number;
+}
+
+export type Transport = "udp" | "tcp";
+
+export interface QueryHandlerOptions extends AnswerOptions {
+  readonly store: RecordStore;
+  /** Answers names outside the cluster zone; without it they are REFUSED. */
+  readonly forward?: Forward;
+}
+
+export type QueryResult = Buffer | null | Promise<Buffer | null>;
+export type QueryHandler = (message: Buffer, transport: Transport) => QueryResult;
+
+export function createQueryHandler(options: QueryHandlerOptions): QueryHandler {
+  const { store, forward } = options;
+  const recursionAvailable = forward !== undefined;
+
+  return (message, transport) => {
+    const decoded = decodeQuery(message);
+    if (!decoded.ok) {
+      if (decoded.action === "drop") return null;
+      const rcode = decoded.action === "formerr" ? RCODE.FORMERR : RCODE.NOTIMP;
+      return encodeBare(message, decoded, { rcode }, decoded.questionEnd);
+    }
+    const query = decoded.query;
+    const limit = transport === "udp" ? udpLimit(query.edns) : TCP_LIMIT;
+    const fail = (rcode: number) => encodeBare(message, query, { rcode, ra: recursionAvailable }, query.questionEnd);
+    try {
+      if (query.edns !== null && query.edns.version > 0) return fail(RCODE.BADVERS);
+      const answer = answerQuestion(store, query.name, query.qtype, options);
+      if (answer.kind === "forward") {
+        if (forward === undefined) return fail(RCODE.REFUSED);
+        return relay(forward, message, query, limit, fail);
+      }
+      if (query.qclass !== CLASS_IN && query.qclass !== CLASS_ANY) return fail(RCODE.REFUSED);
+      const encodeOptions = { limit, recursionAvailable };
+      if (answer.kind === "reply") return encodeReply(message, query, answer, encodeOptions);
+      if (forward === undefined) return encodeReply(message, query, answer.reply, encodeOptions);
+      return resolveTarget(forward, answer.target, answer.qtype).then(
+        (sets) => {
+          const reply = { ...answer.reply, answer: [...answer.reply.answer, ...sets] };
+          return encodeReply(message, query, reply, encodeOptions);
+        },
+        () => encodeReply(message, query, answer.reply, encodeOptions),
+      );
+    } catch {
+      return fail(RCODE.SERVFAIL);
+    }
+  };
+}
+
+async function relay(
+  forward: Forward,
+  message: Buffer,
+  query: Query,
+  limit: number,
+  fail: (rcode: number) => Buffer,
+): Promise<Buffer> {
+  try {
+    const question = message.subarray(12, query.questionEnd);
+    const response = await forward({ message, question, name: query.name, qtype: query.qtype, qclass: query.qclass });
+    return relayResponse(response, message, query, limit) ?? fail(RCODE.SERVFAIL);
+  } catch {
+    return fail(RCODE.SERVFAIL);
+  }
+}

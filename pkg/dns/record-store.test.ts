@@ -1,0 +1,340 @@
+import { describe, expect, it } from "vitest";
+import { reverseName } from "./ip-names.ts";
+import { RecordStore } from "./record-store.ts";
+import { clusterStore, endpoint, service, slice } from "./testing/objects.ts";
+
+/** The records at a name as "TYPE data" lines; undefined when the name does not exist. */
+function at(store: RecordStore, name: string): string[] | undefined {
+  const entry = store.lookup(name);
+  if (entry === undefined) return undefined;
+  return entry.rrsets.flatMap((set) =>
+    set.records.map((r) => {
+      switch (r.type) {
+        case "A":
+        case "AAAA":
+          return `${r.type} ${r.address}`;
+        case "SRV":
+          return `SRV ${r.priority} ${r.weight} ${r.port} ${r.target}`;
+        case "TXT":
+          return `TXT ${r.text}`;
+        case "SOA":
+          return `SOA ${r.serial}`;
+        default:
+          return `${r.type} ${r.target}`;
+      }
+    }),
+  );
+}
+
+function glue(store: RecordStore, name: string): string[] {
+  const srv = store.lookup(name)?.rrsets.find((s) => s.type === 33);
+  return (srv?.additional ?? []).flatMap((s) => s.records.map((r) => `${s.owner} ${r.type} ${"address" in r ? r.address : ""}`));
+}
+
+describe("RecordStore: ClusterIP Services", () => {
+  const store = clusterStore();
+
+  it("serves the ClusterIP as A at <svc>.<ns>.svc.<zone>, with SRV for the named ports", () => {
+    expect(at(store, "nginx.default.svc.cluster.local")).toEqual([
+      "A 10.96.0.10",
+      "SRV 0 50 80 nginx.default.svc.cluster.local",
+      "SRV 0 50 443 nginx.default.svc.cluster.local",
+    ]);
+  });
+
+  it("serves one SRV per named port at _<port>._<proto>, with the target's address as glue", () => {
+    expect(at(store, "_http._tcp.nginx.default.svc.cluster.local")).toEqual([
+      "SRV 0 100 80 nginx.default.svc.cluster.local",
+    ]);
+    expect(at(store, "_https._tcp.nginx.default.svc.cluster.local")).toEqual([
+      "SRV 0 100 443 nginx.default.svc.cluster.local",
+    ]);
+    expect(glue(store, "_http._tcp.nginx.default.svc.cluster.local")).toEqual([
+      "nginx.default.svc.cluster.local A 10.96.0.10",
+    ]);
+    expect(at(store, "_http._udp.nginx.default.svc.cluster.local")).toBeUndefined();
+  });
+
+  it("serves A and AAAA for a dual-stack Service, and no SRV for an unnamed port", () => {
+    expect(at(store, "dual.default.svc.cluster.local")).toEqual(["A 10.96.0.20", "AAAA fd00:10:96::20"]);
+    expect(at(store, "_._udp.dual.default.svc.cluster.local")).toBeUndefined();
+  });
+
+  it("serves PTR for each ClusterIP, IPv4 and IPv6", () => {
+    expect(at(store, "10.0.96.10.in-addr.arpa")).toEqual(["PTR nginx.default.svc.cluster.local"]);
+    expect(at(store, "20.0.96.10.in-addr.arpa")).toEqual(["PTR dual.default.svc.cluster.local"]);
+    expect(at(store, reverseName("fd00:10:96::20") ?? "")).toEqual([
+      "PTR dual.default.svc.cluster.local",
+    ]);
+  });
+
+  it("names each ready endpoint of a ClusterIP Service and gives its address a PTR, as CoreDNS does", () => {
+    expect(at(store, "10-244-1-5.nginx.default.svc.cluster.local")).toEqual(["A 10.244.1.5"]);
+    expect(at(store, "5.1.244.10.in-addr.arpa")).toEqual(["PTR 10-244-1-5.nginx.default.svc.cluster.local"]);
+    expect(at(store, "10-244-2-6.nginx.default.svc.cluster.local")).toBeUndefined();
+  });
+});
+
+describe("RecordStore: headless Services", () => {
+  const store = clusterStore();
+
+  it("serves one A per ready endpoint", () => {
+    expect(at(store, "web.default.svc.cluster.local")?.filter((l) => l.startsWith("A "))).toEqual([
+      "A 10.244.1.10",
+      "A 10.244.2.11",
+      "A 10.244.3.12",
+    ]);
+  });
+
+  it("names endpoints by hostname, or by dashed address without one", () => {
+    expect(at(store, "web-0.web.default.svc.cluster.local")).toEqual(["A 10.244.1.10"]);
+    expect(at(store, "web-1.web.default.svc.cluster.local")).toEqual(["A 10.244.2.11"]);
+    expect(at(store, "10-244-3-12.web.default.svc.cluster.local")).toEqual(["A 10.244.3.12"]);
+    expect(at(store, "web-3.web.default.svc.cluster.local")).toBeUndefined();
+  });
+
+  it("points SRV records at the endpoint names, with their addresses as glue", () => {
+    expect(at(store, "_http._tcp.web.default.svc.cluster.local")).toEqual([
+      "SRV 0 33 80 10-244-3-12.web.default.svc.cluster.local",
+      "SRV 0 33 80 web-0.web.default.svc.cluster.local",
+      "SRV 0 33 80 web-1.web.default.svc.cluster.local",
+    ]);
+    expect(glue(store, "_http._tcp.web.default.svc.cluster.local")).toEqual([
+      "web-0.web.default.svc.cluster.local A 10.244.1.10",
+      "web-1.web.default.svc.cluster.local A 10.244.2.11",
+      "10-244-3-12.web.default.svc.cluster.local A 10.244.3.12",
+    ]);
+  });
+
+  it("serves PTR for endpoint addresses to the endpoint names", () => {
+    expect(at(store, "10.1.244.10.in-addr.arpa")).toEqual(["PTR web-0.web.default.svc.cluster.local"]);
+    expect(at(store, "12.3.244.10.in-addr.arpa")).toEqual(["PTR 10-244-3-12.web.default.svc.cluster.local"]);
+  });
+
+  it("has no name for a headless Service without a ready endpoint", () => {
+    expect(at(store, "idle.default.svc.cluster.local")).toBeUndefined();
+  });
+
+  it("counts not-ready endpoints in with publishNotReadyAddresses", () => {
+    store.upsertService(service({ name: "idle", headless: true, publishNotReadyAddresses: true }));
+    expect(at(store, "idle.default.svc.cluster.local")).toEqual(["A 10.244.4.4"]);
+    expect(at(store, "10-244-4-4.idle.default.svc.cluster.local")).toEqual(["A 10.244.4.4"]);
+  });
+
+  it("joins the IPv4 and IPv6 slices of a dual-stack StatefulSet under one hostname", () => {
+    const s = new RecordStore();
+    s.upsertService(service({ name: "db", headless: true, ipFamilies: ["IPv4", "IPv6"] }));
+    const ports = [{ name: "pg", protocol: "TCP" as const, port: 5432 }];
+    s.upsertEndpointSlice(slice({ name: "db-v4", serviceName: "db", ports, endpoints: [endpoint("10.0.0.1", { hostname: "db-0" })] }));
+    s.upsertEndpointSlice(
+      slice({ name: "db-v6", serviceName: "db", addressType: "IPv6", ports, endpoints: [endpoint("fd00::1", { hostname: "db-0" })] }),
+    );
+    expect(at(s, "db-0.db.default.svc.cluster.local")).toEqual(["A 10.0.0.1", "AAAA fd00::1"]);
+    expect(at(s, "_pg._tcp.db.default.svc.cluster.local")).toEqual(["SRV 0 100 5432 db-0.db.default.svc.cluster.local"]);
+    expect(at(s, `1.${"0.".repeat(29)}d.f.ip6.arpa`)).toEqual(["PTR db-0.db.default.svc.cluster.local"]);
+  });
+
+  it("serves an address once when two slices carry it", () => {
+    const s = new RecordStore();
+    s.upsertService(service({ name: "h", headless: true }));
+    s.upsertEndpointSlice(slice({ name: "h-1", serviceName: "h", endpoints: [endpoint("10.0.0.1")] }));
+    s.upsertEndpointSlice(slice({ name: "h-2", serviceName: "h", endpoints: [endpoint("10.0.0.1")] }));
+    expect(at(s, "h.default.svc.cluster.local")).toEqual(["A 10.0.0.1"]);
+  });
+
+  it("ignores FQDN slices", () => {
+    const s = new RecordStore();
+    s.upsertService(service({ name: "h", headless: true }));
+    s.upsertEndpointSlice(slice({ name: "h-1", serviceName: "h", addressType: "FQDN", endpoints: [endpoint("example.org")] }));
+    expect(at(s, "h.default.svc.cluster.local")).toBeUndefined();
+  });
+});
+
+describe("RecordStore: ExternalName", () => {
+  it("serves a CNAME to the external name", () => {
+    const store = clusterStore();
+    expect(at(store, "search.default.svc.cluster.local")).toEqual(["CNAME search.example.org"]);
+  });
+
+  it("serves nothing for an address in externalName, as CoreDNS", () => {
+    const store = new RecordStore();
+    store.upsertService(service({ name: "x", type: "ExternalName", externalName: "10.0.0.1" }));
+    expect(at(store, "x.default.svc.cluster.local")).toBeUndefined();
+  });
+
+  it("moves the CNAME when the external name changes", () => {
+    const store = clusterStore();
+    store.upsertService(service({ name: "search", type: "ExternalName", externalName: "find.example.net." }));
+    expect(at(store, "search.default.svc.cluster.local")).toEqual(["CNAME find.example.net"]);
+  });
+});
+
+describe("RecordStore: changes", () => {
+  it("waits for the Service when its slice comes first", () => {
+    const store = new RecordStore();
+    store.upsertEndpointSlice(slice({ name: "h-1", serviceName: "h", endpoints: [endpoint("10.0.0.1")] }));
+    expect(at(store, "h.default.svc.cluster.local")).toBeUndefined();
+    store.upsertService(service({ name: "h", headless: true }));
+    expect(at(store, "h.default.svc.cluster.local")).toEqual(["A 10.0.0.1"]);
+  });
+
+  it("removes every name of a deleted Service, PTRs included", () => {
+    const store = clusterStore();
+    store.deleteService("default", "nginx");
+    expect(at(store, "nginx.default.svc.cluster.local")).toBeUndefined();
+    expect(at(store, "_http._tcp.nginx.default.svc.cluster.local")).toBeUndefined();
+    expect(at(store, "_tcp.nginx.default.svc.cluster.local")).toBeUndefined();
+    expect(at(store, "10-244-1-5.nginx.default.svc.cluster.local")).toBeUndefined();
+    expect(at(store, "10.0.96.10.in-addr.arpa")).toBeUndefined();
+    expect(at(store, "5.1.244.10.in-addr.arpa")).toBeUndefined();
+  });
+
+  it("follows endpoints as slices change and are deleted", () => {
+    const store = clusterStore();
+    store.upsertEndpointSlice(
+      slice({ name: "web-1", serviceName: "web", endpoints: [endpoint("10.244.9.9", { hostname: "web-0" })] }),
+    );
+    expect(at(store, "web-0.web.default.svc.cluster.local")).toEqual(["A 10.244.9.9"]);
+    expect(at(store, "web-1.web.default.svc.cluster.local")).toBeUndefined();
+    expect(at(store, "10.1.244.10.in-addr.arpa")).toBeUndefined();
+    store.deleteEndpointSlice("default", "web-1");
+    expect(at(store, "web.default.svc.cluster.local")).toBeUndefined();
+  });
+
+  it("moves a slice whose service-name label changed", () => {
+    const store = new RecordStore();
+    store.upsertService(service({ name: "a", headless: true }));
+    store.upsertService(service({ name: "b", headless: true }));
+    store.upsertEndpointSlice(slice({ name: "s", serviceName: "a", endpoints: [endpoint("10.0.0.1")] }));
+    store.upsertEndpointSlice(slice({ name: "s", serviceName: "b", endpoints: [endpoint("10.0.0.1")] }));
+    expect(at(store, "a.default.svc.cluster.local")).toBeUndefined();
+    expect(at(store, "b.default.svc.cluster.local")).toEqual(["A 10.0.0.1"]);
+  });
+
+  it("keeps a PTR from each Service that has the address", () => {
+    const store = new RecordStore();
+    store.upsertService(service({ name: "a", headless: true }));
+    store.upsertService(service({ name: "b", headless: true }));
+    store.upsertEndpointSlice(slice({ name: "a-1", serviceName: "a", endpoints: [endpoint("10.0.0.1")] }));
+    store.upsertEndpointSlice(slice({ name: "b-1", serviceName: "b", endpoints: [endpoint("10.0.0.1")] }));
+    expect(at(store, "1.0.0.10.in-addr.arpa")).toEqual([
+      "PTR 10-0-0-1.a.default.svc.cluster.local",
+      "PTR 10-0-0-1.b.default.svc.cluster.local",
+    ]);
+    store.deleteService("default", "a");
+    expect(at(store, "1.0.0.10.in-addr.arpa")).toEqual(["PTR 10-0-0-1.b.default.svc.cluster.local"]);
+  });
+});
+
+describe("RecordStore: names that exist without records", () => {
+  it("keeps the namespace and _proto names while a name below them has records", () => {
+    const store = clusterStore();
+    expect(at(store, "_tcp.nginx.default.svc.cluster.local")).toEqual([]);
+    expect(at(store, "default.svc.cluster.local")).toEqual([]);
+    store.deleteService("kube-system", "none");
+    expect(at(store, "kube-system.svc.cluster.local")).toBeUndefined();
+    store.upsertService(service({ name: "dns", namespace: "kube-system", clusterIPs: ["10.96.0.53"] }));
+    expect(at(store, "kube-system.svc.cluster.local")).toEqual([]);
+    store.deleteService("kube-system", "dns");
+    expect(at(store, "kube-system.svc.cluster.local")).toBeUndefined();
+  });
+});
+
+describe("RecordStore: serial and sync", () => {
+  it("moves the serial on every change and not on a repeated event", () => {
+    const store = new RecordStore({ now: () => 1_700_000_000_000 });
+    const start = store.serial;
+    expect(start).toBe(1_700_000_000);
+    const nginx = service({ name: "nginx", clusterIPs: ["10.96.0.10"] });
+    store.upsertService(nginx);
+    const afterAdd = store.serial;
+    expect(afterAdd).toBeGreaterThan(start);
+    store.upsertService({ ...nginx });
+    expect(store.serial).toBe(afterAdd);
+    store.upsertNamespace({ name: "default" });
+    expect(store.serial).toBeGreaterThan(afterAdd);
+    const afterNs = store.serial;
+    store.upsertNamespace({ name: "default" });
+    store.deleteService("default", "missing");
+    store.deleteEndpointSlice("default", "missing");
+    expect(store.serial).toBe(afterNs);
+    store.deleteService("default", "nginx");
+    expect(store.serial).toBeGreaterThan(afterNs);
+  });
+
+  it("follows the clock when it is ahead of the counter", () => {
+    let now = 1_700_000_000_000;
+    const store = new RecordStore({ now: () => now });
+    now += 3_600_000;
+    store.upsertNamespace({ name: "default" });
+    expect(store.serial).toBe(1_700_003_600);
+  });
+
+  it("gives one SOA record set per serial, with CoreDNS's fields", () => {
+    const store = new RecordStore({ now: () => 1_700_000_000_000 });
+    const soa = store.soa("cluster.local");
+    expect(store.soa("cluster.local")).toBe(soa);
+    expect(soa.owner).toBe("cluster.local");
+    expect(soa.records).toEqual([
+      {
+        type: "SOA",
+        ttl: 5,
+        primary: "ns.dns.cluster.local",
+        admin: "hostmaster.cluster.local",
+        serial: 1_700_000_000,
+        refresh: 7200,
+        retry: 1800,
+        expire: 86400,
+        minimum: 5,
+      },
+    ]);
+    store.upsertNamespace({ name: "default" });
+    expect(store.soa("cluster.local")).not.toBe(soa);
+  });
+
+  it("is not synced until told", () => {
+    const store = new RecordStore();
+    expect(store.synced).toBe(false);
+    store.markSynced();
+    expect(store.synced).toBe(true);
+  });
+
+  it("tracks namespaces", () => {
+    const store = new RecordStore();
+    store.upsertNamespace({ name: "team-a" });
+    expect(store.hasNamespace("team-a")).toBe(true);
+    store.deleteNamespace("team-a");
+    expect(store.hasNamespace("team-a")).toBe(false);
+  });
+});
+
+describe("RecordStore: pod addresses for pods verified", () => {
+  it("knows the addresses of Pods named by slices, per namespace", () => {
+    const store = new RecordStore({ pods: "verified" });
+    store.upsertEndpointSlice(slice({ name: "s", serviceName: "x", endpoints: [endpoint("10.0.0.1"), endpoint("10.0.0.2", { podName: "" })] }));
+    expect(store.hasPodIP("default", "10.0.0.1")).toBe(true);
+    expect(store.hasPodIP("default", "10.0.0.2")).toBe(false);
+    expect(store.hasPodIP("other", "10.0.0.1")).toBe(false);
+    store.deleteEndpointSlice("default", "s");
+    expect(store.hasPodIP("default", "10.0.0.1")).toBe(false);
+  });
+
+  it("does not track them in the other modes", () => {
+    const store = new RecordStore({ pods: "insecure" });
+    store.upsertEndpointSlice(slice({ name: "s", serviceName: "x", endpoints: [endpoint("10.0.0.1")] }));
+    expect(store.hasPodIP("default", "10.0.0.1")).toBe(false);
+  });
+});
+
+describe("RecordStore: zone and TTL", () => {
+  it("builds names in the configured zone with the configured TTL", () => {
+    const store = new RecordStore({ zone: "Example.Internal.", ttl: 30 });
+    store.upsertService(service({ name: "nginx", clusterIPs: ["10.96.0.10"] }));
+    expect(store.zone).toBe("example.internal");
+    const set = store.lookup("nginx.default.svc.example.internal")?.rrsets[0];
+    expect(set?.records).toEqual([{ type: "A", ttl: 30, address: "10.96.0.10" }]);
+    expect(store.lookup("10.0.96.10.in-addr.arpa")?.rrsets[0]?.records).toEqual([
+      { type: "PTR", ttl: 30, target: "nginx.default.svc.example.internal" },
+    ]);
+  });
+});

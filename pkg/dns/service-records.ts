@@ -1,0 +1,166 @@
+// The records one Service owns, computed from the Service and its EndpointSlices by a pure
+// function: the record store calls it whenever either changes and swaps the result in. Rules are
+// the Kubernetes DNS specification 1.1.0 plus CoreDNS's conventions, which name every ready
+// endpoint (hostname or dashed IP) and give its address a PTR, for headless and ClusterIP alike.
+import type { EndpointSlice, Service } from "../model/types.ts";
+import { canonicalIP, dashedName, reverseName } from "./ip-names.ts";
+import { type DnsRecord, type RRSet, toRRSets } from "./records.ts";
+
+export interface NameRecords {
+  readonly records: readonly DnsRecord[];
+  /** Addresses of the SRV targets at this name, for the additional section. */
+  readonly additional: readonly RRSet[];
+}
+
+export interface ServiceRecords {
+  /** Names under <svc>.<ns>.svc.<zone>, lower-case, without the trailing dot. */
+  readonly names: ReadonlyMap<string, NameRecords>;
+  /** PTR records by reverse name, for the ClusterIPs and the endpoint addresses. */
+  readonly reverse: ReadonlyMap<string, readonly DnsRecord[]>;
+}
+
+export interface RecordOptions {
+  readonly zone: string;
+  readonly ttl: number;
+}
+
+export const EMPTY_SERVICE_RECORDS: ServiceRecords = { names: new Map(), reverse: new Map() };
+
+interface NamedEndpoint {
+  /** The endpoint's label: its hostname, or its address with dashes. */
+  readonly label: string;
+  readonly ip: string;
+}
+
+export function buildServiceRecords(
+  service: Service,
+  slices: Iterable<EndpointSlice>,
+  options: RecordOptions,
+): ServiceRecords {
+  const { ttl } = options;
+  const serviceName = `${service.name}.${service.namespace}.svc.${options.zone}`.toLowerCase();
+  const names = new Map<string, NameRecords>();
+  const reverse = new Map<string, DnsRecord[]>();
+  const addPTR = (ip: string, target: string) => {
+    const name = reverseName(ip);
+    if (name === null) return;
+    const list = reverse.get(name) ?? [];
+    if (!list.some((r) => r.type === "PTR" && r.target === target)) list.push({ type: "PTR", ttl, target });
+    reverse.set(name, list);
+  };
+
+  if (service.type === "ExternalName") {
+    const target = service.externalName.toLowerCase().replace(/\.$/, "");
+    // An address in externalName is a misuse the API server lets through; CoreDNS serves nothing.
+    if (target !== "" && canonicalIP(target) === null) {
+      names.set(serviceName, { records: [{ type: "CNAME", ttl, target }], additional: [] });
+    }
+    return { names, reverse };
+  }
+
+  const sliceList = [...slices].filter((s) => s.addressType !== "FQDN");
+  const include = (ready: boolean) => ready || service.publishNotReadyAddresses;
+  const endpoints = collectEndpoints(sliceList, include);
+
+  // Every served endpoint gets a name and a PTR.
+  const byLabel = new Map<string, string[]>();
+  for (const ep of endpoints) {
+    const list = byLabel.get(ep.label) ?? [];
+    if (!list.includes(ep.ip)) list.push(ep.ip);
+    byLabel.set(ep.label, list);
+  }
+  for (const [label, ips] of byLabel) {
+    const name = `${label}.${serviceName}`;
+    names.set(name, { records: addressRecords(ips, ttl), additional: [] });
+    for (const ip of ips) addPTR(ip, name);
+  }
+
+  const srvByPort = new Map<string, { port: number; target: string }[]>();
+  const addSRV = (portName: string, protocol: string, port: number, target: string) => {
+    const key = `_${portName}._${protocol.toLowerCase()}`;
+    const list = srvByPort.get(key) ?? [];
+    if (!list.some((s) => s.port === port && s.target === target)) list.push({ port, target });
+    srvByPort.set(key, list);
+  };
+
+  let serviceAddresses: string[];
+  if (service.headless) {
+    serviceAddresses = [...new Set(endpoints.map((e) => e.ip))];
+    for (const slice of sliceList) {
+      const labels = collectEndpoints([slice], include).map((e) => `${e.label}.${serviceName}`);
+      for (const port of slice.ports) {
+        if (port.name === "") continue;
+        for (const target of labels) addSRV(port.name, port.protocol, port.port, target);
+      }
+    }
+  } else {
+    serviceAddresses = service.clusterIPs.flatMap((ip) => canonicalIP(ip) ?? []);
+    for (const ip of serviceAddresses) addPTR(ip, serviceName);
+    for (const port of service.ports) {
+      if (port.name !== "") addSRV(port.name, port.protocol, port.port, serviceName);
+    }
+  }
+
+  const glueFor = (targets: Iterable<string>): RRSet[] =>
+    [...new Set(targets)].flatMap((target) => {
+      const ips = target === serviceName ? serviceAddresses : (byLabel.get(target.slice(0, target.indexOf("."))) ?? []);
+      return toRRSets(target, addressRecords(ips, ttl));
+    });
+
+  const allSRV: { port: number; target: string }[] = [];
+  for (const [prefix, list] of srvByPort) {
+    names.set(`${prefix}.${serviceName}`, {
+      records: srvRecords(list, ttl),
+      additional: glueFor(list.map((s) => s.target)),
+    });
+    for (const s of list) if (!allSRV.some((o) => o.port === s.port && o.target === s.target)) allSRV.push(s);
+  }
+
+  const own: DnsRecord[] = [...addressRecords(serviceAddresses, ttl), ...srvRecords(allSRV, ttl)];
+  if (own.length > 0) {
+    const hasSRV = allSRV.length > 0;
+    names.set(serviceName, { records: own, additional: hasSRV ? glueFor(allSRV.map((s) => s.target)) : [] });
+  }
+  return { names, reverse };
+}
+
+/** The endpoints a Service serves, in slice order, without repeats. */
+function collectEndpoints(slices: readonly EndpointSlice[], include: (ready: boolean) => boolean): NamedEndpoint[] {
+  const out: NamedEndpoint[] = [];
+  const seen = new Set<string>();
+  for (const slice of slices) {
+    for (const endpoint of slice.endpoints) {
+      if (!include(endpoint.ready)) continue;
+      for (const address of endpoint.addresses) {
+        const ip = canonicalIP(address);
+        if (ip === null) continue;
+        const label = endpoint.hostname !== "" ? endpoint.hostname.toLowerCase() : dashedName(ip);
+        const key = `${label}/${ip}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        out.push({ label, ip });
+      }
+    }
+  }
+  return out;
+}
+
+function addressRecords(ips: readonly string[], ttl: number): DnsRecord[] {
+  return [...ips].sort().map((address) =>
+    address.includes(":") ? { type: "AAAA", ttl, address } : { type: "A", ttl, address },
+  );
+}
+
+/** Equal weights summing to about 100 at one priority, as CoreDNS gives them. */
+function srvRecords(list: readonly { port: number; target: string }[], ttl: number): DnsRecord[] {
+  const weight = Math.max(1, Math.floor(100 / Math.max(1, list.length)));
+  return [...list]
+    .sort((a, b) => (a.target === b.target ? a.port - b.port : a.target < b.target ? -1 : 1))
+    .map(({ port, target }) => ({ type: "SRV", ttl, priority: 0, weight, port, target }));
+}
+
+/** True when the two record lists hold the same records in the same order. */
+export function sameNameRecords(a: NameRecords | undefined, b: NameRecords | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return JSON.stringify(a) === JSON.stringify(b);
+}
