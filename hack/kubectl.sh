@@ -4,4 +4,4 @@ set -euo pipefail
 NS=${SIGNPOST_LOCAL_NS:-signpost-local}
 STATE=${SIGNPOST_LOCAL_STATE:-/run/signpost-local}
 bin=$("$(dirname "$0")/build-control-plane.sh" 2>/dev/null | tail -1)
-exec ip netns exec "$NS" "$bin/kubectl" --kubeconfig "$STATE/admin.kubeconfig" "$@"
+exec nsenter --net="/run/netns/$NS" "$bin/kubectl" --kubeconfig "$STATE/admin.kubeconfig" "$@"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Stops the local control plane and removes its network namespace and state: no process, mount,
+# Stops the local cluster and removes its network namespace and state: no process, mount,
 # namespace or temporary directory is left.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -11,6 +11,6 @@ if [ -f "$STATE/pid" ]; then
   kill -TERM "$pid" 2>/dev/null || true
   for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 fi
-netns_destroy "$NS"
+netns_sweep "$NS"
 rm -rf "$STATE"
 echo "[local-down] done" >&2

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Brings up the local control plane in the network namespace signpost-local, which has no route
-# out, and returns once /readyz answers. Use hack/kubectl.sh to talk to it and
+# Brings up the local cluster (control plane plus network-namespace nodes) inside the network
+# namespace signpost-local, which has no route out, and returns once every node is Ready. Use hack/kubectl.sh to talk to it and
 # hack/local-down.sh to remove every trace of it.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -15,7 +15,7 @@ if [ -f "$STATE/ready" ]; then echo "[local-up] already up ($(cat "$STATE/ready"
 netns_destroy "$NS"
 netns_create "$NS"
 mkdir -p "$STATE"
-ip netns exec "$NS" setsid node "$root/hack/local-cluster.ts" --state-dir "$STATE" \
+netns_run "$NS" setsid node "$root/hack/local-cluster.ts" --state-dir "$STATE" \
   >"$STATE/local-cluster.log" 2>&1 </dev/null &
 echo $! >"$STATE/pid"
 for _ in $(seq 1 600); do
@@ -29,4 +29,4 @@ for _ in $(seq 1 600); do
   sleep 0.2
 done
 [ -f "$STATE/ready" ] || { echo "[local-up] error: not ready after 120 s" >&2; exit 1; }
-echo "[local-up] control plane ready at $(cat "$STATE/ready") in netns $NS" >&2
+echo "[local-up] cluster ready: API server $(cat "$STATE/ready") in netns $NS" >&2

@@ -29,7 +29,7 @@ netns_create "$run-harness"
 
 echo "== tests (unit and integration) in netns $run-harness" >&2
 status=0
-ip netns exec "$run-harness" env TMPDIR="$tmp" SIGNPOST_RUN="$run" \
+netns_run "$run-harness" env TMPDIR="$tmp" SIGNPOST_RUN="$run" \
   node_modules/.bin/vitest run --reporter=default --reporter=json --outputFile.json="$tmp/results.json" "$@" \
   || status=$?
 

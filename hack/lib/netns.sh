@@ -27,3 +27,11 @@ netns_sweep() {
     netns_destroy "$ns"
   done
 }
+
+# netns_run NAME CMD...: runs CMD in the namespace's network only. Unlike `ip netns exec`, it
+# keeps the caller's mount namespace, so namespaces CMD creates (ip netns add) are visible to
+# every other shell, and `ip netns exec` into them works from anywhere.
+netns_run() {
+  local ns=$1; shift
+  nsenter --net="/run/netns/$ns" "$@"
+}

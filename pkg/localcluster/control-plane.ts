@@ -53,6 +53,10 @@ export class ControlPlane {
   readonly #options: ControlPlaneOptions;
   readonly #binDir: string;
   readonly #ports: Ports;
+  /** The API server's secure port. */
+  get apiServerPort(): number {
+    return this.#ports.apiServer;
+  }
   readonly #processes = new Map<string, SupervisedProcess>();
 
   private constructor(dir: string, binDir: string, pki: ClusterPki, ports: Ports, options: ControlPlaneOptions) {
@@ -62,7 +66,8 @@ export class ControlPlane {
     this.#ports = ports;
     this.#options = options;
     this.kubeconfigPath = join(dir, "admin.kubeconfig");
-    this.apiServerUrl = `https://${options.bindAddress ?? "127.0.0.1"}:${ports.apiServer}`;
+    const host = options.bindAddress === undefined || options.bindAddress === "0.0.0.0" ? "127.0.0.1" : options.bindAddress;
+    this.apiServerUrl = `https://${host}:${ports.apiServer}`;
     this.etcd = new EtcdClient(`http://127.0.0.1:${ports.etcdClient}`);
   }
 
@@ -80,7 +85,7 @@ export class ControlPlane {
     const ips = [...new Set(["127.0.0.1", bind, options.advertiseAddress ?? "127.0.0.1", firstServiceIP(options.serviceCIDR ?? "10.96.0.0/16")])];
     const [pki, etcdClient, etcdPeer, apiServer, controllerManager, scheduler] = await Promise.all([
       makePki(join(dir, "pki"), { apiServerIPs: ips }),
-      freePort(), freePort(), freePort(bind), freePort(), freePort(),
+      freePort(), freePort(), freePort(bind === "0.0.0.0" ? "127.0.0.1" : bind), freePort(), freePort(),
     ]);
     const cp = new ControlPlane(dir, binDir, pki, { etcdClient, etcdPeer, apiServer, controllerManager, scheduler }, options);
     try {

@@ -1,0 +1,23 @@
+// Stand-in for the nginx image: answers every GET with nginx's default welcome page.
+import { createServer } from "node:http";
+
+const page = `<!DOCTYPE html>
+<html>
+<head>
+<title>Welcome to nginx!</title>
+</head>
+<body>
+<h1>Welcome to nginx!</h1>
+<p>If you see this page, the nginx web server is successfully installed and
+working. Further configuration is required.</p>
+<p><em>Thank you for using nginx.</em></p>
+</body>
+</html>
+`;
+
+const port = Number(process.env["PORT"] ?? "80");
+createServer((req, res) => {
+  res.writeHead(200, { "content-type": "text/html", server: "nginx (signpost stand-in)" });
+  res.end(req.method === "HEAD" ? undefined : page);
+}).listen(port, "0.0.0.0");
+process.on("SIGTERM", () => process.exit(0));

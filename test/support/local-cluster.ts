@@ -1,0 +1,35 @@
+// What end-to-end tests share: a local cluster of network-namespace nodes, kubectl against it,
+// and commands run on a node, in a pod's namespace, or from the external client.
+import { execa } from "execa";
+import { join } from "node:path";
+import pino from "pino";
+import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
+import { LocalCluster } from "../../pkg/localcluster/local-cluster.ts";
+import { controlPlaneBinDir } from "../../pkg/localcluster/binaries.ts";
+
+export const repoRoot = join(import.meta.dirname, "..", "..");
+
+export async function startLocalCluster(nodes = 2): Promise<LocalCluster> {
+  const log = pino({ level: process.env["SIGNPOST_TEST_LOG"] === undefined ? "warn" : "info" }, pino.destination(2));
+  return LocalCluster.start({ log, repoRoot, nodes });
+}
+
+export function kubectlFor(c: LocalCluster): (...args: string[]) => Promise<{ stdout: string; stderr: string; exitCode: number }> {
+  const bin = join(controlPlaneBinDir(), "kubectl");
+  return async (...args) => {
+    const r = await execa(bin, ["--kubeconfig", c.kubeconfigPath, ...args], { reject: false });
+    return { stdout: r.stdout, stderr: r.stderr, exitCode: r.exitCode ?? -1 };
+  };
+}
+
+export function coreFor(c: LocalCluster): CoreV1Api {
+  const kc = new KubeConfig();
+  kc.loadFromFile(c.kubeconfigPath);
+  return kc.makeApiClient(CoreV1Api);
+}
+
+/** Runs a command inside a network namespace (a node's, a pod's, or the external client's). */
+export async function inNetns(netns: string, command: string, args: readonly string[], timeoutMs = 15_000): Promise<{ stdout: string; exitCode: number }> {
+  const r = await execa("ip", ["netns", "exec", netns, command, ...args], { reject: false, timeout: timeoutMs, stdin: "ignore" });
+  return { stdout: r.stdout, exitCode: r.exitCode ?? -1 };
+}
