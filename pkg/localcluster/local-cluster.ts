@@ -2,7 +2,7 @@
 // netns kubelet, and an "external client" namespace on the node network outside the cluster.
 // It must run in a namespace of its own with no route out (hack/test.sh and hack/local-up.sh
 // make one); stop() removes every namespace, process, route and directory it made.
-import { mkdir, rm, mkdtemp } from "node:fs/promises";
+import { mkdir, rm, mkdtemp, readdir, rmdir, stat, unlink } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
@@ -45,6 +45,8 @@ export class LocalCluster {
   readonly dir: string;
   readonly #underlay: Underlay;
   readonly #createdSecretsDir: boolean;
+  /** Mount points the kubelets made on the host for pods' volumes, removed at stop. */
+  readonly #mountPoints = new Set<string>();
 
   private constructor(cp: ControlPlane, underlay: Underlay, externalNetns: string, dir: string, createdSecretsDir: boolean) {
     this.controlPlane = cp;
@@ -76,7 +78,8 @@ export class LocalCluster {
         extraApiServerArgs: ["--service-node-port-range=8000-32767", ...(o.extraApiServerArgs ?? [])],
         log: (m) => o.log.info(m),
       });
-      c = new LocalCluster(cp, underlay, externalNetns, dir, createdSecretsDir);
+      const cluster = new LocalCluster(cp, underlay, externalNetns, dir, createdSecretsDir);
+      c = cluster;
       await createNetns(externalNetns);
       await attachHost(externalNetns, underlay, EXTERNAL_CLIENT_IP);
       const kc = new KubeConfig();
@@ -95,6 +98,7 @@ export class LocalCluster {
           netnsPrefix: `${prefix}-${name}`, podsDir: join(dir, "pods", name), caFile: c.controlPlane.pki.ca.cert,
           dns: { clusterDNS: [CLUSTER_DNS_IP], clusterDomain: "cluster.local", nodeResolvConf: `nameserver ${gateway}\n` },
           repoRoot: o.repoRoot, apiService: { host: "10.96.0.1", port: "443" },
+          noteMountPoint: (path) => cluster.#mountPoints.add(path),
         });
         c.nodes.push({ name, ip, netns, podCIDR: kubelet.podCIDR, kubelet });
       }
@@ -132,5 +136,20 @@ export class LocalCluster {
     await this.controlPlane.stop();
     await rm(this.dir, { recursive: true, force: true });
     if (this.#createdSecretsDir) await rm("/var/run/secrets", { recursive: true, force: true });
+    // Deepest first; only what is still empty, in case something else has come to use it.
+    for (const path of [...this.#mountPoints].sort((a, b) => b.length - a.length)) await removeIfEmpty(path);
+  }
+}
+
+async function removeIfEmpty(path: string): Promise<void> {
+  try {
+    const st = await stat(path);
+    if (st.isDirectory()) {
+      if ((await readdir(path)).length === 0) await rmdir(path);
+    } else if (st.size === 0) {
+      await unlink(path);
+    }
+  } catch {
+    // gone already
   }
 }

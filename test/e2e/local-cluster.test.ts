@@ -119,21 +119,38 @@ spec:
     }
   });
 
-  it("gives a pod the cluster DNS resolv.conf, its hostname and its service-account token", async () => {
-    await kubectl("run", "busybox", "--image=busybox", "--restart=Never", "--", "sh", "-c",
-      "cat /etc/resolv.conf; hostname; cat /var/run/secrets/kubernetes.io/serviceaccount/namespace; echo; wc -c < /var/run/secrets/kubernetes.io/serviceaccount/token; sleep 3600");
+  it("gives a pod the cluster DNS resolv.conf, its hostname, its service-account token and its ConfigMap volume", async () => {
+    await apply(`
+apiVersion: v1
+kind: ConfigMap
+metadata: { name: greeting, namespace: default }
+data: { message.txt: "hello from a ConfigMap" }
+---
+apiVersion: v1
+kind: Pod
+metadata: { name: busybox, namespace: default, labels: { run: busybox } }
+spec:
+  containers:
+    - name: busybox
+      image: busybox
+      command: [sh, -c, "cat /etc/resolv.conf; hostname; cat /var/run/secrets/kubernetes.io/serviceaccount/namespace; echo; cat /etc/signpost-e2e/message.txt; echo; wc -c < /var/run/secrets/kubernetes.io/serviceaccount/token; sleep 3600"]
+      volumeMounts: [{ name: greeting, mountPath: /etc/signpost-e2e }]
+  volumes:
+    - name: greeting
+      configMap: { name: greeting }
+`);
     await eventually(async () => (await pods("default", "run=busybox")).some((p) => p.ready), "busybox running", 60_000);
     const [p] = await pods("default", "run=busybox");
     if (p === undefined) throw new Error("no busybox pod");
     const log = join(c.dir, "pods", p.node, p.uid, "busybox.log");
-    await eventually(async () => (await readFile(log, "utf8").catch(() => "")).includes("\n"), "busybox printed", 20_000);
-    await eventually(async () => (await readFile(log, "utf8")).split("\n").length >= 6, "busybox printed everything", 20_000);
+    await eventually(async () => (await readFile(log, "utf8").catch(() => "")).split("\n").length >= 7, "busybox printed everything", 20_000);
     const text = await readFile(log, "utf8");
     expect(text).toContain("nameserver 10.96.0.10");
     expect(text).toContain("search default.svc.cluster.local svc.cluster.local cluster.local");
     expect(text).toContain("options ndots:5");
     expect(text).toContain("\nbusybox\n");
     expect(text).toContain("\ndefault\n");
+    expect(text).toContain("hello from a ConfigMap");
     expect(Number(text.trim().split("\n").at(-1))).toBeGreaterThan(100);
   });
 
@@ -193,5 +210,7 @@ spec:
     expect(listed).not.toMatch(/-p[0-9a-f]{10}/);
     expect((await execa("test", ["-e", dir], { reject: false })).exitCode).toBe(1);
     expect((await execa("pgrep", ["-f", dir], { reject: false })).stdout).toBe("");
+    // The ConfigMap's mount point was made for the pod and is gone with the cluster.
+    expect((await execa("test", ["-e", "/etc/signpost-e2e"], { reject: false })).exitCode).toBe(1);
   });
 });

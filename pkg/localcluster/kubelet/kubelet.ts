@@ -23,6 +23,7 @@ export interface KubeletOptions {
   readonly dns: ClusterDnsSettings;
   readonly repoRoot: string;
   readonly apiService: { readonly host: string; readonly port: string };
+  readonly noteMountPoint: (path: string) => void;
 }
 
 export class Kubelet {
@@ -41,7 +42,7 @@ export class Kubelet {
     this.#deps = {
       kc: o.kc, log: o.log, repoRoot: o.repoRoot, nodeBinary: process.execPath, apiService: o.apiService,
       nodeNetns: o.nodeNetns, nodeIP: o.nodeIP, netnsPrefix: o.netnsPrefix, podsDir: o.podsDir,
-      caFile: o.caFile, dns: o.dns, allocateIP: () => ipam.allocate(), releaseIP: (ip) => ipam.release(ip),
+      caFile: o.caFile, dns: o.dns, noteMountPoint: o.noteMountPoint, allocateIP: () => ipam.allocate(), releaseIP: (ip) => ipam.release(ip),
     };
     this.#informer = new Informer<V1Pod>({
       name: `pods@${o.nodeName}`, path: "/api/v1/pods", fieldSelector: `spec.nodeName=${o.nodeName}`,

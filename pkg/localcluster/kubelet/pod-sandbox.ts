@@ -6,6 +6,7 @@ import { copyFile, mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { attachPod, createNetns, deleteNetns } from "../node-network.ts";
 import { podResolvConf, type ClusterDnsSettings } from "./dns-config.ts";
+import type { Mount } from "./pod-volumes.ts";
 
 export interface SandboxDeps {
   readonly kc: KubeConfig;
@@ -88,21 +89,31 @@ export async function destroySandbox(s: Sandbox, d: SandboxDeps): Promise<void> 
 /**
  * The argv that starts a container's process inside the sandbox: `ip netns exec` enters the
  * network namespace, unshare gives it private mounts and a hostname of its own, and a fixed
- * script bind-mounts the pod's files over /etc/resolv.conf, /etc/hosts and the token path.
+ * script bind-mounts the pod's files over /etc/resolv.conf and /etc/hosts, and each volume at its
+ * mountPath (making the mount point if it is missing; LocalCluster removes those at stop).
  * API values reach the script only as positional arguments, never as script text.
  */
-export function sandboxArgv(s: Sandbox, hostname: string, command: string, args: readonly string[]): { command: string; args: string[] } {
+export function sandboxArgv(s: Sandbox, hostname: string, mounts: readonly Mount[], command: string, args: readonly string[]): { command: string; args: string[] } {
   const script = [
     "set -e",
-    'd=$1; h=$2; shift 2',
+    'd=$1; h=$2; n=$3; shift 3',
     'mount --bind "$d/resolv.conf" /etc/resolv.conf',
     'mount --bind "$d/hosts" /etc/hosts',
-    `if [ -d "$d/serviceaccount" ] && [ -d ${SERVICE_ACCOUNT_DIR} ]; then mount --bind "$d/serviceaccount" ${SERVICE_ACCOUNT_DIR}; fi`,
+    'while [ "$n" -gt 0 ]; do',
+    '  src=$1; dst=$2; shift 2; n=$((n - 1))',
+    '  if [ ! -e "$dst" ]; then',
+    '    if [ -d "$src" ]; then mkdir -p "$dst"; else mkdir -p "$(dirname "$dst")"; : > "$dst"; fi',
+    '  fi',
+    '  mount --bind "$src" "$dst"',
+    'done',
     'hostname "$h"',
     'exec "$@"',
   ].join("\n");
   return {
     command: "ip",
-    args: ["netns", "exec", s.netns, "unshare", "--mount", "--uts", "--propagation", "private", "/bin/sh", "-c", script, "signpost-pod", s.dir, hostname, command, ...args],
+    args: [
+      "netns", "exec", s.netns, "unshare", "--mount", "--uts", "--propagation", "private", "/bin/sh", "-c", script, "signpost-pod",
+      s.dir, hostname, String(mounts.length), ...mounts.flatMap((m) => [m.source, m.target]), command, ...args,
+    ],
   };
 }

@@ -12,6 +12,8 @@ import { createSandbox, destroySandbox, sandboxArgv, type Sandbox, type SandboxD
 import { buildPodStatus, type ContainerRuntimeState } from "./pod-status.ts";
 import { runProbe } from "./probes.ts";
 import { containerEnv, expandVars } from "./container-env.ts";
+import { containerMounts, prepareVolumes } from "./pod-volumes.ts";
+import { existsSync } from "node:fs";
 
 export interface PodWorkerDeps extends SandboxDeps {
   readonly log: Logger;
@@ -19,6 +21,8 @@ export interface PodWorkerDeps extends SandboxDeps {
   readonly nodeBinary: string;
   /** KUBERNETES_SERVICE_HOST and _PORT as the kubelet sets them. */
   readonly apiService: { readonly host: string; readonly port: string };
+  /** Told of each mount point a container needs that does not exist on the host yet. */
+  readonly noteMountPoint: (path: string) => void;
 }
 
 interface ContainerRun {
@@ -35,6 +39,7 @@ export class PodWorker {
   readonly #core: CoreV1Api;
   #pod: V1Pod;
   #sandbox: Sandbox | null = null;
+  #volumes = new Map<string, string>();
   #containers: ContainerRun[] = [];
   #terminating = false;
   #finished = false;
@@ -61,6 +66,7 @@ export class PodWorker {
     }));
     try {
       this.#sandbox = await createSandbox(this.#pod, this.#d);
+      this.#volumes = await prepareVolumes(this.#pod, this.#sandbox.dir, this.#d.kc);
     } catch (err) {
       this.#d.log.error({ pod: this.#key, err }, "pod sandbox failed");
       for (const c of this.#containers) c.state = { kind: "waiting", reason: "CreateContainerError", message: `sandbox: ${String(err)}` };
@@ -92,7 +98,9 @@ export class PodWorker {
       return;
     }
     const hostname = (this.#pod.spec?.hostname ?? this.#pod.metadata?.name ?? "pod").slice(0, 63);
-    const argv = sandboxArgv(sandbox, hostname, launch.command, launch.args);
+    const mounts = containerMounts(c.spec, this.#volumes);
+    for (const m of mounts) if (!existsSync(m.target)) this.#d.noteMountPoint(m.target);
+    const argv = sandboxArgv(sandbox, hostname, mounts, launch.command, launch.args);
     const p = new SupervisedProcess({
       name: `${this.#key}/${c.spec.name}`,
       command: argv.command,
