@@ -62,6 +62,18 @@ export const imageTable: readonly ImageEntry[] = [
       return { command: first ?? "/bin/sh", args: rest, env: {} };
     },
   },
+  {
+    repositories: ["bitnami/mariadb", "mariadb", "library/mariadb"],
+    standIn: true,
+    describe: "Debian's real MariaDB server, set up from the bitnami/mariadb image's MARIADB_* variables",
+    launch: (_c, ctx) => standIn(ctx, "mariadb.ts", {}),
+  },
+  {
+    repositories: ["bitnami/wordpress", "wordpress", "library/wordpress"],
+    standIn: true,
+    describe: "stand-in: a small web front end that queries its database at MARIADB_HOST on every page",
+    launch: (c, ctx) => standIn(ctx, "wordpress.ts", { PORT: String(c.ports[0] ?? 80) }),
+  },
 ];
 
 /** The repository of an image reference: "docker.io/library/nginx:1.27" gives "nginx". */

@@ -200,6 +200,56 @@ spec:
     await eventually(async () => (await inNetns(c.externalNetns, "curl", ["-s", "-m", "2", `http://${p?.ip ?? ""}:8081/`])).stdout.includes("Welcome to nginx!"), "external client reaches the host-network pod", 20_000);
   });
 
+  it("runs the tutorial's MariaDB (Debian's real server) and a WordPress front end that queries it", async () => {
+    await apply(`
+apiVersion: v1
+kind: Pod
+metadata: { name: mariadb, namespace: default, labels: { run: mariadb } }
+spec:
+  containers:
+    - name: mariadb
+      image: bitnami/mariadb:latest
+      ports: [{ containerPort: 3306 }]
+      env:
+        - { name: MARIADB_ROOT_PASSWORD, value: bitnami123 }
+        - { name: MARIADB_DATABASE, value: workpress }
+        - { name: MARIADB_USER, value: bitnami }
+        - { name: MARIADB_PASSWORD, value: bitnami123 }
+      readinessProbe: { tcpSocket: { port: 3306 }, periodSeconds: 1 }
+      volumeMounts: [{ name: mariadb-data, mountPath: /bitnami/mariadb }]
+  volumes: [{ name: mariadb-data, emptyDir: {} }]
+`);
+    await eventually(async () => (await pods("default", "run=mariadb")).some((p) => p.ready), "mariadb ready", 120_000);
+    const [db] = await pods("default", "run=mariadb");
+    if (db === undefined) throw new Error("no mariadb pod");
+    const other = c.nodes.find((n) => n.name !== db.node);
+    if (other === undefined) throw new Error("no other node");
+    // Users are created just after the port opens: retry until they exist.
+    await eventually(async () => (await inNetns(other.netns, "mariadb", ["-h", db.ip, "-u", "bitnami", "-pbitnami123", "-D", "workpress", "-N", "-e", "SELECT 41+1"])).stdout.trim() === "42", "query as the tutorial's user", 30_000);
+    await apply(`
+apiVersion: v1
+kind: Pod
+metadata: { name: wordpress, namespace: default, labels: { run: blog } }
+spec:
+  containers:
+    - name: wordpress
+      image: bitnami/wordpress:latest
+      ports: [{ containerPort: 80 }]
+      env:
+        - { name: MARIADB_HOST, value: "${db.ip}" }
+        - { name: MARIADB_PORT, value: "3306" }
+        - { name: WORDPRESS_DATABASE_NAME, value: workpress }
+        - { name: WORDPRESS_DATABASE_USER, value: bitnami }
+        - { name: WORDPRESS_DATABASE_PASSWORD, value: bitnami123 }
+      readinessProbe: { httpGet: { path: /, port: 80 }, periodSeconds: 1 }
+`);
+    await eventually(async () => (await pods("default", "run=blog")).some((p) => p.ready), "wordpress ready (its probe passes only when the database answers)", 60_000);
+    const [blog] = await pods("default", "run=blog");
+    const page = await inNetns(c.nodes[0]?.netns ?? "", "curl", ["-s", "-m", "5", `http://${blog?.ip ?? ""}/`]);
+    expect(page.stdout).toContain("Just another WordPress site");
+    expect(page.stdout).toMatch(/MariaDB 10\.\d+/);
+  });
+
   it("tears down with no namespace, process or directory left", async () => {
     const namespaces = [...c.nodes.map((n) => n.netns), c.externalNetns];
     const dir = c.dir;
@@ -212,5 +262,6 @@ spec:
     expect((await execa("pgrep", ["-f", dir], { reject: false })).stdout).toBe("");
     // The ConfigMap's mount point was made for the pod and is gone with the cluster.
     expect((await execa("test", ["-e", "/etc/signpost-e2e"], { reject: false })).exitCode).toBe(1);
+    expect((await execa("test", ["-e", "/bitnami"], { reject: false })).exitCode).toBe(1);
   });
 });

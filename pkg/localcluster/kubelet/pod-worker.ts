@@ -4,7 +4,7 @@
 // see the endpoint terminating before it goes.
 import { CoreV1Api, PatchStrategy, setHeaderOptions, type V1Container, type V1Pod } from "@kubernetes/client-node";
 import type { Logger } from "pino";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { SupervisedProcess } from "../supervised-process.ts";
 import { resolveImage } from "../images.ts";
@@ -99,7 +99,10 @@ export class PodWorker {
     }
     const hostname = (this.#pod.spec?.hostname ?? this.#pod.metadata?.name ?? "pod").slice(0, 63);
     const mounts = containerMounts(c.spec, this.#volumes);
-    for (const m of mounts) if (!existsSync(m.target)) this.#d.noteMountPoint(m.target);
+    // The script makes missing mount points with their parents (mkdir -p): note each one.
+    for (const m of mounts) {
+      for (let p = m.target; p !== "/" && p !== "." && !existsSync(p); p = dirname(p)) this.#d.noteMountPoint(p);
+    }
     const argv = sandboxArgv(sandbox, hostname, mounts, launch.command, launch.args);
     const p = new SupervisedProcess({
       name: `${this.#key}/${c.spec.name}`,
