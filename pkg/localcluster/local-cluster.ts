@@ -2,15 +2,18 @@
 // netns kubelet, and an "external client" namespace on the node network outside the cluster.
 // It must run in a namespace of its own with no route out (hack/test.sh and hack/local-up.sh
 // make one); stop() removes every namespace, process, route and directory it made.
-import { mkdir, rm, mkdtemp, readdir, rmdir, stat, unlink } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rm, rmdir, stat, unlink, writeFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { randomBytes } from "node:crypto";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { tmpdir } from "node:os";
 import type { Logger } from "pino";
 import { KubeConfig } from "@kubernetes/client-node";
 import { ControlPlane } from "./control-plane.ts";
 import { Kubelet } from "./kubelet/kubelet.ts";
+import { startUpstreamDns, type UpstreamDns } from "./upstream-dns.ts";
+import { controlPlaneBinDir } from "./binaries.ts";
+import { execa } from "execa";
 import { SERVICE_ACCOUNT_DIR } from "./kubelet/pod-sandbox.ts";
 import {
   addRoute, attachHost, createNetns, createUnderlay, deleteNetns, deleteRoute, deleteUnderlay, makeNode, writeNetnsEtc, type Underlay,
@@ -44,6 +47,7 @@ export class LocalCluster {
   readonly externalNetns: string;
   readonly dir: string;
   readonly #underlay: Underlay;
+  #upstreamDns: UpstreamDns | null = null;
   readonly #createdSecretsDir: boolean;
   /** Mount points the kubelets made on the host for pods' volumes, removed at stop. */
   readonly #mountPoints = new Set<string>();
@@ -80,6 +84,7 @@ export class LocalCluster {
       });
       const cluster = new LocalCluster(cp, underlay, externalNetns, dir, createdSecretsDir);
       c = cluster;
+      cluster.#upstreamDns = startUpstreamDns(gateway, dir);
       await createNetns(externalNetns);
       await attachHost(externalNetns, underlay, EXTERNAL_CLIENT_IP);
       const kc = new KubeConfig();
@@ -125,8 +130,36 @@ export class LocalCluster {
     return `https://${this.#underlay.gateway}:${this.controlPlane.apiServerPort}`;
   }
 
+  /**
+   * Applies deploy/ as an operator would, through an overlay that only points the proxy at this
+   * cluster's API server (the one value deploy/ leaves to the operator). Returns kubectl's output.
+   */
+  async applySignpost(repoRoot: string): Promise<string> {
+    const overlay = join(this.dir, "deploy-overlay");
+    await mkdir(overlay, { recursive: true });
+    const kustomization = [
+      "resources:",
+      `  - ${relative(overlay, join(repoRoot, "deploy"))}`,
+      "patches:",
+      "  - target: { kind: DaemonSet, name: signpost-proxy }",
+      "    patch: |",
+      "      - op: replace",
+      "        path: /spec/template/spec/containers/0/env/1/value",
+      `        value: "${this.#underlay.gateway}"`,
+      "      - op: replace",
+      "        path: /spec/template/spec/containers/0/env/2/value",
+      `        value: "${this.controlPlane.apiServerPort}"`,
+      "",
+    ].join("\n");
+    await writeFile(join(overlay, "kustomization.yaml"), kustomization);
+    const r = await execa(join(controlPlaneBinDir(), "kubectl"), ["--kubeconfig", this.kubeconfigPath, "apply", "-k", overlay], { reject: false });
+    if (r.exitCode !== 0) throw new Error(`kubectl apply -k deploy/ failed: ${r.stderr}`);
+    return r.stdout;
+  }
+
   async stop(): Promise<void> {
     for (const n of this.nodes) await n.kubelet.stop();
+    await this.#upstreamDns?.stop();
     for (const n of this.nodes) {
       await deleteRoute(null, n.podCIDR);
       await deleteNetns(n.netns);

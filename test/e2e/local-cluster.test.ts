@@ -110,6 +110,13 @@ spec:
     }, "EndpointSlice lists both pod IPs");
   });
 
+  it("gives nodes an upstream DNS on the node network that serves a test zone and nothing else", async () => {
+    const node = c.nodes[0]?.netns ?? "";
+    expect((await inNetns(node, "dig", ["+short", "+time=2", "+tries=1", "www.example.test"])).stdout.trim()).toBe("172.30.0.200");
+    expect((await inNetns(node, "dig", ["+time=2", "+tries=1", "missing.example.test"])).stdout).toContain("status: NXDOMAIN");
+    expect((await inNetns(node, "dig", ["+time=2", "+tries=1", "kubernetes.io"])).stdout).toContain("status: REFUSED");
+  });
+
   it("reaches each pod by its IP from the other node", async () => {
     for (const p of await pods("default", "run=nginx")) {
       const other = c.nodes.find((n) => n.name !== p.node);
