@@ -41,7 +41,9 @@ function describe(err: unknown): string {
 }
 
 function validated(kc: KubeConfig, where: string): KubeConfig {
-  const contextName = kc.getCurrentContext();
+  // client-node types it as a string, but it is undefined when the file sets none.
+  const current: unknown = kc.getCurrentContext();
+  const contextName = typeof current === "string" ? current : "";
   if (contextName === "" || kc.getContextObject(contextName) === null) {
     throw new SignpostError("SP_BAD_KUBECONFIG", `${where}: current-context`, contextName === "" ? "no current-context is set" : `context "${contextName}" is not defined`);
   }
