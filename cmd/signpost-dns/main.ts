@@ -1,38 +1,38 @@
-// signpost-dns: cluster DNS that replaces CoreDNS. This entry point parses flags, connects to the
-// API server and follows Services, EndpointSlices and Namespaces; answering from them is wired
-// in pkg/dns as that work lands.
+// signpost-dns: cluster DNS that replaces CoreDNS. This entry point parses the command line,
+// starts the daemon (pkg/dns/daemon.ts) and turns SIGTERM and SIGINT into its lameduck
+// shutdown; a second signal ends the process at once.
 import pino from "pino";
-import { Registry } from "prom-client";
-import { parseFlags, renderHelp, stringFlag, type FlagSpecs } from "../../pkg/cli/flags.ts";
+import { renderHelp } from "../../pkg/cli/flags.ts";
 import { runMain } from "../../pkg/cli/run-main.ts";
-import { loadKubeConfig } from "../../pkg/kube/load-kubeconfig.ts";
-import { ApiClient } from "../../pkg/kube/api-client.ts";
-import { informerMetrics } from "../../pkg/kube/informer-metrics.ts";
-import { endpointSliceInformer, namespaceInformer, serviceInformer } from "../../pkg/kube/cluster-informers.ts";
-
-const flags: FlagSpecs = {
-  kubeconfig: { type: "string", help: "path to a kubeconfig; in-cluster or ~/.kube/config when unset" },
-  zone: { type: "string", help: "the cluster domain", default: "cluster.local" },
-};
+import { dnsFlags, dnsSummary, parseDnsCommandLine } from "../../pkg/dns/daemon-flags.ts";
 
 runMain("signpost-dns", async () => {
-  const { values } = parseFlags(process.argv.slice(2), flags);
-  if (values["help"] === true) {
-    process.stdout.write(renderHelp("signpost-dns", "Answers Kubernetes Service and Pod names (replaces CoreDNS).", flags));
+  const parsed = parseDnsCommandLine(process.argv.slice(2));
+  if (parsed.help) {
+    process.stdout.write(renderHelp("signpost-dns", dnsSummary, dnsFlags));
     return;
   }
+  // Loaded after the flags are checked, so --help and a bad flag answer before the API client
+  // and the rest are read in.
+  const { startDnsDaemon } = await import("../../pkg/dns/daemon.ts");
   const log = pino({ name: "signpost-dns" });
-  const kc = loadKubeConfig(stringFlag(values, "kubeconfig") || undefined);
-  const registry = new Registry();
-  const deps = { client: new ApiClient(kc), log, metrics: informerMetrics(registry) };
-  const informers = [serviceInformer(deps), endpointSliceInformer(deps), namespaceInformer(deps)];
-  for (const i of informers) i.start();
-  await Promise.all(informers.map((i) => i.synced()));
-  log.info({ objects: informers.map((i) => `${i.size}`).join("/") }, "synced");
-  const stop = async (): Promise<void> => {
-    await Promise.all(informers.map((i) => i.stop()));
-    process.exit(0);
+  const daemon = await startDnsDaemon(parsed.config, log);
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      log.warn({ signal }, "second signal during shutdown: exiting now");
+      process.exit(1);
+    }
+    stopping = true;
+    log.info({ signal }, "signal received");
+    daemon.shutdown().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error({ err }, "shutdown failed");
+        process.exit(1);
+      },
+    );
   };
-  process.once("SIGTERM", () => void stop());
-  process.once("SIGINT", () => void stop());
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
 });

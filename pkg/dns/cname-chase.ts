@@ -22,7 +22,10 @@ export async function resolveTarget(forward: Forward, target: string, qtype: num
   } catch {
     return [];
   }
-  if (response.header.id !== query.header.id) return [];
+  // The forwarder matched the upstream's answer to its own query (its own ID), and a cached
+  // answer keeps that ID, so the ID says nothing here: check that it answers our question.
+  const asked = response.questions[0];
+  if (asked === undefined || asked.name.toLowerCase() !== target || asked.type !== qtype) return [];
   const byOwner = new Map<string, DnsRecord[]>();
   for (const rr of response.answers) {
     const record = toRecord(rr);

@@ -2,6 +2,7 @@
 // the store, encode. Cluster names are answered synchronously; only names that go upstream
 // return a promise. Nothing here throws: a failure becomes SERVFAIL, and a packet without a
 // readable header is dropped.
+import { AnswerCache } from "./answer-cache.ts";
 import { answerQuestion, type AnswerOptions } from "./answer.ts";
 import { type Forward, resolveTarget } from "./cname-chase.ts";
 import { decodeQuery, type Query } from "./query-decode.ts";
@@ -26,14 +27,23 @@ export interface QueryHandlerOptions extends AnswerOptions {
   readonly store: RecordStore;
   /** Answers names outside the cluster zone; without it they are REFUSED. */
   readonly forward?: Forward;
+  /** Encoded cluster answers kept until the store changes; null turns it off. On by default. */
+  readonly answerCache?: AnswerCache | null;
+}
+
+/** Where a query came from, for logs; the answer never depends on it. */
+export interface Peer {
+  readonly address: string;
+  readonly port: number;
 }
 
 export type QueryResult = Buffer | null | Promise<Buffer | null>;
-export type QueryHandler = (message: Buffer, transport: Transport) => QueryResult;
+export type QueryHandler = (message: Buffer, transport: Transport, peer?: Peer) => QueryResult;
 
 export function createQueryHandler(options: QueryHandlerOptions): QueryHandler {
   const { store, forward } = options;
   const recursionAvailable = forward !== undefined;
+  const cache = options.answerCache === undefined ? new AnswerCache() : options.answerCache;
 
   return (message, transport) => {
     const decoded = decodeQuery(message);
@@ -47,6 +57,13 @@ export function createQueryHandler(options: QueryHandlerOptions): QueryHandler {
     const fail = (rcode: number) => encodeBare(message, query, { rcode, ra: recursionAvailable }, query.questionEnd);
     try {
       if (query.edns !== null && query.edns.version > 0) return fail(RCODE.BADVERS);
+      // Only a synced store's answers are kept: marking it synced does not move the serial.
+      const key = cache !== null && store.synced ? AnswerCache.key(query, transport) : null;
+      const serial = store.serial;
+      if (cache !== null && key !== null) {
+        const hit = cache.get(key, serial, message, query);
+        if (hit !== null) return hit;
+      }
       const answer = answerQuestion(store, query.name, query.qtype, options);
       if (answer.kind === "forward") {
         if (forward === undefined) return fail(RCODE.REFUSED);
@@ -54,7 +71,11 @@ export function createQueryHandler(options: QueryHandlerOptions): QueryHandler {
       }
       if (query.qclass !== CLASS_IN && query.qclass !== CLASS_ANY) return fail(RCODE.REFUSED);
       const encodeOptions = { limit, recursionAvailable };
-      if (answer.kind === "reply") return encodeReply(message, query, answer, encodeOptions);
+      if (answer.kind === "reply") {
+        const response = encodeReply(message, query, answer, encodeOptions);
+        if (cache !== null && key !== null) cache.set(key, serial, response);
+        return response;
+      }
       if (forward === undefined) return encodeReply(message, query, answer.reply, encodeOptions);
       return resolveTarget(forward, answer.target, answer.qtype).then(
         (sets) => {

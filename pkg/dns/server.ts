@@ -20,6 +20,11 @@ export interface DnsServerOptions {
   readonly reverseFallthrough?: boolean;
   /** A TCP connection idle this long is closed; 10 s by default (RFC 7766 §6.2.3). */
   readonly tcpIdleTimeoutMs?: number;
+  /**
+   * Wraps the query handler, for metrics and the query log. It runs on every query, so it
+   * should cost no more than a few counters.
+   */
+  readonly instrument?: (handler: QueryHandler) => QueryHandler;
   /** Socket errors, which never stop the server. */
   readonly onError?: (error: Error) => void;
 }
@@ -35,7 +40,8 @@ const MAX_TCP_IN_FLIGHT = 64;
 const BIND_ATTEMPTS = 8;
 
 export async function createDnsServer(options: DnsServerOptions): Promise<DnsServer> {
-  const handler = createQueryHandler(options);
+  const base = createQueryHandler(options);
+  const handler = options.instrument === undefined ? base : options.instrument(base);
   const onError = options.onError ?? (() => {});
   const idleMs = options.tcpIdleTimeoutMs ?? 10_000;
   for (let attempt = 1; ; attempt++) {
@@ -64,12 +70,19 @@ export async function createDnsServer(options: DnsServerOptions): Promise<DnsSer
 }
 
 function bindUdp(address: string, port: number, handler: QueryHandler, onError: (e: Error) => void): Promise<Socket> {
-  const socket = createSocket(isIPv6(address) ? "udp6" : "udp4");
+  // Replies go to the address a datagram came from, always an IP literal, so the resolver
+  // step dgram puts before every send (a dns.lookup and a tick) is skipped; and without a send
+  // callback a successful sendto completes synchronously, with failures on the socket's
+  // "error" handler instead of a callback queued for the next tick.
+  const socket = createSocket({
+    type: isIPv6(address) ? "udp6" : "udp4",
+    lookup: (host, _options, callback) => callback(null, host, isIPv6(host) ? 6 : 4),
+  });
   const reply = (response: Buffer | null, to: RemoteInfo) => {
-    if (response !== null) socket.send(response, to.port, to.address, (err) => err && onError(err));
+    if (response !== null) socket.send(response, to.port, to.address);
   };
   socket.on("message", (message, rinfo) => {
-    const result = safely(() => handler(message, "udp"));
+    const result = safely(() => handler(message, "udp", rinfo));
     if (result instanceof Promise) result.then((r) => reply(r, rinfo), onError);
     else reply(result, rinfo);
   });
@@ -98,6 +111,7 @@ function serveTcpConnection(socket: TcpSocket, handler: QueryHandler, idleMs: nu
   let pending: Buffer = Buffer.alloc(0);
   let inFlight = 0;
   let peerEnded = false;
+  const peer = { address: socket.remoteAddress ?? "", port: socket.remotePort ?? 0 };
   socket.setTimeout(idleMs, () => socket.destroy());
   socket.on("error", (err) => {
     // Resets and timeouts are the client's business; anything else is worth a log line.
@@ -126,7 +140,7 @@ function serveTcpConnection(socket: TcpSocket, handler: QueryHandler, idleMs: nu
       // A copy, so the frame does not pin the whole read buffer while it waits upstream.
       const frame = Buffer.from(pending.subarray(offset + 2, offset + 2 + length));
       offset += 2 + length;
-      const result: QueryResult = safely(() => handler(frame, "tcp"));
+      const result: QueryResult = safely(() => handler(frame, "tcp", peer));
       if (result instanceof Promise) {
         inFlight++;
         if (inFlight >= MAX_TCP_IN_FLIGHT) socket.pause();

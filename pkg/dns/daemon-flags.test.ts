@@ -1,0 +1,75 @@
+import { describe, expect, it } from "vitest";
+import { parseDnsCommandLine } from "./daemon-flags.ts";
+
+function config(...argv: string[]) {
+  const parsed = parseDnsCommandLine(argv);
+  if (parsed.help) throw new Error("help asked");
+  return parsed.config;
+}
+
+describe("signpost-dns command line", () => {
+  it("has CoreDNS's defaults", () => {
+    expect(config()).toEqual({
+      zone: "cluster.local",
+      listen: { host: "0.0.0.0", port: 53 },
+      upstream: "/etc/resolv.conf",
+      pods: "insecure",
+      healthPort: 8080,
+      readyPort: 8181,
+      metricsPort: 9153,
+      lameduckMs: 5000,
+      queryLog: false,
+      objects: null,
+      kubeconfig: null,
+    });
+  });
+
+  it("reads every flag", () => {
+    expect(
+      config(
+        "--zone", "Example.Test.", "--listen", "[::1]:1053", "--upstream", "/tmp/r.conf", "--pods", "verified",
+        "--health-port", "0", "--ready-port", "18181", "--metrics-port", "19153", "--lameduck", "1m30s",
+        "--query-log", "--objects", "dump.yaml",
+      ),
+    ).toMatchObject({
+      zone: "example.test",
+      listen: { host: "::1", port: 1053 },
+      upstream: "/tmp/r.conf",
+      pods: "verified",
+      healthPort: 0,
+      readyPort: 18181,
+      metricsPort: 19153,
+      lameduckMs: 90_000,
+      queryLog: true,
+      objects: "dump.yaml",
+    });
+  });
+
+  it("answers --help", () => {
+    expect(parseDnsCommandLine(["--help"])).toEqual({ help: true });
+  });
+
+  const bad: readonly (readonly [string[], string])[] = [
+    [["--listen", "53"], 'SP_BAD_FLAG: --listen: "53" is not HOST:PORT'],
+    [["--listen", "dns.local:53"], 'SP_BAD_FLAG: --listen: "dns.local" is not an IP address'],
+    [["--listen", "::1:53"], 'SP_BAD_FLAG: --listen: "::1:53" is not HOST:PORT'],
+    [["--listen", "127.0.0.1:65536"], "SP_BAD_FLAG: --listen: port 65536 is outside 0..65535"],
+    [["--zone", "bad_zone.local"], 'SP_BAD_FLAG: --zone: "bad_zone.local" is not a domain name'],
+    [["--zone", "10.in-addr.arpa"], 'SP_BAD_FLAG: --zone: "10.in-addr.arpa" is a reverse zone'],
+    [["--pods", "all"], 'SP_BAD_FLAG: --pods: "all" is not one of disabled, insecure, verified'],
+    [["--health-port", "eighty"], 'SP_BAD_FLAG: --health-port: "eighty" is not an integer'],
+    [["--ready-port=-1"], "SP_BAD_FLAG: --ready-port: -1 is outside 0..65535"],
+    [["--metrics-port", "99999"], "SP_BAD_FLAG: --metrics-port: 99999 is outside 0..65535"],
+    [["--lameduck", "5"], 'SP_BAD_FLAG: --lameduck: "5" is not a duration'],
+    [["--upstream", ""], "SP_BAD_FLAG: --upstream: is empty"],
+    [["--objects", "a.yaml", "--kubeconfig", "k"], "SP_BAD_FLAG: --objects: serves a file without an API server"],
+    [["--query-log=yes"], "SP_BAD_FLAG: --query-log"],
+    [["--zonee", "x"], "SP_BAD_FLAG: --zonee: Unknown option '--zonee'"],
+    [["serve"], "SP_BAD_FLAG: serve: signpost-dns takes no arguments"],
+  ];
+  for (const [argv, message] of bad) {
+    it(`refuses ${argv.join(" ")}`, () => {
+      expect(() => parseDnsCommandLine(argv)).toThrow(message);
+    });
+  }
+});

@@ -1,0 +1,127 @@
+// signpost-dns's command line: the flags, their help, and their checked translation into the
+// daemon's configuration. Every bad value fails here, before a socket or a watch is opened,
+// with SP_BAD_FLAG naming the flag.
+import { isIP, isIPv6 } from "node:net";
+import { numberFlag, parseDuration, parseFlags, stringFlag, type FlagSpecs, type FlagValues } from "../cli/flags.ts";
+import { SignpostError } from "../errors/errors.ts";
+import type { PodMode } from "./record-store.ts";
+import type { ListenAddress } from "./resolv-conf.ts";
+
+export const dnsFlags: FlagSpecs = {
+  kubeconfig: { type: "string", help: "path to a kubeconfig; in-cluster or ~/.kube/config when unset" },
+  zone: { type: "string", help: "the cluster domain", default: "cluster.local" },
+  listen: { type: "string", help: "HOST:PORT for DNS over UDP and TCP ([::]:53 for IPv6)", default: "0.0.0.0:53" },
+  upstream: { type: "string", help: "resolv.conf whose nameservers get the names outside the zone", default: "/etc/resolv.conf" },
+  pods: {
+    type: "string",
+    help: "pod records a-b-c-d.<ns>.pod.<zone>: disabled, insecure or verified",
+    default: "insecure",
+    choices: ["disabled", "insecure", "verified"],
+  },
+  "health-port": { type: "integer", help: "port of /health (0: any free port)", default: 8080 },
+  "ready-port": { type: "integer", help: "port of /ready (0: any free port)", default: 8181 },
+  "metrics-port": { type: "integer", help: "port of the Prometheus /metrics (0: any free port)", default: 9153 },
+  lameduck: { type: "duration", help: "on SIGTERM, keep answering this long with /ready failing", default: "5s" },
+  "query-log": { type: "boolean", help: "log every query and its answer", default: false },
+  objects: {
+    type: "string",
+    help: "serve the objects of this v1 List (YAML or JSON, as kubectl get -o yaml prints it) instead of an API server",
+  },
+};
+
+export const dnsSummary =
+  "Answers Kubernetes Service and Pod names by the Kubernetes DNS specification and forwards other names (replaces CoreDNS).";
+
+export interface DnsDaemonConfig {
+  readonly zone: string;
+  readonly listen: ListenAddress;
+  /** The resolv.conf the upstreams are read from. */
+  readonly upstream: string;
+  readonly pods: PodMode;
+  readonly healthPort: number;
+  readonly readyPort: number;
+  readonly metricsPort: number;
+  readonly lameduckMs: number;
+  readonly queryLog: boolean;
+  /** Offline mode: a v1 List file to serve; null to follow the API server. */
+  readonly objects: string | null;
+  /** null: in-cluster, $KUBECONFIG or ~/.kube/config. */
+  readonly kubeconfig: string | null;
+}
+
+export type ParsedCommandLine = { readonly help: true } | { readonly help: false; readonly config: DnsDaemonConfig };
+
+export function parseDnsCommandLine(argv: readonly string[]): ParsedCommandLine {
+  const { values, positionals } = parseFlags(argv, dnsFlags);
+  if (values["help"] === true) return { help: true };
+  if (positionals.length > 0) {
+    throw new SignpostError("SP_BAD_FLAG", positionals[0] ?? "", "signpost-dns takes no arguments, only flags (see --help)");
+  }
+  return { help: false, config: configFrom(values) };
+}
+
+function configFrom(values: FlagValues): DnsDaemonConfig {
+  // A default is kept as written ("5s"), so help shows it that way; a given value is parsed.
+  const lameduck = values["lameduck"];
+  const lameduckMs = typeof lameduck === "number" ? lameduck : parseDuration(String(lameduck));
+  const objects = stringFlag(values, "objects");
+  const kubeconfig = stringFlag(values, "kubeconfig");
+  if (objects !== "" && kubeconfig !== "") {
+    throw new SignpostError("SP_BAD_FLAG", "--objects", "serves a file without an API server; it cannot be used with --kubeconfig");
+  }
+  const upstream = stringFlag(values, "upstream");
+  if (upstream === "") throw new SignpostError("SP_BAD_FLAG", "--upstream", "is empty; give the path of a resolv.conf");
+  return {
+    zone: parseZone(stringFlag(values, "zone")),
+    listen: parseListen(stringFlag(values, "listen")),
+    upstream,
+    pods: podMode(stringFlag(values, "pods")),
+    healthPort: port(values, "health-port"),
+    readyPort: port(values, "ready-port"),
+    metricsPort: port(values, "metrics-port"),
+    lameduckMs,
+    queryLog: values["query-log"] === true,
+    objects: objects === "" ? null : objects,
+    kubeconfig: kubeconfig === "" ? null : kubeconfig,
+  };
+}
+
+/** HOST:PORT with an IP address for HOST; IPv6 in brackets. */
+export function parseListen(text: string): ListenAddress {
+  const match = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d+)$/.exec(text);
+  const host = match?.[1] ?? match?.[2];
+  if (match === null || host === undefined) {
+    throw new SignpostError("SP_BAD_FLAG", "--listen", `"${text}" is not HOST:PORT (examples: 0.0.0.0:53, 127.0.0.1:1053, [::]:53)`);
+  }
+  if (isIP(host) === 0 || (match[1] !== undefined && !isIPv6(host))) {
+    throw new SignpostError("SP_BAD_FLAG", "--listen", `"${host}" is not an IP address`);
+  }
+  const portNumber = Number(match[3]);
+  if (portNumber > 65535) throw new SignpostError("SP_BAD_FLAG", "--listen", `port ${portNumber} is outside 0..65535`);
+  return { host, port: portNumber };
+}
+
+/** A DNS name of letters, digits and hyphens, lower-cased, without the trailing dot. */
+export function parseZone(text: string): string {
+  const zone = text.toLowerCase().replace(/\.$/, "");
+  const labels = zone.split(".");
+  const bad = labels.find((l) => !/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(l));
+  if (zone === "" || bad !== undefined || zone.length > 253) {
+    throw new SignpostError("SP_BAD_FLAG", "--zone", `"${text}" is not a domain name (example: cluster.local)`);
+  }
+  if (zone === "in-addr.arpa" || zone === "ip6.arpa" || zone.endsWith(".in-addr.arpa") || zone.endsWith(".ip6.arpa")) {
+    throw new SignpostError("SP_BAD_FLAG", "--zone", `"${text}" is a reverse zone; signpost-dns serves those itself`);
+  }
+  return zone;
+}
+
+function podMode(text: string): PodMode {
+  if (text === "disabled" || text === "insecure" || text === "verified") return text;
+  throw new SignpostError("SP_BAD_FLAG", "--pods", `"${text}" is not one of disabled, insecure, verified`);
+}
+
+function port(values: FlagValues, name: string): number {
+  const value = numberFlag(values, name);
+  if (value < 0 || value > 65535) throw new SignpostError("SP_BAD_FLAG", `--${name}`, `${value} is outside 0..65535`);
+  return value;
+}

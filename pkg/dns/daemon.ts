@@ -1,0 +1,145 @@
+// signpost-dns assembled: a record store fed by the API server (or by a file, offline), the
+// UDP/TCP server answering from it, the forwarder for other names, and the side servers for
+// health, readiness and metrics. Shutdown is CoreDNS's lameduck: /ready fails at once, queries
+// are still answered for the lameduck period, then everything closes.
+import { setTimeout as sleep } from "node:timers/promises";
+import { isIPv6 } from "node:net";
+import type { Logger } from "pino";
+import { collectDefaultMetrics, Registry } from "prom-client";
+import { SignpostError } from "../errors/errors.ts";
+import { ApiClient } from "../kube/api-client.ts";
+import { endpointSliceInformer, namespaceInformer, serviceInformer } from "../kube/cluster-informers.ts";
+import { informerMetrics } from "../kube/informer-metrics.ts";
+import { loadKubeConfig } from "../kube/load-kubeconfig.ts";
+import type { DnsDaemonConfig } from "./daemon-flags.ts";
+import { createForwarder } from "./forwarder.ts";
+import { startSideServers, type SideServerPorts } from "./health-server.ts";
+import { QueryMetrics } from "./metrics.ts";
+import { readObjectsFile } from "./objects-file.ts";
+import { logQueries } from "./query-log.ts";
+import type { QueryHandler } from "./query-handler.ts";
+import { RecordStore } from "./record-store.ts";
+import { formatListen, readUpstreams, refuseSelfUpstream, type ListenAddress } from "./resolv-conf.ts";
+import { createDnsServer, type DnsServer } from "./server.ts";
+import { loadStore, syncStore } from "./store-sync.ts";
+
+export interface DnsDaemon {
+  /** The DNS address bound: the port differs from the one asked for when that was 0. */
+  readonly dns: ListenAddress;
+  readonly ports: SideServerPorts;
+  readonly store: RecordStore;
+  /** Lameduck, then close: /ready fails now, answers go on for the lameduck period. */
+  shutdown(): Promise<void>;
+  /** Closes everything at once. */
+  close(): Promise<void>;
+}
+
+export async function startDnsDaemon(config: DnsDaemonConfig, log: Logger): Promise<DnsDaemon> {
+  const upstreams = readUpstreams(config.upstream);
+  refuseSelfUpstream(upstreams, config.listen, config.upstream);
+  const registry = new Registry();
+  const store = new RecordStore({ zone: config.zone, pods: config.pods });
+  const stops: (() => Promise<void>)[] = [];
+  const closeAll = async () => {
+    for (const stop of stops.splice(0).reverse()) await stop();
+  };
+
+  try {
+    if (config.objects !== null) {
+      loadFile(store, config.objects, log);
+    } else {
+      const client = new ApiClient(loadKubeConfig(config.kubeconfig ?? undefined));
+      const deps = { client, log, metrics: informerMetrics(registry) };
+      const informers = { services: serviceInformer(deps), endpointSlices: endpointSliceInformer(deps), namespaces: namespaceInformer(deps) };
+      const all = [informers.services, informers.endpointSlices, informers.namespaces];
+      const synced = syncStore(store, informers);
+      for (const informer of all) informer.start();
+      stops.push(async () => void (await Promise.all(all.map((i) => i.stop()))));
+      synced.then(
+        () => log.info({ services: informers.services.size, endpointSlices: informers.endpointSlices.size, namespaces: informers.namespaces.size }, "synced with the API server: answering"),
+        (err: unknown) => log.error({ err }, "sync failed"),
+      );
+    }
+
+    const forwarder = createForwarder({ upstreams });
+    stops.push(() => forwarder.close());
+    const wildcard = config.listen.host === "0.0.0.0" || config.listen.host === "::";
+    const family = isIPv6(config.listen.host) ? "2" : "1";
+    let boundPort = config.listen.port;
+    const metrics = new QueryMetrics({
+      server: () => (wildcard ? `dns://:${boundPort}` : `dns://${formatListen({ ...config.listen, port: boundPort })}`),
+      family,
+      cache: forwarder.cache,
+    });
+    const instrument = (handler: QueryHandler): QueryHandler =>
+      metrics.instrument(config.queryLog ? logQueries(log.child({ component: "query-log" }), handler) : handler);
+    const server = await listenDns(config.listen, {
+      store,
+      forward: forwarder.forward,
+      instrument,
+      onError: (err) => log.warn({ err }, "DNS socket error"),
+    });
+    stops.push(() => server.close());
+    boundPort = server.port;
+
+    let shuttingDown = false;
+    collectDefaultMetrics({ register: registry });
+    const side = await startSideServers(isIPv6(config.listen.host) ? "::" : "0.0.0.0", {
+      health: config.healthPort,
+      ready: config.readyPort,
+      metrics: config.metricsPort,
+    }, {
+      notReady: () => (shuttingDown ? "shutting down (lameduck)" : store.synced ? null : "not synced with the API server yet"),
+      metrics: async () => ({ text: (await registry.metrics()) + metrics.exposition(), contentType: registry.contentType }),
+    });
+    stops.push(() => side.close());
+
+    const dns = { host: config.listen.host, port: server.port };
+    log.info(
+      { dns: formatListen(dns), ...side.ports, zone: config.zone, upstreams: upstreams.map((u) => u.address), mode: config.objects === null ? "api" : "objects" },
+      "listening",
+    );
+    return {
+      dns,
+      ports: side.ports,
+      store,
+      shutdown: async () => {
+        shuttingDown = true;
+        log.info({ lameduckMs: config.lameduckMs }, "shutting down: /ready fails, answering until lameduck ends");
+        await sleep(config.lameduckMs);
+        await closeAll();
+        log.info("stopped");
+      },
+      close: closeAll,
+    };
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+}
+
+function loadFile(store: RecordStore, path: string, log: Logger): void {
+  const loaded = readObjectsFile(path);
+  for (const err of loaded.invalid) log.warn({ err: err.message }, "object in --objects file skipped");
+  loadStore(store, loaded);
+  log.info(
+    {
+      file: path,
+      namespaces: loaded.namespaces.length,
+      services: loaded.services.length,
+      endpointSlices: loaded.endpointSlices.length,
+      skipped: Object.fromEntries(loaded.skippedKinds),
+      invalid: loaded.invalid.length,
+    },
+    "objects loaded: answering offline",
+  );
+}
+
+async function listenDns(listen: ListenAddress, options: Omit<Parameters<typeof createDnsServer>[0], "address" | "port">): Promise<DnsServer> {
+  try {
+    return await createDnsServer({ ...options, address: listen.host, port: listen.port });
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new SignpostError("SP_LISTEN", `--listen ${formatListen(listen)}`, `cannot listen for DNS: ${reason}`, { cause: err });
+  }
+}

@@ -1,0 +1,54 @@
+import { describe, expect, it } from "vitest";
+import { ForwardCache } from "./forward-cache.ts";
+import { QueryMetrics } from "./metrics.ts";
+import type { QueryHandler } from "./query-handler.ts";
+import { TYPE } from "./records.ts";
+import { queryBytes } from "./testing/messages.ts";
+
+function responseWith(rcode: number): Buffer {
+  const response = Buffer.alloc(12);
+  response[2] = 0x80;
+  response[3] = rcode;
+  return response;
+}
+
+describe("QueryMetrics", () => {
+  it("counts requests by protocol and type, responses by rcode, and durations, under CoreDNS's names", async () => {
+    let clock = 0;
+    const metrics = new QueryMetrics({ server: () => "dns://:53", family: "1", now: () => clock });
+    const answers = new Map<string, number>([["udp", 0], ["tcp", 3]]);
+    const handler: QueryHandler = (_message, transport) => {
+      clock += transport === "udp" ? 0.1 : 3;
+      return transport === "udp" ? responseWith(answers.get("udp") ?? 0) : Promise.resolve(responseWith(3));
+    };
+    const instrumented = metrics.instrument(handler);
+    await instrumented(queryBytes("a.example", TYPE.A), "udp");
+    await instrumented(queryBytes("b.example", TYPE.A), "udp");
+    await instrumented(queryBytes("c.example", TYPE.SRV), "tcp");
+    await instrumented(queryBytes("d.example", 99), "udp");
+    metrics.record(Buffer.from([1, 2, 3]), "udp", null, clock);
+    const text = metrics.exposition();
+    const server = 'server="dns://:53",zone="."';
+    expect(text).toContain(`coredns_dns_requests_total{${server},view="",proto="udp",family="1",type="A"} 2\n`);
+    expect(text).toContain(`coredns_dns_requests_total{${server},view="",proto="tcp",family="1",type="SRV"} 1\n`);
+    expect(text).toContain(`coredns_dns_requests_total{${server},view="",proto="udp",family="1",type="other"} 2\n`);
+    expect(text).toContain(`coredns_dns_responses_total{${server},view="",rcode="NOERROR",plugin=""} 3\n`);
+    expect(text).toContain(`coredns_dns_responses_total{${server},view="",rcode="NXDOMAIN",plugin=""} 1\n`);
+    expect(text).toContain(`coredns_dns_request_duration_seconds_bucket{${server},view="",type="A",le="0.00025"} 2\n`);
+    expect(text).toContain(`coredns_dns_request_duration_seconds_bucket{${server},view="",type="SRV",le="0.002"} 0\n`);
+    expect(text).toContain(`coredns_dns_request_duration_seconds_bucket{${server},view="",type="SRV",le="0.004"} 1\n`);
+    expect(text).toContain(`coredns_dns_request_duration_seconds_bucket{${server},view="",type="SRV",le="+Inf"} 1\n`);
+    expect(text).toContain(`coredns_dns_request_duration_seconds_count{${server},view="",type="A"} 2\n`);
+    expect(text).toMatch(/# TYPE coredns_dns_request_duration_seconds histogram\n/);
+    expect(text).not.toContain("coredns_cache_hits_total");
+  });
+
+  it("reports the forwarding cache's hits by kind and its misses", () => {
+    const cache = new ForwardCache();
+    cache.get("missing");
+    const metrics = new QueryMetrics({ server: () => "dns://127.0.0.1:1053", family: "1", cache });
+    const text = metrics.exposition();
+    expect(text).toContain('coredns_cache_hits_total{server="dns://127.0.0.1:1053",view="",zones=".",type="success"} 0\n');
+    expect(text).toContain('coredns_cache_misses_total{server="dns://127.0.0.1:1053",view="",zones="."} 1\n');
+  });
+});

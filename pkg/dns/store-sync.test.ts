@@ -1,0 +1,108 @@
+import { describe, expect, it } from "vitest";
+import type { InformerEvent } from "../kube/object-store.ts";
+import type { EndpointSlice, Namespace, Service } from "../model/types.ts";
+import { answerQuestion } from "./answer.ts";
+import { RCODE, TYPE } from "./records.ts";
+import { RecordStore } from "./record-store.ts";
+import { loadStore, syncStore, type EventSource } from "./store-sync.ts";
+import { endpoint, service, slice } from "./testing/objects.ts";
+
+/** An informer stand-in: events are pushed by the test, synced() resolves when it says so. */
+class FakeSource<T> implements EventSource<T> {
+  readonly #handlers: ((event: InformerEvent<T>) => void)[] = [];
+  readonly #synced = Promise.withResolvers<void>();
+
+  onEvent(handler: (event: InformerEvent<T>) => void): void {
+    this.#handlers.push(handler);
+  }
+
+  synced(): Promise<void> {
+    return this.#synced.promise;
+  }
+
+  emit(event: InformerEvent<T>): void {
+    for (const handler of this.#handlers) handler(event);
+  }
+
+  markSynced(): void {
+    this.#synced.resolve();
+  }
+}
+
+function sources() {
+  return {
+    services: new FakeSource<Service>(),
+    endpointSlices: new FakeSource<EndpointSlice>(),
+    namespaces: new FakeSource<Namespace>(),
+  };
+}
+
+function rcodeAndAddresses(store: RecordStore, name: string, qtype: number = TYPE.A) {
+  const answer = answerQuestion(store, name, qtype);
+  if (answer.kind !== "reply") return { kind: answer.kind };
+  return {
+    rcode: answer.rcode,
+    records: answer.answer.flatMap((s) => s.records.map((r) => ("address" in r ? r.address : "target" in r ? r.target : r.type))),
+  };
+}
+
+describe("syncStore", () => {
+  it("answers SERVFAIL until every informer has synced, then answers from the events", async () => {
+    const store = new RecordStore();
+    const s = sources();
+    const synced = syncStore(store, s);
+    s.namespaces.emit({ type: "add", key: "default", object: { name: "default" } });
+    s.services.emit({ type: "add", key: "default/web", object: service({ name: "web", clusterIPs: ["10.96.0.7"] }) });
+    s.services.markSynced();
+    s.namespaces.markSynced();
+    await Promise.resolve();
+    expect(store.synced).toBe(false);
+    expect(rcodeAndAddresses(store, "missing.default.svc.cluster.local").rcode).toBe(RCODE.SERVFAIL);
+    s.endpointSlices.markSynced();
+    await synced;
+    expect(store.synced).toBe(true);
+    expect(rcodeAndAddresses(store, "web.default.svc.cluster.local")).toEqual({ rcode: RCODE.NOERROR, records: ["10.96.0.7"] });
+    expect(rcodeAndAddresses(store, "missing.default.svc.cluster.local").rcode).toBe(RCODE.NXDOMAIN);
+  });
+
+  it("applies updates with the new object and deletes by the old one", async () => {
+    const store = new RecordStore();
+    const s = sources();
+    const synced = syncStore(store, s);
+    for (const source of [s.services, s.endpointSlices, s.namespaces]) source.markSynced();
+    await synced;
+    const before = service({ name: "db", headless: true });
+    s.namespaces.emit({ type: "add", key: "default", object: { name: "default" } });
+    s.services.emit({ type: "add", key: "default/db", object: before });
+    const first = slice({ name: "db-1", serviceName: "db", endpoints: [endpoint("10.244.0.5")] });
+    s.endpointSlices.emit({ type: "add", key: "default/db-1", object: first });
+    expect(rcodeAndAddresses(store, "db.default.svc.cluster.local").records).toEqual(["10.244.0.5"]);
+
+    const second = slice({ name: "db-1", serviceName: "db", endpoints: [endpoint("10.244.0.6")] });
+    s.endpointSlices.emit({ type: "update", key: "default/db-1", old: first, object: second });
+    expect(rcodeAndAddresses(store, "db.default.svc.cluster.local").records).toEqual(["10.244.0.6"]);
+
+    const external = service({ name: "db", type: "ExternalName", externalName: "db.example.org" });
+    s.services.emit({ type: "update", key: "default/db", old: before, object: external });
+    expect(rcodeAndAddresses(store, "db.default.svc.cluster.local", TYPE.CNAME).records).toEqual(["db.example.org"]);
+
+    s.services.emit({ type: "delete", key: "default/db", old: external });
+    expect(rcodeAndAddresses(store, "db.default.svc.cluster.local").rcode).toBe(RCODE.NXDOMAIN);
+
+    s.namespaces.emit({ type: "delete", key: "default", old: { name: "default" } });
+    expect(store.hasNamespace("default")).toBe(false);
+  });
+});
+
+describe("loadStore", () => {
+  it("loads a cluster's objects and marks the store synced", () => {
+    const store = new RecordStore();
+    loadStore(store, {
+      namespaces: [{ name: "default" }],
+      services: [service({ name: "web", clusterIPs: ["10.96.0.7"] })],
+      endpointSlices: [],
+    });
+    expect(store.synced).toBe(true);
+    expect(rcodeAndAddresses(store, "web.default.svc.cluster.local").records).toEqual(["10.96.0.7"]);
+  });
+});

@@ -1,0 +1,54 @@
+// Feeds the record store from the watch layer: every add, update and delete of a Service,
+// EndpointSlice or Namespace goes into the store as it arrives, and the store is marked synced
+// (SERVFAIL ends) once every informer has delivered its first list. Offline mode hands the same
+// store a file's objects instead.
+import type { InformerEvent } from "../kube/object-store.ts";
+import type { EndpointSlice, Namespace, Service } from "../model/types.ts";
+import type { RecordStore } from "./record-store.ts";
+
+/** The part of an Informer this module uses, so tests can drive it without an API server. */
+export interface EventSource<T> {
+  onEvent(handler: (event: InformerEvent<T>) => void): void;
+  synced(): Promise<void>;
+}
+
+export interface StoreSources {
+  readonly services: EventSource<Service>;
+  readonly endpointSlices: EventSource<EndpointSlice>;
+  readonly namespaces: EventSource<Namespace>;
+}
+
+/**
+ * Registers the store's handlers (before the informers start, so the first list is seen) and
+ * resolves once all three have synced and the store says so.
+ */
+export async function syncStore(store: RecordStore, sources: StoreSources): Promise<void> {
+  sources.namespaces.onEvent((e) => {
+    if (e.type === "delete") store.deleteNamespace(e.old.name);
+    else store.upsertNamespace(e.object);
+  });
+  sources.services.onEvent((e) => {
+    if (e.type === "delete") store.deleteService(e.old.namespace, e.old.name);
+    else store.upsertService(e.object);
+  });
+  sources.endpointSlices.onEvent((e) => {
+    if (e.type === "delete") store.deleteEndpointSlice(e.old.namespace, e.old.name);
+    else store.upsertEndpointSlice(e.object);
+  });
+  await Promise.all([sources.namespaces.synced(), sources.services.synced(), sources.endpointSlices.synced()]);
+  store.markSynced();
+}
+
+export interface ClusterObjects {
+  readonly namespaces: readonly Namespace[];
+  readonly services: readonly Service[];
+  readonly endpointSlices: readonly EndpointSlice[];
+}
+
+/** Loads a whole cluster's objects at once and marks the store synced: offline mode. */
+export function loadStore(store: RecordStore, objects: ClusterObjects): void {
+  for (const namespace of objects.namespaces) store.upsertNamespace(namespace);
+  for (const service of objects.services) store.upsertService(service);
+  for (const slice of objects.endpointSlices) store.upsertEndpointSlice(slice);
+  store.markSynced();
+}

@@ -1,0 +1,126 @@
+// signpost-dns as its users run it, for integration tests: bin/signpost-dns as a child process
+// with the flags given, its pino lines kept, the ports it bound read from its "listening" line.
+// Clients are the real dig and curl-like fetch; every address is loopback or a test namespace.
+import { spawn, type ChildProcess } from "node:child_process";
+import { execFile } from "node:child_process";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { promisify } from "node:util";
+
+const run = promisify(execFile);
+export const dnsBin = join(import.meta.dirname, "..", "..", "bin", "signpost-dns");
+
+export interface DaemonPorts {
+  readonly dns: number;
+  readonly health: number;
+  readonly ready: number;
+  readonly metrics: number;
+}
+
+export class DnsDaemonProcess {
+  readonly #child: ChildProcess;
+  readonly lines: Record<string, unknown>[] = [];
+  readonly stderr: string[] = [];
+  readonly exited: Promise<number | null>;
+  ports: DaemonPorts = { dns: 0, health: 0, ready: 0, metrics: 0 };
+
+  private constructor(child: ChildProcess) {
+    this.#child = child;
+    this.exited = new Promise((resolve) => child.once("exit", (code) => resolve(code)));
+    if (child.stdout !== null) {
+      createInterface({ input: child.stdout }).on("line", (line) => {
+        try {
+          this.lines.push(JSON.parse(line) as Record<string, unknown>);
+        } catch {
+          this.lines.push({ raw: line });
+        }
+        if (process.env["SIGNPOST_TEST_LOG"] !== undefined) process.stderr.write(`[signpost-dns] ${line}\n`);
+      });
+    }
+    child.stderr?.on("data", (chunk: Buffer) => this.stderr.push(chunk.toString()));
+  }
+
+  /** Starts the daemon and waits for its "listening" line; ports 0 unless the args say otherwise. */
+  static async start(args: readonly string[]): Promise<DnsDaemonProcess> {
+    const defaults = ["--health-port", "0", "--ready-port", "0", "--metrics-port", "0", "--lameduck", "0s"];
+    const child = spawn(dnsBin, [...defaults, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    const daemon = new DnsDaemonProcess(child);
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const listening = daemon.lines.find((l) => l["msg"] === "listening");
+      if (listening !== undefined) {
+        const dns = String(listening["dns"]);
+        daemon.ports = {
+          dns: Number(dns.slice(dns.lastIndexOf(":") + 1)),
+          health: Number(listening["health"]),
+          ready: Number(listening["ready"]),
+          metrics: Number(listening["metrics"]),
+        };
+        return daemon;
+      }
+      const code = await Promise.race([daemon.exited, new Promise<"wait">((r) => setTimeout(() => r("wait"), 50))]);
+      if (code !== "wait") throw new Error(`signpost-dns exited with ${String(code)} before listening: ${daemon.stderr.join("")}`);
+      if (Date.now() > deadline) {
+        await daemon.kill();
+        throw new Error(`signpost-dns did not listen within 30 s: ${daemon.stderr.join("")}`);
+      }
+    }
+  }
+
+  signal(signal: NodeJS.Signals): void {
+    this.#child.kill(signal);
+  }
+
+  async kill(): Promise<void> {
+    if (this.#child.exitCode === null && this.#child.signalCode === null) this.#child.kill("SIGKILL");
+    await this.exited;
+  }
+
+  async http(which: "health" | "ready" | "metrics", path = `/${which}`): Promise<{ status: number; body: string }> {
+    const response = await fetch(`http://127.0.0.1:${this.ports[which]}${path}`);
+    return { status: response.status, body: await response.text() };
+  }
+}
+
+/** Runs signpost-dns to completion (for flags that make it exit), with its exit code and stderr. */
+export async function runDnsBin(args: readonly string[]): Promise<{ code: number; stderr: string; stdout: string }> {
+  try {
+    const { stdout, stderr } = await run(dnsBin, [...args], { timeout: 30_000 });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const failed = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof failed.code === "number" ? failed.code : -1, stdout: failed.stdout ?? "", stderr: failed.stderr ?? "" };
+  }
+}
+
+export interface DigResult {
+  readonly status: string;
+  readonly flags: readonly string[];
+  readonly answer: readonly string[];
+  readonly authority: readonly string[];
+  readonly additional: readonly string[];
+  readonly raw: string;
+}
+
+/** Asks with the real dig and reads its sections; records as "name TYPE data", without TTLs. */
+export async function dig(server: string, port: number, ...args: string[]): Promise<DigResult> {
+  const { stdout } = await run("dig", [`@${server}`, "-p", String(port), "+time=3", "+tries=1", "+nocookie", ...args], { timeout: 20_000 });
+  const section = (name: string): string[] => {
+    const start = stdout.indexOf(`;; ${name} SECTION:`);
+    if (start < 0) return [];
+    const lines = stdout.slice(start).split("\n").slice(1);
+    const end = lines.findIndex((l) => l.trim() === "");
+    return lines
+      .slice(0, end < 0 ? lines.length : end)
+      .map((l) => l.split(/\s+/))
+      .map(([owner = "", , , type = "", ...data]) => [owner, type, ...data].join(" "));
+  };
+  return {
+    status: /status: (\w+)/.exec(stdout)?.[1] ?? "",
+    flags: (/;; flags: ([^;]*);/.exec(stdout)?.[1] ?? "").trim().split(" "),
+    answer: section("ANSWER"),
+    authority: section("AUTHORITY"),
+    additional: section("ADDITIONAL"),
+    raw: stdout,
+  };
+}
