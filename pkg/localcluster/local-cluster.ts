@@ -14,7 +14,7 @@ import { Kubelet } from "./kubelet/kubelet.ts";
 import { startUpstreamDns, type UpstreamDns } from "./upstream-dns.ts";
 import { controlPlaneBinDir } from "./binaries.ts";
 import { execa } from "execa";
-import { SERVICE_ACCOUNT_DIR } from "./kubelet/pod-sandbox.ts";
+import { SERVICE_ACCOUNT_DIR, podNetnsName } from "./kubelet/pod-sandbox.ts";
 import {
   addRoute, attachHost, createNetns, createUnderlay, deleteNetns, deleteRoute, deleteUnderlay, makeNode, writeNetnsEtc, type Underlay,
 } from "./node-network.ts";
@@ -49,10 +49,12 @@ export class LocalCluster {
   readonly #underlay: Underlay;
   #upstreamDns: UpstreamDns | null = null;
   readonly #createdSecretsDir: boolean;
+  readonly #prefix: string;
   /** Mount points the kubelets made on the host for pods' volumes, removed at stop. */
   readonly #mountPoints = new Set<string>();
 
-  private constructor(cp: ControlPlane, underlay: Underlay, externalNetns: string, dir: string, createdSecretsDir: boolean) {
+  private constructor(cp: ControlPlane, underlay: Underlay, externalNetns: string, dir: string, createdSecretsDir: boolean, prefix: string) {
+    this.#prefix = prefix;
     this.controlPlane = cp;
     this.#underlay = underlay;
     this.externalNetns = externalNetns;
@@ -82,7 +84,7 @@ export class LocalCluster {
         extraApiServerArgs: ["--service-node-port-range=8000-32767", ...(o.extraApiServerArgs ?? [])],
         log: (m) => o.log.info(m),
       });
-      const cluster = new LocalCluster(cp, underlay, externalNetns, dir, createdSecretsDir);
+      const cluster = new LocalCluster(cp, underlay, externalNetns, dir, createdSecretsDir, prefix);
       c = cluster;
       cluster.#upstreamDns = startUpstreamDns(gateway, dir);
       await createNetns(externalNetns);
@@ -123,6 +125,13 @@ export class LocalCluster {
       }
       throw err;
     }
+  }
+
+  /** The network namespace a pod runs in, from its node and uid. */
+  podNetns(nodeName: string, uid: string, hostNetwork = false): string {
+    const node = this.nodes.find((n) => n.name === nodeName);
+    if (node === undefined) throw new Error(`no node ${nodeName}`);
+    return hostNetwork ? node.netns : podNetnsName(`${this.#prefix}-${nodeName}`, uid);
   }
 
   /** The API server's address as nodes and pods reach it (not loopback). */

@@ -4,7 +4,7 @@
 import { CoreV1Api, type KubeConfig, type V1Pod } from "@kubernetes/client-node";
 import { copyFile, mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { attachPod, createNetns, deleteNetns } from "../node-network.ts";
+import { attachPod, createNetns, deleteNetns, writeNetnsEtc } from "../node-network.ts";
 import { podResolvConf, type ClusterDnsSettings } from "./dns-config.ts";
 import type { Mount } from "./pod-volumes.ts";
 
@@ -27,6 +27,11 @@ export interface Sandbox {
   readonly hostNetwork: boolean;
 }
 
+/** The network namespace of a pod that is not on the host network. */
+export function podNetnsName(nodePrefix: string, uid: string): string {
+  return `${nodePrefix}-p${uid.replace(/-/g, "").slice(0, 10)}`;
+}
+
 export const SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
 
 export async function createSandbox(pod: V1Pod, d: SandboxDeps): Promise<Sandbox> {
@@ -39,7 +44,7 @@ export async function createSandbox(pod: V1Pod, d: SandboxDeps): Promise<Sandbox
   let netns = d.nodeNetns;
   let podIP = d.nodeIP;
   if (!hostNetwork) {
-    netns = `${d.netnsPrefix}-p${uid.replace(/-/g, "").slice(0, 10)}`;
+    netns = podNetnsName(d.netnsPrefix, uid);
     podIP = d.allocateIP();
     try {
       await createNetns(netns);
@@ -51,8 +56,12 @@ export async function createSandbox(pod: V1Pod, d: SandboxDeps): Promise<Sandbox
     }
   }
   const hostname = pod.spec?.hostname ?? name;
-  await writeFile(join(dir, "resolv.conf"), podResolvConf(namespace, pod.spec ?? {}, d.dns));
-  await writeFile(join(dir, "hosts"), `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n${podIP}\t${hostname}\n`);
+  const resolvConf = podResolvConf(namespace, pod.spec ?? {}, d.dns);
+  const hosts = `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n${podIP}\t${hostname}\n`;
+  await writeFile(join(dir, "resolv.conf"), resolvConf);
+  await writeFile(join(dir, "hosts"), hosts);
+  // `ip netns exec POD` then sees the pod's DNS settings too: the local stand-in for kubectl exec.
+  if (!hostNetwork) await writeNetnsEtc(netns, { resolvConf, hosts });
   if (pod.spec?.automountServiceAccountToken !== false) await writeServiceAccount(pod, dir, d);
   return { netns, podIP, dir, hostNetwork };
 }

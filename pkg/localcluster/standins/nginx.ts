@@ -1,4 +1,5 @@
-// Stand-in for the nginx image: answers every GET with nginx's default welcome page.
+// Stand-in for the nginx image: answers every GET with nginx's default welcome page, and writes
+// an access-log line per request to stdout as the nginx image does.
 import { createServer } from "node:http";
 
 const page = `<!DOCTYPE html>
@@ -19,5 +20,7 @@ const port = Number(process.env["PORT"] ?? "80");
 createServer((req, res) => {
   res.writeHead(200, { "content-type": "text/html", server: "nginx (signpost stand-in)" });
   res.end(req.method === "HEAD" ? undefined : page);
+  const client = (req.socket.remoteAddress ?? "-").replace(/^::ffff:/, "");
+  process.stdout.write(`${client} - - [${new Date().toISOString()}] "${req.method ?? "GET"} ${req.url ?? "/"} HTTP/${req.httpVersion}" 200 ${page.length} "-" "${req.headers["user-agent"] ?? "-"}"\n`);
 }).listen(port, "0.0.0.0");
 process.on("SIGTERM", () => process.exit(0));
