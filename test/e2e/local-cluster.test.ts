@@ -7,9 +7,8 @@ import { execa } from "execa";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { LocalCluster } from "../../pkg/localcluster/local-cluster.ts";
-import { controlPlaneBinDir } from "../../pkg/localcluster/binaries.ts";
 import { eventually } from "../support/eventually.ts";
-import { coreFor, inNetns, kubectlFor, startLocalCluster } from "../support/local-cluster.ts";
+import { applyManifest, coreFor, inNetns, kubectlFor, listPods, startLocalCluster, type PodInfo } from "../support/local-cluster.ts";
 
 let c: LocalCluster;
 let kubectl: ReturnType<typeof kubectlFor>;
@@ -23,35 +22,8 @@ afterAll(async () => {
   if (!stopped) await c.stop();
 });
 
-async function apply(manifest: string): Promise<void> {
-  const r = await execa("sh", ["-c", 'exec "$0" --kubeconfig "$1" apply -f -', kubectlBin(), c.kubeconfigPath], { input: manifest, reject: false });
-  if (r.exitCode !== 0) throw new Error(`kubectl apply failed: ${r.stderr}`);
-}
-
-function kubectlBin(): string {
-  return join(controlPlaneBinDir(), "kubectl");
-}
-
-interface PodInfo {
-  name: string;
-  node: string;
-  ip: string;
-  ready: boolean;
-  uid: string;
-  waitingReason: string;
-}
-
-async function pods(namespace: string, selector: string): Promise<PodInfo[]> {
-  const list = await coreFor(c).listNamespacedPod({ namespace, labelSelector: selector });
-  return list.items.map((p) => ({
-    name: p.metadata?.name ?? "",
-    uid: p.metadata?.uid ?? "",
-    node: p.spec?.nodeName ?? "",
-    ip: p.status?.podIP ?? "",
-    ready: p.status?.conditions?.some((x) => x.type === "Ready" && x.status === "True") ?? false,
-    waitingReason: p.status?.containerStatuses?.[0]?.state?.waiting?.reason ?? "",
-  }));
-}
+const apply = (manifest: string): Promise<void> => applyManifest(c, manifest);
+const pods = (namespace: string, selector: string): Promise<PodInfo[]> => listPods(c, namespace, selector);
 
 function inCIDR(ip: string, cidr: string): boolean {
   const [base] = cidr.split("/");
@@ -194,7 +166,8 @@ spec:
     const deletion = kubectl("delete", "pod", "slow-stop", "--wait=false");
     await deletion;
     await eventually(async () => (await conditions()).includes('"terminating":true'), "endpoint terminating", 15_000);
-    await eventually(async () => (await pods("default", "app=slow-stop")).length === 0, "pod gone after its grace", 30_000);
+    // Not listPods, which leaves out pods being deleted: the pod object itself must be gone.
+    await eventually(async () => (await coreFor(c).listNamespacedPod({ namespace: "default", labelSelector: "app=slow-stop" })).items.length === 0, "pod gone after its grace", 30_000);
     await eventually(async () => (await conditions()) === "", "endpoint removed");
   });
 

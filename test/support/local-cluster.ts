@@ -33,3 +33,36 @@ export async function inNetns(netns: string, command: string, args: readonly str
   const r = await execa("ip", ["netns", "exec", netns, command, ...args], { reject: false, timeout: timeoutMs, stdin: "ignore" });
   return { stdout: r.stdout, exitCode: r.exitCode ?? -1 };
 }
+
+/** `kubectl apply -f -` with the manifest; throws with the API server's message on failure. */
+export async function applyManifest(c: LocalCluster, manifest: string): Promise<void> {
+  const r = await execa(join(controlPlaneBinDir(), "kubectl"), ["--kubeconfig", c.kubeconfigPath, "apply", "-f", "-"], { input: manifest, reject: false });
+  if (r.exitCode !== 0) throw new Error(`kubectl apply failed: ${r.stderr}`);
+}
+
+export interface PodInfo {
+  readonly name: string;
+  readonly node: string;
+  readonly ip: string;
+  readonly uid: string;
+  readonly ready: boolean;
+  readonly hostNetwork: boolean;
+  /** The first container's waiting reason, "" when it is not waiting. */
+  readonly waitingReason: string;
+}
+
+/** Pods matching a label selector, without those already being deleted. */
+export async function listPods(c: LocalCluster, namespace: string, selector: string): Promise<PodInfo[]> {
+  const list = await coreFor(c).listNamespacedPod({ namespace, labelSelector: selector });
+  return list.items
+    .filter((p) => p.metadata?.deletionTimestamp === undefined)
+    .map((p) => ({
+      name: p.metadata?.name ?? "",
+      node: p.spec?.nodeName ?? "",
+      ip: p.status?.podIP ?? "",
+      uid: p.metadata?.uid ?? "",
+      ready: p.status?.conditions?.some((x) => x.type === "Ready" && x.status === "True") ?? false,
+      hostNetwork: p.spec?.hostNetwork === true,
+      waitingReason: p.status?.containerStatuses?.[0]?.state?.waiting?.reason ?? "",
+    }));
+}
