@@ -1,41 +1,135 @@
-// signpost-proxy: the per-node Service proxy that replaces kube-proxy. This entry point parses
-// flags, connects to the API server and follows Services and EndpointSlices; programming
-// iptables from them is wired in pkg/proxy as that work lands.
+// signpost-proxy: the per-node Service proxy that replaces kube-proxy. Without a subcommand it is
+// the daemon (or, with --cleanup, removes what the daemon installed). Two offline subcommands
+// read a file of objects instead of the API server: `render` prints the iptables-restore input
+// the daemon would program on a node, `trace` walks one connection through it.
 import pino from "pino";
-import { Registry } from "prom-client";
-import { parseFlags, renderHelp, stringFlag, type FlagSpecs } from "../../pkg/cli/flags.ts";
+import { parseFlags, renderHelp, stringFlag, numberFlag, type FlagSpecs } from "../../pkg/cli/flags.ts";
 import { runMain } from "../../pkg/cli/run-main.ts";
-import { loadKubeConfig } from "../../pkg/kube/load-kubeconfig.ts";
-import { ApiClient } from "../../pkg/kube/api-client.ts";
-import { informerMetrics } from "../../pkg/kube/informer-metrics.ts";
-import { endpointSliceInformer, serviceInformer } from "../../pkg/kube/cluster-informers.ts";
+import { SignpostError } from "../../pkg/errors/errors.ts";
+import type { IPFamily, Protocol } from "../../pkg/model/types.ts";
+import { daemonFlags, resolveDaemonOptions, resolveRuleSettings, ruleFlags } from "../../pkg/proxy/config/proxy-options.ts";
+import { commandRunner, startDaemon } from "../../pkg/proxy/daemon.ts";
+import { cleanupRules } from "../../pkg/proxy/iptables/cleanup.ts";
+import { IptablesExecutor } from "../../pkg/proxy/iptables/executor.ts";
+import { ipFamilyOf } from "../../pkg/proxy/ip.ts";
+import { readClusterObjects } from "../../pkg/proxy/offline/objects-file.ts";
+import { renderForNode, traceForNode } from "../../pkg/proxy/offline/offline-render.ts";
 
-const flags: FlagSpecs = {
-  kubeconfig: { type: "string", help: "path to a kubeconfig; in-cluster or ~/.kube/config when unset" },
-  "hostname-override": { type: "string", help: "this node's name, if not the hostname" },
-  "cluster-cidr": { type: "string", help: "the pod CIDR(s), comma-separated; traffic from outside is masqueraded" },
+const offlineFlags: FlagSpecs = {
+  objects: { type: "string", help: "a v1 List of Nodes, Services and EndpointSlices (kubectl get nodes,services,endpointslices -A -o yaml)" },
+  node: { type: "string", help: "the Node to render for; its addresses come from its object in --objects" },
+  "ip-family": { type: "string", help: "the family to render (iptables or ip6tables rules)", default: "IPv4", choices: ["IPv4", "IPv6"] },
+  ...ruleFlags,
 };
 
-runMain("signpost-proxy", async () => {
-  const { values } = parseFlags(process.argv.slice(2), flags);
+const traceFlags: FlagSpecs = {
+  ...offlineFlags,
+  src: { type: "string", help: "the connection's source address" },
+  dst: { type: "string", help: "the connection's destination address" },
+  port: { type: "integer", help: "the destination port" },
+  proto: { type: "string", help: "the protocol", default: "tcp", choices: ["tcp", "udp", "sctp"] },
+};
+
+function required(values: Readonly<Record<string, unknown>>, name: string): string {
+  const v = values[name];
+  if (typeof v !== "string" || v === "") throw new SignpostError("SP_BAD_FLAG", `--${name}`, "is required");
+  return v;
+}
+
+function render(argv: readonly string[]): void {
+  const { values, positionals } = parseFlags(argv, offlineFlags);
   if (values["help"] === true) {
-    process.stdout.write(renderHelp("signpost-proxy", "Programs iptables NAT rules for Kubernetes Services on this node (replaces kube-proxy).", flags));
+    process.stdout.write(renderHelp("signpost-proxy render", "Prints the iptables-restore input signpost-proxy would program on a node for these objects.", offlineFlags));
     return;
   }
+  if (positionals.length > 0) throw new SignpostError("SP_BAD_FLAG", positionals[0] ?? "", "unexpected argument");
+  const nodeName = required(values, "node");
+  const objects = readClusterObjects(required(values, "objects"));
+  for (const line of objects.skipped) process.stderr.write(`signpost-proxy render: skipped ${line}\n`);
+  const result = renderForNode({
+    objects,
+    nodeName,
+    settings: resolveRuleSettings(values),
+    family: stringFlag(values, "ip-family") as IPFamily,
+  });
+  process.stdout.write(result.text);
+}
+
+function trace(argv: readonly string[]): void {
+  const { values, positionals } = parseFlags(argv, traceFlags);
+  if (values["help"] === true) {
+    process.stdout.write(renderHelp("signpost-proxy trace", "Walks one new connection through the rules `render` prints and prints where it goes, as JSON.", traceFlags));
+    return;
+  }
+  if (positionals.length > 0) throw new SignpostError("SP_BAD_FLAG", positionals[0] ?? "", "unexpected argument");
+  const src = required(values, "src");
+  const dst = required(values, "dst");
+  const family = ipFamilyOf(dst);
+  if (family === null) throw new SignpostError("SP_BAD_FLAG", "--dst", `"${dst}" is not an IP address`);
+  if (ipFamilyOf(src) !== family) throw new SignpostError("SP_BAD_FLAG", "--src", `"${src}" is not an IP address of the same family as --dst`);
+  const port = numberFlag(values, "port");
+  if (port < 1 || port > 65535) throw new SignpostError("SP_BAD_FLAG", "--port", "must be a port number, 1 to 65535");
+  const nodeName = required(values, "node");
+  const objects = readClusterObjects(required(values, "objects"));
+  for (const line of objects.skipped) process.stderr.write(`signpost-proxy trace: skipped ${line}\n`);
+  const report = traceForNode({
+    objects,
+    nodeName,
+    settings: resolveRuleSettings(values),
+    family,
+    src,
+    dst,
+    port,
+    protocol: stringFlag(values, "proto").toUpperCase() as Protocol,
+  });
+  process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+}
+
+async function daemon(argv: readonly string[]): Promise<void> {
+  const { values, positionals } = parseFlags(argv, daemonFlags);
+  if (values["help"] === true) {
+    process.stdout.write(
+      renderHelp("signpost-proxy", "Programs iptables NAT rules for Kubernetes Services on this node (replaces kube-proxy).\nSubcommands: render, trace (see signpost-proxy render --help).", daemonFlags),
+    );
+    return;
+  }
+  if (positionals.length > 0) throw new SignpostError("SP_BAD_FLAG", positionals[0] ?? "", "unknown subcommand (known: render, trace)");
+  const options = resolveDaemonOptions(values);
   const log = pino({ name: "signpost-proxy" });
-  const kc = loadKubeConfig(stringFlag(values, "kubeconfig") || undefined);
-  const registry = new Registry();
-  const deps = { client: new ApiClient(kc), log, metrics: informerMetrics(registry) };
-  const services = serviceInformer(deps, "!service.kubernetes.io/service-proxy-name");
-  const slices = endpointSliceInformer(deps, "!service.kubernetes.io/service-proxy-name");
-  services.start();
-  slices.start();
-  await Promise.all([services.synced(), slices.synced()]);
-  log.info({ services: services.size, endpointSlices: slices.size }, "synced");
-  const stop = async (): Promise<void> => {
-    await Promise.all([services.stop(), slices.stop()]);
-    process.exit(0);
+  if (options.cleanup) {
+    const runner = commandRunner(options);
+    for (const family of ["IPv4", "IPv6"] as const) {
+      try {
+        const report = await cleanupRules(new IptablesExecutor(family, runner, options.iptablesBackend));
+        log.info({ family, ...report }, "cleaned up");
+      } catch (err) {
+        if (family === "IPv4") throw err;
+        log.warn({ family, err }, "cleanup skipped");
+      }
+    }
+    return;
+  }
+  const running = await startDaemon(options, log);
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, "stopping; rules stay in place");
+    running.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error({ err }, "stop failed");
+        process.exit(1);
+      },
+    );
   };
-  process.once("SIGTERM", () => void stop());
-  process.once("SIGINT", () => void stop());
+  process.once("SIGTERM", () => stop("SIGTERM"));
+  process.once("SIGINT", () => stop("SIGINT"));
+}
+
+runMain("signpost-proxy", async () => {
+  const [first, ...rest] = process.argv.slice(2);
+  if (first === "render") render(rest);
+  else if (first === "trace") trace(rest);
+  else await daemon(process.argv.slice(2));
 });

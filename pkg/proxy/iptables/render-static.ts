@@ -22,12 +22,24 @@ import { comment, quoteComment } from "./restore-writer.ts";
 export const filterTopChains = [KUBE_NODEPORTS, KUBE_SERVICES, KUBE_EXTERNAL_SERVICES, KUBE_FORWARD, KUBE_PROXY_FIREWALL] as const;
 /** Top-level chains of the nat table, always written whole. */
 export const natTopChains = [KUBE_SERVICES, KUBE_NODEPORTS, KUBE_POSTROUTING, KUBE_MARK_MASQ] as const;
-/** Tables holding the canary chain; the executor checks that it still exists in each. */
+/** Tables holding the canary chain; the proxier checks that it still exists in each. */
 export const canaryTables = ["filter", "nat"] as const;
+
+/**
+ * The canary's one rule. A chain that is gone tells of `iptables -X` (a firewall reload); a
+ * chain that is empty tells of `iptables -F`, which deletes no chain and would go unseen by an
+ * empty canary. Nothing jumps to the chain, so the rule never sees a packet.
+ */
+export const canaryRuleComment = "signpost canary: if this rule is gone, the table was flushed";
+
+function writeCanary(table: TableBuffer): void {
+  table.declareChain(KUBE_PROXY_CANARY);
+  table.append(KUBE_PROXY_CANARY, comment(canaryRuleComment), "-j RETURN");
+}
 
 export function writeFilterStatic(filter: TableBuffer): void {
   for (const chain of filterTopChains) filter.declareChain(chain);
-  filter.declareChain(KUBE_PROXY_CANARY);
+  writeCanary(filter);
   filter.append(KUBE_FORWARD, "-m conntrack --ctstate INVALID", "-j DROP");
   // Forward what kube-proxy marked, even under a FORWARD policy of DROP, then the rest of its flow.
   filter.append(KUBE_FORWARD, comment("kubernetes forwarding rules"), `-m mark --mark ${MASQ_MARK}/${MASQ_MARK}`, "-j ACCEPT");
@@ -36,7 +48,7 @@ export function writeFilterStatic(filter: TableBuffer): void {
 
 export function writeNatStatic(nat: TableBuffer, config: RenderConfig): void {
   for (const chain of natTopChains) nat.declareChain(chain);
-  nat.declareChain(KUBE_PROXY_CANARY);
+  writeCanary(nat);
   // Masquerade only marked packets, and clear the mark so a re-traversal does not masquerade twice.
   nat.append(KUBE_POSTROUTING, `-m mark ! --mark ${MASQ_MARK}/${MASQ_MARK}`, "-j RETURN");
   nat.append(KUBE_POSTROUTING, `-j MARK --xor-mark ${MASQ_MARK}`);
@@ -45,6 +57,11 @@ export function writeNatStatic(nat: TableBuffer, config: RenderConfig): void {
     comment("kubernetes service traffic requiring SNAT"),
     config.masqueradeRandomFully ? "-j MASQUERADE --random-fully" : "-j MASQUERADE",
   );
+  writeMarkMasqRule(nat);
+}
+
+/** The rule of KUBE-MARK-MASQ, the one top-level chain that per-Service chains jump to. */
+export function writeMarkMasqRule(nat: TableBuffer): void {
   nat.append(KUBE_MARK_MASQ, `-j MARK --or-mark ${MASQ_MARK}`);
 }
 

@@ -6,10 +6,10 @@
 
 import type { ObjectKey } from "../../model/types.ts";
 import type { ProxyState } from "../proxy-state.ts";
-import { isServiceChainName, KUBE_NODEPORTS } from "./chain-names.ts";
+import { isServiceChainName, KUBE_MARK_MASQ, KUBE_NODEPORTS } from "./chain-names.ts";
 import { RenderCache } from "./render-cache.ts";
 import type { RenderConfig } from "./render-config.ts";
-import { builtinJumpLines, writeFilterStatic, writeNatStatic, writeNodePortsTail } from "./render-static.ts";
+import { builtinJumpLines, writeFilterStatic, writeMarkMasqRule, writeNatStatic, writeNodePortsTail } from "./render-static.ts";
 import { comment, tableSection, TableBuffer } from "./restore-writer.ts";
 
 export interface RenderRequest {
@@ -109,4 +109,32 @@ export function renderIptables(req: RenderRequest): RenderResult {
     },
     writtenServices,
   };
+}
+
+export interface StagedChains {
+  /** iptables-restore input of one nat section. */
+  readonly text: string;
+  readonly rules: number;
+}
+
+/**
+ * The per-Service chains of some Services, alone: nothing jumps to them yet. A large full sync
+ * loads them in a few such batches and then restores a render with changed = the empty set,
+ * which only rewrites the top-level chains and so switches traffic over in one atomic step;
+ * iptables-nft's restore time grows much faster than linearly with the size of one input.
+ * KUBE-MARK-MASQ, which these chains jump to, is rewritten unchanged so the jumps resolve.
+ */
+export function renderServiceChains(req: { state: ProxyState; config: RenderConfig; keys: readonly ObjectKey[]; cache?: RenderCache }): StagedChains {
+  const cache = req.cache ?? new RenderCache();
+  const nat = new TableBuffer();
+  nat.declareChain(KUBE_MARK_MASQ);
+  writeMarkMasqRule(nat);
+  const chains = new TableBuffer();
+  for (const key of req.keys) for (const port of req.state.get(key) ?? []) chains.appendFrom(cache.output(port, req.config).natChains);
+  return { text: `${tableSection("nat", [nat, chains])}\n`, rules: nat.ruleCount + chains.ruleCount };
+}
+
+/** The Service keys of a state in the order the renderer writes them. */
+export function renderOrder(state: ProxyState): ObjectKey[] {
+  return sortedKeys(state);
 }

@@ -1,0 +1,46 @@
+// The offline subcommands through the real entry point, as an operator runs them: their
+// interface (flags, stdout, exit codes) is meant to stay stable.
+import { fileURLToPath } from "node:url";
+import { execa } from "execa";
+import { describe, expect, it } from "vitest";
+
+const main = fileURLToPath(new URL("./main.ts", import.meta.url));
+const objects = fileURLToPath(new URL("../../pkg/proxy/offline/testdata/cluster.yaml", import.meta.url));
+
+async function proxy(...args: string[]): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+  const r = await execa(process.execPath, ["--disable-warning=ExperimentalWarning", main, ...args], { reject: false });
+  return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
+}
+
+// Each test starts a Node process that loads the API client; the limit is generous, not a speed test.
+describe("signpost-proxy render", { timeout: 60_000 }, () => {
+  it("prints one complete iptables-restore input for the node", async () => {
+    const r = await proxy("render", "--objects", objects, "--node", "node-a", "--cluster-cidr", "10.244.0.0/16");
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout.startsWith("*filter\n")).toBe(true);
+    expect(r.stdout.trimEnd().endsWith("COMMIT")).toBe(true);
+    expect(r.stdout).toContain('-A KUBE-SVC-67NZLRHBNDSAWJRO -m comment --comment "shop/web:http cluster IP" -m tcp -p tcp -d 10.96.0.10 --dport 80 ! -s 10.244.0.0/16 -j KUBE-MARK-MASQ');
+  });
+
+  it("exits 2 naming the flag when a required one is missing", async () => {
+    const r = await proxy("render", "--objects", objects);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toBe("signpost-proxy: SP_BAD_FLAG: --node: is required");
+  });
+});
+
+describe("signpost-proxy trace", { timeout: 60_000 }, () => {
+  it("prints the verdict, the endpoints, masquerading and the chains as JSON", async () => {
+    const r = await proxy("trace", "--objects", objects, "--node", "node-a", "--src", "10.244.1.9", "--dst", "10.96.0.10", "--port", "80", "--proto", "tcp");
+    expect(r.exitCode).toBe(0);
+    const out = JSON.parse(r.stdout) as Record<string, unknown>;
+    expect(out).toMatchObject({ verdict: "DNAT", endpoints: ["10.244.1.2:8080", "10.244.2.2:8080"], masqueraded: false });
+    expect(out["chains"]).toContain("nat/KUBE-SERVICES");
+  });
+
+  it("refuses a protocol it does not know", async () => {
+    const r = await proxy("trace", "--objects", objects, "--node", "node-a", "--src", "10.0.0.1", "--dst", "10.96.0.10", "--port", "80", "--proto", "icmp");
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain("--proto");
+  });
+});

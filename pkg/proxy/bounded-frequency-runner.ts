@@ -1,0 +1,108 @@
+// One coalescing runner for the sync function, after kube-proxy's bounded_frequency_runner.go:
+// run() only records a request and never blocks; requests that arrive while a sync runs, or
+// within minInterval of the last one, collapse into a single later sync; and a sync runs at
+// least every maxInterval even when nothing asked. Syncs never overlap. retryAfter() asks for
+// an earlier run after a failure, still no sooner than minInterval allows.
+import type { Clock, TimerHandle } from "./clock.ts";
+
+export interface BoundedFrequencyOptions {
+  /** Least time between the starts of two syncs (kube-proxy's minSyncPeriod). */
+  readonly minIntervalMs: number;
+  /** Most time between the starts of two syncs (syncPeriod). */
+  readonly maxIntervalMs: number;
+  readonly clock: Clock;
+  /** Told about a sync that threw; the runner carries on. */
+  readonly onError: (err: unknown) => void;
+}
+
+export class BoundedFrequencyRunner {
+  readonly #fn: () => Promise<void>;
+  readonly #o: BoundedFrequencyOptions;
+  #started = false;
+  #stopped = false;
+  #pending = false;
+  #retryAt: number | null = null;
+  #lastStart = Number.NEGATIVE_INFINITY;
+  #running: Promise<void> | null = null;
+  #timer: TimerHandle | null = null;
+  #timerAt = Number.POSITIVE_INFINITY;
+  #runs = 0;
+
+  constructor(fn: () => Promise<void>, options: BoundedFrequencyOptions) {
+    this.#fn = fn;
+    this.#o = options;
+  }
+
+  /** Syncs started so far. */
+  get runs(): number {
+    return this.#runs;
+  }
+
+  /** Lets syncs happen; requests made before are kept. */
+  start(): void {
+    if (this.#started) return;
+    this.#started = true;
+    this.#schedule();
+  }
+
+  /** Asks for a sync as soon as minInterval allows. */
+  run(): void {
+    this.#pending = true;
+    this.#schedule();
+  }
+
+  /** Asks for a sync after ms (sooner if one is due anyway), e.g. after a failed sync. */
+  retryAfter(ms: number): void {
+    const at = this.#o.clock.now() + ms;
+    this.#retryAt = this.#retryAt === null ? at : Math.min(this.#retryAt, at);
+    this.#schedule();
+  }
+
+  /** No sync starts after this; resolves when the one running, if any, has finished. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#timer?.cancel();
+    this.#timer = null;
+    await this.#running;
+  }
+
+  #dueAt(): number {
+    const earliest = this.#lastStart + this.#o.minIntervalMs;
+    let due = this.#lastStart + this.#o.maxIntervalMs;
+    if (this.#pending) due = Math.min(due, earliest);
+    if (this.#retryAt !== null) due = Math.min(due, Math.max(this.#retryAt, earliest));
+    return Math.max(due, Number.isFinite(this.#lastStart) ? earliest : due);
+  }
+
+  #schedule(): void {
+    if (!this.#started || this.#stopped || this.#running !== null) return;
+    const due = this.#dueAt();
+    if (due >= this.#timerAt && this.#timer !== null) return;
+    this.#timer?.cancel();
+    const now = this.#o.clock.now();
+    this.#timerAt = due;
+    this.#timer = this.#o.clock.setTimer(() => this.#fire(), Number.isFinite(due) ? Math.max(0, due - now) : 0);
+  }
+
+  #fire(): void {
+    this.#timer = null;
+    this.#timerAt = Number.POSITIVE_INFINITY;
+    if (this.#stopped || this.#running !== null) return;
+    this.#pending = false;
+    this.#retryAt = null;
+    this.#lastStart = this.#o.clock.now();
+    this.#runs++;
+    this.#running = this.#invoke();
+  }
+
+  async #invoke(): Promise<void> {
+    try {
+      await this.#fn();
+    } catch (err) {
+      this.#o.onError(err);
+    } finally {
+      this.#running = null;
+      this.#schedule();
+    }
+  }
+}

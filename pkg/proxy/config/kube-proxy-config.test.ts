@@ -1,0 +1,94 @@
+import { describe, expect, it } from "vitest";
+import { parseKubeProxyConfig } from "./kube-proxy-config.ts";
+
+const head = "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\n";
+
+// What kubeadm writes into the kube-proxy ConfigMap, trimmed to its shape: every field signpost
+// does not implement holds its zero value, so the whole file must be accepted.
+const kubeadm = `${head}bindAddress: 0.0.0.0
+bindAddressHardFail: false
+clientConnection:
+  acceptContentTypes: ""
+  burst: 0
+  contentType: ""
+  kubeconfig: /var/lib/kube-proxy/kubeconfig.conf
+  qps: 0
+clusterCIDR: 10.244.0.0/16
+configSyncPeriod: 0s
+conntrack:
+  maxPerCore: null
+  min: null
+  tcpCloseWaitTimeout: null
+  tcpEstablishedTimeout: null
+  udpStreamTimeout: 0s
+  udpTimeout: 0s
+detectLocal:
+  bridgeInterface: ""
+  interfaceNamePrefix: ""
+detectLocalMode: ""
+enableProfiling: false
+healthzBindAddress: ""
+hostnameOverride: ""
+iptables:
+  localhostNodePorts: null
+  masqueradeAll: false
+  masqueradeBit: null
+  minSyncPeriod: 1s
+  syncPeriod: 0s
+ipvs:
+  excludeCIDRs: null
+  minSyncPeriod: 0s
+  scheduler: ""
+  syncPeriod: 0s
+logging:
+  flushFrequency: 0
+  verbosity: 0
+metricsBindAddress: ""
+mode: ""
+nodePortAddresses: null
+oomScoreAdj: null
+portRange: ""
+showHiddenMetricsForVersion: ""
+winkernel:
+  enableDSR: false
+`;
+
+describe("parseKubeProxyConfig", () => {
+  it("accepts kubeadm's ConfigMap and reads the fields signpost implements", () => {
+    const parsed = parseKubeProxyConfig(kubeadm, "kube-proxy.yaml");
+    expect(parsed.values).toEqual({
+      kubeconfig: "/var/lib/kube-proxy/kubeconfig.conf",
+      hostnameOverride: "",
+      clusterCIDR: "10.244.0.0/16",
+      healthzBindAddress: "",
+      metricsBindAddress: "",
+      masqueradeAll: false,
+      minSyncPeriodMs: 1000,
+    });
+    expect(parsed.ignored).toContain("ipvs: configures another proxy mode; signpost-proxy runs the iptables mode");
+  });
+
+  it("reads the sync periods and node-port addresses", () => {
+    const parsed = parseKubeProxyConfig(`${head}iptables:\n  syncPeriod: 1m30s\n  minSyncPeriod: 500ms\nnodePortAddresses: [192.168.0.0/24]\n`, "f");
+    expect(parsed.values).toMatchObject({ syncPeriodMs: 90_000, minSyncPeriodMs: 500, nodePortAddresses: ["192.168.0.0/24"] });
+  });
+
+  it.each([
+    ["conntrack:\n  maxPerCore: 32768\n", "SP_BAD_CONFIG: f: conntrack: is not supported"],
+    ["mode: ipvs\n", 'SP_BAD_CONFIG: f: mode: "ipvs" is not supported'],
+    ["detectLocalMode: InterfaceNamePrefix\n", "SP_BAD_CONFIG: f: detectLocalMode:"],
+    ["iptables:\n  masqueradeBit: 15\n", "SP_BAD_CONFIG: f: iptables.masqueradeBit: 15 is not supported"],
+    ["iptables:\n  syncPeriod: soon\n", 'SP_BAD_CONFIG: f: iptables.syncPeriod: "soon" is not a duration'],
+    ["featureGates:\n  Foo: true\n", "SP_BAD_CONFIG: f: featureGates: is not supported"],
+    ["iptables:\n  masqueradeAl: true\n", "SP_BAD_CONFIG: f: iptables.masqueradeAl: is not a field"],
+    ["nodePortAddresses: [primary]\n", 'SP_BAD_CONFIG: f: nodePortAddresses[0]: "primary" is not supported'],
+  ])("refuses %j by its path", (body, message) => {
+    expect(() => parseKubeProxyConfig(`${head}${body}`, "f")).toThrow(message);
+  });
+
+  it("refuses a file of another kind or version", () => {
+    expect(() => parseKubeProxyConfig("apiVersion: v1\nkind: ConfigMap\n", "f")).toThrow("SP_BAD_CONFIG: f: kind: must be KubeProxyConfiguration");
+    expect(() => parseKubeProxyConfig("apiVersion: kubeproxy.config.k8s.io/v1beta1\nkind: KubeProxyConfiguration\n", "f")).toThrow("f: apiVersion");
+    expect(() => parseKubeProxyConfig("{", "f")).toThrow("SP_BAD_CONFIG: f: not YAML or JSON");
+  });
+});

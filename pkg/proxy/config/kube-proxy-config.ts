@@ -1,0 +1,187 @@
+// Reads a KubeProxyConfiguration (kubeproxy.config.k8s.io/v1alpha1) file, kube-proxy's --config.
+// Every field kube-proxy knows is classified: implemented, ignored for a stated reason (it tunes
+// something signpost does not have, like another proxy mode's settings), or accepted only while
+// it holds its zero value. Anything else is refused by its path, so an operator who migrates a
+// kube-proxy ConfigMap learns at once which setting would silently stop working.
+import { loadYaml } from "@kubernetes/client-node";
+import { SignpostError } from "../../errors/errors.ts";
+import { parseDuration } from "../../cli/flags.ts";
+
+/** The values a config file may set; each is absent when the file does not set it. */
+export interface KubeProxyConfigValues {
+  kubeconfig?: string;
+  hostnameOverride?: string;
+  clusterCIDR?: string;
+  masqueradeAll?: boolean;
+  localhostNodePorts?: boolean;
+  nodePortAddresses?: string[];
+  minSyncPeriodMs?: number;
+  syncPeriodMs?: number;
+  healthzBindAddress?: string;
+  metricsBindAddress?: string;
+}
+
+export interface ParsedKubeProxyConfig {
+  readonly values: KubeProxyConfigValues;
+  /** Fields that were present and ignored, with the reason, for one log line at start. */
+  readonly ignored: readonly string[];
+}
+
+type Rule =
+  | { readonly kind: "use"; readonly apply: (v: unknown, path: string, out: KubeProxyConfigValues) => void }
+  | { readonly kind: "ignore"; readonly reason: string }
+  | { readonly kind: "zero"; readonly reason: string }
+  | { readonly kind: "section"; readonly fields: Readonly<Record<string, Rule>> };
+
+const use = (apply: (v: unknown, path: string, out: KubeProxyConfigValues) => void): Rule => ({ kind: "use", apply });
+const ignore = (reason: string): Rule => ({ kind: "ignore", reason });
+const zero = (reason: string): Rule => ({ kind: "zero", reason });
+const section = (fields: Record<string, Rule>): Rule => ({ kind: "section", fields });
+
+function bad(path: string, message: string): SignpostError {
+  return new SignpostError("SP_BAD_CONFIG", path, message);
+}
+
+function str(v: unknown, path: string): string {
+  if (v === null || v === undefined) return "";
+  if (typeof v !== "string") throw bad(path, `must be a string, not ${JSON.stringify(v)}`);
+  return v;
+}
+
+function bool(v: unknown, path: string): boolean | undefined {
+  if (v === null || v === undefined) return undefined;
+  if (typeof v !== "boolean") throw bad(path, `must be true or false, not ${JSON.stringify(v)}`);
+  return v;
+}
+
+function duration(v: unknown, path: string): number | undefined {
+  if (v === null || v === undefined || v === "") return undefined;
+  const ms = parseDuration(str(v, path));
+  if (Number.isNaN(ms)) throw bad(path, `${JSON.stringify(v)} is not a duration (examples: 1s, 500ms, 1m30s)`);
+  return ms;
+}
+
+/** Null, "", 0, false, "0s", empty lists and objects, and objects of such. */
+function isZero(v: unknown): boolean {
+  if (v === null || v === undefined || v === "" || v === 0 || v === false) return true;
+  if (typeof v === "string") return parseDuration(v) === 0;
+  if (Array.isArray(v)) return v.length === 0;
+  if (typeof v === "object") return Object.values(v).every(isZero);
+  return false;
+}
+
+const otherMode = "configures another proxy mode; signpost-proxy runs the iptables mode";
+
+const schema: Readonly<Record<string, Rule>> = {
+  apiVersion: ignore("checked separately"),
+  kind: ignore("checked separately"),
+  clientConnection: section({
+    kubeconfig: use((v, p, out) => void (out.kubeconfig = str(v, p))),
+    acceptContentTypes: ignore("signpost's client always asks for JSON"),
+    contentType: ignore("signpost's client always asks for JSON"),
+    qps: ignore("signpost's client is not rate-limited on the client side"),
+    burst: ignore("signpost's client is not rate-limited on the client side"),
+  }),
+  hostnameOverride: use((v, p, out) => void (out.hostnameOverride = str(v, p))),
+  clusterCIDR: use((v, p, out) => void (out.clusterCIDR = str(v, p))),
+  healthzBindAddress: use((v, p, out) => void (out.healthzBindAddress = str(v, p))),
+  metricsBindAddress: use((v, p, out) => void (out.metricsBindAddress = str(v, p))),
+  bindAddress: ignore("the primary IP family is taken from the Node's addresses"),
+  bindAddressHardFail: ignore("a port that cannot be bound always stops signpost-proxy"),
+  nodePortAddresses: use((v, p, out) => {
+    if (v === null || v === undefined) return;
+    if (!Array.isArray(v)) throw bad(p, "must be a list of CIDRs");
+    out.nodePortAddresses = v.map((x, i) => {
+      const text = str(x, `${p}[${i}]`);
+      if (text === "primary") throw bad(`${p}[${i}]`, `"primary" is not supported; list the CIDRs of the node's addresses instead`);
+      return text;
+    });
+  }),
+  mode: use((v, p) => {
+    const mode = str(v, p);
+    if (mode !== "" && mode !== "iptables") throw bad(p, `"${mode}" is not supported; signpost-proxy implements the iptables mode only`);
+  }),
+  detectLocalMode: use((v, p) => {
+    const mode = str(v, p);
+    if (mode !== "" && mode !== "ClusterCIDR") throw bad(p, `"${mode}" is not supported; only ClusterCIDR (from clusterCIDR) is`);
+  }),
+  detectLocal: zero("only detectLocalMode ClusterCIDR is implemented"),
+  syncPeriod: use((v, p, out) => void (out.syncPeriodMs ??= duration(v, p))),
+  minSyncPeriod: use((v, p, out) => void (out.minSyncPeriodMs ??= duration(v, p))),
+  iptables: section({
+    masqueradeAll: use((v, p, out) => void (out.masqueradeAll = bool(v, p))),
+    localhostNodePorts: use((v, p, out) => void (out.localhostNodePorts = bool(v, p))),
+    syncPeriod: use((v, p, out) => {
+      const ms = duration(v, p);
+      if (ms !== undefined && ms > 0) out.syncPeriodMs = ms;
+    }),
+    minSyncPeriod: use((v, p, out) => {
+      const ms = duration(v, p);
+      if (ms !== undefined) out.minSyncPeriodMs = ms;
+    }),
+    masqueradeBit: use((v, p) => {
+      if (v !== null && v !== undefined && v !== 14) throw bad(p, `${JSON.stringify(v)} is not supported; signpost marks with bit 14 (0x4000), kube-proxy's default`);
+    }),
+  }),
+  ipvs: ignore(otherMode),
+  nftables: ignore(otherMode),
+  winkernel: ignore(otherMode),
+  windowsRunAsService: zero("signpost-proxy runs on Linux only"),
+  conntrack: zero("signpost-proxy does not tune the kernel's conntrack table; leave the sysctls to the node"),
+  configSyncPeriod: ignore("signpost's watch keeps its cache exact without periodic resyncs"),
+  portRange: zero("the userspace proxy's port range does not exist in the iptables mode"),
+  oomScoreAdj: zero("set the process's OOM score in the DaemonSet instead"),
+  enableProfiling: zero("signpost-proxy serves no pprof endpoint"),
+  featureGates: zero("signpost-proxy has no feature gates"),
+  showHiddenMetricsForVersion: zero("signpost-proxy hides no metrics"),
+  logging: ignore("signpost-proxy always logs pino JSON to stdout"),
+};
+
+function walk(object: Record<string, unknown>, fields: Readonly<Record<string, Rule>>, prefix: string, out: KubeProxyConfigValues, ignored: string[]): void {
+  for (const [name, value] of Object.entries(object)) {
+    const path = prefix === "" ? name : `${prefix}.${name}`;
+    const rule = fields[name];
+    if (rule === undefined) throw bad(path, "is not a field of KubeProxyConfiguration that signpost-proxy knows; remove it");
+    switch (rule.kind) {
+      case "use":
+        rule.apply(value, path, out);
+        break;
+      case "ignore":
+        if (prefix !== "" || (name !== "apiVersion" && name !== "kind")) ignored.push(`${path}: ${rule.reason}`);
+        break;
+      case "zero":
+        if (!isZero(value)) throw bad(path, `is not supported (${rule.reason}); remove it or leave it at its zero value`);
+        break;
+      case "section":
+        if (value === null || value === undefined) break;
+        if (typeof value !== "object" || Array.isArray(value)) throw bad(path, "must be a mapping");
+        walk(value as Record<string, unknown>, rule.fields, path, out, ignored);
+        break;
+    }
+  }
+}
+
+/** Parses the text of a --config file; `where` names it in errors. */
+export function parseKubeProxyConfig(text: string, where: string): ParsedKubeProxyConfig {
+  let doc: unknown;
+  try {
+    doc = loadYaml<unknown>(text);
+  } catch (err) {
+    throw new SignpostError("SP_BAD_CONFIG", where, `not YAML or JSON: ${err instanceof Error ? (err.message.split("\n")[0] ?? "") : String(err)}`, { cause: err });
+  }
+  if (doc === null || typeof doc !== "object" || Array.isArray(doc)) throw bad(where, "must be a KubeProxyConfiguration mapping");
+  const object = doc as Record<string, unknown>;
+  if (object["kind"] !== "KubeProxyConfiguration") throw bad(`${where}: kind`, `must be KubeProxyConfiguration, not ${JSON.stringify(object["kind"])}`);
+  if (object["apiVersion"] !== "kubeproxy.config.k8s.io/v1alpha1") {
+    throw bad(`${where}: apiVersion`, `must be kubeproxy.config.k8s.io/v1alpha1, not ${JSON.stringify(object["apiVersion"])}`);
+  }
+  const values: KubeProxyConfigValues = {};
+  const ignored: string[] = [];
+  try {
+    walk(object, schema, "", values, ignored);
+  } catch (err) {
+    if (err instanceof SignpostError) throw new SignpostError(err.code, `${where}: ${err.where}`, err.message.slice(`${err.code}: ${err.where}: `.length));
+    throw err;
+  }
+  return { values, ignored };
+}

@@ -1,0 +1,182 @@
+// signpost-proxy as a daemon: the watch (Node, Services, EndpointSlices) feeds one proxier per
+// IP family the node has; the side servers (/healthz and /livez, /metrics, health-check node
+// ports) get derived data only. Rules are left in place on exit, as kube-proxy leaves them, so a
+// restart breaks no connection; --cleanup removes them.
+import type { Logger } from "pino";
+import { collectDefaultMetrics, Registry } from "prom-client";
+import type { IPFamily, Node, Protocol } from "../model/types.ts";
+import { ApiClient } from "../kube/api-client.ts";
+import { nodeInformer, serviceInformer } from "../kube/cluster-informers.ts";
+import type { Informer } from "../kube/informer.ts";
+import { informerMetrics } from "../kube/informer-metrics.ts";
+import { loadKubeConfig } from "../kube/load-kubeconfig.ts";
+import type { Clock } from "./clock.ts";
+import { realClock } from "./clock.ts";
+import type { DaemonOptions } from "./config/proxy-options.ts";
+import type { CommandRunner } from "./exec/command-runner.ts";
+import { ExecaRunner, netnsPrefix } from "./exec/command-runner.ts";
+import { Conntrack } from "./exec/conntrack.ts";
+import { ensureSysctl } from "./exec/sysctl.ts";
+import { healthHandler } from "./health/health-server.ts";
+import type { Listening } from "./health/listen.ts";
+import { listenHttp, splitBindAddress } from "./health/listen.ts";
+import { ProxyHealth } from "./health/proxy-health.ts";
+import { ServiceHealthServer } from "./health/service-health-server.ts";
+import type { IptablesBackend } from "./iptables/executor.ts";
+import { IptablesExecutor } from "./iptables/executor.ts";
+import { nodePortIPs, nodePortsOnAllAddresses } from "./iptables/render-static.ts";
+import { Proxier } from "./proxier.ts";
+import { healthCheckServices } from "./proxy-state.ts";
+import { proxyMetrics } from "./proxy-metrics.ts";
+import { nodeFamilies, renderConfigFor } from "./proxy-settings.ts";
+import { ServiceProblems } from "./service-problems.ts";
+import { timedSliceInformer } from "./timed-slice-informer.ts";
+
+/** Objects that belong to another proxy, or to no proxy at all, as kube-proxy selects them. */
+const proxiedSelector = "!service.kubernetes.io/service-proxy-name,!service.kubernetes.io/headless";
+
+export interface RunningDaemon {
+  readonly healthzPort: number;
+  readonly metricsPort: number;
+  readonly families: readonly IPFamily[];
+  stop(): Promise<void>;
+}
+
+export function commandRunner(options: DaemonOptions): CommandRunner {
+  return new ExecaRunner(options.iptablesNetns === null ? [] : netnsPrefix(options.iptablesNetns));
+}
+
+/** The families whose iptables binaries work here; the node's first family must be one. */
+async function usableFamilies(wanted: readonly IPFamily[], runner: CommandRunner, backend: IptablesBackend, log: Logger): Promise<{ family: IPFamily; iptables: IptablesExecutor; protocols: ReadonlySet<Protocol> }[]> {
+  const out: { family: IPFamily; iptables: IptablesExecutor; protocols: ReadonlySet<Protocol> }[] = [];
+  for (const family of wanted) {
+    const iptables = new IptablesExecutor(family, runner, backend);
+    try {
+      // A cheap call that fails when the binary or the kernel's nat table is missing.
+      await iptables.chainRules("nat", "POSTROUTING");
+      const caps = await iptables.capabilities();
+      log.info({ family, backend: caps.backend, randomFully: caps.randomFully, protocols: [...caps.protocols] }, "iptables capabilities");
+      out.push({ family, iptables, protocols: caps.protocols });
+    } catch (err) {
+      if (out.length === 0) throw err;
+      log.warn({ family, err }, "this family's iptables does not work: its Services are not programmed");
+    }
+  }
+  return out;
+}
+
+export async function startDaemon(options: DaemonOptions, log: Logger, clock: Clock = realClock): Promise<RunningDaemon> {
+  const runner = commandRunner(options);
+  const kc = loadKubeConfig(options.kubeconfig);
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const metrics = proxyMetrics(registry);
+  const health = new ProxyHealth(clock, 2 * options.syncPeriodMs);
+  if (options.ignoredConfig.length > 0) log.info({ ignored: options.ignoredConfig }, "config fields present and ignored");
+
+  let nodeEligible = true;
+  const listening: Listening[] = [];
+  const hz = splitBindAddress(options.healthzBindAddress);
+  const healthz = await listenHttp(hz.host, hz.port, healthHandler({ health, nodeEligible: () => nodeEligible, count: (k, c) => metrics.healthz(k, c) }));
+  listening.push(healthz);
+  const mz = splitBindAddress(options.metricsBindAddress);
+  const metricsServer = await listenHttp(mz.host, mz.port, (req, res) => {
+    if (new URL(req.url ?? "/", "http://localhost").pathname !== "/metrics") {
+      res.writeHead(404).end("404 page not found\n");
+      return;
+    }
+    registry.metrics().then(
+      (text) => res.writeHead(200, { "content-type": registry.contentType }).end(text),
+      (err: unknown) => res.writeHead(500).end(String(err)),
+    );
+  });
+  listening.push(metricsServer);
+
+  const deps = { client: new ApiClient(kc), log, metrics: informerMetrics(registry) };
+  const nodes: Informer<Node> = nodeInformer(deps, `metadata.name=${options.nodeName}`);
+  // Registered before start so no event is missed; the proxiers are told once they exist.
+  const proxiers: Proxier[] = [];
+  nodes.onEvent((e) => {
+    const current = e.type === "delete" ? null : e.object;
+    nodeEligible = current !== null;
+    for (const p of proxiers) p.setNode(current);
+  });
+  nodes.start();
+  await nodes.synced();
+  const node = nodes.get(options.nodeName) ?? null;
+  if (node === null) log.warn({ node: options.nodeName }, "no Node object with this name yet: node ports and source ranges wait for it");
+
+  const families = await usableFamilies(nodeFamilies(node), runner, options.iptablesBackend, log);
+  const settings = options.settings;
+  const primary = families[0];
+  if (primary === undefined) throw new Error("no IP family to serve");
+  const hcAddresses = (() => {
+    const cfg = renderConfigFor({ settings, family: primary.family, node, randomFully: false, omitEndpointComments: false });
+    if (nodePortsOnAllAddresses(cfg)) return [primary.family === "IPv4" ? "0.0.0.0" : "::"];
+    return nodePortIPs(cfg);
+  })();
+  const serviceHealth = new ServiceHealthServer({ addresses: hcAddresses, proxyHealthy: () => health.status().healthy, log });
+
+  const ipv4Config = renderConfigFor({ settings, family: "IPv4", node, randomFully: false, omitEndpointComments: false });
+  if (families.some((f) => f.family === "IPv4") && settings.localhostNodePorts && nodePortsOnAllAddresses(ipv4Config)) {
+    // Node ports on 127.0.0.1 need the kernel to route loopback-sourced traffic off lo.
+    try {
+      await ensureSysctl(runner, "net.ipv4.conf.all.route_localnet", "1");
+    } catch (err) {
+      log.warn({ err }, "cannot set route_localnet: node ports on 127.0.0.1 will not work");
+    }
+  }
+
+  for (const f of families) {
+    proxiers.push(
+      new Proxier({
+        family: f.family,
+        nodeName: options.nodeName,
+        settings,
+        iptables: f.iptables,
+        conntrack: new Conntrack(f.family, runner),
+        log,
+        metrics,
+        health,
+        clock,
+        minSyncPeriodMs: options.minSyncPeriodMs,
+        syncPeriodMs: options.syncPeriodMs,
+        ...(f === primary ? { onProgrammed: (state) => void serviceHealth.sync(healthCheckServices(state)) } : {}),
+      }),
+    );
+  }
+  const problems = new ServiceProblems({ families: families.map((f) => f.family), protocols: primary.protocols }, log, metrics);
+  for (const p of proxiers) p.setNode(nodes.get(options.nodeName) ?? null);
+
+  const services = serviceInformer(deps, proxiedSelector);
+  const slices = timedSliceInformer(deps, proxiedSelector);
+  services.onEvent((e) => {
+    const prev = e.type === "add" ? null : e.old;
+    const cur = e.type === "delete" ? null : e.object;
+    problems.update(prev, cur);
+    for (const p of proxiers) p.onServiceEvent(prev, cur);
+  });
+  slices.onEvent((e) => {
+    const prev = e.type === "add" ? null : e.old.slice;
+    const cur = e.type === "delete" ? null : e.object.slice;
+    const trigger = e.type === "delete" ? null : e.object.triggerTimeMs;
+    for (const p of proxiers) p.onSliceEvent(prev, cur, trigger);
+  });
+  services.start();
+  slices.start();
+  await Promise.all([services.synced(), slices.synced()]);
+  log.info({ node: options.nodeName, families: families.map((f) => f.family), services: services.size, endpointSlices: slices.size }, "synced; programming rules");
+  for (const p of proxiers) p.start();
+
+  return {
+    healthzPort: healthz.port,
+    metricsPort: metricsServer.port,
+    families: families.map((f) => f.family),
+    async stop() {
+      await Promise.all([services.stop(), slices.stop(), nodes.stop()]);
+      await Promise.all(proxiers.map((p) => p.stop()));
+      await serviceHealth.close();
+      await Promise.all(listening.map((l) => l.close()));
+    },
+  };
+}

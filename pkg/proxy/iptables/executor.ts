@@ -1,0 +1,121 @@
+// The real Iptables: iptables-restore, iptables-save and iptables (or their ip6tables twins) run
+// through a CommandRunner. Every call waits for the xtables lock (-w) rather than failing when
+// another program holds it; every restore goes through stdin with --noflush, so chains the text
+// does not name are kept and each table commits atomically.
+import type { IPFamily, Protocol } from "../../model/types.ts";
+import type { CommandRunner } from "../exec/command-runner.ts";
+import type { Iptables, IptablesCapabilities, RulePosition } from "./iptables.ts";
+import { IptablesCallFailure, RestoreFailure } from "./iptables.ts";
+import type { TableName } from "./restore-parser.ts";
+import { failedLine, linesAround, restoreMessage } from "./restore-failure.ts";
+
+/** Seconds to wait for the xtables lock, as kube-proxy does. */
+const LOCK_WAIT_SECONDS = "5";
+
+/**
+ * A restore of a large cluster's rules takes minutes with iptables-nft; a stuck one must still
+ * end, or no sync would ever run again.
+ */
+const RESTORE_TIMEOUT_MS = 30 * 60_000;
+
+/** A chain that only lives while capabilities are probed. */
+export const PROBE_CHAIN = "KUBE-SIGNPOST-PROBE";
+
+interface Binaries {
+  readonly iptables: string;
+  readonly save: string;
+  readonly restore: string;
+}
+
+/**
+ * Which iptables to run: the node's default (`iptables`, whatever its alternatives point to), or
+ * the legacy or nft flavour by name. A node must use one flavour for everyone (kubelet, CNI, us).
+ */
+export type IptablesBackend = "default" | "legacy" | "nft";
+
+export const iptablesBackends: readonly IptablesBackend[] = ["default", "legacy", "nft"];
+
+function binaries(family: IPFamily, backend: IptablesBackend): Binaries {
+  const base = family === "IPv4" ? "iptables" : "ip6tables";
+  const flavour = backend === "default" ? "" : `-${backend}`;
+  return { iptables: `${base}${flavour}`, save: `${base}${flavour}-save`, restore: `${base}${flavour}-restore` };
+}
+
+export class IptablesExecutor implements Iptables {
+  readonly family: IPFamily;
+  readonly #runner: CommandRunner;
+  readonly #bin: Binaries;
+  #caps: Promise<IptablesCapabilities> | null = null;
+
+  constructor(family: IPFamily, runner: CommandRunner, backend: IptablesBackend = "default") {
+    this.family = family;
+    this.#runner = runner;
+    this.#bin = binaries(family, backend);
+  }
+
+  async restore(text: string): Promise<void> {
+    const args = ["-w", LOCK_WAIT_SECONDS, "--noflush"];
+    const r = await this.#runner.run(this.#bin.restore, args, { input: text, timeoutMs: RESTORE_TIMEOUT_MS });
+    if (r.exitCode === 0) return;
+    const line = failedLine(r.stderr);
+    throw new RestoreFailure(`${this.#bin.restore} ${args.join(" ")}`, restoreMessage(r.stderr), line, line === null ? [] : linesAround(text, line));
+  }
+
+  async save(table: TableName): Promise<string> {
+    const args = ["-t", table];
+    const r = await this.#runner.run(this.#bin.save, args, { timeoutMs: RESTORE_TIMEOUT_MS });
+    if (r.exitCode !== 0) throw new IptablesCallFailure(this.#bin.save, args, r.exitCode, r.stderr);
+    return r.stdout;
+  }
+
+  async chainRules(table: TableName, chain: string): Promise<string[] | null> {
+    const args = ["-w", LOCK_WAIT_SECONDS, "-t", table, "-S", chain];
+    const r = await this.#runner.run(this.#bin.iptables, args);
+    // Exit 1 is "no such chain"; anything else is a real failure.
+    if (r.exitCode === 1) return null;
+    if (r.exitCode !== 0) throw new IptablesCallFailure(this.#bin.iptables, args, r.exitCode, r.stderr);
+    return r.stdout.split("\n").filter((l) => l.startsWith("-A "));
+  }
+
+  async ensureRule(position: RulePosition, table: TableName, chain: string, rule: readonly string[]): Promise<boolean> {
+    const check = ["-w", LOCK_WAIT_SECONDS, "-t", table, "-C", chain, ...rule];
+    const c = await this.#runner.run(this.#bin.iptables, check);
+    if (c.exitCode === 0) return false;
+    const add = ["-w", LOCK_WAIT_SECONDS, "-t", table, position === "prepend" ? "-I" : "-A", chain, ...rule];
+    const r = await this.#runner.run(this.#bin.iptables, add);
+    if (r.exitCode !== 0) throw new IptablesCallFailure(this.#bin.iptables, add, r.exitCode, r.stderr);
+    return true;
+  }
+
+  async deleteRule(table: TableName, chain: string, rule: readonly string[]): Promise<boolean> {
+    const check = ["-w", LOCK_WAIT_SECONDS, "-t", table, "-C", chain, ...rule];
+    if ((await this.#runner.run(this.#bin.iptables, check)).exitCode !== 0) return false;
+    const del = ["-w", LOCK_WAIT_SECONDS, "-t", table, "-D", chain, ...rule];
+    const r = await this.#runner.run(this.#bin.iptables, del);
+    if (r.exitCode !== 0) throw new IptablesCallFailure(this.#bin.iptables, del, r.exitCode, r.stderr);
+    return true;
+  }
+
+  capabilities(): Promise<IptablesCapabilities> {
+    this.#caps ??= this.#probe();
+    return this.#caps;
+  }
+
+  /** Tries each optional feature in a throwaway chain; a refusal means the feature is missing. */
+  async #probe(): Promise<IptablesCapabilities> {
+    const tryRule = async (rule: string): Promise<boolean> => {
+      const text = `*nat\n:${PROBE_CHAIN} - [0:0]\n-A ${PROBE_CHAIN} ${rule}\nCOMMIT\n`;
+      const r = await this.#runner.run(this.#bin.restore, ["-w", LOCK_WAIT_SECONDS, "--noflush"], { input: text });
+      return r.exitCode === 0;
+    };
+    const version = await this.#runner.run(this.#bin.iptables, ["--version"]);
+    const backend = version.stdout.includes("nf_tables") ? "nft" : "legacy";
+    const protocols = new Set<Protocol>(["TCP", "UDP"]);
+    if (await tryRule("-m sctp -p sctp --dport 1 -j RETURN")) protocols.add("SCTP");
+    const randomFully = await tryRule("-j MASQUERADE --random-fully");
+    await this.#runner.run(this.#bin.restore, ["-w", LOCK_WAIT_SECONDS, "--noflush"], {
+      input: `*nat\n:${PROBE_CHAIN} - [0:0]\n-X ${PROBE_CHAIN}\nCOMMIT\n`,
+    });
+    return { randomFully, protocols, backend };
+  }
+}

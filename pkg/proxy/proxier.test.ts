@@ -1,0 +1,244 @@
+// The proxier against the in-memory kernel: what a sync writes, when it is partial or full, and
+// what follows a flush, a refused restore, or a UDP endpoint going away.
+import { describe, expect, it } from "vitest";
+import { Registry } from "prom-client";
+import type { ConntrackDeletion } from "./conntrack-cleanup.ts";
+import { FakeClock } from "./clock.ts";
+import { ProxyHealth } from "./health/proxy-health.ts";
+import { FakeIptables } from "./iptables/fake-iptables.ts";
+import { tracePacket } from "./iptables/packet-tracer.ts";
+import { renderIptables } from "./iptables/render.ts";
+import { ensureBuiltinJumps } from "./iptables/kernel-checks.ts";
+import { KUBE_PROXY_CANARY } from "./iptables/chain-names.ts";
+import { Proxier } from "./proxier.ts";
+import { proxyMetrics } from "./proxy-metrics.ts";
+import { defaultProxySettings } from "./proxy-settings.ts";
+import { makeEndpoint, makeNode, makePort, makeService, makeSlice } from "./testing/model-builders.ts";
+import { memoryLogger } from "./testing/test-logger.ts";
+
+const node = makeNode("node1", { addresses: [{ type: "InternalIP", address: "192.168.0.2" }] });
+
+function setup(stageBatchServices?: number) {
+  const clock = new FakeClock();
+  const iptables = new FakeIptables();
+  const registry = new Registry();
+  const { log, lines } = memoryLogger();
+  const health = new ProxyHealth(clock, 60_000);
+  const deleted: ConntrackDeletion[] = [];
+  const programmed: number[] = [];
+  const proxier = new Proxier({
+    family: "IPv4",
+    nodeName: "node1",
+    settings: { ...defaultProxySettings, clusterCIDRs: ["10.0.0.0/8"] },
+    iptables,
+    conntrack: {
+      delete: async (ds) => {
+        await Promise.resolve();
+        deleted.push(...ds);
+        return ds.map((deletion) => ({ deletion, deleted: 1 }));
+      },
+    },
+    log,
+    metrics: proxyMetrics(registry),
+    health,
+    clock,
+    minSyncPeriodMs: 1000,
+    syncPeriodMs: 30_000,
+    onProgrammed: (state) => programmed.push(state.size),
+    ...(stageBatchServices === undefined ? {} : { stageBatchServices }),
+  });
+  proxier.setNode(node);
+  return { clock, iptables, registry, lines, health, deleted, programmed, proxier };
+}
+
+const web = makeService("ns1", "web", { clusterIPs: ["172.30.0.10"], ports: [makePort("p80", 80)] });
+const dns = makeService("ns1", "dns", { clusterIPs: ["172.30.0.53"], ports: [makePort("dns", 53, "UDP")] });
+const webSlice = makeSlice("ns1", "web", [makeEndpoint("10.180.0.1"), makeEndpoint("10.180.0.2")]);
+const dnsSlice = (ips: string[]) =>
+  makeSlice("ns1", "dns", ips.map((ip) => makeEndpoint(ip)), { ports: [{ name: "dns", protocol: "UDP", port: 53 }] });
+
+function trace(iptables: FakeIptables, dst: string, port: number, protocol: "TCP" | "UDP" = "TCP") {
+  return tracePacket(iptables.kernel, {
+    src: "10.0.1.5",
+    dst,
+    dport: port,
+    protocol,
+    isLocalAddress: (ip) => ip === "192.168.0.2" || ip.startsWith("127."),
+  });
+}
+
+async function metric(registry: Registry, name: string): Promise<number> {
+  const m = (await registry.getMetricsAsJSON()).find((x) => x.name === name);
+  return (m?.values ?? []).reduce((n, v) => n + v.value, 0);
+}
+
+describe("Proxier", () => {
+  it("programs everything at the first sync, jumps from the built-in chains included", async () => {
+    const { iptables, proxier, programmed } = setup();
+    proxier.onServiceEvent(null, web);
+    proxier.onSliceEvent(null, webSlice);
+    const report = await proxier.sync();
+    expect(report).toMatchObject({ kind: "full", ok: true, writtenServices: 1 });
+    const t = trace(iptables, "172.30.0.10", 80);
+    expect(t.verdict).toBe("DNAT");
+    expect(t.endpoints).toEqual(["10.180.0.1:80", "10.180.0.2:80"]);
+    expect(iptables.kernel.rules("nat", "PREROUTING").map((r) => r.target)).toContainEqual({ kind: "jump", chain: "KUBE-SERVICES" });
+    expect(programmed).toEqual([1]);
+  });
+
+  it("rewrites only the Services that changed in a partial sync", async () => {
+    const { iptables, proxier } = setup();
+    proxier.onServiceEvent(null, web);
+    proxier.onSliceEvent(null, webSlice);
+    proxier.onServiceEvent(null, dns);
+    proxier.onSliceEvent(null, dnsSlice(["10.180.1.1"]));
+    await proxier.sync();
+    proxier.onSliceEvent(dnsSlice(["10.180.1.1"]), dnsSlice(["10.180.1.1", "10.180.1.2"]));
+    const report = await proxier.sync();
+    expect(report).toMatchObject({ kind: "partial", ok: true, writtenServices: 1 });
+    const text = iptables.restores.at(-1) ?? "";
+    expect(text).toContain("ns1/dns:dns -> 10.180.1.2:53");
+    expect(text).not.toContain("ns1/web:p80 -> 10.180.0.1:80");
+    expect(trace(iptables, "172.30.0.10", 80).endpoints).toHaveLength(2);
+    expect(trace(iptables, "172.30.0.53", 53, "UDP").endpoints).toEqual(["10.180.1.1:53", "10.180.1.2:53"]);
+  });
+
+  it("sees a flush through the canary and restores everything with a full sync", async () => {
+    const { iptables, proxier, lines, registry } = setup();
+    proxier.onServiceEvent(null, web);
+    proxier.onSliceEvent(null, webSlice);
+    await proxier.sync();
+    iptables.kernel.flushTable("nat");
+    expect(trace(iptables, "172.30.0.10", 80).verdict).not.toBe("DNAT");
+    const report = await proxier.sync();
+    expect(report.kind).toBe("full");
+    expect(trace(iptables, "172.30.0.10", 80).verdict).toBe("DNAT");
+    expect(lines().some((l) => String(l["msg"]).includes("canary"))).toBe(true);
+    expect(await metric(registry, "signpost_proxy_canary_missing_total")).toBe(1);
+  });
+
+  it("sees rules flushed without deleting chains (iptables -F): the canary's rule is gone", async () => {
+    const { iptables, proxier } = setup();
+    proxier.onServiceEvent(null, web);
+    proxier.onSliceEvent(null, webSlice);
+    await proxier.sync();
+    iptables.kernel.restore(`*filter\n-F ${KUBE_PROXY_CANARY}\nCOMMIT\n`);
+    expect((await proxier.sync()).kind).toBe("full");
+  });
+
+  it("logs a refused restore with the lines around the failing one, counts it, and follows with a full sync", async () => {
+    const { iptables, proxier, lines, registry, health, clock } = setup();
+    proxier.onServiceEvent(null, web);
+    proxier.onSliceEvent(null, webSlice);
+    await proxier.sync();
+    proxier.onServiceEvent(null, dns);
+    proxier.onSliceEvent(null, dnsSlice(["10.180.1.1"]));
+    iptables.failNextRestore("Chain 'KUBE-NOPE' does not exist");
+    const failed = await proxier.sync();
+    expect(failed).toMatchObject({ kind: "partial", ok: false });
+    const logged = lines().find((l) => String(l["msg"]).startsWith("iptables-restore failed"));
+    expect(logged?.["msg"]).toContain("KUBE-NOPE");
+    expect(String(logged?.["input"])).toMatch(/> 2: /);
+    expect(await metric(registry, "kubeproxy_sync_proxy_rules_iptables_partial_restore_failures_total")).toBe(1);
+    await clock.advance(1);
+    expect(health.status().healthy).toBe(true);
+    const next = await proxier.sync();
+    expect(next).toMatchObject({ kind: "full", ok: true });
+    expect(trace(iptables, "172.30.0.53", 53, "UDP").endpoints).toEqual(["10.180.1.1:53"]);
+  });
+
+  it("deletes the UDP flows of an endpoint that went away, and those made while a Service had none", async () => {
+    const { proxier, deleted } = setup();
+    proxier.onServiceEvent(null, dns);
+    await proxier.sync();
+    proxier.onSliceEvent(null, dnsSlice(["10.180.1.1", "10.180.1.2"]));
+    await proxier.sync();
+    expect(deleted).toEqual([{ kind: "service-ip", serviceIP: "172.30.0.53" }]);
+    deleted.length = 0;
+    proxier.onSliceEvent(dnsSlice(["10.180.1.1", "10.180.1.2"]), dnsSlice(["10.180.1.2"]));
+    await proxier.sync();
+    expect(deleted).toEqual([{ kind: "service-ip-to-endpoint", serviceIP: "172.30.0.53", endpointIP: "10.180.1.1" }]);
+  });
+
+  it("leaves out a port on a protocol the kernel cannot NAT and programs the rest", async () => {
+    const clock = new FakeClock();
+    const iptables = new FakeIptables("IPv4", ["TCP", "UDP"]);
+    const { log } = memoryLogger();
+    const proxier = new Proxier({
+      family: "IPv4", nodeName: "node1", settings: defaultProxySettings, iptables, conntrack: null, log,
+      metrics: proxyMetrics(new Registry()), health: new ProxyHealth(clock, 60_000), clock, minSyncPeriodMs: 0, syncPeriodMs: 30_000,
+    });
+    const mixed = makeService("ns1", "mixed", { clusterIPs: ["172.30.0.20"], ports: [makePort("a", 80), makePort("s", 9999, "SCTP")] });
+    proxier.onServiceEvent(null, mixed);
+    proxier.onSliceEvent(null, makeSlice("ns1", "mixed", [makeEndpoint("10.180.0.9")], {
+      ports: [{ name: "a", protocol: "TCP", port: 80 }, { name: "s", protocol: "SCTP", port: 9999 }],
+    }));
+    expect((await proxier.sync()).ok).toBe(true);
+    expect(iptables.restores.at(-1)).not.toContain("sctp");
+    expect(trace(iptables, "172.30.0.20", 80).verdict).toBe("DNAT");
+  });
+
+  it("coalesces a burst of events into one sync and reports healthy again once it is done", async () => {
+    const { clock, proxier, iptables, health } = setup();
+    proxier.start();
+    await clock.advance(0);
+    const before = iptables.restores.length;
+    for (let i = 0; i < 20; i++) {
+      proxier.onServiceEvent(null, makeService("ns2", `s${i}`, { clusterIPs: [`172.30.1.${i + 1}`] }));
+      await clock.advance(10);
+    }
+    await clock.advance(1000);
+    expect(iptables.restores.length - before).toBe(1);
+    expect(health.status().healthy).toBe(true);
+    await proxier.stop();
+  });
+
+  it("is unhealthy when a queued change waits longer than the health timeout", async () => {
+    const { clock, proxier, health } = setup();
+    proxier.onServiceEvent(null, web);
+    await clock.advance(60_000);
+    expect(health.status().healthy).toBe(false);
+    await proxier.sync();
+    expect(health.status().healthy).toBe(true);
+  });
+
+  it("records network programming latency from the EndpointSlice's trigger time", async () => {
+    const { clock, proxier, registry } = setup();
+    proxier.onServiceEvent(null, web);
+    proxier.onSliceEvent(null, webSlice, clock.now() - 2000);
+    await proxier.sync();
+    const h = (await registry.getMetricsAsJSON()).find((m) => m.name === "kubeproxy_network_programming_duration_seconds");
+    const sum = h?.values.find((v) => (v as { metricName?: string }).metricName === "kubeproxy_network_programming_duration_seconds_sum");
+    expect(sum?.value).toBe(2);
+  });
+
+  it("loads a large full sync in staged batches and ends with exactly the rules of one full restore", async () => {
+    const { iptables, proxier } = setup(2);
+    // What an earlier run left: a Service since deleted, whose chains must go.
+    proxier.onServiceEvent(null, makeService("old", "gone", { clusterIPs: ["172.30.9.9"] }));
+    proxier.onSliceEvent(null, makeSlice("old", "gone", [makeEndpoint("10.180.9.9")]));
+    await proxier.sync();
+    const restarted = setup(2);
+    await restarted.iptables.restore(iptables.restores.join(""));
+    for (let i = 0; i < 7; i++) {
+      const svc = makeService("ns3", `s${i}`, { clusterIPs: [`172.30.3.${i + 1}`] });
+      restarted.proxier.onServiceEvent(null, svc);
+      restarted.proxier.onSliceEvent(null, makeSlice("ns3", `s${i}`, [makeEndpoint(`10.180.3.${i + 1}`), makeEndpoint(`10.180.4.${i + 1}`)]));
+    }
+    const before = restarted.iptables.restores.length;
+    const report = await restarted.proxier.sync();
+    expect(report).toMatchObject({ kind: "full", ok: true, writtenServices: 7 });
+    expect(restarted.iptables.restores.length - before).toBe(5);
+
+    const reference = new FakeIptables();
+    await reference.restore(
+      renderIptables({
+        state: restarted.proxier.state,
+        config: { family: "IPv4", localDetector: { ifLocal: ["-s", "10.0.0.0/8"], ifNotLocal: ["!", "-s", "10.0.0.0/8"] }, masqueradeAll: false, nodePortAddresses: [], nodeIPs: ["192.168.0.2"], localhostNodePorts: true, masqueradeRandomFully: false, omitEndpointComments: false },
+        changed: null,
+      }).text,
+    );
+    await ensureBuiltinJumps(reference);
+    expect(restarted.iptables.kernel.save()).toBe(reference.kernel.save());
+  });
+});

@@ -1,0 +1,325 @@
+// The iptables proxier of one IP family: watch events go into the change trackers (handlers only
+// record and ask for a sync), and the coalescing runner calls sync(), which drains the trackers,
+// updates the node-local state, renders, restores, and then does what follows a restore: jumps
+// from the built-in chains, stale UDP conntrack entries, health and metrics. A sync is partial
+// (only the Services that changed) unless it is the first, the periodic full one, the one after
+// a failure, after a change of node or settings, or after the canary showed a flush.
+import { isDeepStrictEqual } from "node:util";
+import type { Logger } from "pino";
+import type { EndpointSlice, IPFamily, Node, ObjectKey, Service } from "../model/types.ts";
+import { BoundedFrequencyRunner } from "./bounded-frequency-runner.ts";
+import { EndpointSliceChangeTracker, ServiceChangeTracker } from "./change-tracker.ts";
+import type { Clock } from "./clock.ts";
+import type { ConntrackDeletion } from "./conntrack-cleanup.ts";
+import { staleConntrackEntries } from "./conntrack-cleanup.ts";
+import type { ConntrackOutcome } from "./exec/conntrack.ts";
+import type { ProxyHealth } from "./health/proxy-health.ts";
+import type { Iptables } from "./iptables/iptables.ts";
+import { RestoreFailure } from "./iptables/iptables.ts";
+import { ensureBuiltinJumps, flushedTables, serviceChainsInKernel } from "./iptables/kernel-checks.ts";
+import { RenderCache } from "./iptables/render-cache.ts";
+import type { RenderConfig } from "./iptables/render-config.ts";
+import { LARGE_CLUSTER_ENDPOINTS } from "./iptables/render-config.ts";
+import type { RenderResult } from "./iptables/render.ts";
+import { renderIptables, renderOrder, renderServiceChains } from "./iptables/render.ts";
+import type { NodeContext, ProxyState } from "./proxy-state.ts";
+import { buildProxyState, totalEndpoints, updateProxyState } from "./proxy-state.ts";
+import type { ProxyMetrics, SyncKind } from "./proxy-metrics.ts";
+import type { ProxySettings } from "./proxy-settings.ts";
+import { renderConfigFor } from "./proxy-settings.ts";
+
+/** kube-proxy's FullSyncPeriod: a partial sync trusts the kernel; once an hour it is rewritten whole. */
+export const FULL_SYNC_PERIOD_MS = 3_600_000;
+
+/**
+ * Services per staged batch of a large full sync on iptables-nft (see renderServiceChains); 0
+ * turns staging off. iptables-legacy rewrites the whole table on every call, so there one
+ * restore is cheaper and nothing is staged.
+ */
+export const STAGE_BATCH_SERVICES = 250;
+
+export interface ConntrackCleaner {
+  delete(deletions: readonly ConntrackDeletion[]): Promise<ConntrackOutcome[]>;
+}
+
+export interface ProxierOptions {
+  readonly family: IPFamily;
+  readonly nodeName: string;
+  readonly settings: ProxySettings;
+  readonly iptables: Iptables;
+  /** null: stale UDP entries are not deleted (no conntrack binary). */
+  readonly conntrack: ConntrackCleaner | null;
+  readonly log: Logger;
+  readonly metrics: ProxyMetrics;
+  readonly health: ProxyHealth;
+  readonly clock: Clock;
+  readonly minSyncPeriodMs: number;
+  readonly syncPeriodMs: number;
+  readonly fullSyncPeriodMs?: number;
+  /** Services per staged batch of a full sync with more than twice as many; default STAGE_BATCH_SERVICES. */
+  readonly stageBatchServices?: number;
+  /** Told the programmed state after each successful sync (health-check node ports). */
+  readonly onProgrammed?: (state: ProxyState) => void;
+}
+
+export interface SyncReport {
+  readonly kind: SyncKind;
+  readonly ok: boolean;
+  readonly writtenServices: number;
+  readonly deletedChains: number;
+}
+
+export class Proxier {
+  readonly #o: ProxierOptions;
+  readonly #services = new ServiceChangeTracker();
+  readonly #slices = new EndpointSliceChangeTracker();
+  readonly #runner: BoundedFrequencyRunner;
+  readonly #cache = new RenderCache();
+  /** Earliest last-change-trigger-time of the pending EndpointSlice changes, per Service. */
+  #triggers = new Map<ObjectKey, number>();
+  #node: Node | null = null;
+  #ctx: NodeContext | null = null;
+  #config: RenderConfig | null = null;
+  /** The state the last render was made from, programmed or not. */
+  #state: ProxyState = new Map();
+  /** The state the kernel holds: the last one restored successfully. */
+  #programmed: ProxyState = new Map();
+  #natChains: ReadonlySet<string> = new Set();
+  #needFullSync = true;
+  #lastFullSync = Number.NEGATIVE_INFINITY;
+  #last: SyncReport | null = null;
+
+  constructor(options: ProxierOptions) {
+    this.#o = options;
+    this.#runner = new BoundedFrequencyRunner(() => this.sync().then(() => undefined), {
+      minIntervalMs: options.minSyncPeriodMs,
+      maxIntervalMs: options.syncPeriodMs,
+      clock: options.clock,
+      onError: (err) => options.log.error({ err, family: options.family }, "sync failed unexpectedly"),
+    });
+  }
+
+  get family(): IPFamily {
+    return this.#o.family;
+  }
+
+  /** The report of the last sync, null before the first. */
+  get lastSync(): SyncReport | null {
+    return this.#last;
+  }
+
+  /** The node-local state of the last render. */
+  get state(): ProxyState {
+    return this.#state;
+  }
+
+  /** Records a Service event: (null, svc) add, (old, svc) update, (svc, null) delete. */
+  onServiceEvent(previous: Service | null, current: Service | null): void {
+    if (this.#services.update(previous, current)) this.#queue();
+    this.#o.metrics.serviceChanges(this.#services.pendingKeys().size, 0);
+  }
+
+  /**
+   * Records an EndpointSlice event. triggerTimeMs is the slice's last-change-trigger-time (when
+   * the change that caused it happened), for network programming latency; null when unknown.
+   */
+  onSliceEvent(previous: EndpointSlice | null, current: EndpointSlice | null, triggerTimeMs: number | null = null): void {
+    const pending = this.#slices.update(previous, current);
+    const slice = current ?? previous;
+    if (triggerTimeMs !== null && slice !== null && slice.serviceName !== "") {
+      const key = `${slice.namespace}/${slice.serviceName}`;
+      const known = this.#triggers.get(key);
+      if (known === undefined || triggerTimeMs < known) this.#triggers.set(key, triggerTimeMs);
+    }
+    if (pending) this.#queue();
+    this.#o.metrics.endpointChanges(this.#slices.pendingKeys().size, 0);
+  }
+
+  /** The Node this proxy runs on, or null until it is known; a change calls for a full sync. */
+  setNode(node: Node | null): void {
+    if (isDeepStrictEqual(node, this.#node)) return;
+    this.#node = node;
+    this.#queue();
+  }
+
+  /** Starts syncing: call once the initial lists have been delivered. The first sync is full. */
+  start(): void {
+    this.#runner.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.#runner.stop();
+  }
+
+  #queue(): void {
+    this.#o.health.queued(this.#o.family);
+    this.#o.metrics.syncQueued(this.#o.clock.now());
+    this.#runner.run();
+  }
+
+  /** One sync; the runner calls it, tests may too. Never throws for a kernel failure. */
+  async sync(): Promise<SyncReport> {
+    const o = this.#o;
+    const started = o.clock.now();
+    const caps = await o.iptables.capabilities();
+    const ctx: NodeContext = { family: o.family, node: { name: o.nodeName, zone: this.#node?.zone ?? "" }, protocols: caps.protocols };
+
+    let kind: SyncKind = this.#needFullSync || started - this.#lastFullSync >= (o.fullSyncPeriodMs ?? FULL_SYNC_PERIOD_MS) ? "full" : "partial";
+    const reasons: string[] = [];
+    if (kind === "partial") {
+      const flushed = await flushedTables(o.iptables);
+      if (flushed.length > 0) {
+        o.metrics.canaryMissing();
+        o.log.warn({ family: o.family, tables: flushed }, "the canary chain is gone or empty: someone flushed our rules; doing a full sync");
+        kind = "full";
+        reasons.push("canary");
+      }
+    }
+
+    const serviceChanges = this.#services.drain().changed;
+    const sliceChanges = this.#slices.drain().changed;
+    o.metrics.serviceChanges(0, serviceChanges.size);
+    o.metrics.endpointChanges(0, sliceChanges.size);
+    const triggers = this.#triggers;
+    this.#triggers = new Map();
+    const candidates = new Set([...serviceChanges, ...sliceChanges]);
+
+    const rebuild = this.#ctx === null || !isDeepStrictEqual(ctx, this.#ctx);
+    let changed: ReadonlySet<ObjectKey> | null;
+    if (rebuild) {
+      this.#state = buildProxyState(this.#services.services(), (k) => this.#slices.slicesFor(k), ctx);
+      this.#ctx = ctx;
+      changed = null;
+    } else {
+      const lookup = (key: ObjectKey) => ({ service: this.#services.get(key), slices: this.#slices.slicesFor(key) });
+      const update = updateProxyState(this.#state, candidates, lookup, ctx);
+      this.#state = update.state;
+      changed = update.changed;
+    }
+    const config = renderConfigFor({
+      settings: o.settings,
+      family: o.family,
+      node: this.#node,
+      randomFully: caps.randomFully,
+      omitEndpointComments: totalEndpoints(this.#state) > LARGE_CLUSTER_ENDPOINTS,
+    });
+    if (this.#config === null || !isDeepStrictEqual(config, this.#config)) {
+      if (this.#config !== null) reasons.push("config");
+      kind = "full";
+    }
+    if (rebuild) kind = "full";
+    this.#config = config;
+
+    let result: RenderResult;
+    let stagedRules = 0;
+    try {
+      let existing = this.#natChains;
+      if (kind === "full") existing = new Set([...existing, ...(await serviceChainsInKernel(o.iptables))]);
+      const batch = o.stageBatchServices ?? STAGE_BATCH_SERVICES;
+      if (kind === "full" && caps.backend === "nft" && batch > 0 && this.#state.size > 2 * batch) {
+        const keys = renderOrder(this.#state);
+        for (let i = 0; i < keys.length; i += batch) {
+          const staged = renderServiceChains({ state: this.#state, config, keys: keys.slice(i, i + batch), cache: this.#cache });
+          await o.iptables.restore(staged.text);
+          stagedRules += staged.rules;
+        }
+        // Every Service's chains are in place: switch the top-level chains over in one step.
+        result = renderIptables({ state: this.#state, config, changed: new Set(), existingChains: existing, cache: this.#cache });
+      } else {
+        result = renderIptables({ state: this.#state, config, changed: kind === "full" ? null : changed, existingChains: existing, cache: this.#cache });
+      }
+      await o.iptables.restore(result.text);
+      if (kind === "full") {
+        const added = await ensureBuiltinJumps(o.iptables);
+        if (added.length > 0) o.log.info({ family: o.family, jumps: added }, "jumps from the built-in chains put in place");
+      }
+    } catch (err) {
+      return this.#failed(kind, err, triggers);
+    }
+
+    const previous = this.#programmed;
+    this.#programmed = this.#state;
+    this.#natChains = result.natChains;
+    this.#needFullSync = false;
+    if (kind === "full") this.#lastFullSync = started;
+    const done = o.clock.now();
+    o.health.updated(o.family);
+    o.metrics.syncSucceeded(done);
+    o.metrics.syncDuration(kind, (done - started) / 1000);
+    const written = countWritten(result.text);
+    o.metrics.ruleCounts(o.family, result.ruleCounts, { filter: written.filter, nat: written.nat + stagedRules });
+    o.metrics.noLocalEndpoints(...noLocalEndpoints(this.#state));
+    for (const t of triggers.values()) o.metrics.networkProgramming((done - t) / 1000);
+    o.log.info(
+      { family: o.family, kind, reasons, services: this.#state.size, written: stagedRules > 0 ? this.#state.size : result.writtenServices, staged: stagedRules > 0, deletedChains: result.deletedChains.length, ms: done - started },
+      "rules synced",
+    );
+    o.onProgrammed?.(this.#state);
+    await this.#deleteStaleFlows(previous, kind === "full" ? undefined : candidates);
+    const writtenServices = stagedRules > 0 ? this.#state.size : result.writtenServices;
+    const report: SyncReport = { kind, ok: true, writtenServices, deletedChains: result.deletedChains.length };
+    this.#last = report;
+    return report;
+  }
+
+  #failed(kind: SyncKind, err: unknown, triggers: ReadonlyMap<ObjectKey, number>): SyncReport {
+    const o = this.#o;
+    this.#needFullSync = true;
+    // The latency of these changes is measured when a later sync programs them.
+    for (const [key, t] of triggers) if (!this.#triggers.has(key)) this.#triggers.set(key, t);
+    if (err instanceof RestoreFailure) {
+      o.metrics.restoreFailed(kind);
+      o.log.error({ family: o.family, kind, err: err.message, line: err.line, input: err.context.join("\n") }, `iptables-restore failed: ${err.detail}; a full sync follows`);
+    } else {
+      o.log.error({ family: o.family, kind, err }, "sync failed; a full sync follows");
+    }
+    o.health.queued(o.family);
+    this.#runner.retryAfter(o.syncPeriodMs);
+    const report: SyncReport = { kind, ok: false, writtenServices: 0, deletedChains: 0 };
+    this.#last = report;
+    return report;
+  }
+
+  async #deleteStaleFlows(previous: ProxyState, keys: Iterable<ObjectKey> | undefined): Promise<void> {
+    const cleaner = this.#o.conntrack;
+    if (cleaner === null) return;
+    const deletions = staleConntrackEntries(previous, this.#state, keys);
+    if (deletions.length === 0) return;
+    const outcomes = await cleaner.delete(deletions);
+    const failed = outcomes.filter((x) => x.deleted === null);
+    this.#o.metrics.conntrackDeleted(outcomes.length - failed.length, failed.length);
+    const flows = outcomes.reduce((n, x) => n + (x.deleted ?? 0), 0);
+    this.#o.log.info({ family: this.#o.family, calls: deletions.length, flows }, "stale UDP conntrack entries deleted");
+    for (const f of failed) this.#o.log.warn({ family: this.#o.family, deletion: f.deletion, err: f.error }, "conntrack deletion failed");
+  }
+}
+
+/** Rules written by one restore text, per table (kube-proxy's sync_proxy_rules_iptables_last). */
+function countWritten(text: string): { filter: number; nat: number } {
+  const counts = { filter: 0, nat: 0 };
+  let table: "filter" | "nat" | null = null;
+  let start = 0;
+  while (start < text.length) {
+    let end = text.indexOf("\n", start);
+    if (end < 0) end = text.length;
+    if (text.startsWith("*filter", start)) table = "filter";
+    else if (text.startsWith("*nat", start)) table = "nat";
+    else if (table !== null && text.startsWith("-A ", start)) counts[table]++;
+    start = end + 1;
+  }
+  return counts;
+}
+
+/** Service ports with a Local policy and endpoints elsewhere but none here: [internal, external]. */
+function noLocalEndpoints(state: ProxyState): [number, number] {
+  let internal = 0;
+  let external = 0;
+  for (const ports of state.values()) {
+    for (const p of ports) {
+      if (!p.endpoints.hasAnyEndpoints || p.endpoints.local.length > 0) continue;
+      if (p.info.internalPolicyLocal) internal++;
+      if (p.info.externalPolicyLocal && (p.info.nodePort !== 0 || p.info.externalIPs.length > 0 || p.info.loadBalancerIPs.length > 0)) external++;
+    }
+  }
+  return [internal, external];
+}

@@ -1,0 +1,141 @@
+// signpost-proxy when things go wrong around it, against the real kube-apiserver and netfilter:
+// rules flushed by hand come back, a restart breaks neither an established connection nor new
+// ones, and --cleanup removes everything it installed. The daemon is configured by a
+// KubeProxyConfiguration file here, as a DaemonSet would configure it.
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { clients, createNamespace } from "../support/kube.ts";
+import { eventually } from "../support/eventually.ts";
+import { ProxyDaemon, runProxyCommand } from "../support/proxy-daemon.ts";
+import { clusterIPOf, createNode, putSlice, serviceSpec, sliceSpec } from "../support/proxy-objects.ts";
+import { backends, clusterCIDR, nodeIP, ProxyTopology, type Pod } from "../support/proxy-topology.ts";
+
+const kubeconfig = inject("kubeconfig");
+const c = clients(kubeconfig);
+const nodeName = `px-res-${randomBytes(3).toString("hex")}`;
+
+let ns = "";
+let dir = "";
+let topo: ProxyTopology;
+let daemon: ProxyDaemon;
+let a: Pod;
+let b: Pod;
+let client: Pod;
+let ip = "";
+
+beforeAll(async () => {
+  ns = await createNamespace(c.core, "proxy-res");
+  await createNode(c.core, nodeName, nodeIP);
+  dir = await mkdtemp(join(tmpdir(), "signpost-proxy-res-"));
+  const config = join(dir, "kube-proxy.yaml");
+  await writeFile(
+    config,
+    [
+      "apiVersion: kubeproxy.config.k8s.io/v1alpha1",
+      "kind: KubeProxyConfiguration",
+      "mode: iptables",
+      `clusterCIDR: ${clusterCIDR}`,
+      "iptables:",
+      "  minSyncPeriod: 100ms",
+      "  syncPeriod: 1s",
+      "ipvs:",
+      "  scheduler: rr",
+      "conntrack:",
+      "  maxPerCore: null",
+      "",
+    ].join("\n"),
+  );
+  topo = await ProxyTopology.create("pxr");
+  a = await topo.addPod("pxr-a", 1);
+  b = await topo.addPod("pxr-b", 2);
+  client = await topo.addPod("pxr-client", 3);
+  await topo.serve(a, 8080);
+  await topo.serve(b, 8080);
+  await c.core.createNamespacedService({ namespace: ns, body: serviceSpec(ns, "web", [{ name: "http", port: 80 }]) });
+  ip = await clusterIPOf(c.core, ns, "web");
+  await putSlice(c.discovery, sliceSpec(ns, "web", [{ name: "http", port: 8080 }], [a, b].map((p) => ({ ip: p.ip, nodeName }))));
+  daemon = await ProxyDaemon.start({ kubeconfig, nodeName, netns: topo.node.name, extraArgs: ["--config", config] });
+  await eventually(async () => backends(await topo.probe(client.ns, "tcp", ip, 80, { timeoutMs: 1000 })).length === 1, "the service answers");
+});
+
+afterAll(async () => {
+  await daemon?.stop();
+  await topo?.destroy();
+  await rm(dir, { recursive: true, force: true });
+  await c.core.deleteNode({ name: nodeName }).catch(() => undefined);
+  await c.core.deleteNamespace({ name: ns }).catch(() => undefined);
+});
+
+describe("signpost-proxy under disturbance", () => {
+  it("reports the config fields it ignores, and refuses one it does not implement, by name", async () => {
+    expect(daemon.logs().find((l) => l["msg"] === "config fields present and ignored")?.["ignored"]).toEqual([
+      "ipvs: configures another proxy mode; signpost-proxy runs the iptables mode",
+    ]);
+    const bad = join(dir, "bad.yaml");
+    await writeFile(bad, "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nconntrack:\n  maxPerCore: 32768\n");
+    const out = await runProxyCommand(["--config", bad, "--hostname-override", "x"]);
+    expect(out.exitCode).toBe(2);
+    expect(out.stderr).toContain(`SP_BAD_CONFIG: ${bad}: conntrack: is not supported`);
+  });
+
+  it("restores its rules after someone flushes and deletes every chain", async () => {
+    for (const table of ["nat", "filter"]) {
+      await topo.node.run("iptables", ["-w", "5", "-t", table, "-F"]);
+      await topo.node.run("iptables", ["-w", "5", "-t", table, "-X"]);
+    }
+    await eventually(async () => backends(await topo.probe(client.ns, "tcp", ip, 80, { timeoutMs: 1000 })).length === 1, "the service answers again");
+    expect(daemon.logs().some((l) => String(l["msg"]).includes("the canary chain is gone or empty"))).toBe(true);
+    const saved = await topo.node.run("iptables-save", ["-t", "nat"]);
+    expect(saved).toContain("-A PREROUTING -m comment --comment \"kubernetes service portals\" -j KUBE-SERVICES");
+  });
+
+  it("restores them after a flush that deletes no chain (iptables -F)", async () => {
+    const before = daemon.logs().length;
+    await topo.node.run("iptables", ["-w", "5", "-t", "nat", "-F"]);
+    await daemon.waitForLog((l) => l["msg"] === "rules synced" && Array.isArray(l["reasons"]) && l["reasons"].includes("canary"), "a full sync after the flush", before);
+    await eventually(async () => backends(await topo.probe(client.ns, "tcp", ip, 80, { timeoutMs: 1000 })).length === 1, "the service answers again");
+  });
+
+  it("keeps an established connection and serves new ones while it restarts", async () => {
+    const conn = topo.longClient(client.ns, ip, 80);
+    const greeting = await conn.next();
+    const backend = greeting.split(" ")[0] ?? "";
+    expect(["pxr-a", "pxr-b"]).toContain(backend);
+    expect(await conn.send("before")).toBe(`${backend} before`);
+
+    const failures: string[] = [];
+    let running = true;
+    const traffic = (async () => {
+      while (running) {
+        for (const o of await topo.probe(client.ns, "tcp", ip, 80, { count: 5, timeoutMs: 2000 })) if (o.reply === undefined) failures.push(o.error ?? "?");
+      }
+    })();
+
+    expect(await daemon.stop()).toBe(0);
+    expect(await conn.send("while stopped")).toBe(`${backend} while stopped`);
+    const mark = daemon.logs().length;
+    daemon.launch();
+    await daemon.waitForLog((l) => l["msg"] === "rules synced" && l["kind"] === "full", "the first sync after the restart", mark);
+    await eventually(() => daemon.logs().slice(mark).filter((l) => l["msg"] === "rules synced").length >= 2, "a sync after the first");
+    expect(await conn.send("after")).toBe(`${backend} after`);
+    running = false;
+    await traffic;
+    expect(failures).toEqual([]);
+    conn.close();
+  });
+
+  it("removes every rule and chain it installed with --cleanup, and only those", async () => {
+    await daemon.stop();
+    await topo.node.run("iptables", ["-w", "5", "-t", "nat", "-N", "OTHER-CHAIN"]);
+    await topo.node.run("iptables", ["-w", "5", "-t", "nat", "-A", "PREROUTING", "-j", "OTHER-CHAIN"]);
+    const out = await runProxyCommand(["--cleanup", "--iptables-netns", topo.node.name]);
+    expect(out.exitCode, out.stderr).toBe(0);
+    const saved = await topo.node.run("iptables-save", []);
+    expect(saved).not.toMatch(/KUBE-/);
+    expect(saved).toContain("-A PREROUTING -j OTHER-CHAIN");
+    expect(await topo.probe(client.ns, "tcp", ip, 80, { timeoutMs: 1000 })).toEqual([{ error: "timeout" }]);
+  });
+});
