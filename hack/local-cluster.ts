@@ -23,10 +23,12 @@ runMain("local-cluster", async () => {
     baseDir: stateDir,
   });
   await copyFile(cluster.kubeconfigPath, join(stateDir, "admin.kubeconfig"));
+  const overlay = await cluster.writeSignpostOverlay(join(import.meta.dirname, ".."));
   const summary = {
     apiServer: cluster.controlPlane.apiServerUrl,
     nodes: cluster.nodes.map((n) => ({ name: n.name, ip: n.ip, netns: n.netns, podCIDR: n.podCIDR })),
     externalClient: cluster.externalNetns,
+    signpostOverlay: overlay,
   };
   await writeFile(join(stateDir, "cluster.json"), JSON.stringify(summary, null, 2) + "\n");
   await writeFile(join(stateDir, "ready"), `${cluster.controlPlane.apiServerUrl}\n`);

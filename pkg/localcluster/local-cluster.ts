@@ -140,13 +140,14 @@ export class LocalCluster {
   }
 
   /**
-   * Applies deploy/ as an operator would, through an overlay that only points the proxy at this
-   * cluster's API server (the one value deploy/ leaves to the operator). Returns kubectl's output.
+   * Writes a kustomize overlay of deploy/ that only points the proxy at this cluster's API server
+   * (the one value deploy/ leaves to the operator), and returns its directory.
    */
-  async applySignpost(repoRoot: string): Promise<string> {
+  async writeSignpostOverlay(repoRoot: string): Promise<string> {
     const overlay = join(this.dir, "deploy-overlay");
     await mkdir(overlay, { recursive: true });
     const kustomization = [
+      "# deploy/, pointed at this local cluster's API server.",
       "resources:",
       `  - ${relative(overlay, join(repoRoot, "deploy"))}`,
       "patches:",
@@ -161,6 +162,12 @@ export class LocalCluster {
       "",
     ].join("\n");
     await writeFile(join(overlay, "kustomization.yaml"), kustomization);
+    return overlay;
+  }
+
+  /** Applies deploy/ as an operator would (`kubectl apply -k`), through the overlay. Returns kubectl's output. */
+  async applySignpost(repoRoot: string): Promise<string> {
+    const overlay = await this.writeSignpostOverlay(repoRoot);
     const r = await execa(join(controlPlaneBinDir(), "kubectl"), ["--kubeconfig", this.kubeconfigPath, "apply", "-k", overlay], { reject: false });
     if (r.exitCode !== 0) throw new Error(`kubectl apply -k deploy/ failed: ${r.stderr}`);
     return r.stdout;
