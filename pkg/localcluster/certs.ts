@@ -3,7 +3,7 @@
 // signing key pair. ECDSA P-256 keeps generation fast.
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { generateKeyPairSync } from "node:crypto";
+import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { execa } from "execa";
 import { SignpostError } from "../errors/errors.ts";
 
@@ -60,7 +60,9 @@ export async function issueCertificate(dir: string, name: string, ca: CertPair, 
   }
   await writeFile(ext, lines.join("\n") + "\n");
   await openssl([
-    "x509", "-req", "-in", csr, "-CA", ca.cert, "-CAkey", ca.key, "-CAcreateserial",
+    // A random serial per certificate: -CAcreateserial shares one serial file, which races when
+    // several certificates are issued at once.
+    "x509", "-req", "-in", csr, "-CA", ca.cert, "-CAkey", ca.key, "-set_serial", `0x${randomBytes(16).toString("hex")}`,
     "-days", "365", "-sha256", "-extfile", ext, "-out", cert,
   ]);
   return { cert, key };
