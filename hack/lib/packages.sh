@@ -1,8 +1,9 @@
 # Sourced by hack/ scripts: installs the Debian packages the tests and the local cluster use,
 # once; a second run finds them and does nothing.
 # mariadb-server backs the local cluster's bitnami/mariadb stand-in; dnsmasq-base is the upstream
-# DNS server the forwarding tests start; wget and curl are the tutorial's clients.
-SIGNPOST_DEBS=(iproute2 iptables conntrack dnsutils openssl procps util-linux dnsmasq-base mariadb-server mariadb-client curl wget)
+# DNS server the forwarding tests start; wget and curl are the tutorial's clients; python3 serves
+# HTTP in the e2e pod that keeps serving through its grace period.
+SIGNPOST_DEBS=(iproute2 iptables conntrack dnsutils openssl procps util-linux dnsmasq-base mariadb-server mariadb-client curl wget python3)
 
 ensure_debs() {
   local missing=() p
