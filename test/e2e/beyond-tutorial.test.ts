@@ -338,4 +338,37 @@ spec:
       expect(r.failures, summary(r)).toBe(0);
     }
   });
+  it("hairpin: a pod reaches itself through its own Service, and sees the node as the source", async () => {
+    await apply(`
+apiVersion: v1
+kind: Pod
+metadata: { name: selfie, namespace: ${NS}, labels: { run: selfie } }
+spec:
+  containers:
+    - name: echo
+      image: signpost/echo
+      ports: [{ containerPort: 8080 }]
+      readinessProbe: { httpGet: { path: /, port: 8080 }, periodSeconds: 1 }
+---
+apiVersion: v1
+kind: Service
+metadata: { name: selfie, namespace: ${NS} }
+spec:
+  selector: { run: selfie }
+  ports: [{ port: 80, targetPort: 8080 }]
+`);
+    const [self] = await readyPods(NS, "run=selfie", 1, "the selfie pod");
+    if (self === undefined) throw new Error("no selfie pod");
+    const ip = await clusterIP(NS, "selfie");
+    let answer = "";
+    await eventually(async () => {
+      const r = await inNetns(netnsOf(self), "curl", ["-s", "-m", "3", `http://${ip}/`]);
+      answer = r.stdout;
+      return r.exitCode === 0 && answer.includes('"hostname":"selfie"');
+    }, "the pod reaches itself by its ClusterIP", 30_000);
+    // kube-proxy masquerades hairpin traffic, so the reply does not come from the pod's own address.
+    const client = (JSON.parse(answer) as { client?: string }).client ?? "";
+    expect(client).not.toBe(self.ip);
+    expect(client).toBe(c.nodes.find((n) => n.name === self.node)?.ip);
+  });
 });
