@@ -10,7 +10,7 @@ import { DiscoveryV1Api, KubeConfig } from "@kubernetes/client-node";
 import type { LocalCluster } from "../../pkg/localcluster/local-cluster.ts";
 import { CLUSTER_DNS_IP } from "../../pkg/localcluster/local-cluster.ts";
 import { eventually } from "../support/eventually.ts";
-import { applyManifest, coreFor, inNetns, kubectlFor, listPods, repoRoot, startLocalCluster, type PodInfo } from "../support/local-cluster.ts";
+import { type PodInfo, applyManifest, coreFor, inNetns, kubectlFor, listPods, startClusterWithSignpost, waitForReadyPods } from "../support/local-cluster.ts";
 
 const NS = "beyond";
 const INTERVAL_MS = 100;
@@ -21,9 +21,8 @@ let kubectl: ReturnType<typeof kubectlFor>;
 const apply = (manifest: string): Promise<void> => applyManifest(c, manifest);
 const pods = (namespace: string, selector: string): Promise<PodInfo[]> => listPods(c, namespace, selector);
 
-async function readyPods(namespace: string, selector: string, count: number, what: string, timeoutMs = 90_000): Promise<PodInfo[]> {
-  await eventually(async () => (await pods(namespace, selector)).filter((p) => p.ready).length >= count, what, timeoutMs);
-  return (await pods(namespace, selector)).filter((p) => p.ready);
+function readyPods(namespace: string, selector: string, count: number, what: string, timeoutMs = 90_000): Promise<PodInfo[]> {
+  return waitForReadyPods(c, namespace, selector, count, what, timeoutMs);
 }
 
 function netnsOf(p: PodInfo): string {
@@ -134,11 +133,8 @@ function httpAttempt(netns: string, url: string): Attempt {
 }
 
 beforeAll(async () => {
-  c = await startLocalCluster(2);
+  c = await startClusterWithSignpost();
   kubectl = kubectlFor(c);
-  await c.applySignpost(repoRoot);
-  await readyPods("kube-system", "k8s-app=signpost-proxy", 2, "a signpost-proxy on each node", 120_000);
-  await readyPods("kube-system", "k8s-app=kube-dns", 2, "two signpost-dns replicas ready", 120_000);
   await apply(`
 apiVersion: v1
 kind: Namespace

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import type { LocalCluster } from "../../pkg/localcluster/local-cluster.ts";
 import { EXTERNAL_CLIENT_IP } from "../../pkg/localcluster/local-cluster.ts";
 import { eventually } from "../support/eventually.ts";
-import { applyManifest, coreFor, inNetns, kubectlFor, listPods, repoRoot, startLocalCluster, type PodInfo } from "../support/local-cluster.ts";
+import { type PodInfo, applyManifest, coreFor, inNetns, kubectlFor, listPods, startClusterWithSignpost, waitForReadyPods } from "../support/local-cluster.ts";
 
 let c: LocalCluster;
 let kubectl: ReturnType<typeof kubectlFor>;
@@ -16,9 +16,8 @@ let kubectl: ReturnType<typeof kubectlFor>;
 const apply = (manifest: string): Promise<void> => applyManifest(c, manifest);
 const pods = (namespace: string, selector: string): Promise<PodInfo[]> => listPods(c, namespace, selector);
 
-async function readyPods(namespace: string, selector: string, count: number, what: string, timeoutMs = 90_000): Promise<PodInfo[]> {
-  await eventually(async () => (await pods(namespace, selector)).filter((p) => p.ready).length >= count, what, timeoutMs);
-  return (await pods(namespace, selector)).filter((p) => p.ready);
+function readyPods(namespace: string, selector: string, count: number, what: string, timeoutMs = 90_000): Promise<PodInfo[]> {
+  return waitForReadyPods(c, namespace, selector, count, what, timeoutMs);
 }
 
 /** Runs a command in a pod's network namespace, with the pod's resolv.conf: `kubectl exec`, locally. */
@@ -31,11 +30,8 @@ async function clusterIP(namespace: string, name: string): Promise<string> {
 }
 
 beforeAll(async () => {
-  c = await startLocalCluster(2);
+  c = await startClusterWithSignpost();
   kubectl = kubectlFor(c);
-  await c.applySignpost(repoRoot);
-  await readyPods("kube-system", "k8s-app=signpost-proxy", 2, "a signpost-proxy on each node", 120_000);
-  await readyPods("kube-system", "k8s-app=kube-dns", 2, "two signpost-dns replicas ready", 120_000);
 }, 300_000);
 afterAll(async () => {
   await c.stop();

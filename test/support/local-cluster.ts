@@ -6,6 +6,7 @@ import pino from "pino";
 import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import { LocalCluster } from "../../pkg/localcluster/local-cluster.ts";
 import { controlPlaneBinDir } from "../../pkg/localcluster/binaries.ts";
+import { eventually } from "./eventually.ts";
 
 export const repoRoot = join(import.meta.dirname, "..", "..");
 
@@ -65,4 +66,24 @@ export async function listPods(c: LocalCluster, namespace: string, selector: str
       hostNetwork: p.spec?.hostNetwork === true,
       waitingReason: p.status?.containerStatuses?.[0]?.state?.waiting?.reason ?? "",
     }));
+}
+
+/** Waits until at least `count` matching pods are Ready, and returns the Ready ones. */
+export async function waitForReadyPods(c: LocalCluster, namespace: string, selector: string, count: number, what: string, timeoutMs = 90_000): Promise<PodInfo[]> {
+  await eventually(async () => (await listPods(c, namespace, selector)).filter((p) => p.ready).length >= count, what, timeoutMs);
+  return (await listPods(c, namespace, selector)).filter((p) => p.ready);
+}
+
+/** A two-node local cluster with deploy/ applied: a proxy on each node, two DNS replicas, all Ready. */
+export async function startClusterWithSignpost(): Promise<LocalCluster> {
+  const c = await startLocalCluster(2);
+  try {
+    await c.applySignpost(repoRoot);
+    await waitForReadyPods(c, "kube-system", "k8s-app=signpost-proxy", 2, "a signpost-proxy on each node", 120_000);
+    await waitForReadyPods(c, "kube-system", "k8s-app=kube-dns", 2, "two signpost-dns replicas ready", 120_000);
+  } catch (err) {
+    await c.stop();
+    throw err;
+  }
+  return c;
 }
