@@ -9,7 +9,9 @@ STATE=${SIGNPOST_LOCAL_STATE:-/run/signpost-local}
 if [ -f "$STATE/pid" ]; then
   pid=$(cat "$STATE/pid")
   kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  # A clean stop removes what the cluster made on the host (mount points, /var/run/secrets);
+  # give it a minute before the sweep kills whatever is left.
+  for _ in $(seq 1 600); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 fi
 netns_sweep "$NS"
 rm -rf "$STATE"

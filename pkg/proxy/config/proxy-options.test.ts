@@ -1,11 +1,12 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { parseFlags } from "../../cli/flags.ts";
 import { daemonFlags, resolveDaemonOptions, resolveRuleSettings, ruleFlags } from "./proxy-options.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "signpost-proxy-options-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const config = join(dir, "config.yaml");
 writeFileSync(
   config,
