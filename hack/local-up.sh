@@ -15,7 +15,9 @@ if [ -f "$STATE/ready" ]; then echo "[local-up] already up ($(cat "$STATE/ready"
 netns_destroy "$NS"
 netns_create "$NS"
 mkdir -p "$STATE"
-netns_run "$NS" setsid node "$root/hack/local-cluster.ts" --state-dir "$STATE" \
+# Not through the netns_run function: a backgrounded function is a subshell, and $! would be
+# its pid rather than the cluster's, so local-down.sh could not stop it cleanly.
+nsenter --net="/run/netns/$NS" setsid node "$root/hack/local-cluster.ts" --state-dir "$STATE" \
   >"$STATE/local-cluster.log" 2>&1 </dev/null &
 echo $! >"$STATE/pid"
 for _ in $(seq 1 600); do
