@@ -282,11 +282,11 @@ echo "The tutorial ran on signpost: every Service above went through signpost-pr
 echo "every name through signpost-dns."
 if [ "${SIGNPOST_DEMO_KEEP:-}" = 1 ]; then
   echo "The cluster keeps running. Enter it with:"
-  echo "  ./hack/kubectl.sh get pods -A -o wide          # kubectl"
-  echo "  ./hack/pod-exec.sh busybox -- sh                # a shell in a pod (the local kubectl exec)"
-  echo "  ip netns exec signpost-local-node-1 sh          # a shell on node-1"
-  echo "  ip netns exec signpost-local-ext sh             # the external client"
-  echo "Tear it down with ./hack/local-down.sh"
 else
-  echo "Tearing the cluster down (run with SIGNPOST_DEMO_KEEP=1 to keep it, then ./hack/local-down.sh)."
+  echo "The cluster is being torn down now. To look around, run SIGNPOST_DEMO_KEEP=1 ./hack/demo.sh, then:"
 fi
+echo "  ./hack/kubectl.sh get pods -A -o wide          # kubectl"
+echo "  ./hack/pod-exec.sh busybox -- sh                # a shell in a pod (the local kubectl exec)"
+echo "  ip netns exec signpost-local-node-1 sh          # a shell on node-1"
+echo "  ip netns exec signpost-local-ext sh             # the external client"
+echo "and tear it down with ./hack/local-down.sh"
