@@ -3,7 +3,7 @@
 // read a file of objects instead of the API server: `render` prints the iptables-restore input
 // the daemon would program on a node, `trace` walks one connection through it.
 import pino from "pino";
-import { parseFlags, renderHelp, stringFlag, numberFlag, type FlagSpecs } from "../../pkg/cli/flags.ts";
+import { parseFlags, renderHelp, stringFlag, numberFlag, type FlagSpecs, type FlagValues } from "../../pkg/cli/flags.ts";
 import { runMain } from "../../pkg/cli/run-main.ts";
 import { SignpostError } from "../../pkg/errors/errors.ts";
 import type { IPFamily, Protocol } from "../../pkg/model/types.ts";
@@ -36,13 +36,20 @@ function required(values: Readonly<Record<string, unknown>>, name: string): stri
   return v;
 }
 
-function render(argv: readonly string[]): void {
-  const { values, positionals } = parseFlags(argv, offlineFlags);
+/** Parses a subcommand's flags; null when it printed its help instead. No positionals are taken. */
+function subcommandFlags(argv: readonly string[], flags: FlagSpecs, command: string, summary: string): FlagValues | null {
+  const { values, positionals } = parseFlags(argv, flags);
   if (values["help"] === true) {
-    process.stdout.write(renderHelp("signpost-proxy render", "Prints the iptables-restore input signpost-proxy would program on a node for these objects.", offlineFlags));
-    return;
+    process.stdout.write(renderHelp(command, summary, flags));
+    return null;
   }
   if (positionals.length > 0) throw new SignpostError("SP_BAD_FLAG", positionals[0] ?? "", "unexpected argument");
+  return values;
+}
+
+function render(argv: readonly string[]): void {
+  const values = subcommandFlags(argv, offlineFlags, "signpost-proxy render", "Prints the iptables-restore input signpost-proxy would program on a node for these objects.");
+  if (values === null) return;
   const nodeName = required(values, "node");
   const objects = readClusterObjects(required(values, "objects"));
   for (const line of objects.skipped) process.stderr.write(`signpost-proxy render: skipped ${line}\n`);
@@ -56,12 +63,8 @@ function render(argv: readonly string[]): void {
 }
 
 function trace(argv: readonly string[]): void {
-  const { values, positionals } = parseFlags(argv, traceFlags);
-  if (values["help"] === true) {
-    process.stdout.write(renderHelp("signpost-proxy trace", "Walks one new connection through the rules `render` prints and prints where it goes, as JSON.", traceFlags));
-    return;
-  }
-  if (positionals.length > 0) throw new SignpostError("SP_BAD_FLAG", positionals[0] ?? "", "unexpected argument");
+  const values = subcommandFlags(argv, traceFlags, "signpost-proxy trace", "Walks one new connection through the rules `render` prints and prints where it goes, as JSON.");
+  if (values === null) return;
   const src = required(values, "src");
   const dst = required(values, "dst");
   const family = ipFamilyOf(dst);

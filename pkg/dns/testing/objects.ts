@@ -2,28 +2,10 @@
 // API server, so a test spells only the fields it is about.
 import type { Endpoint, EndpointSlice, Service } from "../../model/types.ts";
 import { RecordStore, type RecordStoreOptions } from "../record-store.ts";
+import { serviceDefaults } from "../../model/testing/service-defaults.ts";
 
 export function service(fields: Partial<Service> & { name: string; namespace?: string }): Service {
-  return {
-    namespace: "default",
-    type: "ClusterIP",
-    clusterIPs: [],
-    headless: false,
-    ipFamilies: ["IPv4"],
-    externalName: "",
-    ports: [],
-    externalIPs: [],
-    loadBalancerIPs: [],
-    loadBalancerSourceRanges: [],
-    externalTrafficPolicy: "Cluster",
-    internalTrafficPolicy: "Cluster",
-    healthCheckNodePort: 0,
-    sessionAffinity: { kind: "None" },
-    publishNotReadyAddresses: false,
-    trafficDistribution: "",
-    serviceProxyName: "",
-    ...fields,
-  };
+  return { ...serviceDefaults(fields.namespace ?? "default", fields.name), ...fields };
 }
 
 export function endpoint(address: string, fields: Partial<Endpoint> = {}): Endpoint {

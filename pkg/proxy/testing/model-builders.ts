@@ -2,31 +2,10 @@
 // only what it is about.
 
 import type { Endpoint, EndpointSlice, Node, Protocol, Service, ServicePort } from "../../model/types.ts";
-
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+import { serviceDefaults } from "../../model/testing/service-defaults.ts";
 
 export function makeService(namespace: string, name: string, overrides: Partial<Service> = {}): Service {
-  const base: Mutable<Service> = {
-    namespace,
-    name,
-    type: "ClusterIP",
-    clusterIPs: ["172.30.0.1"],
-    headless: false,
-    ipFamilies: ["IPv4"],
-    externalName: "",
-    ports: [makePort("p80", 80)],
-    externalIPs: [],
-    loadBalancerIPs: [],
-    loadBalancerSourceRanges: [],
-    externalTrafficPolicy: "Cluster",
-    internalTrafficPolicy: "Cluster",
-    healthCheckNodePort: 0,
-    sessionAffinity: { kind: "None" },
-    publishNotReadyAddresses: false,
-    trafficDistribution: "",
-    serviceProxyName: "",
-  };
-  return { ...base, ...overrides };
+  return { ...serviceDefaults(namespace, name), clusterIPs: ["172.30.0.1"], ports: [makePort("p80", 80)], ...overrides };
 }
 
 export function makePort(name: string, port: number, protocol: Protocol = "TCP", nodePort = 0): ServicePort {
