@@ -4,10 +4,14 @@
 # DNS server the forwarding tests start; wget and curl are the tutorial's clients; python3 serves
 # HTTP in the e2e pod that keeps serving through its grace period.
 SIGNPOST_DEBS=(iproute2 iptables conntrack dnsutils openssl procps util-linux dnsmasq-base mariadb-server mariadb-client curl wget python3)
+# `npm run bench` only: dnsperf drives both DNS servers, nftables runs kube-proxy's nftables mode.
+SIGNPOST_BENCH_DEBS=(dnsperf nftables)
 
+# ensure_debs [PACKAGE...]: the packages named, or SIGNPOST_DEBS.
 ensure_debs() {
-  local missing=() p
-  for p in "${SIGNPOST_DEBS[@]}"; do
+  local missing=() p wanted=("$@")
+  [ ${#wanted[@]} -eq 0 ] && wanted=("${SIGNPOST_DEBS[@]}")
+  for p in "${wanted[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
   done
   [ ${#missing[@]} -eq 0 ] && return 0

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# npm run bench [-- proxy|dns ...]: signpost against kube-proxy and CoreDNS on this machine, in
+# one run, writing docs/benchmarks.md and its plots. Never part of ./hack/test.sh: it measures,
+# it asserts nothing. It sets up what the tests need, builds the opponents from the Go module
+# proxy (cached), and runs every section inside a network namespace with only loopback.
+# An opponent that cannot be built is reported as missing; signpost's figures are still taken.
+#   BENCH_QUICK=1   small scale points and few repetitions, to try the script quickly
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+started=$(date +%s)
+./hack/setup.sh
+source hack/lib/node.sh
+source hack/lib/netns.sh
+source hack/lib/packages.sh
+ensure_node24
+ensure_debs "${SIGNPOST_BENCH_DEBS[@]}"
+
+sections=("$@")
+[ ${#sections[@]} -eq 0 ] && sections=(proxy dns)
+
+opponent() { # opponent NAME SCRIPT ARGS...: the binary path the build prints last, or empty
+  local name=$1 out; shift
+  if out=$("$@" | tail -1) && [ -x "$out" ]; then echo "$out"; return; fi
+  [ -d "$out" ] && [ -x "$out/$name" ] && { echo "$out/$name"; return; }
+  echo "[bench] could not build $name; its column will be marked missing" >&2
+}
+export BENCH_KUBE_PROXY BENCH_COREDNS
+BENCH_KUBE_PROXY=$(opponent kube-proxy ./hack/build-control-plane.sh --with-kube-proxy || true)
+BENCH_COREDNS=$(opponent coredns ./hack/build-coredns.sh || true)
+echo "[bench] kube-proxy: ${BENCH_KUBE_PROXY:-missing}; coredns: ${BENCH_COREDNS:-missing}" >&2
+
+run="signpost-bench$$"
+tmp=$(mktemp -d /tmp/signpost-bench.XXXXXX)
+cleanup() {
+  netns_sweep "$run"
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+netns_create "$run-harness"
+
+export BENCH_OUT=${BENCH_OUT:-$root/docs/bench-results}
+for s in "${sections[@]}"; do
+  echo "== bench: $s" >&2
+  netns_run "$run-harness" env TMPDIR="$tmp" SIGNPOST_RUN="$run" node "test/bench/$s/main.ts"
+done
+node test/bench/report.ts
+echo "== bench done in $(($(date +%s) - started)) s: docs/benchmarks.md" >&2

@@ -1,0 +1,117 @@
+// Writes docs/benchmarks.md and its plots (docs/bench/*.svg) from the JSON that each benchmark
+// section left in BENCH_OUT: the machine and date, the versions, one table per section with
+// medians, spreads and the ratio signpost/opponent, the issue's targets met or missed, and the
+// commands behind every figure. Run by hack/bench.sh after the sections; never edited by hand.
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpus, release, totalmem } from "node:os";
+import { join, relative } from "node:path";
+import { benchOutDir, type Figure, type SectionResults } from "./results.ts";
+import { formatNumber, formatSpread, formatTarget, ratioOf, spreadOf, verdictOf } from "./summary.ts";
+import { renderSvgPlot } from "./svg-plot.ts";
+
+const root = join(import.meta.dirname, "..", "..");
+const docs = process.env["BENCH_DOCS"] ?? join(root, "docs");
+const plots = join(docs, "bench");
+
+const SECTION_TITLES: Record<SectionResults["section"], string> = {
+  proxy: "signpost-proxy against kube-proxy",
+  dns: "signpost-dns against CoreDNS",
+};
+
+function readSections(): SectionResults[] {
+  const sections: SectionResults[] = [];
+  for (const name of ["proxy", "dns"] as const) {
+    const file = join(benchOutDir(), `${name}.json`);
+    if (existsSync(file)) sections.push(JSON.parse(readFileSync(file, "utf8")) as SectionResults);
+  }
+  return sections;
+}
+
+function gitCommit(): string {
+  try {
+    return execFileSync("git", ["-C", root, "rev-parse", "--short", "HEAD"], { encoding: "utf8" }).trim();
+  } catch {
+    return "unknown";
+  }
+}
+
+function machine(): string[] {
+  const cpu = cpus();
+  return [
+    `- CPU: ${cpu[0]?.model ?? "unknown"}, ${cpu.length} cores`,
+    `- Memory: ${(totalmem() / 2 ** 30).toFixed(1)} GiB`,
+    `- Kernel: Linux ${release()}`,
+    `- Node.js: ${process.version}; signpost at commit ${gitCommit()}`,
+  ];
+}
+
+function ratioCell(figure: Figure): string {
+  const ratio = ratioOf(figure);
+  if (ratio === null) return "—";
+  const better = figure.better === "lower" ? ratio < 1 : ratio > 1;
+  return `${formatNumber(ratio)}${ratio === 1 ? "" : better ? " (signpost better)" : " (signpost worse)"}`;
+}
+
+function figureTable(figures: readonly Figure[]): string[] {
+  const lines = [
+    "| group | figure | signpost: median (min–max, n) | opponent: median (min–max, n) | ratio signpost/opponent | target ratio | verdict |",
+    "| --- | --- | --- | --- | --- | --- | --- |",
+  ];
+  for (const f of figures) {
+    const verdict = verdictOf(f);
+    lines.push(
+      `| ${f.group} | ${f.name} (${f.better} is better) | ${formatSpread(spreadOf(f.signpost), f.unit)} | ${f.opponentName}: ${formatSpread(spreadOf(f.opponent), f.unit)} | ${ratioCell(f)} | ${formatTarget(f)} | ${verdict === "no target" ? "" : verdict} |`,
+    );
+  }
+  return lines;
+}
+
+function notesAndCommands(figures: readonly Figure[]): string[] {
+  const lines: string[] = [];
+  const notes = figures.filter((f) => f.note !== undefined);
+  if (notes.length > 0) {
+    lines.push("", "Notes:", "");
+    for (const f of notes) lines.push(`- ${f.group}, ${f.name}: ${f.note ?? ""}`);
+  }
+  lines.push("", "<details><summary>Commands behind each figure</summary>", "");
+  for (const f of figures) {
+    lines.push(`- ${f.group}, ${f.name}:`);
+    for (const c of f.commands) lines.push(`  - \`${c.replace(/`/g, "'")}\``);
+  }
+  lines.push("", "</details>");
+  return lines;
+}
+
+function writeReport(sections: readonly SectionResults[]): string {
+  mkdirSync(plots, { recursive: true });
+  const out: string[] = [
+    "# Benchmarks",
+    "",
+    "Written by `npm run bench` (`hack/bench.sh`); every figure below comes from that script's run on",
+    "the machine described, both contestants against the same kube-apiserver in the same run, taking",
+    "turns. Ratios are signpost's median over the opponent's. Do not edit by hand: run it again.",
+    "",
+    "## Machine",
+    "",
+    ...machine(),
+  ];
+  for (const s of sections) {
+    out.push("", `## ${SECTION_TITLES[s.section]}`, "", `Run from ${s.startedAt} to ${s.finishedAt}.`, "");
+    out.push(`Versions: ${Object.entries(s.versions).map(([k, v]) => `${k} ${v}`).join("; ")}.`, "");
+    out.push(...figureTable(s.figures));
+    for (const curve of s.curves) {
+      const file = join(plots, `${curve.slug}.svg`);
+      writeFileSync(file, renderSvgPlot(curve));
+      out.push("", `![${curve.title}](${relative(docs, file)})`);
+    }
+    out.push(...notesAndCommands(s.figures));
+  }
+  if (sections.length === 0) out.push("", `No section results were found in ${benchOutDir()}.`);
+  const file = join(docs, "benchmarks.md");
+  writeFileSync(file, `${out.join("\n")}\n`);
+  return file;
+}
+
+const file = writeReport(readSections());
+process.stderr.write(`[bench] wrote ${relative(root, file)}\n`);
