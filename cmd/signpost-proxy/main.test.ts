@@ -44,3 +44,23 @@ describe("signpost-proxy trace", { timeout: 60_000 }, () => {
     expect(r.stderr).toContain("--proto");
   });
 });
+
+describe("signpost-proxy's bad flags", { timeout: 120_000 }, () => {
+  const trace = ["trace", "--objects", objects, "--node", "node-a", "--proto", "tcp"];
+  it.each([
+    [["render", "--node", "node-a"], "SP_BAD_FLAG: --objects: is required"],
+    [["render", "--objects", "/nonexistent/objects.yaml", "--node", "node-a"], "SP_BAD_FLAG: --objects: /nonexistent/objects.yaml cannot be read"],
+    [["render", "--objects", objects, "--node", "nope"], 'SP_BAD_FLAG: --node: no Node named "nope" in the objects (Nodes found: node-a'],
+    [["render", "--objects", objects, "--node", "node-a", "--ip-family", "IPv5"], 'SP_BAD_FLAG: --ip-family: "IPv5" is not one of IPv4, IPv6'],
+    [["render", "--objects", objects, "--node", "node-a", "extra"], "SP_BAD_FLAG: extra: unexpected argument"],
+    [[...trace, "--src", "10.0.0.1", "--dst", "web", "--port", "80"], 'SP_BAD_FLAG: --dst: "web" is not an IP address'],
+    [[...trace, "--src", "fd00::1", "--dst", "10.96.0.10", "--port", "80"], 'SP_BAD_FLAG: --src: "fd00::1" is not an IP address of the same family as --dst'],
+    [[...trace, "--src", "10.0.0.1", "--dst", "10.96.0.10", "--port", "70000"], "SP_BAD_FLAG: --port: must be a port number, 1 to 65535"],
+    [[...trace, "--src", "10.0.0.1", "--dst", "10.96.0.10", "--port", "http"], 'SP_BAD_FLAG: --port: "http" is not an integer'],
+    [["proxy"], "SP_BAD_FLAG: proxy: unknown subcommand (known: render, trace)"],
+  ])("%j", async (args, message) => {
+    const r = await proxy(...args);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain(`signpost-proxy: ${message}`);
+  });
+});

@@ -35,6 +35,10 @@ describe("parseFlags", () => {
     expect(() => parseFlags(["--pods", "all"], specs)).toThrow(/--pods: "all" is not one of disabled, insecure, verified/);
   });
 
+  it("refuses a flag given twice rather than keep one silently", () => {
+    expect(() => parseFlags(["--sync-period", "1s", "--sync-period=2s"], specs)).toThrow("SP_BAD_FLAG: --sync-period: given more than once");
+  });
+
   it("refuses a flag that needs a value and has none", () => {
     expect(() => parseFlags(["--kubeconfig"], specs)).toThrow(/SP_BAD_FLAG: --kubeconfig/);
   });

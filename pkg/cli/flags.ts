@@ -35,11 +35,18 @@ export function parseFlags(argv: readonly string[], specs: FlagSpecs): { values:
   for (const [name, spec] of Object.entries(specs)) options[name] = { type: spec.type === "boolean" ? "boolean" : "string" };
   let parsed: ReturnType<typeof parseArgs>;
   try {
-    parsed = parseArgs({ args: [...argv], options, strict: true, allowPositionals: true });
+    parsed = parseArgs({ args: [...argv], options, strict: true, allowPositionals: true, tokens: true });
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     const flag = /'(-{1,2}[^' ]+)/.exec(message)?.[1] ?? "command line";
     throw new SignpostError("SP_BAD_FLAG", flag, message.replace(/\. To specify a positional argument.*$/s, ""));
+  }
+  // parseArgs keeps the last of a repeated flag; a repeated flag is more likely a mistake.
+  const seen = new Set<string>();
+  for (const t of parsed.tokens ?? []) {
+    if (t.kind !== "option") continue;
+    if (seen.has(t.name)) throw new SignpostError("SP_BAD_FLAG", `--${t.name}`, "given more than once");
+    seen.add(t.name);
   }
   const values: Record<string, string | boolean | number | undefined> = { help: parsed.values["help"] === true };
   for (const [name, spec] of Object.entries(specs)) {

@@ -27,7 +27,27 @@ describe("convertNode", () => {
       },
       podCIDRs: ["10.244.1.0/24", "fd00:10:244:1::/64"],
       zone: "zone-a",
+      deleting: false,
+      taints: [],
     });
+  });
+
+  it("tells a Node being deleted, and keeps its taints", () => {
+    const node = convertNode(
+      edited((n) => {
+        n.metadata = { ...n.metadata, deletionTimestamp: new Date("2024-01-02T03:04:05Z") };
+        n.spec = { ...n.spec, taints: [{ key: "ToBeDeletedByClusterAutoscaler", value: "1718000000", effect: "NoSchedule" }, { key: "dedicated", effect: "NoExecute" }] };
+      }),
+    );
+    expect(node.deleting).toBe(true);
+    expect(node.taints).toEqual([
+      { key: "ToBeDeletedByClusterAutoscaler", value: "1718000000", effect: "NoSchedule" },
+      { key: "dedicated", value: "", effect: "NoExecute" },
+    ]);
+  });
+
+  it("refuses a taint without a key, naming it", () => {
+    expectInvalid(() => convertNode(edited((n) => (n.spec = { ...n.spec, taints: [{ key: "", effect: "NoSchedule" }] }))), "Node node-a: spec.taints[0].key", "is missing or empty");
   });
 
   it("falls back to spec.podCIDR, and to nothing", () => {

@@ -1,12 +1,13 @@
 // Converts a v1 Node into model.Node: its addresses, pod CIDRs, labels and zone, which the proxy
-// needs for NodePort addresses, local-traffic detection and topology-aware routing.
-import type { V1Node, V1NodeAddress } from "@kubernetes/client-node";
+// needs for NodePort addresses, local-traffic detection and topology-aware routing, and whether
+// it is being deleted or tainted for deletion, which its /healthz reports.
+import type { V1Node, V1NodeAddress, V1Taint } from "@kubernetes/client-node";
 import { emptyList, frozenList } from "./frozen.ts";
 import { type Interner, sharedInterner } from "./intern.ts";
 import { ipFamilyOf, isCIDR } from "./ip.ts";
 import { shown } from "./port.ts";
 import { clusterIdentity, invalidObject } from "./subject.ts";
-import type { Node, NodeAddress, NodeAddressType } from "./types.ts";
+import type { Node, NodeAddress, NodeAddressType, NodeTaint } from "./types.ts";
 
 export const zoneLabel = "topology.kubernetes.io/zone";
 
@@ -31,7 +32,18 @@ export function convertNode(node: V1Node, interner: Interner = sharedInterner): 
     labels,
     podCIDRs: readPodCIDRs(node, subject),
     zone: interner.intern(labels[zoneLabel] ?? ""),
+    deleting: node.metadata?.deletionTimestamp !== undefined && node.metadata.deletionTimestamp !== null,
+    taints: readTaints(node.spec?.taints ?? [], subject),
   });
+}
+
+function readTaints(given: V1Taint[], subject: string): readonly NodeTaint[] {
+  return frozenList(
+    given.map((t, i) => {
+      if (typeof t.key !== "string" || t.key === "") throw invalidObject(subject, `spec.taints[${i}].key`, "is missing or empty");
+      return Object.freeze({ key: t.key, value: t.value ?? "", effect: t.effect });
+    }),
+  );
 }
 
 /** Address types this version does not know are dropped, not refused: newer API servers may add some. */

@@ -75,7 +75,9 @@ function retainedBytesPerEndpoint(gc: () => void, interner: Interner): number {
   return (after - before) / endpointCount;
 }
 
-describe("converted endpoints at scale", () => {
+// Heavy on purpose (100,000 endpoints, forced GCs): generous timeouts, so a loaded CI machine
+// cannot fail it on time alone.
+describe("converted endpoints at scale", { timeout: 60_000 }, () => {
   it("converts 100,000 endpoints on 100 nodes, sharing the node names", () => {
     const interner = createInterner();
     let endpoints = 0;

@@ -100,6 +100,13 @@ export interface NodeAddress {
   readonly address: string;
 }
 
+export interface NodeTaint {
+  readonly key: string;
+  /** "" when unset. */
+  readonly value: string;
+  readonly effect: string;
+}
+
 export interface Node {
   readonly name: string;
   readonly addresses: readonly NodeAddress[];
@@ -107,6 +114,10 @@ export interface Node {
   readonly podCIDRs: readonly string[];
   /** topology.kubernetes.io/zone label, "" when unset. */
   readonly zone: string;
+  /** metadata.deletionTimestamp is set: the Node is being deleted (its finalizers still run). */
+  readonly deleting: boolean;
+  /** spec.taints; the proxy's /healthz fails on ToBeDeletedByClusterAutoscaler. */
+  readonly taints: readonly NodeTaint[];
 }
 
 export interface Namespace {

@@ -16,8 +16,10 @@ import type { DaemonOptions } from "./config/proxy-options.ts";
 import type { CommandRunner } from "./exec/command-runner.ts";
 import { ExecaRunner, netnsPrefix } from "./exec/command-runner.ts";
 import { Conntrack } from "./exec/conntrack.ts";
+import { interfaceAddressReader } from "./exec/interface-addresses.ts";
 import { ensureSysctl } from "./exec/sysctl.ts";
 import { healthHandler } from "./health/health-server.ts";
+import { nodeEligible as isNodeEligible } from "./health/node-eligibility.ts";
 import type { Listening } from "./health/listen.ts";
 import { listenHttp, splitBindAddress } from "./health/listen.ts";
 import { ProxyHealth } from "./health/proxy-health.ts";
@@ -29,6 +31,7 @@ import { Proxier } from "./proxier.ts";
 import { healthCheckServices } from "./proxy-state.ts";
 import { proxyMetrics } from "./proxy-metrics.ts";
 import { nodeFamilies, renderConfigFor } from "./proxy-settings.ts";
+import { OrphanSlices } from "./orphan-slices.ts";
 import { ServiceProblems } from "./service-problems.ts";
 import { timedSliceInformer } from "./timed-slice-informer.ts";
 
@@ -98,7 +101,7 @@ export async function startDaemon(options: DaemonOptions, log: Logger, clock: Cl
   const proxiers: Proxier[] = [];
   nodes.onEvent((e) => {
     const current = e.type === "delete" ? null : e.object;
-    nodeEligible = current !== null;
+    nodeEligible = isNodeEligible(current);
     for (const p of proxiers) p.setNode(current);
   });
   nodes.start();
@@ -110,10 +113,18 @@ export async function startDaemon(options: DaemonOptions, log: Logger, clock: Cl
   const settings = options.settings;
   const primary = families[0];
   if (primary === undefined) throw new Error("no IP family to serve");
-  const hcAddresses = (() => {
+  const readInterfaces = interfaceAddressReader(runner, options.iptablesNetns !== null);
+  const interfaceAddresses = async (family: IPFamily): Promise<string[]> =>
+    (await readInterfaces()).filter((a) => a.family === family).map((a) => a.address);
+  const hcAddresses = await (async () => {
     const cfg = renderConfigFor({ settings, family: primary.family, node, randomFully: false, omitEndpointComments: false });
     if (nodePortsOnAllAddresses(cfg)) return [primary.family === "IPv4" ? "0.0.0.0" : "::"];
-    return nodePortIPs(cfg);
+    try {
+      return nodePortIPs({ ...cfg, interfaceIPs: await interfaceAddresses(primary.family) });
+    } catch (err) {
+      log.warn({ err }, "cannot read the interface addresses: health check node ports listen on the Node's addresses in --nodeport-addresses");
+      return nodePortIPs(cfg);
+    }
   })();
   const serviceHealth = new ServiceHealthServer({ addresses: hcAddresses, proxyHealthy: () => health.status().healthy, log });
 
@@ -127,6 +138,7 @@ export async function startDaemon(options: DaemonOptions, log: Logger, clock: Cl
     }
   }
 
+  const orphans = new OrphanSlices(log);
   for (const f of families) {
     proxiers.push(
       new Proxier({
@@ -141,7 +153,15 @@ export async function startDaemon(options: DaemonOptions, log: Logger, clock: Cl
         clock,
         minSyncPeriodMs: options.minSyncPeriodMs,
         syncPeriodMs: options.syncPeriodMs,
-        ...(f === primary ? { onProgrammed: (state) => void serviceHealth.sync(healthCheckServices(state)) } : {}),
+        interfaceAddresses,
+        ...(f === primary
+          ? {
+              onProgrammed: (state) => {
+                void serviceHealth.sync(healthCheckServices(state));
+                orphans.report();
+              },
+            }
+          : {}),
       }),
     );
   }
@@ -154,12 +174,14 @@ export async function startDaemon(options: DaemonOptions, log: Logger, clock: Cl
     const prev = e.type === "add" ? null : e.old;
     const cur = e.type === "delete" ? null : e.object;
     problems.update(prev, cur);
+    orphans.onService(prev, cur);
     for (const p of proxiers) p.onServiceEvent(prev, cur);
   });
   slices.onEvent((e) => {
     const prev = e.type === "add" ? null : e.old.slice;
     const cur = e.type === "delete" ? null : e.object.slice;
     const trigger = e.type === "delete" ? null : e.object.triggerTimeMs;
+    orphans.onSlice(prev, cur);
     for (const p of proxiers) p.onSliceEvent(prev, cur, trigger);
   });
   services.start();

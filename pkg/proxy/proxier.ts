@@ -18,6 +18,7 @@ import type { Iptables } from "./iptables/iptables.ts";
 import { RestoreFailure } from "./iptables/iptables.ts";
 import { ensureBuiltinJumps, flushedTables, serviceChainsInKernel } from "./iptables/kernel-checks.ts";
 import { RenderCache } from "./iptables/render-cache.ts";
+import { nodePortsOnAllAddresses } from "./iptables/render-static.ts";
 import type { RenderConfig } from "./iptables/render-config.ts";
 import { LARGE_CLUSTER_ENDPOINTS } from "./iptables/render-config.ts";
 import type { RenderResult } from "./iptables/render.ts";
@@ -58,6 +59,11 @@ export interface ProxierOptions {
   readonly fullSyncPeriodMs?: number;
   /** Services per staged batch of a full sync with more than twice as many; default STAGE_BATCH_SERVICES. */
   readonly stageBatchServices?: number;
+  /**
+   * Reads the addresses of this family on the node's interfaces, which --nodeport-addresses is
+   * matched against; absent: the Node's addresses are used instead.
+   */
+  readonly interfaceAddresses?: (family: IPFamily) => Promise<readonly string[]>;
   /** Told the programmed state after each successful sync (health-check node ports). */
   readonly onProgrammed?: (state: ProxyState) => void;
 }
@@ -196,13 +202,15 @@ export class Proxier {
       this.#state = update.state;
       changed = update.changed;
     }
-    const config = renderConfigFor({
-      settings: o.settings,
-      family: o.family,
-      node: this.#node,
-      randomFully: caps.randomFully,
-      omitEndpointComments: totalEndpoints(this.#state) > LARGE_CLUSTER_ENDPOINTS,
-    });
+    const config = await this.#withInterfaceIPs(
+      renderConfigFor({
+        settings: o.settings,
+        family: o.family,
+        node: this.#node,
+        randomFully: caps.randomFully,
+        omitEndpointComments: totalEndpoints(this.#state) > LARGE_CLUSTER_ENDPOINTS,
+      }),
+    );
     if (this.#config === null || !isDeepStrictEqual(config, this.#config)) {
       if (this.#config !== null) reasons.push("config");
       kind = "full";
@@ -260,6 +268,22 @@ export class Proxier {
     const report: SyncReport = { kind, ok: true, writtenServices, deletedChains: result.deletedChains.length };
     this.#last = report;
     return report;
+  }
+
+  /**
+   * Adds the interface addresses when --nodeport-addresses limits node ports, read on every sync
+   * as kube-proxy does, since addresses come and go. When they cannot be read, the last ones
+   * read are kept (the Node's addresses before any).
+   */
+  async #withInterfaceIPs(config: RenderConfig): Promise<RenderConfig> {
+    const read = this.#o.interfaceAddresses;
+    if (read === undefined || nodePortsOnAllAddresses(config)) return config;
+    try {
+      return { ...config, interfaceIPs: [...(await read(this.#o.family))] };
+    } catch (err) {
+      this.#o.log.warn({ family: this.#o.family, err }, "cannot read the interface addresses for --nodeport-addresses; keeping the last ones known");
+      return { ...config, interfaceIPs: this.#config?.interfaceIPs ?? null };
+    }
   }
 
   #failed(kind: SyncKind, err: unknown, triggers: ReadonlyMap<ObjectKey, number>): SyncReport {

@@ -10,7 +10,10 @@ export interface ProxySettings {
   /** --cluster-cidr, split on commas; at most one per family is used. */
   readonly clusterCIDRs: readonly string[];
   readonly masqueradeAll: boolean;
-  /** --nodeport-addresses CIDRs; empty means every local address. */
+  /**
+   * --nodeport-addresses CIDRs; empty means every local address. ["primary"] means the node's
+   * primary address of each family (kube-proxy's keyword), resolved from the Node object.
+   */
   readonly nodePortAddresses: readonly string[];
   readonly localhostNodePorts: boolean;
 }
@@ -48,12 +51,33 @@ export function clusterCIDRFor(settings: ProxySettings, family: IPFamily): strin
   return null;
 }
 
+/** kube-proxy's keyword for "the node's primary IPs" in --nodeport-addresses. */
+export const PRIMARY_NODE_IPS = "primary";
+
+/**
+ * The --nodeport-addresses CIDRs of a node, "primary" resolved to its first address of each
+ * family (a loopback address is left out, as kube-proxy leaves it out); none of a family means
+ * every address of that family.
+ */
+export function nodePortCIDRsOf(settings: ProxySettings, node: Node | null): string[] {
+  if (settings.nodePortAddresses.length !== 1 || settings.nodePortAddresses[0] !== PRIMARY_NODE_IPS) return [...settings.nodePortAddresses];
+  const out: string[] = [];
+  for (const family of ["IPv4", "IPv6"] as const) {
+    const ip = nodeIPsOf(node, family)[0];
+    if (ip === undefined || ip.startsWith("127.") || ip === "::1") continue;
+    out.push(family === "IPv4" ? `${ip}/32` : `${ip}/128`);
+  }
+  return out;
+}
+
 export interface RenderConfigInputs {
   readonly settings: ProxySettings;
   readonly family: IPFamily;
   readonly node: Node | null;
   readonly randomFully: boolean;
   readonly omitEndpointComments: boolean;
+  /** The interface addresses of this family (daemon); absent or null: the Node's (offline). */
+  readonly interfaceIPs?: readonly string[] | null;
 }
 
 export function renderConfigFor(inputs: RenderConfigInputs): RenderConfig {
@@ -62,8 +86,9 @@ export function renderConfigFor(inputs: RenderConfigInputs): RenderConfig {
     ...defaultRenderConfig(inputs.family),
     localDetector: cidr === null ? null : detectLocalByCIDR(cidr),
     masqueradeAll: inputs.settings.masqueradeAll,
-    nodePortAddresses: inputs.settings.nodePortAddresses,
+    nodePortAddresses: nodePortCIDRsOf(inputs.settings, inputs.node),
     nodeIPs: nodeIPsOf(inputs.node, inputs.family),
+    interfaceIPs: inputs.interfaceIPs ?? null,
     localhostNodePorts: inputs.settings.localhostNodePorts,
     masqueradeRandomFully: inputs.randomFully,
     omitEndpointComments: inputs.omitEndpointComments,

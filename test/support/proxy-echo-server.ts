@@ -1,28 +1,40 @@
 // A backend for proxy integration tests, run inside a pod network namespace:
-//   node proxy-echo-server.ts NAME PORT
+//   node proxy-echo-server.ts NAME PORT [ipv6]
 // TCP: greets each connection with "NAME CLIENT_IP" and then answers each line with "NAME LINE".
-// UDP: answers each datagram with "NAME CLIENT_IP". Prints "ready" once both sockets listen.
+// UDP: answers each datagram with "NAME CLIENT_IP". Prints "ready" once every socket listens:
+// IPv4, and with "ipv6" IPv6 too (separate IPv6-only sockets, so IPv4 clients keep plain addresses).
 import { createSocket } from "node:dgram";
 import { createServer } from "node:net";
 import { createInterface } from "node:readline";
 
-const [name = "backend", portText = "8080"] = process.argv.slice(2);
+const [name = "backend", portText = "8080", families = "ipv4"] = process.argv.slice(2);
 const port = Number(portText);
+const withIPv6 = families === "ipv6";
 
-const tcp = createServer((socket) => {
-  socket.on("error", () => socket.destroy());
-  socket.write(`${name} ${socket.remoteAddress ?? "?"}\n`);
-  createInterface({ input: socket }).on("line", (line) => {
-    if (!socket.destroyed) socket.write(`${name} ${line}\n`);
+function tcpServer() {
+  return createServer((socket) => {
+    socket.on("error", () => socket.destroy());
+    socket.write(`${name} ${socket.remoteAddress ?? "?"}\n`);
+    createInterface({ input: socket }).on("line", (line) => {
+      if (!socket.destroyed) socket.write(`${name} ${line}\n`);
+    });
   });
-});
-const udp = createSocket("udp4");
-udp.on("message", (_msg, rinfo) => udp.send(`${name} ${rinfo.address}`, rinfo.port, rinfo.address));
+}
+
+function udpServer(type: "udp4" | "udp6") {
+  const udp = createSocket({ type, ipv6Only: type === "udp6" });
+  udp.on("message", (_msg, rinfo) => udp.send(`${name} ${rinfo.address}`, rinfo.port, rinfo.address));
+  return udp;
+}
 
 let listening = 0;
 const ready = (): void => {
-  if (++listening === 2) process.stdout.write("ready\n");
+  if (++listening === (withIPv6 ? 4 : 2)) process.stdout.write("ready\n");
 };
-tcp.listen(port, "0.0.0.0", ready);
-udp.bind(port, "0.0.0.0", ready);
+tcpServer().listen(port, "0.0.0.0", ready);
+udpServer("udp4").bind(port, "0.0.0.0", ready);
+if (withIPv6) {
+  tcpServer().listen({ port, host: "::", ipv6Only: true }, ready);
+  udpServer("udp6").bind(port, "::", ready);
+}
 process.on("SIGTERM", () => process.exit(0));

@@ -14,7 +14,7 @@ export async function createNode(core: CoreV1Api, name: string, address: string)
 export interface PortSpec {
   readonly name: string;
   readonly port: number;
-  readonly protocol?: "TCP" | "UDP";
+  readonly protocol?: "TCP" | "UDP" | "SCTP";
 }
 
 export function serviceSpec(namespace: string, name: string, ports: readonly PortSpec[], spec: Partial<NonNullable<V1Service["spec"]>> = {}): V1Service {
@@ -30,15 +30,16 @@ export interface EndpointSpec {
   readonly ready?: boolean;
 }
 
-export function sliceSpec(namespace: string, serviceName: string, targetPorts: readonly PortSpec[], endpoints: readonly EndpointSpec[]): V1EndpointSlice {
+/** An EndpointSlice of one family; an IPv6 one gets a name of its own, as the controller would. */
+export function sliceSpec(namespace: string, serviceName: string, targetPorts: readonly PortSpec[], endpoints: readonly EndpointSpec[], addressType: "IPv4" | "IPv6" = "IPv4"): V1EndpointSlice {
   return {
     metadata: {
-      name: `${serviceName}-manual`,
+      name: addressType === "IPv4" ? `${serviceName}-manual` : `${serviceName}-manual-v6`,
       namespace,
       labels: { "kubernetes.io/service-name": serviceName },
       annotations: { "endpoints.kubernetes.io/last-change-trigger-time": new Date().toISOString() },
     },
-    addressType: "IPv4",
+    addressType,
     ports: targetPorts.map((p) => ({ name: p.name, port: p.port, protocol: p.protocol ?? "TCP" })),
     endpoints: endpoints.map((e) => ({
       addresses: [e.ip],

@@ -3,7 +3,7 @@
 // Makes COUNT attempts one after the other and prints a JSON array, one entry per attempt:
 // {"reply": "NAME CLIENT_IP"} or {"error": "ECONNREFUSED" | "timeout" | ...}.
 import { createSocket } from "node:dgram";
-import { connect } from "node:net";
+import { connect, isIPv6 } from "node:net";
 
 const [proto = "tcp", host = "", portText = "0", countText = "1", timeoutText = "3000", localAddress, localPortText] = process.argv.slice(2);
 const port = Number(portText);
@@ -42,7 +42,7 @@ function tcpOnce(): Promise<Outcome> {
 
 function udpOnce(): Promise<Outcome> {
   return new Promise((resolve) => {
-    const socket = createSocket("udp4");
+    const socket = createSocket(isIPv6(host) ? "udp6" : "udp4");
     const timer = setTimeout(() => {
       socket.close();
       resolve({ error: "timeout" });

@@ -2,7 +2,8 @@
 // signpost-proxy programs netfilter), pods linked to it each by a veth pair on a /24 of their
 // own (so every packet between pods is routed, and so seen by netfilter, in the node), and an
 // "outside" namespace on the node's address network, with two addresses to tell clients apart.
-// Nothing routes beyond these namespaces.
+// With { ipv6: true } every link is dual-stack (IPv6 addresses added without duplicate address
+// detection, so they work at once). Nothing routes beyond these namespaces.
 import { fileURLToPath } from "node:url";
 import { execa, type ResultPromise } from "execa";
 import { link, NetNs } from "./netns.ts";
@@ -16,11 +17,24 @@ export const clusterCIDR = "10.244.0.0/16";
 export const nodeIP = "192.168.50.1";
 export const outsideIP = "192.168.50.2";
 export const otherOutsideIP = "192.168.50.3";
+export const clusterCIDRv6 = "fd00:10:244::/48";
+export const nodeIPv6 = "fd00:50::1";
+export const outsideIPv6 = "fd00:50::2";
 
 export interface Pod {
   readonly name: string;
   readonly ns: NetNs;
   readonly ip: string;
+  /** fd00:10:244:INDEX::2 in a dual-stack topology, null otherwise. */
+  readonly ipv6: string | null;
+}
+
+export interface TopologyOptions {
+  readonly ipv6?: boolean;
+}
+
+async function addIPv6(ns: NetNs, dev: string, cidr: string): Promise<void> {
+  await ns.run("ip", ["-6", "addr", "add", cidr, "dev", dev, "nodad"]);
 }
 
 export interface Outcome {
@@ -39,24 +53,33 @@ export class ProxyTopology {
   readonly node: NetNs;
   readonly outside: NetNs;
   readonly pods: Pod[] = [];
+  readonly ipv6: boolean;
   readonly #servers: ResultPromise[] = [];
 
-  private constructor(node: NetNs, outside: NetNs) {
+  private constructor(node: NetNs, outside: NetNs, ipv6: boolean) {
     this.node = node;
     this.outside = outside;
+    this.ipv6 = ipv6;
   }
 
-  static async create(label: string): Promise<ProxyTopology> {
+  static async create(label: string, options: TopologyOptions = {}): Promise<ProxyTopology> {
     const node = await NetNs.create(`${label}-node`);
     const outside = await NetNs.create(`${label}-out`);
-    const t = new ProxyTopology(node, outside);
+    const t = new ProxyTopology(node, outside, options.ipv6 === true);
     try {
       await node.run("sysctl", ["-q", "-w", "net.ipv4.ip_forward=1"]);
-      const { aDev } = await link(outside, `${outsideIP}/24`, node, `${nodeIP}/24`);
+      const { aDev, bDev } = await link(outside, `${outsideIP}/24`, node, `${nodeIP}/24`);
       await outside.run("ip", ["addr", "add", `${otherOutsideIP}/24`, "dev", aDev]);
       await outside.run("ip", ["route", "add", "default", "via", nodeIP]);
       // The node's own traffic to a cluster IP needs a route before nat OUTPUT rewrites it.
       await node.run("ip", ["route", "add", "default", "via", outsideIP]);
+      if (t.ipv6) {
+        await node.run("sysctl", ["-q", "-w", "net.ipv6.conf.all.forwarding=1"]);
+        await addIPv6(outside, aDev, `${outsideIPv6}/64`);
+        await addIPv6(node, bDev, `${nodeIPv6}/64`);
+        await outside.run("ip", ["-6", "route", "add", "default", "via", nodeIPv6]);
+        await node.run("ip", ["-6", "route", "add", "default", "via", outsideIPv6]);
+      }
     } catch (err) {
       await t.destroy();
       throw err;
@@ -68,9 +91,16 @@ export class ProxyTopology {
   async addPod(name: string, index: number): Promise<Pod> {
     const ns = await NetNs.create(`${name}`);
     const ip = `10.244.${index}.2`;
-    await link(ns, `${ip}/24`, this.node, `10.244.${index}.1/24`);
+    const { aDev, bDev } = await link(ns, `${ip}/24`, this.node, `10.244.${index}.1/24`);
     await ns.run("ip", ["route", "add", "default", "via", `10.244.${index}.1`]);
-    const pod = { name, ns, ip };
+    let ipv6: string | null = null;
+    if (this.ipv6) {
+      ipv6 = `fd00:10:244:${index}::2`;
+      await addIPv6(ns, aDev, `${ipv6}/64`);
+      await addIPv6(this.node, bDev, `fd00:10:244:${index}::1/64`);
+      await ns.run("ip", ["-6", "route", "add", "default", "via", `fd00:10:244:${index}::1`]);
+    }
+    const pod = { name, ns, ip, ipv6 };
     this.pods.push(pod);
     return pod;
   }
@@ -80,7 +110,8 @@ export class ProxyTopology {
    * stop function, not the process: a promise for a process would wait for it to exit.
    */
   async serve(pod: Pod, port: number): Promise<() => void> {
-    const p = execa("ip", ["netns", "exec", pod.ns.name, process.execPath, echoServer, pod.name, String(port)], { reject: false, stdin: "ignore" });
+    const args = [process.execPath, echoServer, pod.name, String(port), ...(pod.ipv6 === null ? [] : ["ipv6"])];
+    const p = execa("ip", ["netns", "exec", pod.ns.name, ...args], { reject: false, stdin: "ignore" });
     this.#servers.push(p);
     await new Promise<void>((resolve, reject) => {
       p.stdout?.on("data", (chunk: Buffer) => {
@@ -94,7 +125,7 @@ export class ProxyTopology {
   /** Connects COUNT times from a namespace and returns each outcome. */
   async probe(from: NetNs, proto: "tcp" | "udp", host: string, port: number, options: ProbeOptions = {}): Promise<Outcome[]> {
     const args = [probeScript, proto, host, String(port), String(options.count ?? 1), String(options.timeoutMs ?? 3000)];
-    if (options.localAddress !== undefined || options.localPort !== undefined) args.push(options.localAddress ?? "0.0.0.0");
+    if (options.localAddress !== undefined || options.localPort !== undefined) args.push(options.localAddress ?? (host.includes(":") ? "::" : "0.0.0.0"));
     if (options.localPort !== undefined) args.push(String(options.localPort));
     const out = await from.run(process.execPath, args, { timeoutMs: 120_000 });
     return JSON.parse(out) as Outcome[];

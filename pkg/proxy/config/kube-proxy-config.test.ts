@@ -81,9 +81,25 @@ describe("parseKubeProxyConfig", () => {
     ["iptables:\n  syncPeriod: soon\n", 'SP_BAD_CONFIG: f: iptables.syncPeriod: "soon" is not a duration'],
     ["featureGates:\n  Foo: true\n", "SP_BAD_CONFIG: f: featureGates: is not supported"],
     ["iptables:\n  masqueradeAl: true\n", "SP_BAD_CONFIG: f: iptables.masqueradeAl: is not a field"],
-    ["nodePortAddresses: [primary]\n", 'SP_BAD_CONFIG: f: nodePortAddresses[0]: "primary" is not supported'],
+    ["nodePortAddresses: 10.0.0.0/8\n", "SP_BAD_CONFIG: f: nodePortAddresses: must be a list of CIDRs"],
+    ["nodePortAddresses: [7]\n", "SP_BAD_CONFIG: f: nodePortAddresses[0]: must be a string, not 7"],
+    ["clusterCIDR: 10\n", "SP_BAD_CONFIG: f: clusterCIDR: must be a string, not 10"],
+    ["iptables:\n  masqueradeAll: yes please\n", 'SP_BAD_CONFIG: f: iptables.masqueradeAll: must be true or false, not "yes please"'],
+    ["iptables: [1]\n", "SP_BAD_CONFIG: f: iptables: must be a mapping"],
+    ["minSyncPeriod: 1y\n", 'SP_BAD_CONFIG: f: minSyncPeriod: "1y" is not a duration'],
+    ["portRange: 30000-32767\n", "SP_BAD_CONFIG: f: portRange: is not supported"],
+    ["oomScoreAdj: -999\n", "SP_BAD_CONFIG: f: oomScoreAdj: is not supported"],
+    ["enableProfiling: true\n", "SP_BAD_CONFIG: f: enableProfiling: is not supported"],
+    ["windowsRunAsService: true\n", "SP_BAD_CONFIG: f: windowsRunAsService: is not supported"],
+    ["detectLocal:\n  bridgeInterface: cbr0\n", "SP_BAD_CONFIG: f: detectLocal: is not supported"],
+    ["showHiddenMetricsForVersion: '1.29'\n", "SP_BAD_CONFIG: f: showHiddenMetricsForVersion: is not supported"],
+    ["hostnameOverride: [a]\n", "SP_BAD_CONFIG: f: hostnameOverride: must be a string"],
   ])("refuses %j by its path", (body, message) => {
     expect(() => parseKubeProxyConfig(`${head}${body}`, "f")).toThrow(message);
+  });
+
+  it('accepts nodePortAddresses ["primary"] and treats a sync period of 0s as the default', () => {
+    expect(parseKubeProxyConfig(`${head}nodePortAddresses: [primary]\nsyncPeriod: 0s\n`, "f").values).toEqual({ nodePortAddresses: ["primary"] });
   });
 
   it("refuses a file of another kind or version", () => {

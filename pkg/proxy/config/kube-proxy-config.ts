@@ -90,12 +90,9 @@ const schema: Readonly<Record<string, Rule>> = {
   bindAddressHardFail: ignore("a port that cannot be bound always stops signpost-proxy"),
   nodePortAddresses: use((v, p, out) => {
     if (v === null || v === undefined) return;
-    if (!Array.isArray(v)) throw bad(p, "must be a list of CIDRs");
-    out.nodePortAddresses = v.map((x, i) => {
-      const text = str(x, `${p}[${i}]`);
-      if (text === "primary") throw bad(`${p}[${i}]`, `"primary" is not supported; list the CIDRs of the node's addresses instead`);
-      return text;
-    });
+    if (!Array.isArray(v)) throw bad(p, 'must be a list of CIDRs, or ["primary"]');
+    // Each entry is checked (CIDR, or "primary" alone) with the flag's rules, by its index.
+    out.nodePortAddresses = v.map((x, i) => str(x, `${p}[${i}]`));
   }),
   mode: use((v, p) => {
     const mode = str(v, p);
@@ -106,7 +103,11 @@ const schema: Readonly<Record<string, Rule>> = {
     if (mode !== "" && mode !== "ClusterCIDR") throw bad(p, `"${mode}" is not supported; only ClusterCIDR (from clusterCIDR) is`);
   }),
   detectLocal: zero("only detectLocalMode ClusterCIDR is implemented"),
-  syncPeriod: use((v, p, out) => void (out.syncPeriodMs ??= duration(v, p))),
+  // 0s means "the default", as kube-proxy's defaulting treats it.
+  syncPeriod: use((v, p, out) => {
+    const ms = duration(v, p);
+    if (ms !== undefined && ms > 0) out.syncPeriodMs ??= ms;
+  }),
   minSyncPeriod: use((v, p, out) => void (out.minSyncPeriodMs ??= duration(v, p))),
   iptables: section({
     masqueradeAll: use((v, p, out) => void (out.masqueradeAll = bool(v, p))),

@@ -40,11 +40,67 @@ describe("resolveDaemonOptions", () => {
     });
   });
 
-  it("names a malformed flag", () => {
-    expect(() => daemon(["--nodeport-addresses", "10.0.0.1/33"])).toThrow('SP_BAD_FLAG: --nodeport-addresses: "10.0.0.1/33" is not a CIDR');
-    expect(() => daemon(["--healthz-bind-address", "10256"])).toThrow("SP_BAD_FLAG: --healthz-bind-address");
-    expect(() => daemon(["--iptables-netns", "a b"])).toThrow("SP_BAD_FLAG: --iptables-netns");
-    expect(() => daemon(["--config", join(dir, "missing.yaml")])).toThrow("SP_BAD_CONFIG");
+  it("takes the keyword primary for --nodeport-addresses, alone", () => {
+    expect(daemon(["--nodeport-addresses", "primary"]).settings.nodePortAddresses).toEqual(["primary"]);
+  });
+});
+
+/** A config file with this body after the header; returns its path. */
+function configWith(name: string, body: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, `apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\n${body}`);
+  return path;
+}
+
+const bad = {
+  clusterCIDR: configWith("bad-cluster-cidr.yaml", "clusterCIDR: 10.244.0.0/99\n"),
+  twoCIDRs: configWith("two-cidrs.yaml", "clusterCIDR: 10.244.0.0/16,10.245.0.0/16\n"),
+  nodePort: configWith("bad-nodeport.yaml", "nodePortAddresses: [10.0.0.0/8, nope]\n"),
+  primaryMixed: configWith("primary-mixed.yaml", "nodePortAddresses: [10.0.0.0/8, primary]\n"),
+  healthz: configWith("bad-healthz.yaml", "healthzBindAddress: \"10256\"\n"),
+  metrics: configWith("bad-metrics.yaml", "metricsBindAddress: \"[::1]:99999\"\n"),
+  host: configWith("bad-host.yaml", "hostnameOverride: node_a\n"),
+  kubeconfig: configWith("bad-kubeconfig.yaml", `clientConnection:\n  kubeconfig: ${join(dir, "absent.kubeconfig")}\n`),
+  minSync: configWith("bad-min-sync.yaml", "iptables:\n  minSyncPeriod: 1m\n"),
+};
+
+describe("each bad flag and config field has its own message, naming it", () => {
+  it.each([
+    [["--nodeport-adresses", "10.0.0.0/8"], "SP_BAD_FLAG: --nodeport-adresses: Unknown option '--nodeport-adresses'"],
+    [["--kubeconfig", join(dir, "absent.kubeconfig")], `SP_BAD_FLAG: --kubeconfig: ${join(dir, "absent.kubeconfig")} does not exist or is not readable`],
+    [["--hostname-override", "Node A"], 'SP_BAD_FLAG: --hostname-override: "Node A" is not a valid node name'],
+    [["--hostname-override", `${"a".repeat(254)}`], "SP_BAD_FLAG: --hostname-override: \"aaaa"],
+    [["--config", join(dir, "missing.yaml")], `SP_BAD_FLAG: --config: ${join(dir, "missing.yaml")} cannot be read`],
+    [["--cluster-cidr", "10.244.0.0"], 'SP_BAD_FLAG: --cluster-cidr: "10.244.0.0" is not a CIDR'],
+    [["--cluster-cidr", "10.244.0.0/16,10.245.0.0/16"], 'SP_BAD_FLAG: --cluster-cidr: "10.244.0.0/16" and "10.245.0.0/16" are both IPv4; give at most one CIDR of each family'],
+    [["--masquerade-all=yes"], "SP_BAD_FLAG: --masquerade-all: Option '--masquerade-all' does not take an argument"],
+    [["--nodeport-addresses", "10.0.0.1/33"], 'SP_BAD_FLAG: --nodeport-addresses: "10.0.0.1/33" is not a CIDR'],
+    [["--nodeport-addresses", "primary,10.0.0.0/8"], 'SP_BAD_FLAG: --nodeport-addresses: "primary" cannot be combined with CIDRs'],
+    [["--min-sync-period", "soon"], 'SP_BAD_FLAG: --min-sync-period: "soon" is not a duration'],
+    [["--min-sync-period", "1m"], "SP_BAD_FLAG: --min-sync-period: the min sync period (60000 ms) is longer than the sync period (30000 ms)"],
+    [["--sync-period", "0s"], "SP_BAD_FLAG: --sync-period: must be more than 0"],
+    [["--sync-period", "500ms"], "SP_BAD_FLAG: --sync-period: the min sync period (1000 ms) is longer than the sync period (500 ms)"],
+    [["--healthz-bind-address", "10256"], 'SP_BAD_FLAG: --healthz-bind-address: "10256" is not host:port'],
+    [["--metrics-bind-address", "127.0.0.1:70000"], 'SP_BAD_FLAG: --metrics-bind-address: "127.0.0.1:70000" is not host:port'],
+    [["--cleanup=1"], "SP_BAD_FLAG: --cleanup: Option '--cleanup' does not take an argument"],
+    [["--iptables-netns", "a b"], 'SP_BAD_FLAG: --iptables-netns: "a b" is not a network namespace name'],
+    [["--iptables-backend", "xtables"], 'SP_BAD_FLAG: --iptables-backend: "xtables" is not one of default, legacy, nft'],
+    [["--sync-period", "1s", "--sync-period", "2s"], "SP_BAD_FLAG: --sync-period: given more than once"],
+    [["--config", bad.clusterCIDR], `SP_BAD_CONFIG: ${bad.clusterCIDR}: clusterCIDR: "10.244.0.0/99" is not a CIDR`],
+    [["--config", bad.twoCIDRs], `SP_BAD_CONFIG: ${bad.twoCIDRs}: clusterCIDR: "10.244.0.0/16" and "10.245.0.0/16" are both IPv4`],
+    [["--config", bad.nodePort], `SP_BAD_CONFIG: ${bad.nodePort}: nodePortAddresses[1]: "nope" is not a CIDR`],
+    [["--config", bad.primaryMixed], `SP_BAD_CONFIG: ${bad.primaryMixed}: nodePortAddresses[1]: "primary" cannot be combined with CIDRs`],
+    [["--config", bad.healthz], `SP_BAD_CONFIG: ${bad.healthz}: healthzBindAddress: "10256" is not host:port`],
+    [["--config", bad.metrics], `SP_BAD_CONFIG: ${bad.metrics}: metricsBindAddress: "[::1]:99999" is not host:port`],
+    [["--config", bad.host], `SP_BAD_CONFIG: ${bad.host}: hostnameOverride: "node_a" is not a valid node name`],
+    [["--config", bad.kubeconfig], `SP_BAD_CONFIG: ${bad.kubeconfig}: clientConnection.kubeconfig: ${join(dir, "absent.kubeconfig")} does not exist`],
+    [["--config", bad.minSync], `SP_BAD_CONFIG: ${bad.minSync}: iptables.minSyncPeriod: the min sync period (60000 ms) is longer than the sync period (30000 ms)`],
+  ])("%j", (argv, message) => {
+    expect(() => daemon(argv)).toThrow(message);
+  });
+
+  it("lets a flag given on the command line fix a bad config field", () => {
+    expect(daemon(["--config", bad.clusterCIDR, "--cluster-cidr", "10.244.0.0/16", "--hostname-override", "n1"]).settings.clusterCIDRs).toEqual(["10.244.0.0/16"]);
   });
 });
 

@@ -2,7 +2,7 @@
 // each flag given on the command line overrides its field, as kube-proxy does. The rule flags
 // (cluster CIDR, masquerade-all, node-port addresses) are shared with the offline `render` and
 // `trace` subcommands, so both render exactly what the daemon programs.
-import { readFileSync } from "node:fs";
+import { accessSync, constants, readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import type { FlagSpecs, FlagValues } from "../../cli/flags.ts";
 import { numberFlag, stringFlag } from "../../cli/flags.ts";
@@ -12,7 +12,7 @@ import { splitBindAddress } from "../health/listen.ts";
 import type { IptablesBackend } from "../iptables/executor.ts";
 import { iptablesBackends } from "../iptables/executor.ts";
 import type { ProxySettings } from "../proxy-settings.ts";
-import { defaultProxySettings } from "../proxy-settings.ts";
+import { defaultProxySettings, PRIMARY_NODE_IPS } from "../proxy-settings.ts";
 import type { KubeProxyConfigValues } from "./kube-proxy-config.ts";
 import { parseKubeProxyConfig } from "./kube-proxy-config.ts";
 
@@ -21,7 +21,10 @@ export const ruleFlags: FlagSpecs = {
   config: { type: "string", help: "a KubeProxyConfiguration file; flags given on the command line override its fields" },
   "cluster-cidr": { type: "string", help: "the pod CIDR(s), comma-separated; traffic to a cluster IP from outside them is masqueraded" },
   "masquerade-all": { type: "boolean", help: "masquerade all traffic sent to cluster IPs" },
-  "nodeport-addresses": { type: "string", help: "CIDRs, comma-separated, of the node addresses node ports answer on (default: every address)" },
+  "nodeport-addresses": {
+    type: "string",
+    help: 'CIDRs, comma-separated, of the local addresses node ports answer on, or "primary" for the node\'s primary IPs (default: every address). The daemon matches them against its interfaces\' addresses; render and trace against the Node object\'s',
+  },
 };
 
 export const daemonFlags: FlagSpecs = {
@@ -57,85 +60,172 @@ export interface DaemonOptions {
   readonly ignoredConfig: readonly string[];
 }
 
+type ErrorCode = "SP_BAD_FLAG" | "SP_BAD_CONFIG";
+
+/** Where a value came from: a flag, or a field of the --config file; errors name it. */
+interface Source {
+  readonly where: string;
+  readonly code: ErrorCode;
+}
+
+function fromFlag(name: string): Source {
+  return { where: `--${name}`, code: "SP_BAD_FLAG" };
+}
+
+function fromConfig(path: string, field: string): Source {
+  return { where: `${path}: ${field}`, code: "SP_BAD_CONFIG" };
+}
+
+function fail(source: Source, message: string): SignpostError {
+  return new SignpostError(source.code, source.where, message);
+}
+
 function splitList(text: string): string[] {
   return text.split(",").map((s) => s.trim()).filter((s) => s !== "");
 }
 
-function cidrList(text: string, where: string, code: "SP_BAD_FLAG" | "SP_BAD_CONFIG"): string[] {
-  const out = splitList(text);
-  for (const c of out) if (parseCIDR(c) === null || !c.includes("/")) throw new SignpostError(code, where, `"${c}" is not a CIDR`);
-  return out;
+function checkCIDR(c: string, source: Source): void {
+  if (parseCIDR(c) === null || !c.includes("/")) throw fail(source, `"${c}" is not a CIDR`);
+}
+
+/** --cluster-cidr: at most one CIDR of each family, as kube-proxy takes it. */
+function clusterCIDRList(items: readonly string[], source: Source): string[] {
+  const seen = new Map<string, string>();
+  for (const c of items) {
+    checkCIDR(c, source);
+    const family = parseCIDR(c)?.family ?? "";
+    const other = seen.get(family);
+    if (other !== undefined) throw fail(source, `"${other}" and "${c}" are both ${family}; give at most one CIDR of each family`);
+    seen.set(family, c);
+  }
+  return [...items];
+}
+
+/**
+ * --nodeport-addresses: CIDRs, or the keyword "primary" alone (the node's primary addresses).
+ * `at` names one entry of a config list; the flag's entries are named by value.
+ */
+function nodePortAddressList(items: readonly string[], source: Source, at: (i: number) => Source = () => source): string[] {
+  items.forEach((c, i) => {
+    if (c === PRIMARY_NODE_IPS) {
+      if (items.length > 1) throw fail(at(i), `"${PRIMARY_NODE_IPS}" cannot be combined with CIDRs; give either "${PRIMARY_NODE_IPS}" alone or CIDRs`);
+      return;
+    }
+    checkCIDR(c, at(i));
+  });
+  return [...items];
 }
 
 function given(values: FlagValues, name: string): boolean {
   return values[name] !== undefined;
 }
 
-function readConfig(values: FlagValues): { values: KubeProxyConfigValues; ignored: readonly string[] } {
+interface ReadConfig {
+  readonly path: string;
+  readonly values: KubeProxyConfigValues;
+  readonly ignored: readonly string[];
+}
+
+function readConfig(values: FlagValues): ReadConfig {
   const path = stringFlag(values, "config");
-  if (path === "") return { values: {}, ignored: [] };
+  if (path === "") return { path: "", values: {}, ignored: [] };
   let text: string;
   try {
     text = readFileSync(path, "utf8");
   } catch (err) {
-    throw new SignpostError("SP_BAD_CONFIG", path, "cannot be read", { cause: err });
+    throw new SignpostError("SP_BAD_FLAG", "--config", `${path} cannot be read`, { cause: err });
   }
-  return parseKubeProxyConfig(text, path);
+  return { path, ...parseKubeProxyConfig(text, path) };
 }
 
-function settingsFrom(values: FlagValues, config: KubeProxyConfigValues): ProxySettings {
+function settingsFrom(values: FlagValues, config: ReadConfig): ProxySettings {
+  const c = config.values;
   const clusterCIDRs = given(values, "cluster-cidr")
-    ? cidrList(stringFlag(values, "cluster-cidr"), "--cluster-cidr", "SP_BAD_FLAG")
-    : cidrList(config.clusterCIDR ?? "", "clusterCIDR", "SP_BAD_CONFIG");
+    ? clusterCIDRList(splitList(stringFlag(values, "cluster-cidr")), fromFlag("cluster-cidr"))
+    : clusterCIDRList(splitList(c.clusterCIDR ?? ""), fromConfig(config.path, "clusterCIDR"));
   const nodePortAddresses = given(values, "nodeport-addresses")
-    ? cidrList(stringFlag(values, "nodeport-addresses"), "--nodeport-addresses", "SP_BAD_FLAG")
-    : cidrList((config.nodePortAddresses ?? []).join(","), "nodePortAddresses", "SP_BAD_CONFIG");
+    ? nodePortAddressList(splitList(stringFlag(values, "nodeport-addresses")), fromFlag("nodeport-addresses"))
+    : nodePortAddressList(c.nodePortAddresses ?? [], fromConfig(config.path, "nodePortAddresses"), (i) => fromConfig(config.path, `nodePortAddresses[${i}]`));
   return {
     clusterCIDRs,
-    masqueradeAll: values["masquerade-all"] === true || (values["masquerade-all"] === undefined && config.masqueradeAll === true),
+    masqueradeAll: values["masquerade-all"] === true || (values["masquerade-all"] === undefined && c.masqueradeAll === true),
     nodePortAddresses,
-    localhostNodePorts: config.localhostNodePorts ?? defaultProxySettings.localhostNodePorts,
+    localhostNodePorts: c.localhostNodePorts ?? defaultProxySettings.localhostNodePorts,
   };
 }
 
 /** The rule settings of render and trace: --config, then the rule flags. */
 export function resolveRuleSettings(values: FlagValues): ProxySettings {
-  return settingsFrom(values, readConfig(values).values);
+  return settingsFrom(values, readConfig(values));
 }
 
-function bindAddress(text: string, where: string): string {
+function bindAddress(text: string, source: Source): string {
   try {
     splitBindAddress(text);
   } catch {
-    throw new SignpostError(where.startsWith("--") ? "SP_BAD_FLAG" : "SP_BAD_CONFIG", where, `"${text}" is not host:port`);
+    throw fail(source, `"${text}" is not host:port`);
   }
   return text;
 }
 
+/** Node names are DNS subdomains (RFC 1123): lower case, at most 253 characters. */
+function nodeNameFrom(text: string, source: Source): string {
+  const name = text.trim().toLowerCase();
+  if (name === "") throw fail(source, "is empty");
+  if (name.length > 253 || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(name)) {
+    throw fail(source, `"${text}" is not a valid node name (a DNS subdomain: lower-case letters, digits, '-' and '.')`);
+  }
+  return name;
+}
+
 export function resolveDaemonOptions(values: FlagValues): DaemonOptions {
-  const { values: config, ignored } = readConfig(values);
-  const pick = (flag: string, fromConfig: string | undefined, fallback: string): string =>
-    given(values, flag) ? stringFlag(values, flag) : fromConfig !== undefined && fromConfig !== "" ? fromConfig : fallback;
-  const duration = (flag: string, fromConfig: number | undefined, fallback: number): number =>
-    given(values, flag) ? numberFlag(values, flag) : (fromConfig ?? fallback);
-  const kubeconfig = pick("kubeconfig", config.kubeconfig, "");
-  const nodeName = pick("hostname-override", config.hostnameOverride, hostname()).trim().toLowerCase();
-  const syncPeriodMs = duration("sync-period", config.syncPeriodMs, 30_000);
-  if (syncPeriodMs <= 0) throw new SignpostError("SP_BAD_FLAG", "--sync-period", "must be more than 0");
-  const minSyncPeriodMs = duration("min-sync-period", config.minSyncPeriodMs, 1000);
+  const config = readConfig(values);
+  const c = config.values;
+  /** The flag's value when given, else the config field's when set, else the fallback; with its source. */
+  const pick = (flag: string, field: string, fromFile: string | undefined, fallback: string): { value: string; source: Source } => {
+    if (given(values, flag)) return { value: stringFlag(values, flag), source: fromFlag(flag) };
+    if (fromFile !== undefined && fromFile !== "") return { value: fromFile, source: fromConfig(config.path, field) };
+    return { value: fallback, source: fromFlag(flag) };
+  };
+  const duration = (flag: string, field: string, fromFile: number | undefined, fallback: number): { value: number; source: Source } => {
+    if (given(values, flag)) return { value: numberFlag(values, flag), source: fromFlag(flag) };
+    if (fromFile !== undefined) return { value: fromFile, source: fromConfig(config.path, field) };
+    return { value: fallback, source: fromFlag(flag) };
+  };
+
+  const kubeconfig = pick("kubeconfig", "clientConnection.kubeconfig", c.kubeconfig, "");
+  if (kubeconfig.value !== "") {
+    try {
+      accessSync(kubeconfig.value, constants.R_OK);
+    } catch {
+      throw fail(kubeconfig.source, `${kubeconfig.value} does not exist or is not readable`);
+    }
+  }
+  const host = pick("hostname-override", "hostnameOverride", c.hostnameOverride, "");
+  const nodeName = host.value === "" ? nodeNameFrom(hostname(), { where: "the host name (set --hostname-override)", code: "SP_BAD_FLAG" }) : nodeNameFrom(host.value, host.source);
+  const sync = duration("sync-period", "iptables.syncPeriod", c.syncPeriodMs, 30_000);
+  if (sync.value <= 0) throw fail(sync.source, "must be more than 0");
+  const minSync = duration("min-sync-period", "iptables.minSyncPeriod", c.minSyncPeriodMs, 1000);
+  if (minSync.value > sync.value) {
+    // kube-proxy refuses this too: the runner could never honour both.
+    const blamed = given(values, "min-sync-period") || !given(values, "sync-period") ? minSync.source : sync.source;
+    throw fail(blamed, `the min sync period (${minSync.value} ms) is longer than the sync period (${sync.value} ms)`);
+  }
   const netns = stringFlag(values, "iptables-netns");
-  if (netns !== "" && !/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(netns)) throw new SignpostError("SP_BAD_FLAG", "--iptables-netns", `"${netns}" is not a network namespace name`);
+  if (netns !== "" && !/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(netns)) throw fail(fromFlag("iptables-netns"), `"${netns}" is not a network namespace name`);
+  const healthz = pick("healthz-bind-address", "healthzBindAddress", c.healthzBindAddress, "0.0.0.0:10256");
+  const metrics = pick("metrics-bind-address", "metricsBindAddress", c.metricsBindAddress, "127.0.0.1:10249");
   return {
-    kubeconfig: kubeconfig === "" ? undefined : kubeconfig,
+    kubeconfig: kubeconfig.value === "" ? undefined : kubeconfig.value,
     nodeName,
     settings: settingsFrom(values, config),
-    minSyncPeriodMs,
-    syncPeriodMs,
-    healthzBindAddress: bindAddress(pick("healthz-bind-address", config.healthzBindAddress, "0.0.0.0:10256"), given(values, "healthz-bind-address") ? "--healthz-bind-address" : "healthzBindAddress"),
-    metricsBindAddress: bindAddress(pick("metrics-bind-address", config.metricsBindAddress, "127.0.0.1:10249"), given(values, "metrics-bind-address") ? "--metrics-bind-address" : "metricsBindAddress"),
+    minSyncPeriodMs: minSync.value,
+    syncPeriodMs: sync.value,
+    healthzBindAddress: bindAddress(healthz.value, healthz.source),
+    metricsBindAddress: bindAddress(metrics.value, metrics.source),
     cleanup: values["cleanup"] === true,
     iptablesNetns: netns === "" ? null : netns,
     iptablesBackend: (stringFlag(values, "iptables-backend") || "default") as IptablesBackend,
-    ignoredConfig: ignored,
+    ignoredConfig: config.ignored,
   };
 }

@@ -1,7 +1,9 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { FakeClock } from "../clock.ts";
 import { memoryLogger } from "../testing/test-logger.ts";
+import { makeNode } from "../testing/model-builders.ts";
 import { healthHandler } from "./health-server.ts";
+import { nodeEligible } from "./node-eligibility.ts";
 import type { Listening } from "./listen.ts";
 import { listenHttp } from "./listen.ts";
 import { goTimeString, ProxyHealth } from "./proxy-health.ts";
@@ -61,6 +63,18 @@ describe("/healthz and /livez", () => {
     });
     expect((await get(server.port, "/other")).status).toBe(404);
     expect(counted).toEqual(["healthz 200", "healthz 503", "livez 200", "livez 503"]);
+  });
+});
+
+describe("nodeEligible", () => {
+  it.each([
+    ["a plain node", makeNode("n1"), true],
+    ["a node with other taints", makeNode("n1", { taints: [{ key: "dedicated", value: "gpu", effect: "NoSchedule" }] }), true],
+    ["a node the autoscaler is removing", makeNode("n1", { taints: [{ key: "ToBeDeletedByClusterAutoscaler", value: "1718000000", effect: "NoSchedule" }] }), false],
+    ["a node being deleted", makeNode("n1", { deleting: true }), false],
+    ["a node that is gone", null, false],
+  ])("%s: %s", (_what, node, eligible) => {
+    expect(nodeEligible(node)).toBe(eligible);
   });
 });
 

@@ -30,8 +30,14 @@ export interface RenderConfig {
   readonly masqueradeAll: boolean;
   /** --nodeport-addresses for this family, as CIDRs; empty means every local address. */
   readonly nodePortAddresses: readonly string[];
-  /** This node's addresses of this family (node IPs for nodePortAddresses and source-range checks). */
+  /** This node's addresses of this family, from its Node object (source-range checks, "primary"). */
   readonly nodeIPs: readonly string[];
+  /**
+   * The addresses of this family on the node's interfaces, which nodePortAddresses is matched
+   * against, as kube-proxy does; null when they are not known (the offline render), and the
+   * Node's addresses stand in for them.
+   */
+  readonly interfaceIPs: readonly string[] | null;
   /** Accept node ports on 127.0.0.0/8 (IPv4 only; needs route_localnet). kube-proxy's default is true. */
   readonly localhostNodePorts: boolean;
   /** Add --random-fully to MASQUERADE (when the iptables binary supports it). */
@@ -53,6 +59,7 @@ export function defaultRenderConfig(family: IPFamily): RenderConfig {
     masqueradeAll: false,
     nodePortAddresses: [],
     nodeIPs: [],
+    interfaceIPs: null,
     localhostNodePorts: true,
     masqueradeRandomFully: false,
     omitEndpointComments: false,

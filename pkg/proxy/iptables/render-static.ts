@@ -81,11 +81,14 @@ export function nodePortsOnAllAddresses(config: RenderConfig): boolean {
   return cidrs.length === 0 || cidrs.some((c) => c.prefix === 0);
 }
 
-/** The node addresses that node ports answer on, when --nodeport-addresses limits them. */
+/**
+ * The local addresses that node ports answer on, when --nodeport-addresses limits them: the
+ * interface addresses in those CIDRs (the Node's addresses when the interfaces are unknown).
+ */
 export function nodePortIPs(config: RenderConfig): string[] {
   const cidrs = nodePortCIDRs(config);
   const out: string[] = [];
-  for (const text of config.nodeIPs) {
+  for (const text of config.interfaceIPs ?? config.nodeIPs) {
     const ip = parseIP(text);
     if (ip === null || ip.family !== config.family) continue;
     if (!cidrs.some((c) => cidrContainsParsed(c, ip))) continue;

@@ -51,6 +51,8 @@ export function makeNode(name: string, overrides: Partial<Node> = {}): Node {
     labels: {},
     podCIDRs: ["10.0.0.0/24"],
     zone: "",
+    deleting: false,
+    taints: [],
   };
   return { ...base, ...overrides };
 }
