@@ -28,6 +28,7 @@ export interface ControlPlaneOptions {
   readonly controllerManager?: boolean;
   readonly scheduler?: boolean;
   readonly extraApiServerArgs?: readonly string[];
+  readonly extraControllerManagerArgs?: readonly string[];
   readonly log?: (message: string) => void;
 }
 
@@ -209,6 +210,7 @@ export class ControlPlane {
       `--cluster-signing-key-file=${this.pki.ca.key}`,
       `--cert-dir=${join(this.dir, "controller-manager-certs")}`,
       "--controllers=*",
+      ...(o.extraControllerManagerArgs ?? []),
     ]);
     this.#log("kube-controller-manager starting");
     await waitForHttpOk(`https://127.0.0.1:${this.#ports.controllerManager}/healthz`, {

@@ -27,6 +27,7 @@ export interface LocalClusterOptions {
   readonly baseDir?: string;
   readonly repoRoot: string;
   readonly extraApiServerArgs?: readonly string[];
+  readonly extraControllerManagerArgs?: readonly string[];
 }
 
 export interface LocalNode {
@@ -82,6 +83,7 @@ export class LocalCluster {
         baseDir: dir, bindAddress: "0.0.0.0", advertiseAddress: gateway, controllerManager: true, scheduler: true,
         // The tutorial's NodePort 8090 lies below the default 30000-32767 range.
         extraApiServerArgs: ["--service-node-port-range=8000-32767", ...(o.extraApiServerArgs ?? [])],
+        extraControllerManagerArgs: o.extraControllerManagerArgs ?? [],
         log: (m) => o.log.info(m),
       });
       const cluster = new LocalCluster(cp, underlay, externalNetns, dir, createdSecretsDir, prefix);

@@ -109,6 +109,11 @@ export class SupervisedProcess {
     this.#signalGroup("SIGKILL");
   }
 
+  /** Sends a signal to the process's group and returns at once (fault tests: SIGTERM, SIGKILL). */
+  signal(signal: NodeJS.Signals): void {
+    this.#signalGroup(signal);
+  }
+
   #signalGroup(signal: NodeJS.Signals): void {
     const pid = this.#child.pid;
     if (pid === undefined) return;

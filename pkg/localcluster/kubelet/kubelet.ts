@@ -9,6 +9,7 @@ import { heartbeat, registerNode, waitForPodCIDR } from "./node-registration.ts"
 import { PodCIDRAllocator } from "./pod-cidr-allocator.ts";
 import { PodWorker, type PodWorkerDeps } from "./pod-worker.ts";
 import type { ClusterDnsSettings } from "./dns-config.ts";
+import type { SupervisedProcess } from "../supervised-process.ts";
 
 export interface KubeletOptions {
   readonly kc: KubeConfig;
@@ -73,6 +74,11 @@ export class Kubelet {
     await k.#informer.synced();
     o.log.info({ node: o.nodeName, podCIDR }, "kubelet ready");
     return k;
+  }
+
+  /** The current process of a pod's container on this node, or null (fault tests signal it). */
+  containerProcess(namespace: string, pod: string, container: string): SupervisedProcess | null {
+    return this.#workers.get(`${namespace}/${pod}`)?.containerProcess(container) ?? null;
   }
 
   #onPod(key: string, pod: V1Pod): void {

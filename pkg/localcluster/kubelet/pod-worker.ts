@@ -77,6 +77,11 @@ export class PodWorker {
     this.#report();
   }
 
+  /** The current process of a container, or null when it has none (fault tests signal it). */
+  containerProcess(name: string): SupervisedProcess | null {
+    return this.#containers.find((c) => c.spec.name === name)?.process ?? null;
+  }
+
   /** A newer version of the pod arrived; deletion starts graceful termination. */
   update(pod: V1Pod): void {
     this.#pod = pod;
