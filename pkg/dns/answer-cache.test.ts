@@ -4,7 +4,8 @@ import { createQueryHandler, type QueryResult } from "./query-handler.ts";
 import { RCODE, TYPE } from "./records.ts";
 import { RecordStore } from "./record-store.ts";
 import { queryBytes, render } from "./testing/messages.ts";
-import { clusterStore, service } from "./testing/objects.ts";
+import { decodeQuery, type Query } from "./query-decode.ts";
+import { clusterStore, endpoint, service, slice } from "./testing/objects.ts";
 
 function sync(result: QueryResult): Buffer {
   if (!(result instanceof Buffer)) throw new Error("expected a synchronous answer");
@@ -28,29 +29,95 @@ describe("the answer cache in the query handler", () => {
     expect(again.subarray(12)).toHaveLength(first.length - 12);
   });
 
-  it("keeps answers apart by type, transport and EDNS size", () => {
+  it("keeps answers apart by type and EDNS presence, and gives each client its own EDNS size", () => {
     const cache = new AnswerCache();
     const handle = createQueryHandler({ store: clusterStore(), answerCache: cache });
     sync(handle(queryBytes("nginx.default.svc.cluster.local", TYPE.A), "udp"));
     sync(handle(queryBytes("nginx.default.svc.cluster.local", TYPE.AAAA), "udp"));
     sync(handle(queryBytes("nginx.default.svc.cluster.local", TYPE.A), "tcp"));
     const edns = sync(handle(queryBytes("nginx.default.svc.cluster.local", TYPE.A, { udpSize: 1232 }), "udp"));
-    expect(cache.size).toBe(4);
+    expect(cache.size).toBe(3);
     expect(render(edns).udpSize).toBe(1232);
+    const other = sync(handle(queryBytes("nginx.default.svc.cluster.local", TYPE.A, { udpSize: 4096 }), "udp"));
+    expect(cache.size).toBe(3);
+    expect(render(other)).toMatchObject({ udpSize: 4096, answer: ["nginx.default.svc.cluster.local A 10.96.0.10"] });
     const plain = sync(handle(queryBytes("nginx.default.svc.cluster.local", TYPE.A), "udp"));
     expect(render(plain).udpSize).toBeNull();
   });
 
-  it("forgets everything when the store changes, so a new Service or a deletion shows at once", () => {
+  it("serves a kept answer only where it fits: a small client gets TC, which is not kept", () => {
+    const store = new RecordStore();
+    store.upsertNamespace({ name: "default" });
+    store.upsertService(service({ name: "big", headless: true, clusterIPs: [] }));
+    const ips = Array.from({ length: 40 }, (_, i) => `10.1.0.${i + 1}`);
+    store.upsertEndpointSlice(slice({ name: "big-1", serviceName: "big", endpoints: ips.map((ip) => endpoint(ip)) }));
+    store.markSynced();
+    const cache = new AnswerCache();
+    const handle = createQueryHandler({ store, answerCache: cache });
+    const whole = render(sync(handle(queryBytes("big.default.svc.cluster.local", TYPE.A), "tcp")));
+    expect(whole.answer).toHaveLength(40);
+    const small = render(sync(handle(queryBytes("big.default.svc.cluster.local", TYPE.A, { id: 5 }), "udp")));
+    expect(small).toMatchObject({ id: 5, flags: expect.stringContaining("tc") as unknown, answer: [] });
+    const again = render(sync(handle(queryBytes("big.default.svc.cluster.local", TYPE.A, { id: 6 }), "tcp")));
+    expect(again).toMatchObject({ id: 6, flags: "qr aa rd" });
+    expect(again.answer).toHaveLength(40);
+  });
+
+  it("forgets only the answers of the namespace a change touched", () => {
+    const store = clusterStore();
+    const cache = new AnswerCache();
+    const handle = createQueryHandler({ store, answerCache: cache });
+    const ask = (name: string) => render(sync(handle(queryBytes(name, TYPE.A), "udp")));
+    ask("nginx.default.svc.cluster.local");
+    ask("missing.default.svc.cluster.local");
+    ask("dns.kube-system.svc.cluster.local");
+    ask("missing.kube-system.svc.cluster.local");
+    expect(cache.size).toBe(4);
+    const stale = (name: string) => cache.get(AnswerCache.key(decoded(name)), queryBytes(name, TYPE.A), decoded(name), 512) === null;
+    store.upsertService(service({ name: "late", clusterIPs: ["10.96.0.99"] }));
+    expect(stale("nginx.default.svc.cluster.local")).toBe(true);
+    expect(stale("missing.default.svc.cluster.local")).toBe(true);
+    expect(stale("dns.kube-system.svc.cluster.local")).toBe(false);
+    expect(stale("missing.kube-system.svc.cluster.local")).toBe(false);
+  });
+
+  it("forgets answers about a namespace that held nothing once it holds something", () => {
     const store = clusterStore();
     const handle = createQueryHandler({ store, answerCache: new AnswerCache() });
-    const ask = () => render(sync(handle(queryBytes("late.default.svc.cluster.local", TYPE.A), "udp")));
-    expect(ask().rcode).toBe(RCODE.NXDOMAIN);
-    expect(ask().rcode).toBe(RCODE.NXDOMAIN);
-    store.upsertService(service({ name: "late", clusterIPs: ["10.96.0.99"] }));
-    expect(ask()).toMatchObject({ rcode: RCODE.NOERROR, answer: ["late.default.svc.cluster.local A 10.96.0.99"] });
-    store.deleteService("default", "late");
-    expect(ask().rcode).toBe(RCODE.NXDOMAIN);
+    const ask = (name: string) => render(sync(handle(queryBytes(name, TYPE.A), "udp")));
+    expect(ask("web.team-new.svc.cluster.local").rcode).toBe(RCODE.NXDOMAIN);
+    expect(ask("team-new.svc.cluster.local").rcode).toBe(RCODE.NXDOMAIN);
+    store.upsertService(service({ name: "web", namespace: "team-new", clusterIPs: ["10.96.5.5"] }));
+    expect(ask("web.team-new.svc.cluster.local").answer).toEqual(["web.team-new.svc.cluster.local A 10.96.5.5"]);
+    expect(ask("team-new.svc.cluster.local").rcode).toBe(RCODE.NOERROR);
+    store.deleteNamespace("team-new");
+    store.deleteService("team-new", "web");
+    expect(ask("web.team-new.svc.cluster.local").rcode).toBe(RCODE.NXDOMAIN);
+  });
+
+  it("forgets reverse answers when any Service's addresses change, and the apex SOA follows every change", () => {
+    const store = clusterStore();
+    const handle = createQueryHandler({ store, answerCache: new AnswerCache(), reverseFallthrough: false });
+    const ask = (name: string, type: number) => render(sync(handle(queryBytes(name, type), "udp")));
+    expect(ask("99.0.96.10.in-addr.arpa", TYPE.PTR).rcode).toBe(RCODE.NXDOMAIN);
+    const serial = ask("cluster.local", TYPE.SOA).answer[0];
+    store.upsertService(service({ name: "late", namespace: "kube-system", clusterIPs: ["10.96.0.99"] }));
+    expect(ask("99.0.96.10.in-addr.arpa", TYPE.PTR).answer).toEqual(["99.0.96.10.in-addr.arpa PTR late.kube-system.svc.cluster.local"]);
+    expect(ask("cluster.local", TYPE.SOA).answer[0]).not.toEqual(serial);
+  });
+
+  it("does not keep an answer that followed a CNAME into another namespace", () => {
+    const store = clusterStore();
+    const cache = new AnswerCache();
+    const handle = createQueryHandler({ store, answerCache: cache });
+    store.upsertService(service({ name: "alias", type: "ExternalName", externalName: "target.kube-system.svc.cluster.local", clusterIPs: [] }));
+    const ask = () => render(sync(handle(queryBytes("alias.default.svc.cluster.local", TYPE.A), "udp")));
+    expect(ask().answer).toEqual(["alias.default.svc.cluster.local CNAME target.kube-system.svc.cluster.local"]);
+    store.upsertService(service({ name: "target", namespace: "kube-system", clusterIPs: ["10.96.7.7"] }));
+    expect(ask().answer).toEqual([
+      "alias.default.svc.cluster.local CNAME target.kube-system.svc.cluster.local",
+      "target.kube-system.svc.cluster.local A 10.96.7.7",
+    ]);
   });
 
   it("keeps nothing before the first sync, so SERVFAIL ends when the sync does", () => {
@@ -66,12 +133,23 @@ describe("the answer cache in the query handler", () => {
     expect(cache.size).toBe(1);
   });
 
-  it("admits nothing past its size, and still answers what it does not keep", () => {
-    const cache = new AnswerCache({ maxEntries: 2 });
+  it("stays within its size, keeping the answers asked again", () => {
+    const cache = new AnswerCache({ maxEntries: 4 });
     const handle = createQueryHandler({ store: clusterStore(), answerCache: cache });
-    for (const name of ["nginx", "web", "dual"]) sync(handle(queryBytes(`${name}.default.svc.cluster.local`, TYPE.A), "udp"));
-    expect(cache.size).toBe(2);
-    const dual = render(sync(handle(queryBytes("dual.default.svc.cluster.local", TYPE.A), "udp")));
-    expect(dual.answer).toEqual(["dual.default.svc.cluster.local A 10.96.0.20"]);
+    const ask = (name: string) => sync(handle(queryBytes(`${name}.default.svc.cluster.local`, TYPE.A), "udp"));
+    for (let i = 0; i < 20; i++) {
+      ask("nginx");
+      ask(`miss-${i}`);
+      expect(cache.size).toBeLessThanOrEqual(4);
+    }
+    const key = AnswerCache.key(decoded("nginx.default.svc.cluster.local"));
+    expect(cache.get(key, queryBytes("nginx.default.svc.cluster.local", TYPE.A), decoded("nginx.default.svc.cluster.local"), 512)).not.toBeNull();
+    expect(render(ask("dual")).answer).toEqual(["dual.default.svc.cluster.local A 10.96.0.20"]);
   });
 });
+
+function decoded(name: string): Query {
+  const result = decodeQuery(queryBytes(name, TYPE.A));
+  if (!result.ok) throw new Error("not a query");
+  return result.query;
+}

@@ -135,8 +135,9 @@ describe("answerQuestion: pods modes", () => {
     expect(answerLines(answerQuestion(store, "pod.cluster.local", TYPE.A))).toEqual(nodata);
   });
 
-  it("answers only Pods an EndpointSlice names, in their namespace, with pods verified", () => {
+  it("answers only the addresses of Pods in that namespace, with pods verified", () => {
     const store = clusterStore({ pods: "verified" });
+    store.upsertPod({ namespace: "default", name: "nginx-abc-1", ips: ["10.244.1.5"] });
     expect(answerLines(answerQuestion(store, "10-244-1-5.default.pod.cluster.local", TYPE.A))).toEqual(
       ok(["@ A 10.244.1.5"]),
     );

@@ -45,6 +45,14 @@ describe("signpost-dns command line", () => {
     });
   });
 
+  it("lets every side server take any free port at once", () => {
+    expect(config("--health-port", "0", "--ready-port", "0", "--metrics-port", "0", "--listen", "127.0.0.1:0")).toMatchObject({
+      healthPort: 0,
+      readyPort: 0,
+      metricsPort: 0,
+    });
+  });
+
   it("answers --help", () => {
     expect(parseDnsCommandLine(["--help"])).toEqual({ help: true });
   });
@@ -66,6 +74,11 @@ describe("signpost-dns command line", () => {
     [["--query-log=yes"], "SP_BAD_FLAG: --query-log"],
     [["--zonee", "x"], "SP_BAD_FLAG: --zonee: Unknown option '--zonee'"],
     [["serve"], "SP_BAD_FLAG: serve: signpost-dns takes no arguments"],
+    [["--objects", ""], "SP_BAD_FLAG: --objects: is empty"],
+    [["--kubeconfig="], "SP_BAD_FLAG: --kubeconfig: is empty"],
+    [["--ready-port", "8080"], "SP_BAD_FLAG: --ready-port: 8080 is also --health-port; each side server needs a port of its own"],
+    [["--metrics-port", "8181"], "SP_BAD_FLAG: --metrics-port: 8181 is also --ready-port"],
+    [["--listen", "127.0.0.1:9153"], "SP_BAD_FLAG: --metrics-port: 9153 is the DNS port of --listen"],
   ];
   for (const [argv, message] of bad) {
     it(`refuses ${argv.join(" ")}`, () => {

@@ -66,19 +66,22 @@ function configFrom(values: FlagValues): DnsDaemonConfig {
   const lameduckMs = typeof lameduck === "number" ? lameduck : parseDuration(String(lameduck));
   const objects = stringFlag(values, "objects");
   const kubeconfig = stringFlag(values, "kubeconfig");
+  // Given but empty is a mistake (an unset variable in a manifest), not a request for the default.
+  if (values["objects"] === "") throw new SignpostError("SP_BAD_FLAG", "--objects", "is empty; give the path of a v1 List, or leave the flag out to follow the API server");
+  if (values["kubeconfig"] === "") throw new SignpostError("SP_BAD_FLAG", "--kubeconfig", "is empty; give the path of a kubeconfig, or leave the flag out for in-cluster or ~/.kube/config");
   if (objects !== "" && kubeconfig !== "") {
     throw new SignpostError("SP_BAD_FLAG", "--objects", "serves a file without an API server; it cannot be used with --kubeconfig");
   }
   const upstream = stringFlag(values, "upstream");
   if (upstream === "") throw new SignpostError("SP_BAD_FLAG", "--upstream", "is empty; give the path of a resolv.conf");
+  const listen = parseListen(stringFlag(values, "listen"));
+  const sidePorts = sideServerPorts(values, listen);
   return {
     zone: parseZone(stringFlag(values, "zone")),
-    listen: parseListen(stringFlag(values, "listen")),
+    listen,
     upstream,
     pods: podMode(stringFlag(values, "pods")),
-    healthPort: port(values, "health-port"),
-    readyPort: port(values, "ready-port"),
-    metricsPort: port(values, "metrics-port"),
+    ...sidePorts,
     lameduckMs,
     queryLog: values["query-log"] === true,
     objects: objects === "" ? null : objects,
@@ -118,6 +121,23 @@ export function parseZone(text: string): string {
 function podMode(text: string): PodMode {
   if (text === "disabled" || text === "insecure" || text === "verified") return text;
   throw new SignpostError("SP_BAD_FLAG", "--pods", `"${text}" is not one of disabled, insecure, verified`);
+}
+
+/**
+ * The ports of /health, /ready and /metrics: each its own, and none the DNS port (its TCP
+ * listener takes that one), so a clash is named here rather than failing as EADDRINUSE later.
+ * Port 0 (any free port) never clashes.
+ */
+function sideServerPorts(values: FlagValues, listen: ListenAddress): { healthPort: number; readyPort: number; metricsPort: number } {
+  const ports = { healthPort: port(values, "health-port"), readyPort: port(values, "ready-port"), metricsPort: port(values, "metrics-port") };
+  const flags = [["--health-port", ports.healthPort], ["--ready-port", ports.readyPort], ["--metrics-port", ports.metricsPort]] as const;
+  flags.forEach(([flag, value], i) => {
+    if (value === 0) return;
+    if (value === listen.port) throw new SignpostError("SP_BAD_FLAG", flag, `${value} is the DNS port of --listen; give it a port of its own`);
+    const earlier = flags.slice(0, i).find(([, other]) => other === value);
+    if (earlier !== undefined) throw new SignpostError("SP_BAD_FLAG", flag, `${value} is also ${earlier[0]}; each side server needs a port of its own`);
+  });
+  return ports;
 }
 
 function port(values: FlagValues, name: string): number {

@@ -8,11 +8,12 @@ import type { Logger } from "pino";
 import { collectDefaultMetrics, Registry } from "prom-client";
 import { SignpostError } from "../errors/errors.ts";
 import { ApiClient } from "../kube/api-client.ts";
-import { endpointSliceInformer, namespaceInformer, serviceInformer } from "../kube/cluster-informers.ts";
+import { endpointSliceInformer, namespaceInformer, podInformer, serviceInformer } from "../kube/cluster-informers.ts";
 import { informerMetrics } from "../kube/informer-metrics.ts";
 import { loadKubeConfig } from "../kube/load-kubeconfig.ts";
 import type { DnsDaemonConfig } from "./daemon-flags.ts";
-import { createForwarder } from "./forwarder.ts";
+import { ForwardMetrics } from "./forward-metrics.ts";
+import { createForwarder, upstreamLabel } from "./forwarder.ts";
 import { startSideServers, type SideServerPorts } from "./health-server.ts";
 import { QueryMetrics } from "./metrics.ts";
 import { readObjectsFile } from "./objects-file.ts";
@@ -21,6 +22,7 @@ import type { QueryHandler } from "./query-handler.ts";
 import { RecordStore } from "./record-store.ts";
 import { formatListen, readUpstreams, refuseSelfUpstream, type ListenAddress } from "./resolv-conf.ts";
 import { createDnsServer, type DnsServer } from "./server.ts";
+import { settleHeap } from "./settle-heap.ts";
 import { loadStore, syncStore } from "./store-sync.ts";
 
 export interface DnsDaemon {
@@ -47,21 +49,40 @@ export async function startDnsDaemon(config: DnsDaemonConfig, log: Logger): Prom
   try {
     if (config.objects !== null) {
       loadFile(store, config.objects, log);
+      log.info({ ms: Math.round(settleHeap()) }, "heap settled after loading");
     } else {
       const client = new ApiClient(loadKubeConfig(config.kubeconfig ?? undefined));
       const deps = { client, log, metrics: informerMetrics(registry) };
       const informers = { services: serviceInformer(deps), endpointSlices: endpointSliceInformer(deps), namespaces: namespaceInformer(deps) };
-      const all = [informers.services, informers.endpointSlices, informers.namespaces];
-      const synced = syncStore(store, informers);
+      // Pods are watched only to verify pod names: at scale they are the largest list there is.
+      const pods = config.pods === "verified" ? podInformer(deps) : null;
+      const all = [informers.services, informers.endpointSlices, informers.namespaces, ...(pods === null ? [] : [pods])];
+      // Once, after the initial lists and before /ready passes: their conversion left the most
+      // garbage there will be.
+      let settledMs = 0;
+      const synced = syncStore(store, pods === null ? informers : { ...informers, pods }, () => {
+        settledMs = Math.round(settleHeap());
+      });
       for (const informer of all) informer.start();
       stops.push(async () => void (await Promise.all(all.map((i) => i.stop()))));
       synced.then(
-        () => log.info({ services: informers.services.size, endpointSlices: informers.endpointSlices.size, namespaces: informers.namespaces.size }, "synced with the API server: answering"),
+        () =>
+          log.info(
+            {
+              services: informers.services.size,
+              endpointSlices: informers.endpointSlices.size,
+              namespaces: informers.namespaces.size,
+              ...(pods === null ? {} : { pods: pods.size }),
+              heapSettledMs: settledMs,
+            },
+            "synced with the API server: answering",
+          ),
         (err: unknown) => log.error({ err }, "sync failed"),
       );
     }
 
-    const forwarder = createForwarder({ upstreams });
+    const forwardMetrics = new ForwardMetrics(upstreams.map(upstreamLabel));
+    const forwarder = createForwarder({ upstreams, metrics: forwardMetrics });
     stops.push(() => forwarder.close());
     const wildcard = config.listen.host === "0.0.0.0" || config.listen.host === "::";
     const family = isIPv6(config.listen.host) ? "2" : "1";
@@ -90,7 +111,10 @@ export async function startDnsDaemon(config: DnsDaemonConfig, log: Logger): Prom
       metrics: config.metricsPort,
     }, {
       notReady: () => (shuttingDown ? "shutting down (lameduck)" : store.synced ? null : "not synced with the API server yet"),
-      metrics: async () => ({ text: (await registry.metrics()) + metrics.exposition(), contentType: registry.contentType }),
+      metrics: async () => ({
+        text: (await registry.metrics()) + metrics.exposition() + forwardMetrics.exposition(),
+        contentType: registry.contentType,
+      }),
     });
     stops.push(() => side.close());
 
@@ -128,6 +152,7 @@ function loadFile(store: RecordStore, path: string, log: Logger): void {
       namespaces: loaded.namespaces.length,
       services: loaded.services.length,
       endpointSlices: loaded.endpointSlices.length,
+      pods: loaded.pods.length,
       skipped: Object.fromEntries(loaded.skippedKinds),
       invalid: loaded.invalid.length,
     },

@@ -5,7 +5,8 @@ import { createSocket, type Socket } from "node:dgram";
 import { promisify } from "node:util";
 import { Packet } from "dns2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createForwarder } from "./forwarder.ts";
+import { ForwardMetrics } from "./forward-metrics.ts";
+import { createForwarder, upstreamLabel } from "./forwarder.ts";
 import type { ForwardRequest } from "./query-handler.ts";
 import { TYPE } from "./records.ts";
 import { RecordStore } from "./record-store.ts";
@@ -52,6 +53,26 @@ describe("forwarder", () => {
   });
   afterAll(async () => {
     await authority.close();
+  });
+
+  it("counts each exchange under CoreDNS's forward metrics, a silent upstream's too", async () => {
+    const silent = await fakeUpstream("silent");
+    const to = [{ address: "127.0.0.1", port: silent.port }, { address: "127.0.0.1", port: authority.port }];
+    const metrics = new ForwardMetrics(to.map(upstreamLabel));
+    const forwarder = createForwarder({ upstreams: to, metrics, timeoutMs: 100, cache: null });
+    await forwarder.forward(request("nginx.default.svc.upstream.test"));
+    await forwarder.forward(request("missing.default.svc.upstream.test"));
+    silent.close();
+    const text = metrics.exposition();
+    const [a = "", b = ""] = to.map(upstreamLabel);
+    expect(text).toContain(`coredns_forward_requests_total{to="${a}"} 2\n`);
+    expect(text).toContain(`coredns_forward_requests_total{to="${b}"} 2\n`);
+    expect(text).not.toContain(`coredns_forward_responses_total{to="${a}"`);
+    expect(text).toContain(`coredns_forward_responses_total{to="${b}",rcode="NOERROR"} 1\n`);
+    expect(text).toContain(`coredns_forward_responses_total{to="${b}",rcode="NXDOMAIN"} 1\n`);
+    expect(text).toContain(`coredns_forward_request_duration_seconds_count{to="${b}",rcode="NXDOMAIN"} 1\n`);
+    expect(text).toMatch(new RegExp(`coredns_forward_request_duration_seconds_bucket\\{to="${b.replaceAll(".", "\\.")}",rcode="NOERROR",le="\\+Inf"\\} 1\n`));
+    expect(upstreamLabel({ address: "fd00::10", port: 53 })).toBe("[fd00::10]:53");
   });
 
   it("asks the upstream and hands back its answer", async () => {

@@ -7,6 +7,7 @@ import { createSocket, type Socket as UdpSocket } from "node:dgram";
 import { connect, isIPv6 } from "node:net";
 import type { Forward } from "./cname-chase.ts";
 import { ForwardCache } from "./forward-cache.ts";
+import type { ForwardMetrics } from "./forward-metrics.ts";
 import type { ForwardRequest } from "./query-handler.ts";
 
 export interface Upstream {
@@ -22,6 +23,13 @@ export interface ForwarderOptions {
   readonly cache?: ForwardCache | null;
   /** The UDP payload size advertised upstream; 1232 by default (DNS flag day 2020). */
   readonly udpSize?: number;
+  /** Counts each exchange with an upstream; see upstreamLabel for its `to` labels. */
+  readonly metrics?: ForwardMetrics;
+}
+
+/** An upstream as the `to` label of the forward metrics: "10.0.0.10:53", "[fd00::10]:53". */
+export function upstreamLabel(upstream: Upstream): string {
+  return isIPv6(upstream.address) ? `[${upstream.address}]:${upstream.port}` : `${upstream.address}:${upstream.port}`;
 }
 
 export interface Forwarder {
@@ -102,13 +110,24 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     });
   };
 
+  /** One exchange with upstream number `index`, counted and timed. */
+  const exchange = async (index: number, send: () => Promise<Buffer>): Promise<Buffer> => {
+    const metrics = options.metrics;
+    if (metrics === undefined) return send();
+    metrics.request(index);
+    const started = performance.now();
+    const response = await send();
+    metrics.response(index, (response[3] ?? 0) & 0x0f, (performance.now() - started) / 1000);
+    return response;
+  };
+
   const ask = async (question: Buffer): Promise<Buffer> => {
     let lastError: unknown = new Error("no upstream answered");
-    for (const upstream of options.upstreams) {
+    for (const [index, upstream] of options.upstreams.entries()) {
       try {
-        const response = await overUdp(upstream, question);
+        const response = await exchange(index, () => overUdp(upstream, question));
         const truncated = ((response[2] ?? 0) & 0x02) !== 0;
-        return truncated ? await overTcp(upstream, question, udpSize, timeoutMs) : response;
+        return truncated ? await exchange(index, () => overTcp(upstream, question, udpSize, timeoutMs)) : response;
       } catch (error) {
         lastError = error;
       }

@@ -1,9 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { ForwardCache } from "./forward-cache.ts";
-import { QueryMetrics } from "./metrics.ts";
-import type { QueryHandler } from "./query-handler.ts";
+import { QueryMetrics, rcodeOf } from "./metrics.ts";
+import { createQueryHandler, type QueryHandler } from "./query-handler.ts";
 import { TYPE } from "./records.ts";
 import { queryBytes } from "./testing/messages.ts";
+import { clusterStore } from "./testing/objects.ts";
 
 function responseWith(rcode: number): Buffer {
   const response = Buffer.alloc(12);
@@ -41,6 +42,39 @@ describe("QueryMetrics", () => {
     expect(text).toContain(`coredns_dns_request_duration_seconds_count{${server},view="",type="A"} 2\n`);
     expect(text).toMatch(/# TYPE coredns_dns_request_duration_seconds histogram\n/);
     expect(text).not.toContain("coredns_cache_hits_total");
+  });
+
+  it("counts BADVERS by the OPT record's extended rcode, not as the header's NOERROR", async () => {
+    const metrics = new QueryMetrics({ server: () => "dns://:53", family: "1" });
+    const handle = metrics.instrument(createQueryHandler({ store: clusterStore() }));
+    await handle(queryBytes("nginx.default.svc.cluster.local", TYPE.A, { udpSize: 1232, ednsVersion: 1 }), "udp");
+    await handle(queryBytes("nginx.default.svc.cluster.local", TYPE.A, { udpSize: 1232 }), "udp");
+    const text = metrics.exposition();
+    expect(text).toContain('coredns_dns_responses_total{server="dns://:53",zone=".",view="",rcode="BADVERS",plugin=""} 1\n');
+    expect(text).toContain('coredns_dns_responses_total{server="dns://:53",zone=".",view="",rcode="NOERROR",plugin=""} 1\n');
+    expect(rcodeOf(responseWith(3))).toBe(3);
+  });
+
+  it("observes request and response sizes by protocol in CoreDNS's size buckets", async () => {
+    const metrics = new QueryMetrics({ server: () => "dns://:53", family: "1" });
+    const handler: QueryHandler = (message) => (message.length > 40 ? Buffer.alloc(600) : null);
+    const instrumented = metrics.instrument(handler);
+    await instrumented(Buffer.alloc(30), "udp");
+    await instrumented(Buffer.alloc(50), "tcp");
+    const text = metrics.exposition();
+    const udp = 'server="dns://:53",zone=".",view="",proto="udp"';
+    const tcp = 'server="dns://:53",zone=".",view="",proto="tcp"';
+    expect(text).toMatch(/# TYPE coredns_dns_request_size_bytes histogram\n/);
+    expect(text).toContain(`coredns_dns_request_size_bytes_bucket{${udp},le="0"} 0\n`);
+    expect(text).toContain(`coredns_dns_request_size_bytes_bucket{${udp},le="100"} 1\n`);
+    expect(text).toContain(`coredns_dns_request_size_bytes_sum{${udp}} 30\n`);
+    expect(text).toContain(`coredns_dns_request_size_bytes_count{${tcp}} 1\n`);
+    expect(text).not.toContain(`coredns_dns_response_size_bytes_count{${udp}}`);
+    expect(text).toContain(`coredns_dns_response_size_bytes_bucket{${tcp},le="511"} 0\n`);
+    expect(text).toContain(`coredns_dns_response_size_bytes_bucket{${tcp},le="1023"} 1\n`);
+    expect(text).toContain(`coredns_dns_response_size_bytes_bucket{${tcp},le="64000"} 1\n`);
+    expect(text).toContain(`coredns_dns_response_size_bytes_bucket{${tcp},le="+Inf"} 1\n`);
+    expect(text).toContain(`coredns_dns_response_size_bytes_sum{${tcp}} 600\n`);
   });
 
   it("reports the forwarding cache's hits by kind and its misses", () => {

@@ -1,7 +1,7 @@
 // Query metrics under CoreDNS's names, so its dashboards and alerts work unchanged:
-// coredns_dns_requests_total, coredns_dns_responses_total, coredns_dns_request_duration_seconds
-// and coredns_cache_{hits,misses}_total. A query costs a few typed-array increments; the text
-// is written only when Prometheus scrapes. prom-client's labelled inc() and observe() hash
+// coredns_dns_requests_total, coredns_dns_responses_total, coredns_dns_request_duration_seconds,
+// coredns_dns_{request,response}_size_bytes and coredns_cache_{hits,misses}_total. A query costs
+// a few typed-array increments and no allocation; the text is written only when Prometheus scrapes. prom-client's labelled inc() and observe() hash
 // their labels on every call, about 2 µs a query together, which at tens of thousands of
 // queries a second is a real share of a core, so these series are counted here and appended
 // to the registry's exposition.
@@ -29,14 +29,21 @@ const TYPE_LABELS = [...TYPE_NAMES.map(([, name]) => name), "other"];
 const OTHER = TYPE_NAMES.length;
 const TYPE_INDEX = new Map<number, number>(TYPE_NAMES.map(([code], i) => [code, i]));
 
-const RCODE_NAMES = [
+/** By rcode, extended ones (past 15, carried in the OPT record) included. */
+export const RCODE_NAMES: readonly string[] = [
   "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED",
-  "YXDOMAIN", "YXRRSET", "NXRRSET", "NOTAUTH", "NOTZONE",
+  "YXDOMAIN", "YXRRSET", "NXRRSET", "NOTAUTH", "NOTZONE", "", "", "", "", "",
+  "BADVERS", "BADKEY", "BADTIME", "BADMODE", "BADNAME", "BADALG", "BADTRUNC", "BADCOOKIE",
 ];
+const RCODES = 4096;
 
 /** CoreDNS's buckets: 0.25 ms doubling up to 8.192 s. */
 export const DURATION_BUCKETS: readonly number[] = Array.from({ length: 16 }, (_, i) => 0.00025 * 2 ** i);
 const BUCKETS = DURATION_BUCKETS.length + 1;
+
+/** CoreDNS's size buckets, in bytes, for requests and responses alike. */
+export const SIZE_BUCKETS: readonly number[] = [0, 100, 200, 300, 400, 511, 1023, 2047, 4095, 8291, 16e3, 32e3, 48e3, 64e3];
+const SIZE_SLOTS = SIZE_BUCKETS.length + 1;
 
 const PROTOCOLS: readonly Transport[] = ["udp", "tcp"];
 
@@ -45,7 +52,12 @@ export class QueryMetrics {
   readonly #now: () => number;
   /** By protocol then type. */
   readonly #requests = new Float64Array(PROTOCOLS.length * TYPE_LABELS.length);
-  readonly #responses = new Float64Array(16);
+  readonly #responses = new Float64Array(RCODES);
+  /** By protocol then bucket, as #buckets; with the sums by protocol. */
+  readonly #requestSizes = new Float64Array(PROTOCOLS.length * SIZE_SLOTS);
+  readonly #requestSizeSums = new Float64Array(PROTOCOLS.length);
+  readonly #responseSizes = new Float64Array(PROTOCOLS.length * SIZE_SLOTS);
+  readonly #responseSizeSums = new Float64Array(PROTOCOLS.length);
   /** By type then bucket (not cumulative; the last bucket is +Inf). */
   readonly #buckets = new Float64Array(TYPE_LABELS.length * BUCKETS);
   readonly #sums = new Float64Array(TYPE_LABELS.length);
@@ -74,8 +86,13 @@ export class QueryMetrics {
   /** Counts one query and its response (null: dropped), begun at `started` on the clock. */
   record(message: Uint8Array, transport: Transport, response: Uint8Array | null, started: number): void {
     const type = typeIndex(message);
-    add(this.#requests, (transport === "udp" ? 0 : 1) * TYPE_LABELS.length + type, 1);
-    if (response !== null) add(this.#responses, (response[3] ?? 0) & 0x0f, 1);
+    const proto = transport === "udp" ? 0 : 1;
+    add(this.#requests, proto * TYPE_LABELS.length + type, 1);
+    observeSize(this.#requestSizes, this.#requestSizeSums, proto, message.length);
+    if (response !== null) {
+      add(this.#responses, rcodeOf(response), 1);
+      observeSize(this.#responseSizes, this.#responseSizeSums, proto, response.length);
+    }
     const seconds = Math.max(0, (this.#now() - started) / 1000);
     let bucket = 0;
     while (bucket < DURATION_BUCKETS.length && seconds > (DURATION_BUCKETS[bucket] ?? 0)) bucket++;
@@ -97,7 +114,7 @@ export class QueryMetrics {
     });
     family(out, "coredns_dns_responses_total", "counter", "Counter of response status codes.");
     this.#responses.forEach((n, rcode) => {
-      if (n > 0) out.push(`coredns_dns_responses_total{${server},view="",rcode="${RCODE_NAMES[rcode] ?? `RCODE${rcode}`}",plugin=""} ${n}`);
+      if (n > 0) out.push(`coredns_dns_responses_total{${server},view="",rcode="${rcodeName(rcode)}",plugin=""} ${n}`);
     });
     const duration = "coredns_dns_request_duration_seconds";
     family(out, duration, "histogram", "Histogram of the time (in seconds) each request took per zone.");
@@ -114,6 +131,18 @@ export class QueryMetrics {
       out.push(`${duration}_sum{${server},view="",type="${type}"} ${this.#sums[t] ?? 0}`);
       out.push(`${duration}_count{${server},view="",type="${type}"} ${cumulative}`);
     });
+    const sizes = [
+      ["coredns_dns_request_size_bytes", "Size of the EDNS0 UDP buffer in bytes (64K for TCP) per zone and protocol.", this.#requestSizes, this.#requestSizeSums],
+      ["coredns_dns_response_size_bytes", "Size of the returned response in bytes.", this.#responseSizes, this.#responseSizeSums],
+    ] as const;
+    for (const [name, help, counts, sums] of sizes) {
+      family(out, name, "histogram", help);
+      PROTOCOLS.forEach((proto, p) => {
+        const labels = `${server},view="",proto="${proto}"`;
+        const total = histogram(out, name, labels, SIZE_BUCKETS, counts, p * SIZE_SLOTS);
+        if (total > 0) out.push(`${name}_sum{${labels}} ${sums[p] ?? 0}`, `${name}_count{${labels}} ${total}`);
+      });
+    }
     const cache = this.#options.cache;
     if (cache !== undefined && cache !== null) {
       const zones = `server="${serverLabel}",view="",zones="."`;
@@ -133,7 +162,50 @@ function add(counts: Float64Array, at: number, by: number): void {
   counts[at] = (counts[at] ?? 0) + by;
 }
 
-function family(out: string[], name: string, type: string, help: string): void {
+/** CoreDNS's name for an rcode; RCODE<n> for those without one. */
+export function rcodeName(rcode: number): string {
+  const name = RCODE_NAMES[rcode] ?? "";
+  return name === "" ? `RCODE${rcode}` : name;
+}
+
+function observeSize(counts: Float64Array, sums: Float64Array, proto: number, size: number): void {
+  let bucket = 0;
+  while (bucket < SIZE_BUCKETS.length && size > (SIZE_BUCKETS[bucket] ?? 0)) bucket++;
+  add(counts, proto * SIZE_SLOTS + bucket, 1);
+  add(sums, proto, size);
+}
+
+/**
+ * Appends the cumulative _bucket lines of one histogram series whose per-bucket counts start at
+ * `from` (the last slot is +Inf), unless it has seen nothing; returns its count.
+ */
+export function histogram(out: string[], name: string, labels: string, bounds: readonly number[], counts: Float64Array, from: number): number {
+  let cumulative = 0;
+  const lines: string[] = [];
+  for (let b = 0; b <= bounds.length; b++) {
+    cumulative += counts[from + b] ?? 0;
+    const le = b < bounds.length ? String(bounds[b]) : "+Inf";
+    lines.push(`${name}_bucket{${labels},le="${le}"} ${cumulative}`);
+  }
+  if (cumulative > 0) out.push(...lines);
+  return cumulative;
+}
+
+/**
+ * A response's rcode with the extended bits of its OPT record, which signpost-dns always
+ * writes last (so BADVERS, header rcode 0 and OPT extended-rcode 1, counts as BADVERS).
+ */
+export function rcodeOf(response: Uint8Array): number {
+  const low = (response[3] ?? 0) & 0x0f;
+  const n = response.length;
+  const arcount = ((response[10] ?? 0) << 8) | (response[11] ?? 0);
+  if (arcount === 0 || n < 23) return low;
+  const opt = n - 11;
+  if (response[opt] !== 0 || response[opt + 1] !== 0 || response[opt + 2] !== 41) return low;
+  return ((response[opt + 5] ?? 0) << 4) | low;
+}
+
+export function family(out: string[], name: string, type: string, help: string): void {
   out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
 }
 

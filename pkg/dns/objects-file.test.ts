@@ -28,15 +28,20 @@ items:
 - apiVersion: v1
   kind: Pod
   metadata: {name: web-0, namespace: default}
+  status: {podIP: 10.244.1.5, podIPs: [{ip: 10.244.1.5}]}
+- apiVersion: v1
+  kind: ConfigMap
+  metadata: {name: settings, namespace: default}
 `;
 
 describe("parseObjects", () => {
-  it("reads a v1 List as kubectl get -o yaml prints it, skipping kinds the DNS does not serve", () => {
+  it("reads a v1 List as kubectl get -o yaml prints it, Pods included, skipping kinds the DNS does not serve", () => {
     const loaded = parseObjects(yamlList, "dump.yaml");
     expect(loaded.namespaces.map((n) => n.name)).toEqual(["default"]);
     expect(loaded.services.map((s) => `${s.namespace}/${s.name} ${s.clusterIPs.join(",")}`)).toEqual(["default/web 10.96.0.7"]);
     expect(loaded.endpointSlices.map((s) => `${s.name}->${s.serviceName}`)).toEqual(["web-x1->web"]);
-    expect([...loaded.skippedKinds]).toEqual([["Pod v1", 1]]);
+    expect(loaded.pods).toEqual([{ namespace: "default", name: "web-0", ips: ["10.244.1.5"] }]);
+    expect([...loaded.skippedKinds]).toEqual([["ConfigMap v1", 1]]);
     expect(loaded.invalid).toEqual([]);
   });
 

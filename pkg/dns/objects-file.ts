@@ -8,12 +8,15 @@ import { loadAllYaml } from "@kubernetes/client-node";
 import { SignpostError } from "../errors/errors.ts";
 import { convertEndpointSlice } from "../model/convert-endpointslice.ts";
 import { convertNamespace } from "../model/convert-namespace.ts";
+import { convertPod } from "../model/convert-pod.ts";
 import { convertService } from "../model/convert-service.ts";
+import type { Pod } from "../model/pod.ts";
 import type { EndpointSlice, Namespace, Service } from "../model/types.ts";
 import type { ClusterObjects } from "./store-sync.ts";
 
 export interface LoadedObjects extends ClusterObjects {
-  /** Objects of kinds the DNS does not serve (Pods, ConfigMaps...), by kind. */
+  readonly pods: readonly Pod[];
+  /** Objects of kinds the DNS does not serve (ConfigMaps, Deployments...), by kind. */
   readonly skippedKinds: ReadonlyMap<string, number>;
   /** Objects that failed conversion, with the reason. */
   readonly invalid: readonly Error[];
@@ -49,6 +52,7 @@ export function parseObjects(text: string, where: string): LoadedObjects {
   const namespaces: Namespace[] = [];
   const services: Service[] = [];
   const endpointSlices: EndpointSlice[] = [];
+  const pods: Pod[] = [];
   const skippedKinds = new Map<string, number>();
   const invalid: Error[] = [];
   let objects = 0;
@@ -75,6 +79,8 @@ export function parseObjects(text: string, where: string): LoadedObjects {
       else if (kind === "Service" && object.apiVersion === "v1") services.push(convertService(value));
       else if (kind === "EndpointSlice" && object.apiVersion === "discovery.k8s.io/v1") {
         endpointSlices.push(convertEndpointSlice(value as V1EndpointSlice));
+      } else if (kind === "Pod" && object.apiVersion === "v1") {
+        pods.push(convertPod(value));
       } else {
         const label = kind === "" ? "(no kind)" : `${kind} ${String(object.apiVersion)}`;
         skippedKinds.set(label, (skippedKinds.get(label) ?? 0) + 1);
@@ -87,5 +93,5 @@ export function parseObjects(text: string, where: string): LoadedObjects {
   if (objects === 0) {
     throw new SignpostError("SP_BAD_CONFIG", `--objects ${where}`, "holds no Kubernetes object (expected a v1 List as kubectl get -o yaml prints it)");
   }
-  return { namespaces, services, endpointSlices, skippedKinds, invalid };
+  return { namespaces, services, endpointSlices, pods, skippedKinds, invalid };
 }

@@ -147,5 +147,6 @@ describe("query handler under hostile input", () => {
     }
     const out = sync(handle(good, "udp"));
     expect(render(out).answer).toEqual(["nginx.default.svc.cluster.local A 10.96.0.10"]);
-  });
+    // CPU-bound: on a loaded machine this takes long, which is no failure of the handler.
+  }, 60_000);
 });

@@ -6,7 +6,7 @@ import { AnswerCache } from "./answer-cache.ts";
 import { answerQuestion, type AnswerOptions } from "./answer.ts";
 import { type Forward, resolveTarget } from "./cname-chase.ts";
 import { decodeQuery, type Query } from "./query-decode.ts";
-import { CLASS_ANY, CLASS_IN, RCODE } from "./records.ts";
+import { CLASS_ANY, CLASS_IN, RCODE, type Reply, TYPE } from "./records.ts";
 import type { RecordStore } from "./record-store.ts";
 import { encodeBare, encodeReply, relayResponse, TCP_LIMIT, udpLimit } from "./wire.ts";
 
@@ -27,7 +27,7 @@ export interface QueryHandlerOptions extends AnswerOptions {
   readonly store: RecordStore;
   /** Answers names outside the cluster zone; without it they are REFUSED. */
   readonly forward?: Forward;
-  /** Encoded cluster answers kept until the store changes; null turns it off. On by default. */
+  /** Encoded cluster answers, kept until their scope in the store changes; null turns it off. On by default. */
   readonly answerCache?: AnswerCache | null;
 }
 
@@ -57,13 +57,14 @@ export function createQueryHandler(options: QueryHandlerOptions): QueryHandler {
     const fail = (rcode: number) => encodeBare(message, query, { rcode, ra: recursionAvailable }, query.questionEnd);
     try {
       if (query.edns !== null && query.edns.version > 0) return fail(RCODE.BADVERS);
-      // Only a synced store's answers are kept: marking it synced does not move the serial.
-      const key = cache !== null && store.synced ? AnswerCache.key(query, transport) : null;
-      const serial = store.serial;
+      // Only a synced store's answers are kept: before the sync they are SERVFAIL.
+      const key = cache !== null && store.synced ? AnswerCache.key(query) : null;
       if (cache !== null && key !== null) {
-        const hit = cache.get(key, serial, message, query);
+        const hit = cache.get(key, message, query, limit);
         if (hit !== null) return hit;
       }
+      // Taken before the answer is built: a change after this makes the cached answer stale.
+      const scope = key === null ? null : store.scopeOf(query.name);
       const answer = answerQuestion(store, query.name, query.qtype, options);
       if (answer.kind === "forward") {
         if (forward === undefined) return fail(RCODE.REFUSED);
@@ -73,7 +74,7 @@ export function createQueryHandler(options: QueryHandlerOptions): QueryHandler {
       const encodeOptions = { limit, recursionAvailable };
       if (answer.kind === "reply") {
         const response = encodeReply(message, query, answer, encodeOptions);
-        if (cache !== null && key !== null) cache.set(key, serial, response);
+        if (cache !== null && key !== null && scope !== null && withinScope(answer, query.qtype)) cache.set(key, scope, response);
         return response;
       }
       if (forward === undefined) return encodeReply(message, query, answer.reply, encodeOptions);
@@ -88,6 +89,15 @@ export function createQueryHandler(options: QueryHandlerOptions): QueryHandler {
       return fail(RCODE.SERVFAIL);
     }
   };
+}
+
+/**
+ * Whether an answer depends only on its own name's scope: not when it followed a CNAME to
+ * another in-zone name (an ExternalName pointing into the cluster), whose scope may differ.
+ */
+function withinScope(reply: Reply, qtype: number): boolean {
+  if (qtype === TYPE.CNAME) return true;
+  return !reply.answer.some((set) => set.type === TYPE.CNAME);
 }
 
 async function relay(

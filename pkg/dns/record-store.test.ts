@@ -309,20 +309,79 @@ describe("RecordStore: serial and sync", () => {
 });
 
 describe("RecordStore: pod addresses for pods verified", () => {
-  it("knows the addresses of Pods named by slices, per namespace", () => {
+  it("knows the addresses of Pods, per namespace, in canonical form", () => {
     const store = new RecordStore({ pods: "verified" });
-    store.upsertEndpointSlice(slice({ name: "s", serviceName: "x", endpoints: [endpoint("10.0.0.1"), endpoint("10.0.0.2", { podName: "" })] }));
+    store.upsertPod({ namespace: "default", name: "web-0", ips: ["10.0.0.1", "FD00:0::1"] });
     expect(store.hasPodIP("default", "10.0.0.1")).toBe(true);
+    expect(store.hasPodIP("default", "fd00::1")).toBe(true);
     expect(store.hasPodIP("default", "10.0.0.2")).toBe(false);
     expect(store.hasPodIP("other", "10.0.0.1")).toBe(false);
-    store.deleteEndpointSlice("default", "s");
+    store.upsertPod({ namespace: "default", name: "web-0", ips: [] });
     expect(store.hasPodIP("default", "10.0.0.1")).toBe(false);
   });
 
-  it("does not track them in the other modes", () => {
-    const store = new RecordStore({ pods: "insecure" });
-    store.upsertEndpointSlice(slice({ name: "s", serviceName: "x", endpoints: [endpoint("10.0.0.1")] }));
+  it("keeps an address while any Pod still has it, and drops it with the last", () => {
+    const store = new RecordStore({ pods: "verified" });
+    store.upsertPod({ namespace: "default", name: "old", ips: ["10.0.0.1"] });
+    store.upsertPod({ namespace: "default", name: "new", ips: ["10.0.0.1"] });
+    store.deletePod("default", "old");
+    expect(store.hasPodIP("default", "10.0.0.1")).toBe(true);
+    store.deletePod("default", "new");
     expect(store.hasPodIP("default", "10.0.0.1")).toBe(false);
+  });
+
+  it("does not take addresses from EndpointSlices, nor keep Pods in the other modes", () => {
+    const verified = new RecordStore({ pods: "verified" });
+    verified.upsertEndpointSlice(slice({ name: "s", serviceName: "x", endpoints: [endpoint("10.0.0.1")] }));
+    expect(verified.hasPodIP("default", "10.0.0.1")).toBe(false);
+    const insecure = new RecordStore({ pods: "insecure" });
+    insecure.upsertPod({ namespace: "default", name: "web-0", ips: ["10.0.0.1"] });
+    expect(insecure.hasPodIP("default", "10.0.0.1")).toBe(false);
+  });
+
+  it("moves the serial and the namespace's scope when a Pod's addresses change, and only then", () => {
+    const store = new RecordStore({ pods: "verified", now: () => 0 });
+    store.upsertNamespace({ name: "default" });
+    const scope = store.scopeOf("10-0-0-1.default.pod.cluster.local");
+    const [serial, value] = [store.serial, scope.value];
+    store.upsertPod({ namespace: "default", name: "web-0", ips: ["10.0.0.1"] });
+    expect(store.serial).toBeGreaterThan(serial);
+    expect(scope.value).toBeGreaterThan(value);
+    const [serial2, value2] = [store.serial, scope.value];
+    store.upsertPod({ namespace: "default", name: "web-0", ips: ["10.0.0.1"] });
+    expect([store.serial, scope.value]).toEqual([serial2, value2]);
+  });
+});
+
+describe("RecordStore: scopes of cached answers", () => {
+  it("gives names in a namespace its own scope, and moves only the scopes a change touches", () => {
+    const store = clusterStore();
+    const scopes = {
+      default: store.scopeOf("nginx.default.svc.cluster.local"),
+      defaultPods: store.scopeOf("10-0-0-1.default.pod.cluster.local"),
+      namespaceName: store.scopeOf("default.svc.cluster.local"),
+      kubeSystem: store.scopeOf("x.kube-system.svc.cluster.local"),
+      reverse: store.scopeOf("10.0.96.10.in-addr.arpa"),
+      apex: store.scopeOf("cluster.local"),
+      svc: store.scopeOf("svc.cluster.local"),
+    };
+    expect(scopes.defaultPods).toBe(scopes.default);
+    expect(scopes.namespaceName).toBe(scopes.default);
+    expect(scopes.svc).toBe(scopes.apex);
+    const before = Object.fromEntries(Object.entries(scopes).map(([k, g]) => [k, g.value]));
+    store.upsertService(service({ name: "late", clusterIPs: ["10.96.0.99"] }));
+    const moved = Object.entries(scopes).filter(([k, g]) => g.value !== before[k]).map(([k]) => k);
+    expect(moved.sort()).toEqual(["apex", "default", "defaultPods", "namespaceName", "reverse", "svc"]);
+  });
+
+  it("shares one scope among namespaces that hold nothing, and moves it when one starts to", () => {
+    const store = clusterStore();
+    const absent = store.scopeOf("web.team-x.svc.cluster.local");
+    expect(store.scopeOf("web.team-y.svc.cluster.local")).toBe(absent);
+    const value = absent.value;
+    store.upsertNamespace({ name: "team-x" });
+    expect(absent.value).toBeGreaterThan(value);
+    expect(store.scopeOf("web.team-x.svc.cluster.local")).not.toBe(absent);
   });
 });
 

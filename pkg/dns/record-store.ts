@@ -1,14 +1,17 @@
 // The in-memory record store behind signpost-dns: watch events go in (upsert and delete of
-// Services, EndpointSlices and Namespaces), and the query path reads one Map by name. Each
-// change recomputes the records of the one Service it touches, swaps in the names that differ
-// and moves the SOA serial; a query never scans.
+// Services, EndpointSlices, Namespaces, and Pods for `pods verified`), and the query path reads
+// one Map by name. Each change recomputes the records of the one Service it touches, swaps in
+// the names that differ, moves the SOA serial and the generation of the scope it touched (see
+// scopeOf), so cached answers elsewhere stay valid; a query never scans.
+import type { Pod } from "../model/pod.ts";
 import type { EndpointSlice, Namespace, Service } from "../model/types.ts";
 import { canonicalIP } from "./ip-names.ts";
 import { normalizeName } from "./parse-name.ts";
-import { type DnsRecord, type RRSet, TYPE, toRRSets } from "./records.ts";
+import { type DnsRecord, NO_RRSETS, type RRSet, TYPE } from "./records.ts";
 import {
   buildServiceRecords,
   EMPTY_SERVICE_RECORDS,
+  nameRecords,
   type NameRecords,
   sameNameRecords,
   type ServiceRecords,
@@ -27,20 +30,39 @@ export interface RecordStoreOptions {
   readonly now?: () => number;
 }
 
+/**
+ * A counter that moves whenever an answer in its scope could change. Cached answers remember
+ * the value they were built at; one that no longer matches is stale.
+ */
+export interface Generation {
+  readonly value: number;
+}
+
+interface MutableGeneration {
+  value: number;
+}
+
 /** What is known at one name. A name with no record sets exists because names exist below it. */
 export interface NameEntry {
   readonly rrsets: readonly RRSet[];
 }
 
-interface Entry {
-  /** Record contributions by source (a Service key), usually exactly one. */
-  readonly sources: Map<string, NameRecords>;
+/**
+ * A name's entry, and what lookup hands out. Nearly every name has records from one Service
+ * only, so that source is held in fields and its record sets are served as they are; a Map
+ * exists only for a name with more (a PTR for an address two Services share). At 100,000
+ * endpoints there are a quarter of a million names, so every field here counts.
+ */
+class Entry implements NameEntry {
+  rrsets: readonly RRSet[] = NO_RRSETS;
   /** Names directly below this one, which make it exist even without records. */
-  children: number;
-  view: NameEntry;
+  children = 0;
+  /** The first source of records here (a Service key), "" when there is none. */
+  source = "";
+  sets: NameRecords = NO_RRSETS;
+  /** Further sources, by Service key. */
+  more: Map<string, NameRecords> | null = null;
 }
-
-const EMPTY_ENTRY: NameEntry = { rrsets: [] };
 
 export class RecordStore {
   readonly zone: string;
@@ -58,11 +80,20 @@ export class RecordStore {
   readonly #built = new Map<string, ServiceRecords>();
   readonly #entries = new Map<string, Entry>();
   readonly #namespaces = new Set<string>();
-  /** "namespace/ip" of endpoints that target a Pod, counted per slice, for `pods verified`. */
+  /** "namespace/ip" of Pods, counted (an IP may briefly be two Pods'), for `pods verified`. */
   readonly #podIPs = new Map<string, number>();
-  readonly #podIPsBySlice = new Map<string, readonly string[]>();
+  /** The "namespace/ip" keys of each Pod, by namespace/name. */
+  readonly #podKeys = new Map<string, readonly string[]>();
   /** Everything below this suffix takes part in empty-non-terminal tracking. */
   readonly #svcSuffix: string;
+  readonly #podSuffix: string;
+  /** Scopes of cached answers: each namespace that holds data, the reverse zones, the rest. */
+  readonly #namespaceGenerations = new Map<string, MutableGeneration>();
+  /** Names in namespaces that hold nothing: moves when a namespace starts to hold something. */
+  readonly #absentNamespaces: MutableGeneration = { value: 0 };
+  readonly #reverseGeneration: MutableGeneration = { value: 0 };
+  /** The apex, svc.<zone>, pod.<zone> and other names: they follow the serial. */
+  readonly #zoneGeneration: MutableGeneration = { value: 0 };
   /** SOA record sets by zone, remade when the serial moves, so each is encoded once. */
   readonly #soa = new Map<string, { serial: number; set: RRSet }>();
 
@@ -73,6 +104,7 @@ export class RecordStore {
     this.#now = options.now ?? Date.now;
     this.#serial = Math.floor(this.#now() / 1000) >>> 0;
     this.#svcSuffix = `.svc.${this.zone}`;
+    this.#podSuffix = `.pod.${this.zone}`;
   }
 
   /** False until the first full list from the API server is in; the answers are SERVFAIL then. */
@@ -118,15 +150,29 @@ export class RecordStore {
     return set;
   }
 
+  /**
+   * The scope whose generation moves whenever the answer to a question about `name` (a
+   * cluster or reverse name, lower-case) could change: for <x>.<ns>.svc.<zone> and
+   * <x>.<ns>.pod.<zone> the namespace <ns>; for reverse names the reverse zones; for the other
+   * names of the zone (the apex, svc.<zone>, bad shapes) every change. An answer that follows
+   * an in-zone CNAME into another scope is not covered: the caller does not cache those.
+   */
+  scopeOf(name: string): Generation {
+    const namespace = namespaceOf(name, this.#svcSuffix) ?? namespaceOf(name, this.#podSuffix);
+    if (namespace !== null) return this.#namespaceGenerations.get(namespace) ?? this.#absentNamespaces;
+    if (name.endsWith(".arpa")) return this.#reverseGeneration;
+    return this.#zoneGeneration;
+  }
+
   lookup(name: string): NameEntry | undefined {
-    return this.#entries.get(name)?.view;
+    return this.#entries.get(name);
   }
 
   hasNamespace(name: string): boolean {
     return this.#namespaces.has(name);
   }
 
-  /** Whether an EndpointSlice names a Pod in `namespace` with this address. */
+  /** Whether a Pod in `namespace` has this address (canonical form); only `pods verified` tracks Pods. */
   hasPodIP(namespace: string, ip: string): boolean {
     return this.#podIPs.has(`${namespace}/${ip}`);
   }
@@ -134,11 +180,27 @@ export class RecordStore {
   upsertNamespace(namespace: Namespace): void {
     if (this.#namespaces.has(namespace.name)) return;
     this.#namespaces.add(namespace.name);
-    this.#bump();
+    this.#changed(namespace.name, false);
   }
 
   deleteNamespace(name: string): void {
-    if (this.#namespaces.delete(name)) this.#bump();
+    if (!this.#namespaces.delete(name)) return;
+    this.#changed(name, false);
+    // Answers cached in the namespace's scope hold the old object and stay stale; a namespace
+    // made again under the same name starts a new one (and moves the absent scope).
+    this.#namespaceGenerations.delete(name);
+  }
+
+  /** A Pod's addresses, for `pods verified`; in the other modes Pods are not kept. */
+  upsertPod(pod: Pod): void {
+    if (this.pods !== "verified") return;
+    const keys = [...new Set(pod.ips.flatMap((address) => canonicalIP(address) ?? []))].map((ip) => `${pod.namespace}/${ip}`);
+    this.#setPodKeys(pod.namespace, `${pod.namespace}/${pod.name}`, keys.sort());
+  }
+
+  deletePod(namespace: string, name: string): void {
+    if (this.pods !== "verified") return;
+    this.#setPodKeys(namespace, `${namespace}/${name}`, []);
   }
 
   upsertService(service: Service): void {
@@ -164,14 +226,12 @@ export class RecordStore {
       this.#sliceOwner.set(sliceKey, owner);
       this.#rebuild(owner);
     }
-    if (this.pods === "verified") this.#setPodIPs(sliceKey, podIPsOf(slice));
   }
 
   deleteEndpointSlice(namespace: string, name: string): void {
     const sliceKey = `${namespace}/${name}`;
     const owner = this.#sliceOwner.get(sliceKey);
     if (owner !== undefined) this.#detachSlice(sliceKey, name, owner);
-    if (this.pods === "verified") this.#setPodIPs(sliceKey, []);
   }
 
   #detachSlice(sliceKey: string, sliceName: string, owner: string): void {
@@ -190,8 +250,8 @@ export class RecordStore {
         ? EMPTY_SERVICE_RECORDS
         : buildServiceRecords(service, slices, { zone: this.zone, ttl: this.ttl });
     const previous = this.#built.get(serviceKey) ?? EMPTY_SERVICE_RECORDS;
-    let changed = false;
-    const apply = (before: ReadonlyMap<string, NameRecords>, after: ReadonlyMap<string, NameRecords>) => {
+    const apply = (before: ReadonlyMap<string, NameRecords>, after: ReadonlyMap<string, NameRecords>): boolean => {
+      let changed = false;
       for (const name of before.keys()) {
         if (!after.has(name)) {
           this.#removeSource(name, serviceKey);
@@ -203,29 +263,51 @@ export class RecordStore {
         this.#setSource(name, serviceKey, records);
         changed = true;
       }
+      return changed;
     };
-    apply(previous.names, next.names);
-    apply(ptrRecords(previous.reverse), ptrRecords(next.reverse));
+    const names = apply(previous.names, next.names);
+    const reverse = apply(ptrRecords(previous.reverse), ptrRecords(next.reverse));
     if (next === EMPTY_SERVICE_RECORDS) this.#built.delete(serviceKey);
     else this.#built.set(serviceKey, next);
-    if (changed) this.#bump();
+    if (names || reverse) this.#changed(names ? serviceKey.slice(0, serviceKey.indexOf("/")) : null, reverse);
   }
 
   #setSource(name: string, source: string, records: NameRecords): void {
     let entry = this.#entries.get(name);
     if (entry === undefined) {
-      entry = { sources: new Map(), children: 0, view: EMPTY_ENTRY };
+      entry = new Entry();
       this.#entries.set(name, entry);
       this.#addChild(parentOf(name));
     }
-    entry.sources.set(source, records);
-    entry.view = viewOf(entry);
+    if (entry.source === "" || entry.source === source) {
+      entry.source = source;
+      entry.sets = records;
+    } else {
+      entry.more ??= new Map();
+      entry.more.set(source, records);
+    }
+    entry.rrsets = mergedSets(entry);
   }
 
   #removeSource(name: string, source: string): void {
     const entry = this.#entries.get(name);
-    if (entry === undefined || !entry.sources.delete(source)) return;
-    entry.view = viewOf(entry);
+    if (entry === undefined) return;
+    if (entry.source === source) {
+      const next = entry.more?.entries().next();
+      if (next !== undefined && next.done !== true) {
+        const [key, sets] = next.value;
+        entry.more?.delete(key);
+        entry.source = key;
+        entry.sets = sets;
+      } else {
+        entry.source = "";
+        entry.sets = NO_RRSETS;
+      }
+    } else if (entry.more?.delete(source) !== true) {
+      return;
+    }
+    if (entry.more?.size === 0) entry.more = null;
+    entry.rrsets = mergedSets(entry);
     this.#dropIfEmpty(name, entry);
   }
 
@@ -236,12 +318,14 @@ export class RecordStore {
       entry.children++;
       return;
     }
-    this.#entries.set(name, { sources: new Map(), children: 1, view: EMPTY_ENTRY });
+    const created = new Entry();
+    created.children = 1;
+    this.#entries.set(name, created);
     this.#addChild(parentOf(name));
   }
 
   #dropIfEmpty(name: string, entry: Entry): void {
-    if (entry.sources.size > 0 || entry.children > 0) return;
+    if (entry.source !== "" || entry.children > 0) return;
     this.#entries.delete(name);
     const parent = parentOf(name);
     const parentEntry = this.#entries.get(parent);
@@ -255,8 +339,8 @@ export class RecordStore {
     return name.endsWith(this.#svcSuffix);
   }
 
-  #setPodIPs(sliceKey: string, keys: readonly string[]): void {
-    const before = this.#podIPsBySlice.get(sliceKey) ?? [];
+  #setPodKeys(namespace: string, podKey: string, keys: readonly string[]): void {
+    const before = this.#podKeys.get(podKey) ?? [];
     if (before.length === keys.length && before.every((k, i) => k === keys[i])) return;
     for (const key of before) {
       const count = (this.#podIPs.get(key) ?? 1) - 1;
@@ -264,14 +348,33 @@ export class RecordStore {
       else this.#podIPs.set(key, count);
     }
     for (const key of keys) this.#podIPs.set(key, (this.#podIPs.get(key) ?? 0) + 1);
-    if (keys.length === 0) this.#podIPsBySlice.delete(sliceKey);
-    else this.#podIPsBySlice.set(sliceKey, keys);
-    this.#bump();
+    if (keys.length === 0) this.#podKeys.delete(podKey);
+    else this.#podKeys.set(podKey, keys);
+    this.#changed(namespace, false);
   }
 
-  #bump(): void {
+  /** Moves the serial, and the generations of the scopes whose answers may have changed. */
+  #changed(namespace: string | null, reverse: boolean): void {
     this.#serial = Math.max((this.#serial + 1) >>> 0, Math.floor(this.#now() / 1000) >>> 0);
+    this.#zoneGeneration.value++;
+    if (reverse) this.#reverseGeneration.value++;
+    if (namespace === null) return;
+    const generation = this.#namespaceGenerations.get(namespace);
+    if (generation !== undefined) {
+      generation.value++;
+      return;
+    }
+    // Answers about this namespace were cached in the absent scope until now.
+    this.#namespaceGenerations.set(namespace, { value: 0 });
+    this.#absentNamespaces.value++;
   }
+}
+
+/** "ns" for "x.ns.svc.<zone>" and "ns.svc.<zone>" with suffix ".svc.<zone>"; null otherwise. */
+function namespaceOf(name: string, suffix: string): string | null {
+  if (!name.endsWith(suffix) || name.length === suffix.length) return null;
+  const end = name.length - suffix.length;
+  return name.slice(name.lastIndexOf(".", end - 1) + 1, end);
 }
 
 function parentOf(name: string): string {
@@ -279,27 +382,20 @@ function parentOf(name: string): string {
 }
 
 function ptrRecords(reverse: ReadonlyMap<string, readonly DnsRecord[]>): Map<string, NameRecords> {
-  return new Map([...reverse].map(([name, records]) => [name, { records, additional: [] }]));
+  return new Map([...reverse].map(([name, records]) => [name, nameRecords(records)]));
 }
 
-function podIPsOf(slice: EndpointSlice): string[] {
-  const keys = new Set<string>();
-  for (const endpoint of slice.endpoints) {
-    if (endpoint.podName === "") continue;
-    for (const address of endpoint.addresses) {
-      const ip = canonicalIP(address);
-      if (ip !== null) keys.add(`${slice.namespace}/${ip}`);
+/** The record sets at a name: its one source's as they are, or merged by type over several. */
+function mergedSets(entry: Entry): readonly RRSet[] {
+  if (entry.more === null) return entry.sets;
+  const byType = new Map<number, { records: DnsRecord[]; additional: RRSet[] }>();
+  for (const sets of [entry.sets, ...entry.more.values()]) {
+    for (const set of sets) {
+      const merged = byType.get(set.type) ?? { records: [], additional: [] };
+      merged.records.push(...set.records);
+      merged.additional.push(...set.additional);
+      byType.set(set.type, merged);
     }
   }
-  return [...keys].sort();
-}
-
-/** The record sets at a name, merged over its sources, with SRV glue attached. */
-function viewOf(entry: Entry): NameEntry {
-  const sources = [...entry.sources.values()];
-  if (sources.length === 0) return EMPTY_ENTRY;
-  const records = sources.flatMap((s) => s.records);
-  const additional = sources.flatMap((s) => s.additional);
-  const rrsets = toRRSets(null, records).map((set) => (set.type === TYPE.SRV ? { ...set, additional } : set));
-  return { rrsets };
+  return [...byType].map(([type, { records, additional }]) => ({ type, owner: null, records, additional }));
 }

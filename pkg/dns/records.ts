@@ -87,8 +87,16 @@ export function typeCode(type: RecordType): number {
   return TYPE[type];
 }
 
+/** The one empty list of record sets, shared so that the many sets without glue hold no array of their own. */
+export const NO_RRSETS: readonly RRSet[] = Object.freeze([]);
+
 /** Groups records by type into record sets owned by `owner`, types in first-seen order. */
 export function toRRSets(owner: string | null, records: readonly DnsRecord[]): RRSet[] {
+  const first = records[0];
+  // Nearly every name holds one type: its list is used as it is, not copied.
+  if (first !== undefined && records.every((r) => r.type === first.type)) {
+    return [{ type: typeCode(first.type), owner, records, additional: NO_RRSETS }];
+  }
   const sets = new Map<number, DnsRecord[]>();
   for (const record of records) {
     const code = typeCode(record.type);
@@ -96,5 +104,5 @@ export function toRRSets(owner: string | null, records: readonly DnsRecord[]): R
     if (list === undefined) sets.set(code, [record]);
     else list.push(record);
   }
-  return [...sets].map(([type, list]) => ({ type, owner, records: list, additional: [] }));
+  return [...sets].map(([type, list]) => ({ type, owner, records: list, additional: NO_RRSETS }));
 }

@@ -8,6 +8,7 @@ import { createServer as createTcpServer, type Server, type Socket as TcpSocket 
 import type { Forward } from "./cname-chase.ts";
 import { createQueryHandler, type QueryHandler, type QueryResult } from "./query-handler.ts";
 import type { RecordStore } from "./record-store.ts";
+import { frameReader } from "./tcp-frames.ts";
 
 export interface DnsServerOptions {
   readonly store: RecordStore;
@@ -108,7 +109,6 @@ function listenTcp(address: string, port: number, onConnection: (s: TcpSocket) =
 }
 
 function serveTcpConnection(socket: TcpSocket, handler: QueryHandler, idleMs: number, onError: (e: Error) => void) {
-  let pending: Buffer = Buffer.alloc(0);
   let inFlight = 0;
   let peerEnded = false;
   const peer = { address: socket.remoteAddress ?? "", port: socket.remotePort ?? 0 };
@@ -131,15 +131,9 @@ function serveTcpConnection(socket: TcpSocket, handler: QueryHandler, idleMs: nu
     if (peerEnded && inFlight === 0) socket.end();
   };
 
-  socket.on("data", (chunk: Buffer) => {
-    pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
-    let offset = 0;
-    while (pending.length - offset >= 2) {
-      const length = pending.readUInt16BE(offset);
-      if (pending.length - offset - 2 < length) break;
-      // A copy, so the frame does not pin the whole read buffer while it waits upstream.
-      const frame = Buffer.from(pending.subarray(offset + 2, offset + 2 + length));
-      offset += 2 + length;
+  socket.on(
+    "data",
+    frameReader((frame) => {
       const result: QueryResult = safely(() => handler(frame, "tcp", peer));
       if (result instanceof Promise) {
         inFlight++;
@@ -148,9 +142,8 @@ function serveTcpConnection(socket: TcpSocket, handler: QueryHandler, idleMs: nu
       } else {
         write(result);
       }
-    }
-    pending = offset === 0 ? pending : pending.subarray(offset);
-  });
+    }),
+  );
   socket.on("end", () => {
     peerEnded = true;
     if (inFlight === 0) socket.end();

@@ -4,13 +4,13 @@
 // endpoint (hostname or dashed IP) and give its address a PTR, for headless and ClusterIP alike.
 import type { EndpointSlice, Service } from "../model/types.ts";
 import { canonicalIP, dashedName, reverseName } from "./ip-names.ts";
-import { type DnsRecord, type RRSet, toRRSets } from "./records.ts";
+import { type DnsRecord, NO_RRSETS, type RRSet, toRRSets, TYPE } from "./records.ts";
 
-export interface NameRecords {
-  readonly records: readonly DnsRecord[];
-  /** Addresses of the SRV targets at this name, for the additional section. */
-  readonly additional: readonly RRSet[];
-}
+/**
+ * The record sets one Service puts at one name, one per type; an SRV set carries the
+ * addresses of its targets for the additional section.
+ */
+export type NameRecords = readonly RRSet[];
 
 export interface ServiceRecords {
   /** Names under <svc>.<ns>.svc.<zone>, lower-case, without the trailing dot. */
@@ -53,7 +53,7 @@ export function buildServiceRecords(
     const target = service.externalName.toLowerCase().replace(/\.$/, "");
     // An address in externalName is a misuse the API server lets through; CoreDNS serves nothing.
     if (target !== "" && canonicalIP(target) === null) {
-      names.set(serviceName, { records: [{ type: "CNAME", ttl, target }], additional: [] });
+      names.set(serviceName, nameRecords([{ type: "CNAME", ttl, target }]));
     }
     return { names, reverse };
   }
@@ -71,7 +71,7 @@ export function buildServiceRecords(
   }
   for (const [label, ips] of byLabel) {
     const name = `${label}.${serviceName}`;
-    names.set(name, { records: addressRecords(ips, ttl), additional: [] });
+    names.set(name, nameRecords(addressRecords(ips, ttl)));
     for (const ip of ips) addPTR(ip, name);
   }
 
@@ -109,17 +109,14 @@ export function buildServiceRecords(
 
   const allSRV: { port: number; target: string }[] = [];
   for (const [prefix, list] of srvByPort) {
-    names.set(`${prefix}.${serviceName}`, {
-      records: srvRecords(list, ttl),
-      additional: glueFor(list.map((s) => s.target)),
-    });
+    names.set(`${prefix}.${serviceName}`, nameRecords(srvRecords(list, ttl), glueFor(list.map((s) => s.target))));
     for (const s of list) if (!allSRV.some((o) => o.port === s.port && o.target === s.target)) allSRV.push(s);
   }
 
   const own: DnsRecord[] = [...addressRecords(serviceAddresses, ttl), ...srvRecords(allSRV, ttl)];
   if (own.length > 0) {
     const hasSRV = allSRV.length > 0;
-    names.set(serviceName, { records: own, additional: hasSRV ? glueFor(allSRV.map((s) => s.target)) : [] });
+    names.set(serviceName, nameRecords(own, hasSRV ? glueFor(allSRV.map((s) => s.target)) : NO_RRSETS));
   }
   return { names, reverse };
 }
@@ -132,8 +129,10 @@ function collectEndpoints(slices: readonly EndpointSlice[], include: (ready: boo
     for (const endpoint of slice.endpoints) {
       if (!include(endpoint.ready)) continue;
       for (const address of endpoint.addresses) {
-        const ip = canonicalIP(address);
-        if (ip === null) continue;
+        const canonical = canonicalIP(address);
+        if (canonical === null) continue;
+        // The API's own string when it is already canonical (nearly always): one copy per endpoint fewer.
+        const ip = canonical === address ? address : canonical;
         const label = endpoint.hostname !== "" ? endpoint.hostname.toLowerCase() : dashedName(ip);
         const key = `${label}/${ip}`;
         if (seen.has(key)) continue;
@@ -159,7 +158,14 @@ function srvRecords(list: readonly { port: number; target: string }[], ttl: numb
     .map(({ port, target }) => ({ type: "SRV", ttl, priority: 0, weight, port, target }));
 }
 
-/** True when the two record lists hold the same records in the same order. */
+/** The record sets of `records`, with `additional` as the glue of the SRV set. */
+export function nameRecords(records: readonly DnsRecord[], additional: readonly RRSet[] = NO_RRSETS): NameRecords {
+  const sets = toRRSets(null, records);
+  if (additional.length === 0) return sets;
+  return sets.map((set) => (set.type === TYPE.SRV ? { ...set, additional } : set));
+}
+
+/** True when the two hold the same records and glue in the same order. */
 export function sameNameRecords(a: NameRecords | undefined, b: NameRecords | undefined): boolean {
   if (a === undefined || b === undefined) return a === b;
   return JSON.stringify(a) === JSON.stringify(b);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { InformerEvent } from "../kube/object-store.ts";
+import type { Pod } from "../model/pod.ts";
 import type { EndpointSlice, Namespace, Service } from "../model/types.ts";
 import { answerQuestion } from "./answer.ts";
 import { RCODE, TYPE } from "./records.ts";
@@ -91,6 +92,34 @@ describe("syncStore", () => {
 
     s.namespaces.emit({ type: "delete", key: "default", old: { name: "default" } });
     expect(store.hasNamespace("default")).toBe(false);
+  });
+
+  it("runs beforeSynced once everything is in, while the store still says unsynced", async () => {
+    const store = new RecordStore();
+    const s = sources();
+    const seen: boolean[] = [];
+    const synced = syncStore(store, s, () => seen.push(store.synced));
+    for (const source of [s.services, s.endpointSlices, s.namespaces]) source.markSynced();
+    await synced;
+    expect(seen).toEqual([false]);
+    expect(store.synced).toBe(true);
+  });
+
+  it("waits for the Pods too with pods verified, and follows them", async () => {
+    const store = new RecordStore({ pods: "verified" });
+    const s = { ...sources(), pods: new FakeSource<Pod>() };
+    const synced = syncStore(store, s);
+    for (const source of [s.services, s.endpointSlices, s.namespaces]) source.markSynced();
+    s.namespaces.emit({ type: "add", key: "default", object: { name: "default" } });
+    await Promise.resolve();
+    expect(store.synced).toBe(false);
+    const pod: Pod = { namespace: "default", name: "web-0", ips: ["10.244.3.4"] };
+    s.pods.emit({ type: "add", key: "default/web-0", object: pod });
+    s.pods.markSynced();
+    await synced;
+    expect(rcodeAndAddresses(store, "10-244-3-4.default.pod.cluster.local")).toEqual({ rcode: RCODE.NOERROR, records: ["10.244.3.4"] });
+    s.pods.emit({ type: "delete", key: "default/web-0", old: pod });
+    expect(rcodeAndAddresses(store, "10-244-3-4.default.pod.cluster.local").rcode).toBe(RCODE.NXDOMAIN);
   });
 });
 

@@ -1,8 +1,9 @@
 // Feeds the record store from the watch layer: every add, update and delete of a Service,
-// EndpointSlice or Namespace goes into the store as it arrives, and the store is marked synced
-// (SERVFAIL ends) once every informer has delivered its first list. Offline mode hands the same
-// store a file's objects instead.
+// EndpointSlice, Namespace (and Pod, with `pods verified`) goes into the store as it arrives,
+// and the store is marked synced (SERVFAIL ends) once every informer has delivered its first
+// list. Offline mode hands the same store a file's objects instead.
 import type { InformerEvent } from "../kube/object-store.ts";
+import type { Pod } from "../model/pod.ts";
 import type { EndpointSlice, Namespace, Service } from "../model/types.ts";
 import type { RecordStore } from "./record-store.ts";
 
@@ -16,13 +17,16 @@ export interface StoreSources {
   readonly services: EventSource<Service>;
   readonly endpointSlices: EventSource<EndpointSlice>;
   readonly namespaces: EventSource<Namespace>;
+  /** Only for `pods verified`; the other modes watch no Pods. */
+  readonly pods?: EventSource<Pod>;
 }
 
 /**
  * Registers the store's handlers (before the informers start, so the first list is seen) and
- * resolves once all three have synced and the store says so.
+ * resolves once all of them have synced and the store says so. `beforeSynced` runs in between,
+ * while queries are still SERVFAIL and /ready still fails.
  */
-export async function syncStore(store: RecordStore, sources: StoreSources): Promise<void> {
+export async function syncStore(store: RecordStore, sources: StoreSources, beforeSynced: () => void = () => {}): Promise<void> {
   sources.namespaces.onEvent((e) => {
     if (e.type === "delete") store.deleteNamespace(e.old.name);
     else store.upsertNamespace(e.object);
@@ -35,7 +39,13 @@ export async function syncStore(store: RecordStore, sources: StoreSources): Prom
     if (e.type === "delete") store.deleteEndpointSlice(e.old.namespace, e.old.name);
     else store.upsertEndpointSlice(e.object);
   });
-  await Promise.all([sources.namespaces.synced(), sources.services.synced(), sources.endpointSlices.synced()]);
+  sources.pods?.onEvent((e) => {
+    if (e.type === "delete") store.deletePod(e.old.namespace, e.old.name);
+    else store.upsertPod(e.object);
+  });
+  const all = [sources.namespaces, sources.services, sources.endpointSlices, ...(sources.pods === undefined ? [] : [sources.pods])];
+  await Promise.all(all.map((source) => source.synced()));
+  beforeSynced();
   store.markSynced();
 }
 
@@ -43,6 +53,8 @@ export interface ClusterObjects {
   readonly namespaces: readonly Namespace[];
   readonly services: readonly Service[];
   readonly endpointSlices: readonly EndpointSlice[];
+  /** Read by the store only with `pods verified`. */
+  readonly pods?: readonly Pod[];
 }
 
 /** Loads a whole cluster's objects at once and marks the store synced: offline mode. */
@@ -50,5 +62,6 @@ export function loadStore(store: RecordStore, objects: ClusterObjects): void {
   for (const namespace of objects.namespaces) store.upsertNamespace(namespace);
   for (const service of objects.services) store.upsertService(service);
   for (const slice of objects.endpointSlices) store.upsertEndpointSlice(slice);
+  for (const pod of objects.pods ?? []) store.upsertPod(pod);
   store.markSynced();
 }

@@ -1,12 +1,14 @@
 // The informers the daemons run, one per kind they read, each converting into pkg/model once per
 // event. Watch JSON is handed to the converters as the client-node type it is shaped like; the
 // converters read no Date field, the only place where the two differ.
-import type { V1EndpointSlice, V1Namespace, V1Node, V1Service } from "@kubernetes/client-node";
+import type { V1EndpointSlice, V1Namespace, V1Node, V1Pod, V1Service } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { convertEndpointSlice } from "../model/convert-endpointslice.ts";
 import { convertNamespace } from "../model/convert-namespace.ts";
 import { convertNode } from "../model/convert-node.ts";
+import { convertPod } from "../model/convert-pod.ts";
 import { convertService } from "../model/convert-service.ts";
+import type { Pod } from "../model/pod.ts";
 import type { EndpointSlice, Namespace, Node, Service } from "../model/types.ts";
 import type { ApiClient } from "./api-client.ts";
 import { Informer } from "./informer.ts";
@@ -37,4 +39,15 @@ export function nodeInformer(deps: InformerDeps, fieldSelector?: string): Inform
 
 export function namespaceInformer(deps: InformerDeps): Informer<Namespace> {
   return make(deps, "namespaces", "/api/v1/namespaces", (raw) => convertNamespace(raw as V1Namespace));
+}
+
+/**
+ * Pods that hold or may still get their IP: finished ones (Succeeded, Failed) are left out by
+ * the API server, which sends a delete when a Pod finishes, as for CoreDNS's pod watch.
+ */
+export const livePodsSelector = "status.phase!=Succeeded,status.phase!=Failed";
+
+/** For signpost-dns's `pods verified` only: every Pod of the cluster, reduced to its IPs. */
+export function podInformer(deps: InformerDeps): Informer<Pod> {
+  return make(deps, "pods", "/api/v1/pods", (raw) => convertPod(raw as V1Pod), { fieldSelector: livePodsSelector });
 }

@@ -75,6 +75,9 @@ describe("refusing to start", () => {
     ["a missing resolv.conf", ["--upstream", "/nonexistent/resolv.conf"], /^signpost-dns: SP_BAD_CONFIG: --upstream \/nonexistent\/resolv.conf: the resolv.conf does not exist/],
     ["a missing objects file", ["--objects", "/nonexistent/dump.yaml", "--listen", "127.0.0.1:0", "--upstream", upstream], /^signpost-dns: SP_BAD_CONFIG: --objects \/nonexistent\/dump.yaml: the file does not exist/],
     ["a missing kubeconfig", ["--kubeconfig", "/nonexistent/kubeconfig", "--listen", "127.0.0.1:0", "--upstream", upstream], /^signpost-dns: SP_BAD_KUBECONFIG: \/nonexistent\/kubeconfig: the file does not exist/],
+    ["an empty --objects", ["--objects", ""], /^signpost-dns: SP_BAD_FLAG: --objects: is empty; give the path of a v1 List/],
+    ["two side servers on one port", ["--ready-port", "8080"], /^signpost-dns: SP_BAD_FLAG: --ready-port: 8080 is also --health-port; each side server needs a port of its own/],
+    ["a side server on the DNS port", ["--listen", "127.0.0.1:9153"], /^signpost-dns: SP_BAD_FLAG: --metrics-port: 9153 is the DNS port of --listen/],
     ["an upstream that is itself", ["--listen", "0.0.0.0:53", "--upstream", upstream], /^signpost-dns: SP_DNS_LOOP: --upstream .*resolv.conf: nameserver 127.0.0.1 is signpost-dns's own listen address 0.0.0.0:53: forwarding there would loop/],
   ];
   for (const [what, args, message] of cases) {
@@ -112,5 +115,32 @@ describe("shutdown", () => {
     expect(web.answer).toEqual([`web.${ns}.svc.cluster.local. A ${webIP}`]);
     expect(await daemon.exited).toBe(0);
     expect(daemon.lines.map((l) => l["msg"])).toEqual(expect.arrayContaining(["shutting down: /ready fails, answering until lameduck ends", "stopped"]));
+  });
+});
+
+describe("EDNS versions and the metrics that count them", () => {
+  it("answers dig +edns=1 with BADVERS and an OPT record of version 0, and counts it as BADVERS", async () => {
+    const file = join(dir, "edns.yaml");
+    writeFileSync(file, `apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: Namespace, metadata: {name: default}}\n- {apiVersion: v1, kind: Service, metadata: {name: web, namespace: default}, spec: {clusterIP: 10.96.0.7, clusterIPs: [10.96.0.7], ports: [{port: 80}]}}\n`);
+    const daemon = await DnsDaemonProcess.start(["--objects", file, "--listen", "127.0.0.1:0", "--upstream", upstream]);
+    try {
+      for (const transport of ["+notcp", "+tcp"]) {
+        const bad = await dig("127.0.0.1", daemon.ports.dns, transport, "+edns=1", "+noednsnegotiation", "web.default.svc.cluster.local", "A");
+        expect(bad.status).toBe("BADVERS");
+        expect(bad.answer).toEqual([]);
+        expect(bad.raw).toMatch(/; EDNS: version: 0,/);
+        const good = await dig("127.0.0.1", daemon.ports.dns, transport, "+edns=0", "web.default.svc.cluster.local", "A");
+        expect(good.status).toBe("NOERROR");
+        expect(good.answer).toEqual(["web.default.svc.cluster.local. A 10.96.0.7"]);
+      }
+      const { body } = await daemon.http("metrics");
+      expect(body).toMatch(/^coredns_dns_responses_total\{[^}]*rcode="BADVERS"[^}]*\} 2$/m);
+      expect(body).toMatch(/^coredns_dns_responses_total\{[^}]*rcode="NOERROR"[^}]*\} 2$/m);
+      expect(body).toMatch(/^coredns_dns_request_size_bytes_count\{[^}]*proto="udp"\} 2$/m);
+      expect(body).toMatch(/^coredns_dns_response_size_bytes_count\{[^}]*proto="tcp"\} 2$/m);
+      expect(body).toMatch(/^coredns_forward_requests_total\{to="127\.0\.0\.1:53"\} 0$/m);
+    } finally {
+      await daemon.kill();
+    }
   });
 });

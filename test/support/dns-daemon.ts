@@ -3,6 +3,7 @@
 // Clients are the real dig and curl-like fetch; every address is loopback or a test namespace.
 import { spawn, type ChildProcess } from "node:child_process";
 import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { promisify } from "node:util";
@@ -42,7 +43,10 @@ export class DnsDaemonProcess {
 
   /** Starts the daemon and waits for its "listening" line; ports 0 unless the args say otherwise. */
   static async start(args: readonly string[]): Promise<DnsDaemonProcess> {
-    const defaults = ["--health-port", "0", "--ready-port", "0", "--metrics-port", "0", "--lameduck", "0s"];
+    // A flag the test gives replaces the default: the daemon refuses a flag given twice.
+    const defaults = [["--health-port", "0"], ["--ready-port", "0"], ["--metrics-port", "0"], ["--lameduck", "0s"]]
+      .filter(([flag = ""]) => !args.some((arg) => arg === flag || arg.startsWith(`${flag}=`)))
+      .flat();
     const child = spawn(dnsBin, [...defaults, ...args], { stdio: ["ignore", "pipe", "pipe"] });
     const daemon = new DnsDaemonProcess(child);
     const deadline = Date.now() + 30_000;
@@ -65,6 +69,30 @@ export class DnsDaemonProcess {
         throw new Error(`signpost-dns did not listen within 30 s: ${daemon.stderr.join("")}`);
       }
     }
+  }
+
+  /** The daemon's process id: bin/signpost-dns execs node, so this is the node process itself. */
+  get pid(): number {
+    return this.#child.pid ?? 0;
+  }
+
+  /** Still running: no exit seen and the kernel still has the process. */
+  get alive(): boolean {
+    if (this.#child.exitCode !== null || this.#child.signalCode !== null) return false;
+    try {
+      process.kill(this.pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Resident memory in bytes, from /proc/PID/status (VmRSS). */
+  rssBytes(): number {
+    const status = readFileSync(`/proc/${this.pid}/status`, "utf8");
+    const kib = /^VmRSS:\s+(\d+) kB$/m.exec(status)?.[1];
+    if (kib === undefined) throw new Error(`no VmRSS in /proc/${this.pid}/status`);
+    return Number(kib) * 1024;
   }
 
   signal(signal: NodeJS.Signals): void {
