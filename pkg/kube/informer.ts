@@ -35,6 +35,9 @@ export interface InformerOptions<T> {
 
 class Gone extends Error {}
 
+/** How long a watch must stay open to count as the server being healthy again. */
+const HEALTHY_WATCH_MS = 10_000;
+
 interface ListPage {
   readonly metadata?: { readonly resourceVersion?: string; readonly continue?: string };
   readonly items?: readonly RawObject[];
@@ -254,6 +257,10 @@ export class Informer<T> {
       if (!ended.gone && ended.failure === null && !this.#stopped) throw err;
     } finally {
       this.#watch = null;
+      // A watch that stayed open a while proves the server healthy, even on a quiet resource
+      // that had no event to reset the backoff (nodes, namespaces): the next failure starts
+      // from the shortest delay, not from where an old outage left it.
+      if (Date.now() - openedAt >= HEALTHY_WATCH_MS) this.#backoff.reset();
     }
     if (ended.gone) throw new Gone();
     if (ended.failure !== null) throw ended.failure;
