@@ -70,6 +70,8 @@ export async function createDnsServer(options: DnsServerOptions): Promise<DnsSer
   }
 }
 
+const UDP_RECEIVE_BUFFER_BYTES = 4 << 20;
+
 function bindUdp(address: string, port: number, handler: QueryHandler, onError: (e: Error) => void): Promise<Socket> {
   // Replies go to the address a datagram came from, always an IP literal, so the resolver
   // step dgram puts before every send (a dns.lookup and a tick) is skipped; and without a send
@@ -78,6 +80,10 @@ function bindUdp(address: string, port: number, handler: QueryHandler, onError: 
   const socket = createSocket({
     type: isIPv6(address) ? "udp6" : "udp4",
     lookup: (host, _options, callback) => callback(null, host, isIPv6(host) ? 6 : 4),
+    // The default buffer (about 200 KiB) holds some 190 queries: a burst from many clients
+    // overflows it while a GC pause holds the loop. Ask for 4 MiB; the kernel caps the request
+    // at net.core.rmem_max.
+    recvBufferSize: UDP_RECEIVE_BUFFER_BYTES,
   });
   const reply = (response: Buffer | null, to: RemoteInfo) => {
     if (response !== null) socket.send(response, to.port, to.address);
