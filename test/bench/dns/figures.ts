@@ -1,0 +1,139 @@
+// Turns the tally into the report's figures and curves: per kind of query the saturation rate,
+// the rate per CPU second, p50 and p99 at the fixed rate; memory, time to ready and propagation
+// at the scale point. Notes carry what a reader needs to trust a number: the answer mix of each
+// contestant (they must agree, or one is answering something else), lost queries, failures.
+import type { Curve, Figure } from "../results.ts";
+import type { ContestantId } from "./contestants.ts";
+import { cdfPoints, rcodeSummary } from "./dnsperf.ts";
+import type { BenchPlan } from "./plan.ts";
+import { KIND_GROUP, QUERY_KINDS, type QueryKind } from "./query-files.ts";
+import type { Tally } from "./tally.ts";
+
+export interface FigureContext {
+  readonly plan: BenchPlan;
+  readonly tally: Tally;
+  readonly opponentName: string;
+  /** Contestants that ran in this section (CoreDNS is absent when it could not be built). */
+  readonly names: Readonly<Record<ContestantId, string>>;
+}
+
+function failureNote(ctx: FigureContext): string {
+  return [...ctx.tally.failures].map(([id, why]) => `${ctx.names[id]} could not be measured: ${why}`).join("; ");
+}
+
+function joinNotes(...parts: string[]): string | undefined {
+  const text = parts.filter((p) => p !== "").join(" ");
+  return text === "" ? undefined : text;
+}
+
+function kindNote(ctx: FigureContext, kind: QueryKind, part: "saturation" | "fixed"): string {
+  const parts: string[] = [];
+  for (const id of ["signpost", "coredns"] as const) {
+    const mix = ctx.tally.rcodeMix(id, kind);
+    const lost = ctx.tally.lostOf(id, `${kind}:${part}`);
+    if (mix === null) continue;
+    const lostText = lost !== null && lost.lost > 0 ? `; lost ${lost.lost} of ${lost.sent} queries` : "";
+    const achieved = ctx.tally.samples(id, `${kind}:achieved`);
+    const rateText = part === "fixed" && achieved !== null ? `; rates achieved ${achieved.map((r) => Math.round(r)).join(", ")} q/s` : "";
+    parts.push(`${ctx.names[id]} answered ${rcodeSummary(mix)}${lostText}${rateText}.`);
+  }
+  return parts.join(" ");
+}
+
+function figure(ctx: FigureContext, base: Omit<Figure, "signpost" | "opponent" | "opponentName">, key: string): Figure {
+  return {
+    ...base,
+    signpost: ctx.tally.samples("signpost", key),
+    opponent: ctx.tally.samples("coredns", key),
+    opponentName: ctx.opponentName,
+  };
+}
+
+export function dnsFigures(ctx: FigureContext): Figure[] {
+  const { plan, tally } = ctx;
+  const failures = failureNote(ctx);
+  const figures: Figure[] = [];
+  const rate = plan.rate.toLocaleString("en-US");
+  for (const kind of QUERY_KINDS) {
+    const group = KIND_GROUP[kind];
+    const headline = kind === "cluster" || kind === "search";
+    figures.push(
+      figure(ctx, {
+        group, name: "queries/s at saturation", unit: "q/s", better: "higher", commands: tally.commands(`${kind}:qps`),
+        note: joinNotes(`${plan.saturationSeconds} s per run, one run per round.`, kindNote(ctx, kind, "saturation"), failures),
+        ...(headline ? { target: { minRatio: 1.2 } } : {}),
+      }, `${kind}:qps`),
+      figure(ctx, {
+        group, name: "queries per CPU second at saturation", unit: "q/CPU s", better: "higher", commands: tally.commands(`${kind}:qps`),
+        note: joinNotes("Completed queries over the server's user+system CPU time (/proc/PID/stat) during the saturation run.", failures),
+      }, `${kind}:qps-per-cpu`),
+      figure(ctx, {
+        group, name: `p50 latency at ${rate} q/s`, unit: "ms", better: "lower", commands: tally.commands(`${kind}:latency`),
+        note: joinNotes(`Exact percentile over every query of a ${plan.fixedSeconds} s run (dnsperf -v), per round.`, failures),
+      }, `${kind}:p50`),
+      figure(ctx, {
+        group, name: `p99 latency at ${rate} q/s`, unit: "ms", better: "lower", commands: tally.commands(`${kind}:latency`), target: { maxRatio: 1 },
+        note: joinNotes(`Exact percentile over every query of a ${plan.fixedSeconds} s run (dnsperf -v), per round; a lost query counts as 5 s.`, kindNote(ctx, kind, "fixed"), failures),
+      }, `${kind}:p99`),
+    );
+  }
+  const group = `DNS, ${plan.services.toLocaleString("en-US")} Services with ${(plan.services * plan.endpointsPerService).toLocaleString("en-US")} endpoints`;
+  const memCommands = tally.commands("mem:rss");
+  const timedOut = (["signpost", "coredns"] as const)
+    .map((id) => [id, tally.samples(id, "propagation:timedout")?.reduce((a, b) => a + b, 0) ?? 0] as const)
+    .filter(([, n]) => n > 0)
+    .map(([id, n]) => `${n} samples of ${ctx.names[id]} never resolved within 30 s and are left out.`)
+    .join(" ");
+  figures.push(
+    figure(ctx, {
+      group, name: "RSS after sync (VmRSS)", unit: "MiB", better: "lower", commands: memCommands, target: { maxRatio: 1 },
+      note: joinNotes("From /proc/PID/status, 2 s after /ready first answered 200; a fresh process each round.", failures),
+    }, "mem:rss"),
+    figure(ctx, {
+      group, name: "peak RSS up to sync (VmHWM)", unit: "MiB", better: "lower", commands: memCommands,
+      note: joinNotes("VmHWM read at the same moment as VmRSS.", failures),
+    }, "mem:hwm"),
+    figure(ctx, {
+      group, name: "peak RSS after all query runs (VmHWM)", unit: "MiB", better: "lower", commands: memCommands,
+      note: joinNotes("VmHWM after propagation and every query run of the round.", failures),
+    }, "mem:peak"),
+    figure(ctx, {
+      group, name: "start to ready (first full sync)", unit: "s", better: "lower", commands: memCommands,
+      note: joinNotes("From spawning the process to /ready answering 200, polled every 25 ms.", failures),
+    }, "ready"),
+    figure(ctx, {
+      group, name: "propagation: Service created → name resolves", unit: "ms", better: "lower", commands: tally.commands("propagation"),
+      note: joinNotes(
+        `From sending the create request to the first NOERROR answer with a record; an A query every 5 ms; ${plan.propagationPerRound} Services per round, only the measured server running.`,
+        timedOut,
+        failures,
+      ),
+    }, "propagation"),
+  );
+  return figures;
+}
+
+export function dnsCurves(ctx: FigureContext): Curve[] {
+  const curves: Curve[] = [];
+  const present = (["signpost", "coredns"] as const).filter((id) => ctx.tally.samples(id, "ready") !== null);
+  for (const kind of QUERY_KINDS) {
+    curves.push({
+      slug: `dns-latency-cdf-${kind}`,
+      title: `${KIND_GROUP[kind]}: latency at ${ctx.plan.rate.toLocaleString("en-US")} q/s, all rounds, up to p99.5`,
+      xLabel: "latency (ms)",
+      yLabel: "fraction of queries answered within",
+      series: present.map((id) => ({ name: ctx.names[id], points: cdfPoints(ctx.tally.allLatencies(id, kind)) })),
+    });
+  }
+  curves.push({
+    slug: "dns-propagation-cdf",
+    title: "DNS: Service created → name resolves (all samples)",
+    xLabel: "propagation (ms)",
+    yLabel: "fraction of Services resolving within",
+    series: present.map((id) => {
+      const ms = [...(ctx.tally.samples(id, "propagation") ?? [])].sort((a, b) => a - b);
+      return { name: ctx.names[id], points: ms.map((v, i) => [v, Number(((i + 1) / ms.length).toFixed(4))] as const) };
+    }),
+  });
+  return curves;
+}
