@@ -1,0 +1,182 @@
+// The proxy half of `npm run bench` (hack/bench.sh runs it inside a network namespace with only
+// loopback): signpost-proxy against kube-proxy v1.36.3 in iptables mode (and nftables mode as a
+// reference), against one real kube-apiserver, at 1,000 and 10,000 Services of 10 endpoints.
+// For each scale point, each contestant is run several times, alternating (and the order
+// reversed every other round); every run is a fresh node namespace: a cold start, then a block
+// of network programming latency events, and in the last run churn. Writes BENCH_OUT/proxy.json.
+import { execSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { setTimeout as sleep } from "node:timers/promises";
+import { execa } from "execa";
+import { ControlPlane } from "../../../pkg/localcluster/control-plane.ts";
+import { announceCommand, writeSectionResults } from "../results.ts";
+import { API_ADDRESS, BenchNode, NODE_IP, prepareHarnessNamespace, releaseHarnessNamespace } from "./bench-node.ts";
+import { churn } from "./churn.ts";
+import { ClusterObjects, SERVICE_CIDR } from "./cluster-objects.ts";
+import { coldStart } from "./cold-start.ts";
+import { type Contestant, iptablesFlavour, kubeProxy, kubeProxyConfigDir, kubeProxyVersion, signpost } from "./contestants.ts";
+import { buildCurves, buildFigures } from "./figures.ts";
+import { KubeRest } from "./kube-rest.ts";
+import { atScale, type ContestantMeasurements, newContestantMeasurements } from "./measurements.ts";
+import { benchPlan } from "./plan.ts";
+import { programmingLatency } from "./programming-latency.ts";
+import { log, percentile } from "./sampling.ts";
+
+const startedAt = new Date().toISOString();
+const plan = benchPlan();
+const kubeProxyBinary = process.env["BENCH_KUBE_PROXY"] ?? "";
+const liveNodes = new Set<BenchNode>();
+let controlPlane: ControlPlane | null = null;
+let api: KubeRest | null = null;
+
+async function cleanup(): Promise<void> {
+  for (const node of liveNodes) await node.destroy();
+  liveNodes.clear();
+  await api?.close();
+  await controlPlane?.stop();
+  const dir = kubeProxyConfigDir();
+  if (dir !== null) await rm(dir, { recursive: true, force: true });
+  await releaseHarnessNamespace();
+}
+
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => {
+    log(`${signal}: cleaning up`);
+    void cleanup().finally(() => process.exit(130));
+  });
+}
+
+function signpostVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version?: string };
+  let commit: string;
+  try {
+    commit = execSync("git rev-parse --short HEAD", { cwd: import.meta.dirname, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+  } catch {
+    commit = "unknown commit";
+  }
+  return `${pkg.version ?? "?"} (${commit})`;
+}
+
+/** BENCH_PROXY_ONLY="signpost,kube-proxy (iptables)" limits the contestants, to try one alone. */
+function wanted(c: Contestant): boolean {
+  const only = (process.env["BENCH_PROXY_ONLY"] ?? "").split(",").filter((s) => s !== "");
+  return only.length === 0 || only.includes(c.name);
+}
+
+/** One run: fresh node, cold start, latency block, and churn when asked. */
+async function oneRun(c: Contestant, m: ContestantMeasurements, scale: number, run: number, objects: ClusterObjects, kubeconfig: string): Promise<void> {
+  const s = atScale(m, scale);
+  const node = await BenchNode.create();
+  liveNodes.add(node);
+  try {
+    log(`${c.name}, ${scale} Services, run ${run + 1}/${plan.runs}: cold start`);
+    const cold = await coldStart(c, node, kubeconfig, objects, plan.coldStartTimeoutMs);
+    if (m.command.length === 0) m.command.push(announceCommand(cold.command));
+    s.pollSeconds = Math.max(s.pollSeconds, cold.pollSeconds);
+    try {
+      if (cold.seconds === null) {
+        m.failure = cold.failure ?? "did not start";
+        log(`${c.name}: ${m.failure}`);
+        return;
+      }
+      s.coldStartSeconds.push(cold.seconds);
+      log(`${c.name}, ${scale} Services: cold start ${cold.seconds.toFixed(2)} s (poll ≤ ${cold.pollSeconds.toFixed(2)} s)`);
+      await sleep(plan.settleMs);
+      // An even number per run, so changes and probes stay equal in number.
+      const events = 2 * Math.ceil(plan.events(scale, c.name) / plan.runs / 2);
+      const block = await programmingLatency(cold.daemon, node, objects, { events, pauseMs: plan.pauseMs, seed: scale * 100 + run, timeoutMs: plan.eventTimeoutMs });
+      s.metricSeconds.push(...block.metricSeconds);
+      s.probeSeconds.push(...block.probeSeconds);
+      s.problems.push(...block.problems);
+      const ms = (v: number[]): string => `p50 ${(percentile(v, 50) * 1000).toFixed(0)} ms, p99 ${(percentile(v, 99) * 1000).toFixed(0)} ms`;
+      log(`${c.name}, ${scale} Services: metric ${ms(block.metricSeconds)}; probe ${ms(block.probeSeconds)}${block.problems.length > 0 ? `; ${block.problems.length} problems: ${block.problems.slice(0, 3).join("; ")}` : ""}`);
+      if (run === plan.runs - 1 && plan.churnScales.includes(scale)) {
+        log(`${c.name}, ${scale} Services: churn, ${plan.churnPerSecond}/s for ${plan.churnSeconds} s`);
+        const r = await churn(c, cold.daemon, node, objects, { seconds: plan.churnSeconds, perSecond: plan.churnPerSecond, seed: scale });
+        s.churn.push(r);
+        log(`${c.name}, ${scale} Services: churn CPU ${r.cpuOwnSeconds.toFixed(2)} s (+children ${r.cpuWithChildrenSeconds.toFixed(2)} s), peak RSS ${r.peakRssMiB.toFixed(0)} MiB, ${r.rules.rules} rules, ${r.rules.bytes} bytes${r.failedChanges > 0 ? `, ${r.failedChanges} changes failed` : ""}`);
+      }
+    } finally {
+      await cold.daemon.stop();
+    }
+  } catch (err) {
+    m.failure = `run ${run + 1} at ${scale} Services failed: ${err instanceof Error ? err.message : String(err)}`;
+    log(`${c.name}: ${m.failure}`);
+  } finally {
+    liveNodes.delete(node);
+    await node.destroy();
+    await objects.deleteProbeServices();
+  }
+}
+
+async function main(): Promise<void> {
+  await prepareHarnessNamespace();
+  log(`plan: ${JSON.stringify({ ...plan, events: plan.scales.map((s) => [s, plan.events(s, "signpost"), plan.events(s, "kube-proxy (nftables)")]) })}`);
+  const contestants: { c: Contestant; m: ContestantMeasurements }[] = [{ c: signpost(), m: newContestantMeasurements("signpost") }];
+  const versions: Record<string, string> = { signpost: signpostVersion(), node: process.version };
+  let kubeProxyNote = "";
+  if (kubeProxyBinary !== "") {
+    versions["kube-proxy"] = await kubeProxyVersion(kubeProxyBinary);
+    for (const mode of ["iptables", "nftables"] as const) {
+      const c = kubeProxy(kubeProxyBinary, mode);
+      contestants.push({ c, m: newContestantMeasurements(c.name) });
+    }
+  } else {
+    kubeProxyNote = "BENCH_KUBE_PROXY is empty: hack/bench.sh could not build kube-proxy";
+    log(kubeProxyNote);
+  }
+  versions["iptables"] = (await execa("iptables", ["--version"], { reject: false })).stdout.trim();
+  versions["iptables used"] = iptablesFlavour() === "legacy" ? "iptables-legacy (BENCH_PROXY_IPTABLES=legacy)" : "the node's default iptables";
+  versions["nft"] = (await execa("nft", ["--version"], { reject: false })).stdout.trim();
+  versions["kernel"] = (await execa("uname", ["-r"])).stdout.trim();
+
+  log(`starting the control plane on ${API_ADDRESS}`);
+  controlPlane = await ControlPlane.start({ bindAddress: API_ADDRESS, serviceCIDR: SERVICE_CIDR, baseDir: tmpdir(), log: (m) => log(m) });
+  const kubeconfig = controlPlane.kubeconfigPath;
+  versions["kube-apiserver"] = versions["kube-proxy"] ?? "v1.36.3";
+  api = new KubeRest(controlPlane);
+  const objects = new ClusterObjects(api);
+  await objects.createNode(NODE_IP);
+
+  for (const scale of plan.scales) {
+    const t = Date.now();
+    log(`creating Services up to ${scale}`);
+    await objects.growTo(scale, (done) => log(`  ${done} more Services and EndpointSlices created`));
+    log(`${scale} Services and EndpointSlices exist (${((Date.now() - t) / 1000).toFixed(0)} s)`);
+    for (let run = 0; run < plan.runs; run++) {
+      const order = run % 2 === 0 ? contestants : [...contestants].reverse();
+      for (const { c, m } of order) {
+        if (m.failure !== null || !wanted(c)) continue;
+        await oneRun(c, m, scale, run, objects, kubeconfig);
+      }
+    }
+  }
+
+  const signpostM = contestants[0]?.m ?? newContestantMeasurements("signpost");
+  const opponentFor = (name: string, targets: boolean): { name: string; version: string; m: ContestantMeasurements | null; targets: boolean } => ({
+    name,
+    version: versions["kube-proxy"] ?? "v1.36.3",
+    m: contestants.find((x) => x.m.name === name)?.m ?? null,
+    targets,
+  });
+  const figures = buildFigures(plan, signpostM, [opponentFor("kube-proxy (iptables)", true), opponentFor("kube-proxy (nftables)", false)]).map((f) =>
+    kubeProxyNote === "" || f.opponent !== null ? f : { ...f, note: `${f.note ?? ""}. ${kubeProxyNote}` },
+  );
+  const file = writeSectionResults({
+    section: "proxy",
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    versions,
+    figures,
+    curves: buildCurves(plan, contestants.map((x) => x.m)),
+  });
+  log(`wrote ${file}`);
+}
+
+try {
+  await main();
+} finally {
+  await cleanup();
+}
