@@ -22,8 +22,8 @@ sections=("$@")
 
 opponent() { # opponent NAME SCRIPT ARGS...: the binary path the build prints last, or empty
   local name=$1 out; shift
-  if out=$("$@" | tail -1) && [ -x "$out" ]; then echo "$out"; return; fi
-  [ -d "$out" ] && [ -x "$out/$name" ] && { echo "$out/$name"; return; }
+  if out=$("$@" | tail -1) && [ -f "$out" ] && [ -x "$out" ]; then echo "$out"; return; fi
+  [ -d "$out" ] && [ -f "$out/$name" ] && [ -x "$out/$name" ] && { echo "$out/$name"; return; }
   echo "[bench] could not build $name; its column will be marked missing" >&2
 }
 export BENCH_KUBE_PROXY BENCH_COREDNS

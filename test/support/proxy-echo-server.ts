@@ -15,9 +15,13 @@ function tcpServer() {
   return createServer((socket) => {
     socket.on("error", () => socket.destroy());
     socket.write(`${name} ${socket.remoteAddress ?? "?"}\n`);
-    createInterface({ input: socket }).on("line", (line) => {
-      if (!socket.destroyed) socket.write(`${name} ${line}\n`);
-    });
+    // readline re-emits the socket's errors (ECONNRESET from a client that went away) on the
+    // interface: without a listener there, one reset would crash the whole backend.
+    createInterface({ input: socket })
+      .on("line", (line) => {
+        if (!socket.destroyed) socket.write(`${name} ${line}\n`);
+      })
+      .on("error", () => socket.destroy());
   });
 }
 
