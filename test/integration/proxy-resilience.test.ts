@@ -82,9 +82,10 @@ describe("signpost-proxy under disturbance", () => {
   });
 
   it("restores its rules after someone flushes and deletes every chain", async () => {
+    // One atomic restore per table empties it and deletes every chain: with `iptables -F`
+    // then `-X`, the daemon could put its jumps back in between and make `-X` fail (busy).
     for (const table of ["nat", "filter"]) {
-      await topo.node.run("iptables", ["-w", "5", "-t", table, "-F"]);
-      await topo.node.run("iptables", ["-w", "5", "-t", table, "-X"]);
+      await topo.node.run("iptables-restore", ["-w", "5"], { input: `*${table}\nCOMMIT\n` });
     }
     await eventually(async () => backends(await topo.probe(client.ns, "tcp", ip, 80, { timeoutMs: 1000 })).length === 1, "the service answers again");
     // Which notices first depends on timing: the canary check before a sync, or a restore that
