@@ -50,7 +50,12 @@ export class ProxyDaemon {
 
   /** Starts the program (again, after stop()). */
   launch(): void {
-    const p = execa(process.execPath, ["--disable-warning=ExperimentalWarning", main, ...this.args()], { reject: false, stdin: "ignore" });
+    const p = execa(process.execPath, ["--disable-warning=ExperimentalWarning", main, ...this.args()], {
+      reject: false,
+      stdin: "ignore",
+      // execa's default SIGKILL after 5 s would hide a slow but clean exit on a loaded machine.
+      forceKillAfterDelay: 60_000,
+    });
     let buffer = "";
     p.stdout?.on("data", (chunk: Buffer) => {
       buffer += chunk.toString();
