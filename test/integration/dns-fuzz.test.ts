@@ -194,11 +194,17 @@ class TcpClient {
     });
   }
 
-  /** The reply with this ID; fails if the connection closes or 30 s pass first. */
-  async replyTo(id: number): Promise<Buffer> {
+  /**
+   * The reply to `query` (no EDNS): its ID and its question, as a resolver matches them. The ID
+   * alone is not enough: a fuzzed frame on the same connection may carry the same 16-bit ID and
+   * get its own answer (NOTIMP, FORMERR) first. Fails if the connection closes or 30 s pass.
+   */
+  async replyTo(query: Buffer): Promise<Buffer> {
+    const id = query.readUInt16BE(0);
+    const question = query.subarray(12);
     const deadline = Date.now() + 30_000;
     for (;;) {
-      const found = this.replies.find((r) => r.length >= 2 && r.readUInt16BE(0) === id);
+      const found = this.replies.find((r) => r.length >= 12 + question.length && r.readUInt16BE(0) === id && r.subarray(12, 12 + question.length).equals(question));
       if (found !== undefined) return found;
       if (this.socket.destroyed || Date.now() > deadline) throw new Error(`no reply with ID ${id} on this connection`);
       await Promise.race([new Promise<void>((resolve) => this.#waiters.push(resolve)), sleep(1000)]);
@@ -257,8 +263,9 @@ describe("signpost-dns under bad input", () => {
           await client.write(Buffer.concat(frames));
         }
         const id = 0x7000 + s;
-        await client.write(tcpFrame(wireQuery(fqdn("web"), TYPE_A, { id })));
-        expectWebAnswer(await client.replyTo(id), id);
+        const query = wireQuery(fqdn("web"), TYPE_A, { id });
+        await client.write(tcpFrame(query));
+        expectWebAnswer(await client.replyTo(query), id);
         client.socket.destroy();
       }),
     );
@@ -281,17 +288,19 @@ describe("signpost-dns under bad input", () => {
 
     // A valid query one byte at a time.
     const slow = await TcpClient.open(daemon.ports.dns);
-    for (const byte of tcpFrame(wireQuery(fqdn("web"), TYPE_A, { id: 0x7101 }))) {
+    const slowQuery = wireQuery(fqdn("web"), TYPE_A, { id: 0x7101 });
+    for (const byte of tcpFrame(slowQuery)) {
       await slow.write(Buffer.from([byte]));
       await tick();
     }
-    expectWebAnswer(await slow.replyTo(0x7101), 0x7101);
+    expectWebAnswer(await slow.replyTo(slowQuery), 0x7101);
     slow.socket.destroy();
 
     // A frame of length 0, then a valid one: nothing is said to the first, the second is answered.
     const empty = await TcpClient.open(daemon.ports.dns);
-    await empty.write(Buffer.concat([tcpFrame(Buffer.alloc(0)), tcpFrame(wireQuery(fqdn("web"), TYPE_A, { id: 0x7102 }))]));
-    expectWebAnswer(await empty.replyTo(0x7102), 0x7102);
+    const afterEmpty = wireQuery(fqdn("web"), TYPE_A, { id: 0x7102 });
+    await empty.write(Buffer.concat([tcpFrame(Buffer.alloc(0)), tcpFrame(afterEmpty)]));
+    expectWebAnswer(await empty.replyTo(afterEmpty), 0x7102);
     empty.socket.destroy();
 
     // Frames of length 65535: random bytes, and a valid query padded with zeros, then a valid one.
@@ -300,8 +309,9 @@ describe("signpost-dns under bad input", () => {
     for (let i = 0; i < noise.length; i++) noise[i] = Math.floor(random() * 256);
     const padded = Buffer.alloc(65535);
     wireQuery(fqdn("web"), TYPE_A, { id: 0x7103 }).copy(padded);
-    await largest.write(Buffer.concat([tcpFrame(noise), tcpFrame(padded), tcpFrame(wireQuery(fqdn("web"), TYPE_A, { id: 0x7104 }))]));
-    expectWebAnswer(await largest.replyTo(0x7104), 0x7104);
+    const afterLargest = wireQuery(fqdn("web"), TYPE_A, { id: 0x7104 });
+    await largest.write(Buffer.concat([tcpFrame(noise), tcpFrame(padded), tcpFrame(afterLargest)]));
+    expectWebAnswer(await largest.replyTo(afterLargest), 0x7104);
     largest.socket.destroy();
 
     console.error(

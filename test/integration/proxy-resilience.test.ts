@@ -82,10 +82,15 @@ describe("signpost-proxy under disturbance", () => {
   });
 
   it("restores its rules after someone flushes and deletes every chain", async () => {
-    // One atomic restore per table empties it and deletes every chain: with `iptables -F`
-    // then `-X`, the daemon could put its jumps back in between and make `-X` fail (busy).
+    // As a person would: flush, then delete the chains. The daemon may put its jumps back in
+    // between, and then `-X` fails (chain busy): flush and delete again until it goes through.
     for (const table of ["nat", "filter"]) {
-      await topo.node.run("iptables-restore", ["-w", "5"], { input: `*${table}\nCOMMIT\n` });
+      for (let attempt = 1; ; attempt++) {
+        await topo.node.run("iptables", ["-w", "5", "-t", table, "-F"]);
+        const deleted = await topo.node.run("iptables", ["-w", "5", "-t", table, "-X"]).then(() => true, () => false);
+        if (deleted) break;
+        if (attempt === 10) throw new Error(`iptables -t ${table} -X kept failing`);
+      }
     }
     await eventually(async () => backends(await topo.probe(client.ns, "tcp", ip, 80, { timeoutMs: 1000 })).length === 1, "the service answers again");
     // Which notices first depends on timing: the canary check before a sync, or a restore that
