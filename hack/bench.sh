@@ -33,13 +33,7 @@ echo "[bench] kube-proxy: ${BENCH_KUBE_PROXY:-missing}; coredns: ${BENCH_COREDNS
 
 run="signpost-bench$$"
 tmp=$(mktemp -d /tmp/signpost-bench.XXXXXX)
-cleanup() {
-  netns_sweep "$run"
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-netns_create "$run-harness"
+harness_start "$run" "$tmp"
 
 export BENCH_OUT=${BENCH_OUT:-$root/docs/bench-results}
 # Both iptables-mode contestants run on iptables-legacy by default: on iptables-nft, kube-proxy's

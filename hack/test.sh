@@ -19,13 +19,7 @@ node_modules/.bin/eslint .
 
 run="signpost-t$$"
 tmp=$(mktemp -d /tmp/signpost-test.XXXXXX)
-cleanup() {
-  netns_sweep "$run"
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-netns_create "$run-harness"
+harness_start "$run" "$tmp"
 
 echo "== tests (unit and integration) in netns $run-harness" >&2
 status=0

@@ -47,12 +47,18 @@ function subcommandFlags(argv: readonly string[], flags: FlagSpecs, command: str
   return values;
 }
 
+/** The node named by --node and the objects read from --objects; what was skipped goes to stderr. */
+function nodeAndObjects(values: FlagValues, command: string): { nodeName: string; objects: ReturnType<typeof readClusterObjects> } {
+  const nodeName = required(values, "node");
+  const objects = readClusterObjects(required(values, "objects"));
+  for (const line of objects.skipped) process.stderr.write(`${command}: skipped ${line}\n`);
+  return { nodeName, objects };
+}
+
 function render(argv: readonly string[]): void {
   const values = subcommandFlags(argv, offlineFlags, "signpost-proxy render", "Prints the iptables-restore input signpost-proxy would program on a node for these objects.");
   if (values === null) return;
-  const nodeName = required(values, "node");
-  const objects = readClusterObjects(required(values, "objects"));
-  for (const line of objects.skipped) process.stderr.write(`signpost-proxy render: skipped ${line}\n`);
+  const { nodeName, objects } = nodeAndObjects(values, "signpost-proxy render");
   const result = renderForNode({
     objects,
     nodeName,
@@ -72,9 +78,7 @@ function trace(argv: readonly string[]): void {
   if (ipFamilyOf(src) !== family) throw new SignpostError("SP_BAD_FLAG", "--src", `"${src}" is not an IP address of the same family as --dst`);
   const port = numberFlag(values, "port");
   if (port < 1 || port > 65535) throw new SignpostError("SP_BAD_FLAG", "--port", "must be a port number, 1 to 65535");
-  const nodeName = required(values, "node");
-  const objects = readClusterObjects(required(values, "objects"));
-  for (const line of objects.skipped) process.stderr.write(`signpost-proxy trace: skipped ${line}\n`);
+  const { nodeName, objects } = nodeAndObjects(values, "signpost-proxy trace");
   const report = traceForNode({
     objects,
     nodeName,

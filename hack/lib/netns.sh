@@ -35,3 +35,14 @@ netns_run() {
   local ns=$1; shift
   nsenter --net="/run/netns/$ns" "$@"
 }
+
+# harness_start RUN TMP: the namespace RUN-harness, with only loopback, for a whole run of tests
+# or benchmarks. When the calling script exits, however it exits, every namespace whose name
+# starts with RUN (and whatever still runs inside) and the directory TMP are removed.
+harness_start() {
+  HARNESS_RUN=$1
+  HARNESS_TMP=$2
+  trap 'netns_sweep "$HARNESS_RUN"; rm -rf "$HARNESS_TMP"' EXIT
+  trap 'exit 130' INT TERM
+  netns_create "$HARNESS_RUN-harness"
+}

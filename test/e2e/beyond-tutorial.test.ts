@@ -10,7 +10,7 @@ import { DiscoveryV1Api, KubeConfig } from "@kubernetes/client-node";
 import type { LocalCluster } from "../../pkg/localcluster/local-cluster.ts";
 import { CLUSTER_DNS_IP } from "../../pkg/localcluster/local-cluster.ts";
 import { eventually } from "../support/eventually.ts";
-import { type PodInfo, applyManifest, coreFor, inNetns, kubectlFor, listPods, startClusterWithSignpost, waitForReadyPods } from "../support/local-cluster.ts";
+import { type PodInfo, applyManifest, coreFor, inNetns, kubectlFor, listPods, startClusterWithSignpost, waitForReadyPods, clientPodManifest, echoDeploymentManifest } from "../support/local-cluster.ts";
 
 const NS = "beyond";
 const INTERVAL_MS = 100;
@@ -140,12 +140,7 @@ apiVersion: v1
 kind: Namespace
 metadata: { name: ${NS} }
 ---
-apiVersion: v1
-kind: Pod
-metadata: { name: client, namespace: ${NS}, labels: { run: client } }
-spec:
-  containers: [{ name: busybox, image: busybox, command: [sleep, "3600"] }]
-`);
+${clientPodManifest(NS)}`);
   await readyPods(NS, "run=client", 1, "the client pod", 60_000);
 }, 300_000);
 afterAll(async () => {
@@ -265,21 +260,7 @@ spec:
 
   it("a proxy pod deleted: the DaemonSet brings it back, and ClusterIP and NodePort traffic keeps flowing", async () => {
     await apply(`
-apiVersion: apps/v1
-kind: Deployment
-metadata: { name: echo, namespace: ${NS} }
-spec:
-  replicas: 2
-  selector: { matchLabels: { run: echo } }
-  template:
-    metadata: { labels: { run: echo } }
-    spec:
-      containers:
-        - name: echo
-          image: signpost/echo
-          ports: [{ containerPort: 8080 }]
-          readinessProbe: { httpGet: { path: /, port: 8080 }, periodSeconds: 1 }
----
+${echoDeploymentManifest(NS)}---
 apiVersion: v1
 kind: Service
 metadata: { name: echo, namespace: ${NS} }

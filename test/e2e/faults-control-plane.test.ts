@@ -18,11 +18,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import pino from "pino";
-import { LocalCluster, CLUSTER_DNS_IP, type LocalNode } from "../../pkg/localcluster/local-cluster.ts";
+import { type LocalCluster, CLUSTER_DNS_IP, type LocalNode } from "../../pkg/localcluster/local-cluster.ts";
 import type { SupervisedProcess } from "../../pkg/localcluster/supervised-process.ts";
 import { eventually } from "../support/eventually.ts";
-import { type PodInfo, applyManifest, coreFor, inNetns, listPods, repoRoot, waitForReadyPods } from "../support/local-cluster.ts";
+import { type PodInfo, applyManifest, coreFor, inNetns, listPods, waitForReadyPods, clientPodManifest, echoDeploymentManifest, startClusterWithSignpost } from "../support/local-cluster.ts";
 import {
   CountingClient, countsJson, describeCounts, digAttempt, duplicates, httpAttempt, metricValue, metricsText, natRules, reportFault, ruleDiff,
 } from "../support/fault-traffic.ts";
@@ -71,43 +70,20 @@ async function reachable(name: string, ip: string): Promise<boolean> {
 }
 
 beforeAll(async () => {
-  // Errors only: while the API server is down, every kubelet retry would warn.
-  const log = pino({ level: process.env["SIGNPOST_TEST_LOG"] === undefined ? "error" : "info" }, pino.destination(2));
-  c = await LocalCluster.start({
-    log, repoRoot, nodes: 2,
+  c = await startClusterWithSignpost({
+    // Errors only: while the API server is down, every kubelet retry would warn.
+    quietLevel: "error",
     extraApiServerArgs: ["--watch-cache=false"],
     extraControllerManagerArgs: ["--node-monitor-grace-period=300s", "--kube-api-qps=200", "--kube-api-burst=400"],
+    readyTimeoutMs: 180_000,
   });
-  await c.applySignpost(repoRoot);
-  await waitForReadyPods(c, "kube-system", "k8s-app=signpost-proxy", 2, "a signpost-proxy on each node", 180_000);
-  await waitForReadyPods(c, "kube-system", "k8s-app=kube-dns", 2, "two signpost-dns replicas ready", 180_000);
   await applyManifest(c, `
 apiVersion: v1
 kind: Namespace
 metadata: { name: ${NS} }
 ---
-apiVersion: v1
-kind: Pod
-metadata: { name: client, namespace: ${NS}, labels: { run: client } }
-spec:
-  nodeName: node-1
-  containers: [{ name: busybox, image: busybox, command: [sleep, "3600"] }]
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: { name: echo, namespace: ${NS} }
-spec:
-  replicas: 2
-  selector: { matchLabels: { run: echo } }
-  template:
-    metadata: { labels: { run: echo } }
-    spec:
-      containers:
-        - name: echo
-          image: signpost/echo
-          ports: [{ containerPort: 8080 }]
-          readinessProbe: { httpGet: { path: /, port: 8080 }, periodSeconds: 1 }
----
+${clientPodManifest(NS, "node-1")}---
+${echoDeploymentManifest(NS)}---
 ${service("echo")}
 ---
 apiVersion: v1
@@ -274,21 +250,7 @@ apiVersion: v1
 kind: Namespace
 metadata: { name: ${ns} }
 ---
-apiVersion: apps/v1
-kind: Deployment
-metadata: { name: echo, namespace: ${ns} }
-spec:
-  replicas: 2
-  selector: { matchLabels: { run: echo } }
-  template:
-    metadata: { labels: { run: echo } }
-    spec:
-      containers:
-        - name: echo
-          image: signpost/echo
-          ports: [{ containerPort: 8080 }]
-          readinessProbe: { httpGet: { path: /, port: 8080 }, periodSeconds: 1 }
-`);
+${echoDeploymentManifest(ns)}`);
     await waitForReadyPods(c, ns, "run=echo", 2, "two echo replicas in the burst namespace", 120_000);
     const core = coreFor(c);
     const names = Array.from({ length: COUNT }, (_, i) => `s${String(i).padStart(4, "0")}`);

@@ -18,7 +18,7 @@ import type { LocalCluster, LocalNode } from "../../pkg/localcluster/local-clust
 import { CLUSTER_DNS_IP } from "../../pkg/localcluster/local-cluster.ts";
 import type { SupervisedProcess } from "../../pkg/localcluster/supervised-process.ts";
 import { eventually } from "../support/eventually.ts";
-import { type PodInfo, applyManifest, coreFor, inNetns, kubectlFor, listPods, startClusterWithSignpost, waitForReadyPods } from "../support/local-cluster.ts";
+import { type PodInfo, applyManifest, coreFor, inNetns, kubectlFor, listPods, startClusterWithSignpost, waitForReadyPods, clientPodManifest, echoDeploymentManifest } from "../support/local-cluster.ts";
 import {
   CountingClient, NetnsScript, countsJson, describeCounts, digAttempt, duplicates, httpAttempt, httpStatus, metricValue, metricsText, natRules,
   recoveredAfterMs, reportFault, ruleDiff,
@@ -81,28 +81,8 @@ apiVersion: v1
 kind: Namespace
 metadata: { name: ${NS} }
 ---
-apiVersion: v1
-kind: Pod
-metadata: { name: client, namespace: ${NS}, labels: { run: client } }
-spec:
-  nodeName: node-1
-  containers: [{ name: busybox, image: busybox, command: [sleep, "3600"] }]
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: { name: echo, namespace: ${NS} }
-spec:
-  replicas: 2
-  selector: { matchLabels: { run: echo } }
-  template:
-    metadata: { labels: { run: echo } }
-    spec:
-      containers:
-        - name: echo
-          image: signpost/echo
-          ports: [{ containerPort: 8080 }]
-          readinessProbe: { httpGet: { path: /, port: 8080 }, periodSeconds: 1 }
----
+${clientPodManifest(NS, "node-1")}---
+${echoDeploymentManifest(NS)}---
 apiVersion: v1
 kind: Service
 metadata: { name: echo, namespace: ${NS} }

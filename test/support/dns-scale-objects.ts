@@ -4,16 +4,17 @@
 // (`bin/signpost-dns --objects FILE`). 10,000 Services of 10 endpoints is the scale of issue 4.
 import { writeFileSync } from "node:fs";
 
-const PER_NAMESPACE = 100;
+/** Services svc-I live in namespace ns-⌊I/100⌋; the query generators of dns-bench.ts rely on it. */
+export const SERVICES_PER_NAMESPACE = 100;
 
 export function scaleObjects(services: number, endpointsPerService: number): unknown {
   const items: unknown[] = [];
-  for (let n = 0; n < Math.ceil(services / PER_NAMESPACE); n++) {
+  for (let n = 0; n < Math.ceil(services / SERVICES_PER_NAMESPACE); n++) {
     items.push({ apiVersion: "v1", kind: "Namespace", metadata: { name: `ns-${n}` } });
   }
   let endpointNumber = 0;
   for (let i = 0; i < services; i++) {
-    const namespace = `ns-${Math.floor(i / PER_NAMESPACE)}`;
+    const namespace = `ns-${Math.floor(i / SERVICES_PER_NAMESPACE)}`;
     const ip = `10.${96 + Math.floor(i / 65536)}.${Math.floor(i / 256) % 256}.${i % 256}`;
     items.push({
       apiVersion: "v1",

@@ -10,9 +10,21 @@ import { eventually } from "./eventually.ts";
 
 export const repoRoot = join(import.meta.dirname, "..", "..");
 
-export async function startLocalCluster(nodes = 2): Promise<LocalCluster> {
-  const log = pino({ level: process.env["SIGNPOST_TEST_LOG"] === undefined ? "warn" : "info" }, pino.destination(2));
-  return LocalCluster.start({ log, repoRoot, nodes });
+export interface StartOptions {
+  readonly nodes?: number;
+  /** The level logged when SIGNPOST_TEST_LOG is unset ("warn"). */
+  readonly quietLevel?: "warn" | "error";
+  readonly extraApiServerArgs?: readonly string[];
+  readonly extraControllerManagerArgs?: readonly string[];
+}
+
+export async function startLocalCluster(options: StartOptions = {}): Promise<LocalCluster> {
+  const log = pino({ level: process.env["SIGNPOST_TEST_LOG"] === undefined ? (options.quietLevel ?? "warn") : "info" }, pino.destination(2));
+  return LocalCluster.start({
+    log, repoRoot, nodes: options.nodes ?? 2,
+    ...(options.extraApiServerArgs === undefined ? {} : { extraApiServerArgs: options.extraApiServerArgs }),
+    ...(options.extraControllerManagerArgs === undefined ? {} : { extraControllerManagerArgs: options.extraControllerManagerArgs }),
+  });
 }
 
 export function kubectlFor(c: LocalCluster): (...args: string[]) => Promise<{ stdout: string; stderr: string; exitCode: number }> {
@@ -75,15 +87,45 @@ export async function waitForReadyPods(c: LocalCluster, namespace: string, selec
 }
 
 /** A two-node local cluster with deploy/ applied: a proxy on each node, two DNS replicas, all Ready. */
-export async function startClusterWithSignpost(): Promise<LocalCluster> {
-  const c = await startLocalCluster(2);
+export async function startClusterWithSignpost(options: StartOptions & { readonly readyTimeoutMs?: number } = {}): Promise<LocalCluster> {
+  const c = await startLocalCluster(options);
+  const timeoutMs = options.readyTimeoutMs ?? 120_000;
   try {
     await c.applySignpost(repoRoot);
-    await waitForReadyPods(c, "kube-system", "k8s-app=signpost-proxy", 2, "a signpost-proxy on each node", 120_000);
-    await waitForReadyPods(c, "kube-system", "k8s-app=kube-dns", 2, "two signpost-dns replicas ready", 120_000);
+    await waitForReadyPods(c, "kube-system", "k8s-app=signpost-proxy", 2, "a signpost-proxy on each node", timeoutMs);
+    await waitForReadyPods(c, "kube-system", "k8s-app=kube-dns", 2, "two signpost-dns replicas ready", timeoutMs);
   } catch (err) {
     await c.stop();
     throw err;
   }
   return c;
+}
+
+/** A busybox pod that only sleeps: the client of a test, pinned to a node when one is given. */
+export function clientPodManifest(namespace: string, nodeName?: string): string {
+  return `apiVersion: v1
+kind: Pod
+metadata: { name: client, namespace: ${namespace}, labels: { run: client } }
+spec:${nodeName === undefined ? "" : `\n  nodeName: ${nodeName}`}
+  containers: [{ name: busybox, image: busybox, command: [sleep, "3600"] }]
+`;
+}
+
+/** Two replicas of the echo stand-in on port 8080, labelled run=echo, Ready once they answer. */
+export function echoDeploymentManifest(namespace: string): string {
+  return `apiVersion: apps/v1
+kind: Deployment
+metadata: { name: echo, namespace: ${namespace} }
+spec:
+  replicas: 2
+  selector: { matchLabels: { run: echo } }
+  template:
+    metadata: { labels: { run: echo } }
+    spec:
+      containers:
+        - name: echo
+          image: signpost/echo
+          ports: [{ containerPort: 8080 }]
+          readinessProbe: { httpGet: { path: /, port: 8080 }, periodSeconds: 1 }
+`;
 }

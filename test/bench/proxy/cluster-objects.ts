@@ -3,7 +3,7 @@
 // EndpointSlice of 10 ready endpoints written as the EndpointSlice controller would, including
 // the endpoints.kubernetes.io/last-change-trigger-time annotation that network programming
 // latency starts from. Growing from one scale point to the next only adds Services.
-import { inParallel, type KubeRest } from "./kube-rest.ts";
+import { inParallel, type KubeRest } from "../kube-rest.ts";
 
 export const NODE_NAME = "bench-node";
 export const ENDPOINTS_PER_SERVICE = 10;

@@ -18,7 +18,7 @@ import { ClusterObjects, SERVICE_CIDR } from "./cluster-objects.ts";
 import { coldStart } from "./cold-start.ts";
 import { type Contestant, iptablesFlavour, kubeProxy, kubeProxyConfigDir, kubeProxyVersion, signpost } from "./contestants.ts";
 import { buildCurves, buildFigures } from "./figures.ts";
-import { KubeRest } from "./kube-rest.ts";
+import { KubeRest } from "../kube-rest.ts";
 import { atScale, type ContestantMeasurements, newContestantMeasurements } from "./measurements.ts";
 import { benchPlan } from "./plan.ts";
 import { programmingLatency } from "./programming-latency.ts";

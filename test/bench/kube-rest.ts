@@ -1,9 +1,9 @@
-// A small REST client for the bench's own API calls: creating thousands of objects with many
+// A small REST client for the benchmarks' own API calls: creating thousands of objects with many
 // requests in flight, and changing one EndpointSlice with a merge patch, without the overhead of
 // client-node's generated code. It authenticates with the control plane's admin certificate.
 import { readFileSync } from "node:fs";
 import { Agent, request } from "undici";
-import type { ControlPlane } from "../../../pkg/localcluster/control-plane.ts";
+import type { ControlPlane } from "../../pkg/localcluster/control-plane.ts";
 
 export class KubeRest {
   readonly #agent: Agent;
