@@ -130,8 +130,10 @@ async function daemon(argv: readonly string[]): Promise<void> {
       },
     );
   };
-  process.once("SIGTERM", () => stop("SIGTERM"));
-  process.once("SIGINT", () => stop("SIGINT"));
+  // Listeners that stay: execa's child clean-up (signal-exit) re-raises a signal that finds no
+  // listener but its own, which killed the daemon when SIGTERM came while an iptables child ran.
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
 }
 
 runMain("signpost-proxy", async () => {

@@ -108,8 +108,10 @@ describe("Proxier", () => {
     proxier.onServiceEvent(null, web);
     proxier.onSliceEvent(null, webSlice);
     await proxier.sync();
+    expect(await proxier.checkCanary()).toBe(false);
     iptables.kernel.flushTable("nat");
     expect(trace(iptables, "172.30.0.10", 80).verdict).not.toBe("DNAT");
+    expect(await proxier.checkCanary()).toBe(true);
     const report = await proxier.sync();
     expect(report.kind).toBe("full");
     expect(trace(iptables, "172.30.0.10", 80).verdict).toBe("DNAT");
@@ -123,7 +125,45 @@ describe("Proxier", () => {
     proxier.onSliceEvent(null, webSlice);
     await proxier.sync();
     iptables.kernel.restore(`*filter\n-F ${KUBE_PROXY_CANARY}\nCOMMIT\n`);
+    expect(await proxier.checkCanary()).toBe(true);
     expect((await proxier.sync()).kind).toBe("full");
+  });
+
+  it("does not refill the canary in a partial sync, so a flush just before one is still seen", async () => {
+    const { iptables, proxier } = setup();
+    proxier.onServiceEvent(null, web);
+    proxier.onSliceEvent(null, webSlice);
+    await proxier.sync();
+    // `iptables -t nat -F` lands between a canary check and a partial sync, which rewrites the
+    // top-level chains but not the emptied per-Service ones.
+    iptables.kernel.flushRules("nat");
+    proxier.onServiceEvent(null, dns);
+    proxier.onSliceEvent(null, dnsSlice(["10.180.1.1"]));
+    expect((await proxier.sync()).kind).toBe("partial");
+    expect(trace(iptables, "172.30.0.10", 80).verdict).not.toBe("DNAT");
+    expect(await proxier.checkCanary()).toBe(true);
+    const repair = await proxier.sync();
+    expect(repair.kind).toBe("full");
+    expect(trace(iptables, "172.30.0.10", 80).verdict).toBe("DNAT");
+    expect(await proxier.checkCanary()).toBe(false);
+  });
+
+  it("checks the canary every sync period once started, and names it as the reason of the full sync", async () => {
+    const { iptables, proxier, clock, lines } = setup();
+    proxier.onServiceEvent(null, web);
+    proxier.onSliceEvent(null, webSlice);
+    proxier.start();
+    await clock.advance(1);
+    expect(proxier.lastSync?.kind).toBe("full");
+    const restores = iptables.restores.length;
+    iptables.kernel.flushTable("filter");
+    await clock.advance(30_000);
+    await clock.advance(1_000);
+    const synced = lines().filter((l) => l["msg"] === "rules synced");
+    expect(synced.at(-1)).toMatchObject({ kind: "full", reasons: ["canary"] });
+    expect(iptables.restores.length).toBeGreaterThan(restores);
+    expect(await proxier.checkCanary()).toBe(false);
+    await proxier.stop();
   });
 
   it("logs a refused restore with the lines around the failing one, counts it, and follows with a full sync", async () => {
@@ -228,7 +268,8 @@ describe("Proxier", () => {
     const before = restarted.iptables.restores.length;
     const report = await restarted.proxier.sync();
     expect(report).toMatchObject({ kind: "full", ok: true, writtenServices: 7 });
-    expect(restarted.iptables.restores.length - before).toBe(5);
+    // The canary, four batches of two Services, then the switch-over.
+    expect(restarted.iptables.restores.length - before).toBe(6);
 
     const reference = new FakeIptables();
     await reference.restore(

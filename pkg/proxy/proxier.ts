@@ -3,13 +3,15 @@
 // updates the node-local state, renders, restores, and then does what follows a restore: jumps
 // from the built-in chains, stale UDP conntrack entries, health and metrics. A sync is partial
 // (only the Services that changed) unless it is the first, the periodic full one, the one after
-// a failure, after a change of node or settings, or after the canary showed a flush.
+// a failure, after a change of node or settings, or after the canary showed a flush. The canary
+// is checked on its own timer, every syncPeriod as kube-proxy's monitor does, so that a partial
+// sync forks no iptables process besides its restore.
 import { isDeepStrictEqual } from "node:util";
 import type { Logger } from "pino";
 import type { EndpointSlice, IPFamily, Node, ObjectKey, Service } from "../model/types.ts";
 import { BoundedFrequencyRunner } from "./bounded-frequency-runner.ts";
 import { EndpointSliceChangeTracker, ServiceChangeTracker } from "./change-tracker.ts";
-import type { Clock } from "./clock.ts";
+import type { Clock, TimerHandle } from "./clock.ts";
 import type { ConntrackDeletion } from "./conntrack-cleanup.ts";
 import { staleConntrackEntries } from "./conntrack-cleanup.ts";
 import type { ConntrackOutcome } from "./exec/conntrack.ts";
@@ -18,7 +20,7 @@ import type { Iptables } from "./iptables/iptables.ts";
 import { RestoreFailure } from "./iptables/iptables.ts";
 import { ensureBuiltinJumps, flushedTables, serviceChainsInKernel } from "./iptables/kernel-checks.ts";
 import { RenderCache } from "./iptables/render-cache.ts";
-import { nodePortsOnAllAddresses } from "./iptables/render-static.ts";
+import { canaryRestoreText, nodePortsOnAllAddresses } from "./iptables/render-static.ts";
 import type { RenderConfig } from "./iptables/render-config.ts";
 import { LARGE_CLUSTER_ENDPOINTS } from "./iptables/render-config.ts";
 import type { RenderResult } from "./iptables/render.ts";
@@ -92,8 +94,14 @@ export class Proxier {
   #programmed: ProxyState = new Map();
   #natChains: ReadonlySet<string> = new Set();
   #needFullSync = true;
+  /** Why the next sync must be full, beyond what it finds itself (e.g. "canary"). */
+  readonly #fullSyncReasons = new Set<string>();
+  /** Counts requests for a full sync from outside a sync (the canary check). */
+  #fullSyncRequests = 0;
   #lastFullSync = Number.NEGATIVE_INFINITY;
   #last: SyncReport | null = null;
+  #canaryTimer: TimerHandle | null = null;
+  #stopped = false;
 
   constructor(options: ProxierOptions) {
     this.#o = options;
@@ -151,10 +159,46 @@ export class Proxier {
   /** Starts syncing: call once the initial lists have been delivered. The first sync is full. */
   start(): void {
     this.#runner.start();
+    this.#scheduleCanaryCheck();
   }
 
   async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#canaryTimer?.cancel();
+    this.#canaryTimer = null;
     await this.#runner.stop();
+  }
+
+  #scheduleCanaryCheck(): void {
+    if (this.#stopped) return;
+    this.#canaryTimer = this.#o.clock.setTimer(() => {
+      void this.checkCanary().finally(() => this.#scheduleCanaryCheck());
+    }, this.#o.syncPeriodMs);
+  }
+
+  /**
+   * Looks for the canary of each table, written by the last full sync: gone or empty means
+   * someone flushed our rules, and a full sync is requested. Returns whether it was. Skipped
+   * while a full sync is due anyway. The timer calls it; tests may too.
+   */
+  async checkCanary(): Promise<boolean> {
+    const o = this.#o;
+    if (this.#needFullSync || !Number.isFinite(this.#lastFullSync)) return false;
+    let flushed: string[];
+    try {
+      flushed = await flushedTables(o.iptables);
+    } catch (err) {
+      o.log.warn({ family: o.family, err }, "cannot read the canary chain; checking again later");
+      return false;
+    }
+    if (flushed.length === 0) return false;
+    o.metrics.canaryMissing();
+    o.log.warn({ family: o.family, tables: flushed }, "the canary chain is gone or empty: someone flushed our rules; doing a full sync");
+    this.#needFullSync = true;
+    this.#fullSyncRequests++;
+    this.#fullSyncReasons.add("canary");
+    this.#queue();
+    return true;
   }
 
   #queue(): void {
@@ -170,17 +214,10 @@ export class Proxier {
     const caps = await o.iptables.capabilities();
     const ctx: NodeContext = { family: o.family, node: { name: o.nodeName, zone: this.#node?.zone ?? "" }, protocols: caps.protocols };
 
+    // A full sync asked for while this one runs is still owed when it ends.
+    const requests = this.#fullSyncRequests;
+    const reasons = [...this.#fullSyncReasons];
     let kind: SyncKind = this.#needFullSync || started - this.#lastFullSync >= (o.fullSyncPeriodMs ?? FULL_SYNC_PERIOD_MS) ? "full" : "partial";
-    const reasons: string[] = [];
-    if (kind === "partial") {
-      const flushed = await flushedTables(o.iptables);
-      if (flushed.length > 0) {
-        o.metrics.canaryMissing();
-        o.log.warn({ family: o.family, tables: flushed }, "the canary chain is gone or empty: someone flushed our rules; doing a full sync");
-        kind = "full";
-        reasons.push("canary");
-      }
-    }
 
     const serviceChanges = this.#services.drain().changed;
     const sliceChanges = this.#slices.drain().changed;
@@ -225,6 +262,8 @@ export class Proxier {
       if (kind === "full") existing = new Set([...existing, ...(await serviceChainsInKernel(o.iptables))]);
       const batch = o.stageBatchServices ?? STAGE_BATCH_SERVICES;
       if (kind === "full" && caps.backend === "nft" && batch > 0 && this.#state.size > 2 * batch) {
+        // The canary goes first: a flush between two of the restores below must leave it empty.
+        await o.iptables.restore(canaryRestoreText());
         const keys = renderOrder(this.#state);
         for (let i = 0; i < keys.length; i += batch) {
           const staged = renderServiceChains({ state: this.#state, config, keys: keys.slice(i, i + batch), cache: this.#cache });
@@ -248,7 +287,8 @@ export class Proxier {
     const previous = this.#programmed;
     this.#programmed = this.#state;
     this.#natChains = result.natChains;
-    this.#needFullSync = false;
+    this.#needFullSync = this.#fullSyncRequests !== requests;
+    for (const r of reasons) this.#fullSyncReasons.delete(r);
     if (kind === "full") this.#lastFullSync = started;
     const done = o.clock.now();
     o.health.updated(o.family);

@@ -107,14 +107,17 @@ export class ProxyDaemon {
     return { status: r.status, body: await r.text() };
   }
 
-  /** Sends SIGTERM (or SIGKILL) and waits for the exit; returns its exit code. */
-  async stop(signal: "SIGTERM" | "SIGKILL" = "SIGTERM"): Promise<number | undefined> {
+  /**
+   * Sends SIGTERM (or SIGKILL) and waits for the exit; returns its exit code, or the name of
+   * the signal that ended it.
+   */
+  async stop(signal: "SIGTERM" | "SIGKILL" = "SIGTERM"): Promise<number | string | undefined> {
     const p = this.#process;
     if (p === null) return undefined;
     p.kill(signal);
     const r = await p;
     this.#process = null;
-    return r.exitCode;
+    return r.exitCode ?? r.signal;
   }
 }
 

@@ -64,4 +64,13 @@ describe("IptablesState", () => {
     s.flushTable("nat");
     expect(s.hasChain("nat", "KUBE-A")).toBe(false);
   });
+
+  it("empties every chain and keeps them all on flushRules, as iptables -F", () => {
+    const s = new IptablesState();
+    s.restore(nat(":KUBE-A - [0:0]\n-A KUBE-A -j RETURN\n-A PREROUTING -j KUBE-A"));
+    s.flushRules("nat");
+    expect(s.hasChain("nat", "KUBE-A")).toBe(true);
+    expect(s.rules("nat", "KUBE-A")).toEqual([]);
+    expect(s.rules("nat", "PREROUTING")).toEqual([]);
+  });
 });

@@ -140,6 +140,11 @@ export class IptablesState {
     return this.#tables.get(table)?.get(chain)?.policy ?? "ACCEPT";
   }
 
+  /** Empties every chain of a table and deletes none, as `iptables -t T -F` would. */
+  flushRules(table: TableName): void {
+    for (const chain of this.#tables.get(table)?.values() ?? []) chain.rules = [];
+  }
+
   /** Deletes a table's chains and rules, as `iptables -t T -F; iptables -t T -X` would. */
   flushTable(table: TableName): void {
     this.#tables.set(table, freshTable(table));

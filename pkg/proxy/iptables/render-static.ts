@@ -15,8 +15,7 @@ import {
   KUBE_SERVICES,
   MASQ_MARK,
 } from "./chain-names.ts";
-import type { TableBuffer } from "./restore-writer.ts";
-import { comment, quoteComment } from "./restore-writer.ts";
+import { comment, quoteComment, TableBuffer, tableSection } from "./restore-writer.ts";
 
 /** Top-level chains of the filter table, always written whole. */
 export const filterTopChains = [KUBE_NODEPORTS, KUBE_SERVICES, KUBE_EXTERNAL_SERVICES, KUBE_FORWARD, KUBE_PROXY_FIREWALL] as const;
@@ -37,18 +36,29 @@ function writeCanary(table: TableBuffer): void {
   table.append(KUBE_PROXY_CANARY, comment(canaryRuleComment), "-j RETURN");
 }
 
-export function writeFilterStatic(filter: TableBuffer): void {
+/** iptables-restore input that writes the canary of every canary table and nothing else. */
+export function canaryRestoreText(): string {
+  const sections: string[] = [];
+  for (const name of canaryTables) {
+    const table = new TableBuffer();
+    writeCanary(table);
+    sections.push(tableSection(name, [table]));
+  }
+  return `${sections.join("\n")}\n`;
+}
+
+export function writeFilterStatic(filter: TableBuffer, canary = true): void {
   for (const chain of filterTopChains) filter.declareChain(chain);
-  writeCanary(filter);
+  if (canary) writeCanary(filter);
   filter.append(KUBE_FORWARD, "-m conntrack --ctstate INVALID", "-j DROP");
   // Forward what kube-proxy marked, even under a FORWARD policy of DROP, then the rest of its flow.
   filter.append(KUBE_FORWARD, comment("kubernetes forwarding rules"), `-m mark --mark ${MASQ_MARK}/${MASQ_MARK}`, "-j ACCEPT");
   filter.append(KUBE_FORWARD, comment("kubernetes forwarding conntrack rule"), "-m conntrack --ctstate RELATED,ESTABLISHED", "-j ACCEPT");
 }
 
-export function writeNatStatic(nat: TableBuffer, config: RenderConfig): void {
+export function writeNatStatic(nat: TableBuffer, config: RenderConfig, canary = true): void {
   for (const chain of natTopChains) nat.declareChain(chain);
-  writeCanary(nat);
+  if (canary) writeCanary(nat);
   // Masquerade only marked packets, and clear the mark so a re-traversal does not masquerade twice.
   nat.append(KUBE_POSTROUTING, `-m mark ! --mark ${MASQ_MARK}/${MASQ_MARK}`, "-j RETURN");
   nat.append(KUBE_POSTROUTING, `-j MARK --xor-mark ${MASQ_MARK}`);

@@ -30,6 +30,12 @@ export interface RenderRequest {
   readonly includeBuiltinJumps?: boolean;
   /** Per-port output cache to reuse across syncs; a fresh one is made when absent. */
   readonly cache?: RenderCache;
+  /**
+   * Write the canary chains; by default only a full render does. A partial restore must leave
+   * them alone: one that refilled a canary someone had just flushed would hide the flush while
+   * the unchanged Services' chains stay empty.
+   */
+  readonly canary?: boolean;
 }
 
 export interface RenderResult {
@@ -59,8 +65,9 @@ export function renderIptables(req: RenderRequest): RenderResult {
   const activeChains = new Set<string>();
   let skippedRules = 0;
 
-  writeFilterStatic(filter);
-  writeNatStatic(natStatic, config);
+  const canary = req.canary ?? req.changed === null;
+  writeFilterStatic(filter, canary);
+  writeNatStatic(natStatic, config, canary);
 
   let writtenServices = 0;
   for (const key of sortedKeys(state)) {
@@ -103,9 +110,10 @@ export function renderIptables(req: RenderRequest): RenderResult {
     text: `${filterText}\n${natText}\n`,
     natChains: activeChains,
     deletedChains,
+    // Rules in the kernel, so the canary's rule counts whether this text writes it or not.
     ruleCounts: {
-      filter: filter.ruleCount,
-      nat: natStatic.ruleCount + natTop.ruleCount + natChains.ruleCount + skippedRules,
+      filter: filter.ruleCount + (canary ? 0 : 1),
+      nat: natStatic.ruleCount + natTop.ruleCount + natChains.ruleCount + skippedRules + (canary ? 0 : 1),
     },
     writtenServices,
   };
