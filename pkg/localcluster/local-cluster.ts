@@ -185,7 +185,8 @@ export class LocalCluster {
     await deleteNetns(this.externalNetns);
     await deleteUnderlay(this.#underlay);
     await this.controlPlane.stop();
-    await rm(this.dir, { recursive: true, force: true });
+    // SIGNPOST_KEEP_CLUSTER_DIR=1 keeps the pods' logs and manifests for a look after a failure.
+    if (process.env["SIGNPOST_KEEP_CLUSTER_DIR"] === undefined) await rm(this.dir, { recursive: true, force: true });
     if (this.#createdSecretsDir) await rm("/var/run/secrets", { recursive: true, force: true });
     // Deepest first; only what is still empty, in case something else has come to use it.
     for (const path of [...this.#mountPoints].sort((a, b) => b.length - a.length)) await removeIfEmpty(path);
