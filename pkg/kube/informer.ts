@@ -1,4 +1,6 @@
-// Follows one kind of object on the API server and never gives up: it lists (paginated), then
+// Follows one kind of object on the API server and never gives up: it lists (paginated; the
+// first list from the API server's watch cache, resourceVersion=0, as client-go's reflector
+// does, rather than a consistent read of every page from etcd), then
 // watches from the list's resourceVersion with bookmarks; a broken or closed watch resumes from
 // the last resourceVersion seen; 410 Gone means relist, and what vanished meanwhile is deleted.
 // Failures are retried forever with capped, jittered backoff. Handlers are called in order,
@@ -26,6 +28,11 @@ export interface InformerOptions<T> {
   readonly labelSelector?: string;
   readonly fieldSelector?: string;
   readonly pageSize?: number;
+  /**
+   * The first list reads the API server's watch cache (resourceVersion=0), which answers in one
+   * response whatever the page size; default true. False: a consistent list, page by page.
+   */
+  readonly firstListFromCache?: boolean;
   readonly backoff?: BackoffOptions;
   /** A watch with no event or bookmark for this long is treated as broken. */
   readonly idleTimeoutMs?: number;
@@ -193,6 +200,8 @@ export class Informer<T> {
     do {
       const query: Record<string, string> = { ...this.#query(), limit: String(this.#o.pageSize ?? 500) };
       if (token !== "") query["continue"] = token;
+      // A relist (after 410 Gone) reads the latest state, so it never goes back in time.
+      else if (!this.#isSynced && this.#o.firstListFromCache !== false) query["resourceVersion"] = "0";
       let page: ListPage;
       try {
         page = (await this.#o.client.getJson(this.#o.path, query, this.#stop.signal)) as ListPage;
