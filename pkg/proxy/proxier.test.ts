@@ -8,7 +8,7 @@ import { ProxyHealth } from "./health/proxy-health.ts";
 import { FakeIptables } from "./iptables/fake-iptables.ts";
 import { tracePacket } from "./iptables/packet-tracer.ts";
 import { renderIptables } from "./iptables/render.ts";
-import { ensureBuiltinJumps } from "./iptables/kernel-checks.ts";
+import { builtinJumps } from "./iptables/render-static.ts";
 import { KUBE_PROXY_CANARY } from "./iptables/chain-names.ts";
 import { Proxier } from "./proxier.ts";
 import { proxyMetrics } from "./proxy-metrics.ts";
@@ -166,6 +166,25 @@ describe("Proxier", () => {
     await proxier.stop();
   });
 
+  it("puts back a jump from a built-in chain that someone deleted, at the next full sync, in its restore", async () => {
+    const { iptables, proxier, lines } = setup();
+    proxier.onServiceEvent(null, web);
+    proxier.onSliceEvent(null, webSlice);
+    await proxier.sync();
+    expect(lines().find((l) => l["msg"] === "jumps from the built-in chains put in place")?.["jumps"]).toHaveLength(12);
+    expect(await iptables.deleteRule("nat", "PREROUTING", ["-m", "comment", "--comment", "kubernetes service portals", "-j", "KUBE-SERVICES"])).toBe(true);
+    expect(trace(iptables, "172.30.0.10", 80).verdict).not.toBe("DNAT");
+    // A change of node labels that matter (the zone) makes the next sync full.
+    proxier.setNode(makeNode("node1", { addresses: [{ type: "InternalIP", address: "192.168.0.2" }], zone: "z2" }));
+    const before = iptables.restores.length;
+    expect((await proxier.sync()).kind).toBe("full");
+    expect(trace(iptables, "172.30.0.10", 80).verdict).toBe("DNAT");
+    // The canary, then one restore that also holds the missing jump.
+    expect(iptables.restores.length - before).toBe(2);
+    expect(iptables.restores.at(-1)).toContain('-I PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES');
+    expect(lines().filter((l) => l["msg"] === "jumps from the built-in chains put in place").at(-1)?.["jumps"]).toEqual(["nat/PREROUTING -> KUBE-SERVICES"]);
+  });
+
   it("logs a refused restore with the lines around the failing one, counts it, and follows with a full sync", async () => {
     const { iptables, proxier, lines, registry, health, clock } = setup();
     proxier.onServiceEvent(null, web);
@@ -268,7 +287,7 @@ describe("Proxier", () => {
     const before = restarted.iptables.restores.length;
     const report = await restarted.proxier.sync();
     expect(report).toMatchObject({ kind: "full", ok: true, writtenServices: 7 });
-    // The canary, four batches of two Services, then the switch-over.
+    // The canary, four batches of two Services, then the switch-over with the jumps.
     expect(restarted.iptables.restores.length - before).toBe(6);
 
     const reference = new FakeIptables();
@@ -277,9 +296,9 @@ describe("Proxier", () => {
         state: restarted.proxier.state,
         config: { family: "IPv4", localDetector: { ifLocal: ["-s", "10.0.0.0/8"], ifNotLocal: ["!", "-s", "10.0.0.0/8"] }, masqueradeAll: false, nodePortAddresses: [], nodeIPs: ["192.168.0.2"], interfaceIPs: null, localhostNodePorts: true, masqueradeRandomFully: false, omitEndpointComments: false },
         changed: null,
+        insertJumps: builtinJumps,
       }).text,
     );
-    await ensureBuiltinJumps(reference);
     expect(restarted.iptables.kernel.save()).toBe(reference.kernel.save());
   });
 });

@@ -18,8 +18,9 @@ import type { ConntrackOutcome } from "./exec/conntrack.ts";
 import type { ProxyHealth } from "./health/proxy-health.ts";
 import type { Iptables } from "./iptables/iptables.ts";
 import { RestoreFailure } from "./iptables/iptables.ts";
-import { ensureBuiltinJumps, flushedTables, serviceChainsInKernel } from "./iptables/kernel-checks.ts";
+import { flushedTables, missingBuiltinJumps, serviceChainsIn } from "./iptables/kernel-checks.ts";
 import { RenderCache } from "./iptables/render-cache.ts";
+import type { BuiltinJump } from "./iptables/render-static.ts";
 import { canaryRestoreText, nodePortsOnAllAddresses } from "./iptables/render-static.ts";
 import type { RenderConfig } from "./iptables/render-config.ts";
 import { LARGE_CLUSTER_ENDPOINTS } from "./iptables/render-config.ts";
@@ -257,13 +258,19 @@ export class Proxier {
 
     let result: RenderResult;
     let stagedRules = 0;
+    let jumps: BuiltinJump[] = [];
     try {
       let existing = this.#natChains;
-      if (kind === "full") existing = new Set([...existing, ...(await serviceChainsInKernel(o.iptables))]);
+      if (kind === "full") {
+        // The canary first, on its own: a flush from here on leaves it empty and is seen, even
+        // one that removes jumps this sync found in place.
+        await o.iptables.restore(canaryRestoreText());
+        const nat = await o.iptables.save("nat");
+        existing = new Set([...existing, ...serviceChainsIn(nat)]);
+        jumps = [...missingBuiltinJumps("filter", await o.iptables.save("filter")), ...missingBuiltinJumps("nat", nat)];
+      }
       const batch = o.stageBatchServices ?? STAGE_BATCH_SERVICES;
       if (kind === "full" && caps.backend === "nft" && batch > 0 && this.#state.size > 2 * batch) {
-        // The canary goes first: a flush between two of the restores below must leave it empty.
-        await o.iptables.restore(canaryRestoreText());
         const keys = renderOrder(this.#state);
         for (let i = 0; i < keys.length; i += batch) {
           const staged = renderServiceChains({ state: this.#state, config, keys: keys.slice(i, i + batch), cache: this.#cache });
@@ -271,19 +278,16 @@ export class Proxier {
           stagedRules += staged.rules;
         }
         // Every Service's chains are in place: switch the top-level chains over in one step.
-        result = renderIptables({ state: this.#state, config, changed: new Set(), existingChains: existing, cache: this.#cache });
+        result = renderIptables({ state: this.#state, config, changed: new Set(), existingChains: existing, cache: this.#cache, canary: false, insertJumps: jumps });
       } else {
-        result = renderIptables({ state: this.#state, config, changed: kind === "full" ? null : changed, existingChains: existing, cache: this.#cache });
+        result = renderIptables({ state: this.#state, config, changed: kind === "full" ? null : changed, existingChains: existing, cache: this.#cache, canary: false, insertJumps: jumps });
       }
       await o.iptables.restore(result.text);
-      if (kind === "full") {
-        const added = await ensureBuiltinJumps(o.iptables);
-        if (added.length > 0) o.log.info({ family: o.family, jumps: added }, "jumps from the built-in chains put in place");
-      }
     } catch (err) {
       return this.#failed(kind, err, triggers);
     }
 
+    if (jumps.length > 0) o.log.info({ family: o.family, jumps: jumps.map((j) => `${j.table}/${j.chain} -> ${j.target}`) }, "jumps from the built-in chains put in place");
     const previous = this.#programmed;
     this.#programmed = this.#state;
     this.#natChains = result.natChains;

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { clients, createNamespace } from "../support/kube.ts";
 import { eventually } from "../support/eventually.ts";
+import { builtinJumps } from "../../pkg/proxy/iptables/render-static.ts";
 import { ProxyDaemon, runProxyCommand } from "../support/proxy-daemon.ts";
 import { clusterIPOf, createNode, putSlice, serviceSpec, sliceSpec } from "../support/proxy-objects.ts";
 import { backends, clusterCIDR, nodeIP, ProxyTopology, type Pod } from "../support/proxy-topology.ts";
@@ -137,6 +138,9 @@ describe("signpost-proxy under disturbance", () => {
     await traffic;
     expect(failures).toEqual([]);
     conn.close();
+    // The restarted daemon found its jumps from the built-in chains in place: none doubled.
+    const saved = await topo.node.run("iptables-save", []);
+    for (const jump of builtinJumps) expect(saved.split("\n").filter((l) => l === `-A ${jump.chain} ${jump.rule}`), `${jump.table}/${jump.chain} -> ${jump.target}`).toHaveLength(1);
   });
 
   it("removes every rule and chain it installed with --cleanup, and only those", async () => {

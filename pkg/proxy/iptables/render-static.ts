@@ -133,11 +133,14 @@ export interface BuiltinJump {
   readonly target: string;
   /** The rule without "-A CHAIN", ready for iptables -C / -I. */
   readonly rule: string;
+  /** Its comment, as iptables-save prints it. */
+  readonly comment: string;
 }
 
 function jump(table: BuiltinJump["table"], chain: BuiltinJump["chain"], target: string, text: string, extra = ""): BuiltinJump {
   const prefix = extra === "" ? "" : `${extra} `;
-  return { table, chain, target, rule: `${prefix}-m comment --comment ${quoteComment(text)} -j ${target}` };
+  const quoted = quoteComment(text);
+  return { table, chain, target, rule: `${prefix}-m comment --comment ${quoted} -j ${target}`, comment: quoted };
 }
 
 const ctNew = "-m conntrack --ctstate NEW";
@@ -164,4 +167,12 @@ export const builtinJumps: readonly BuiltinJump[] = [
 /** builtinJumps of one table as "-A CHAIN ..." lines, for a restore into a fresh namespace. */
 export function builtinJumpLines(table: BuiltinJump["table"]): string[] {
   return builtinJumps.filter((j) => j.table === table).map((j) => `-A ${j.chain} ${j.rule}`);
+}
+
+/**
+ * Some of builtinJumps as "-I CHAIN ..." lines that prepend them, last first, so that they end
+ * up in builtinJumps' order above whatever the chain holds (kube-proxy prepends its jumps too).
+ */
+export function builtinJumpInserts(table: BuiltinJump["table"], jumps: readonly BuiltinJump[]): string[] {
+  return jumps.filter((j) => j.table === table).reverse().map((j) => `-I ${j.chain} ${j.rule}`);
 }

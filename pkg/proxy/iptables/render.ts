@@ -9,7 +9,8 @@ import type { ProxyState } from "../proxy-state.ts";
 import { isServiceChainName, KUBE_MARK_MASQ, KUBE_NODEPORTS } from "./chain-names.ts";
 import { RenderCache } from "./render-cache.ts";
 import type { RenderConfig } from "./render-config.ts";
-import { builtinJumpLines, writeFilterStatic, writeMarkMasqRule, writeNatStatic, writeNodePortsTail } from "./render-static.ts";
+import type { BuiltinJump } from "./render-static.ts";
+import { builtinJumpInserts, builtinJumpLines, writeFilterStatic, writeMarkMasqRule, writeNatStatic, writeNodePortsTail } from "./render-static.ts";
 import { comment, tableSection, TableBuffer } from "./restore-writer.ts";
 
 export interface RenderRequest {
@@ -28,6 +29,12 @@ export interface RenderRequest {
    * since --noflush would append them again on every sync.
    */
   readonly includeBuiltinJumps?: boolean;
+  /**
+   * Jumps from the built-in chains that the kernel lacks, prepended by this text: the daemon
+   * reads which are there before a full sync, since on iptables-legacy each `iptables -C` or
+   * `-I` after a large restore costs as much as reading and writing back the whole table.
+   */
+  readonly insertJumps?: readonly BuiltinJump[];
   /** Per-port output cache to reuse across syncs; a fresh one is made when absent. */
   readonly cache?: RenderCache;
   /**
@@ -104,8 +111,9 @@ export function renderIptables(req: RenderRequest): RenderResult {
   for (const chain of deletedChains) natChains.deleteChain(chain);
 
   const jumps = req.includeBuiltinJumps === true;
-  const filterText = tableSection("filter", [filter], jumps ? builtinJumpLines("filter") : []);
-  const natText = tableSection("nat", [natStatic, natTop, natChains], jumps ? builtinJumpLines("nat") : []);
+  const extra = (table: BuiltinJump["table"]): string[] => (jumps ? builtinJumpLines(table) : builtinJumpInserts(table, req.insertJumps ?? []));
+  const filterText = tableSection("filter", [filter], extra("filter"));
+  const natText = tableSection("nat", [natStatic, natTop, natChains], extra("nat"));
   return {
     text: `${filterText}\n${natText}\n`,
     natChains: activeChains,

@@ -1,0 +1,43 @@
+// Reading iptables-save text for what a full sync needs to know: our per-Service chains, and
+// which jumps from the built-in chains are missing.
+import { describe, expect, it } from "vitest";
+import { missingBuiltinJumps, serviceChainsIn } from "./kernel-checks.ts";
+import { builtinJumpLines, builtinJumps } from "./render-static.ts";
+
+const nat = (lines: readonly string[]): string => ["*nat", ":PREROUTING ACCEPT [0:0]", ":OUTPUT ACCEPT [0:0]", ":POSTROUTING ACCEPT [0:0]", ...lines, "COMMIT", ""].join("\n");
+const names = (table: "filter" | "nat", saved: string): string[] => missingBuiltinJumps(table, saved).map((j) => `${j.chain} -> ${j.target}`);
+
+describe("missingBuiltinJumps", () => {
+  it("finds every jump missing in an empty table, and none once all are there", () => {
+    expect(names("nat", nat([]))).toEqual(["PREROUTING -> KUBE-SERVICES", "OUTPUT -> KUBE-SERVICES", "POSTROUTING -> KUBE-POSTROUTING"]);
+    expect(names("nat", nat(builtinJumpLines("nat")))).toEqual([]);
+    expect(missingBuiltinJumps("filter", ["*filter", ...builtinJumpLines("filter"), "COMMIT"].join("\n"))).toEqual([]);
+    expect(missingBuiltinJumps("filter", "*filter\nCOMMIT\n")).toHaveLength(builtinJumps.filter((j) => j.table === "filter").length);
+  });
+
+  it("counts a jump wherever it stands in its chain, among other rules", () => {
+    const saved = nat([
+      "-A PREROUTING -j CNI-HOSTPORT",
+      '-A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES',
+      '-A OUTPUT -m addrtype --dst-type LOCAL -j DOCKER',
+      '-A OUTPUT -m comment --comment "kubernetes service portals" -j KUBE-SERVICES',
+    ]);
+    expect(names("nat", saved)).toEqual(["POSTROUTING -> KUBE-POSTROUTING"]);
+  });
+
+  it("does not take a rule in another chain, to another target or without the comment for the jump", () => {
+    const saved = nat([
+      '-A OUTPUT -m comment --comment "kubernetes postrouting rules" -j KUBE-POSTROUTING',
+      '-A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-NODEPORTS',
+      "-A POSTROUTING -j KUBE-POSTROUTING",
+    ]);
+    expect(names("nat", saved)).toEqual(["PREROUTING -> KUBE-SERVICES", "OUTPUT -> KUBE-SERVICES", "POSTROUTING -> KUBE-POSTROUTING"]);
+  });
+});
+
+describe("serviceChainsIn", () => {
+  it("lists our per-Service chains and nothing else", () => {
+    const saved = nat([":KUBE-SVC-62EYKAZJ5JYQHUXG - [0:0]", ":KUBE-SEP-HSDE34CO7HSHDHTL - [0:0]", ":KUBE-SERVICES - [0:0]", ":OTHER - [0:0]", "-A KUBE-SVC-62EYKAZJ5JYQHUXG -j KUBE-SEP-HSDE34CO7HSHDHTL"]);
+    expect([...serviceChainsIn(saved)].sort()).toEqual(["KUBE-SEP-HSDE34CO7HSHDHTL", "KUBE-SVC-62EYKAZJ5JYQHUXG"]);
+  });
+});
