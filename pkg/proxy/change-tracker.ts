@@ -62,8 +62,9 @@ export class KeyedChangeTracker<T> {
     return this.#applied.entries();
   }
 
-  pendingKeys(): ReadonlySet<ObjectKey> {
-    return new Set(this.#pending.keys());
+  /** How many objects have changes not yet drained; O(1), so it can be read on every event. */
+  pendingCount(): number {
+    return this.#pending.size;
   }
 
   hasPending(): boolean {
@@ -103,8 +104,8 @@ export class ServiceChangeTracker {
     return this.#tracker.set(objectKey(svc.namespace, svc.name), current);
   }
 
-  pendingKeys(): ReadonlySet<ObjectKey> {
-    return this.#tracker.pendingKeys();
+  pendingCount(): number {
+    return this.#tracker.pendingCount();
   }
 
   /** Applies pending changes; the result names every Service whose object changed. */
@@ -146,8 +147,9 @@ export class EndpointSliceChangeTracker {
     return this.#pending.size > 0;
   }
 
-  pendingKeys(): ReadonlySet<ObjectKey> {
-    return new Set(this.#pending.keys());
+  /** How many objects have changes not yet drained; O(1), so it can be read on every event. */
+  pendingCount(): number {
+    return this.#pending.size;
   }
 
   /** Applies pending changes; previous and current are whole groups, sorted by slice name. */

@@ -131,7 +131,7 @@ export class Proxier {
   /** Records a Service event: (null, svc) add, (old, svc) update, (svc, null) delete. */
   onServiceEvent(previous: Service | null, current: Service | null): void {
     if (this.#services.update(previous, current)) this.#queue();
-    this.#o.metrics.serviceChanges(this.#services.pendingKeys().size, 0);
+    this.#o.metrics.serviceChanges(this.#services.pendingCount(), 0);
   }
 
   /**
@@ -147,7 +147,7 @@ export class Proxier {
       if (known === undefined || triggerTimeMs < known) this.#triggers.set(key, triggerTimeMs);
     }
     if (pending) this.#queue();
-    this.#o.metrics.endpointChanges(this.#slices.pendingKeys().size, 0);
+    this.#o.metrics.endpointChanges(this.#slices.pendingCount(), 0);
   }
 
   /** The Node this proxy runs on, or null until it is known; a change calls for a full sync. */
