@@ -265,9 +265,10 @@ export class Proxier {
         // The canary first, on its own: a flush from here on leaves it empty and is seen, even
         // one that removes jumps this sync found in place.
         await o.iptables.restore(canaryRestoreText());
-        const nat = await o.iptables.save("nat");
+        // Split once: at 10,000 Services the nat table is over 300,000 lines.
+        const nat = (await o.iptables.save("nat")).split("\n");
         existing = new Set([...existing, ...serviceChainsIn(nat)]);
-        jumps = [...missingBuiltinJumps("filter", await o.iptables.save("filter")), ...missingBuiltinJumps("nat", nat)];
+        jumps = [...missingBuiltinJumps("filter", (await o.iptables.save("filter")).split("\n")), ...missingBuiltinJumps("nat", nat)];
       }
       const batch = o.stageBatchServices ?? STAGE_BATCH_SERVICES;
       if (kind === "full" && caps.backend === "nft" && batch > 0 && this.#state.size > 2 * batch) {

@@ -11,7 +11,8 @@ import { setImmediate as tick, setTimeout as sleep } from "node:timers/promises"
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { render } from "../../pkg/dns/testing/messages.ts";
 import { dig, DnsDaemonProcess } from "../support/dns-daemon.ts";
-import { FUZZ_KINDS, fuzzCorpus, seededRandom, tcpFrame, wireQuery, type FuzzCorpus, type FuzzKind } from "../support/dns-fuzz.ts";
+import { FUZZ_KINDS, fuzzCorpus, tcpFrame, wireQuery, type FuzzCorpus, type FuzzKind } from "../support/dns-fuzz.ts";
+import { seededRandom } from "../support/seeded-random.ts";
 import { eventually } from "../support/eventually.ts";
 import { clients, createNamespace, endpointSlice, service } from "../support/kube.ts";
 

@@ -1,18 +1,7 @@
 // Hostile DNS messages for the bad-input test against a running signpost-dns: random bytes,
 // truncated and bit-flipped queries, 0xFFFF section counts, compression loops, oversize labels
 // and names, odd OPT records. Drawn from a seeded generator, so a failing seed can be replayed.
-
-/** mulberry32: small, fast and good enough to spread bytes; the seed makes a run repeatable. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from "./seeded-random.ts";
 
 /** The name in wire form; labels are written as given, so oversize ones can be made on purpose. */
 export function wireName(name: string): Buffer {

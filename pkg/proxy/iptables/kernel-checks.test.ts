@@ -4,15 +4,15 @@ import { describe, expect, it } from "vitest";
 import { missingBuiltinJumps, serviceChainsIn } from "./kernel-checks.ts";
 import { builtinJumpLines, builtinJumps } from "./render-static.ts";
 
-const nat = (lines: readonly string[]): string => ["*nat", ":PREROUTING ACCEPT [0:0]", ":OUTPUT ACCEPT [0:0]", ":POSTROUTING ACCEPT [0:0]", ...lines, "COMMIT", ""].join("\n");
-const names = (table: "filter" | "nat", saved: string): string[] => missingBuiltinJumps(table, saved).map((j) => `${j.chain} -> ${j.target}`);
+const nat = (lines: readonly string[]): string[] => ["*nat", ":PREROUTING ACCEPT [0:0]", ":OUTPUT ACCEPT [0:0]", ":POSTROUTING ACCEPT [0:0]", ...lines, "COMMIT", ""];
+const names = (table: "filter" | "nat", saved: readonly string[]): string[] => missingBuiltinJumps(table, saved).map((j) => `${j.chain} -> ${j.target}`);
 
 describe("missingBuiltinJumps", () => {
   it("finds every jump missing in an empty table, and none once all are there", () => {
     expect(names("nat", nat([]))).toEqual(["PREROUTING -> KUBE-SERVICES", "OUTPUT -> KUBE-SERVICES", "POSTROUTING -> KUBE-POSTROUTING"]);
     expect(names("nat", nat(builtinJumpLines("nat")))).toEqual([]);
-    expect(missingBuiltinJumps("filter", ["*filter", ...builtinJumpLines("filter"), "COMMIT"].join("\n"))).toEqual([]);
-    expect(missingBuiltinJumps("filter", "*filter\nCOMMIT\n")).toHaveLength(builtinJumps.filter((j) => j.table === "filter").length);
+    expect(missingBuiltinJumps("filter", ["*filter", ...builtinJumpLines("filter"), "COMMIT"])).toEqual([]);
+    expect(missingBuiltinJumps("filter", ["*filter", "COMMIT", ""])).toHaveLength(builtinJumps.filter((j) => j.table === "filter").length);
   });
 
   it("counts a jump wherever it stands in its chain, among other rules", () => {

@@ -18,10 +18,10 @@ export async function flushedTables(iptables: Iptables): Promise<string[]> {
   return out;
 }
 
-/** Per-Service chains of ours in iptables-save text of the nat table. */
-export function serviceChainsIn(natSaved: string): Set<string> {
+/** Per-Service chains of ours in the lines of iptables-save's nat table. */
+export function serviceChainsIn(natSaved: readonly string[]): Set<string> {
   const out = new Set<string>();
-  for (const line of natSaved.split("\n")) {
+  for (const line of natSaved) {
     if (!line.startsWith(":")) continue;
     const name = line.slice(1).split(" ")[0] ?? "";
     if (isServiceChainName(name)) out.add(name);
@@ -30,11 +30,12 @@ export function serviceChainsIn(natSaved: string): Set<string> {
 }
 
 /**
- * The jumps of builtinJumps for this table that its iptables-save text lacks. A rule counts as
- * the jump when it is in the right chain, jumps to the right target and carries its comment.
+ * The jumps of builtinJumps for this table that the lines of its iptables-save lack. A rule
+ * counts as the jump when it is in the right chain, jumps to the right target and carries its
+ * comment.
  */
-export function missingBuiltinJumps(table: BuiltinJump["table"], saved: string): BuiltinJump[] {
+export function missingBuiltinJumps(table: BuiltinJump["table"], saved: readonly string[]): BuiltinJump[] {
   const wanted = builtinJumps.filter((j) => j.table === table);
-  const builtin = saved.split("\n").filter((l) => wanted.some((j) => l.startsWith(`-A ${j.chain} `)));
+  const builtin = saved.filter((l) => wanted.some((j) => l.startsWith(`-A ${j.chain} `)));
   return wanted.filter((j) => !builtin.some((l) => l.startsWith(`-A ${j.chain} `) && l.endsWith(` -j ${j.target}`) && l.includes(`--comment ${j.comment}`)));
 }

@@ -10,7 +10,7 @@ import type { ClusterObjects } from "./cluster-objects.ts";
 import type { Contestant, RunningDaemon } from "./contestants.ts";
 import { ruleSetSize, type RuleSetSize } from "./kernel-rules.ts";
 import { cpuTimes, memory, resetPeakMemory } from "./process-stats.ts";
-import { seededRandom } from "./sampling.ts";
+import { seededRandom } from "../../support/seeded-random.ts";
 
 export interface ChurnResult {
   readonly cpuOwnSeconds: number;

@@ -14,7 +14,7 @@ import { BACKEND_POD_IP, type BenchNode } from "./bench-node.ts";
 import type { ClusterObjects } from "./cluster-objects.ts";
 import type { RunningDaemon } from "./contestants.ts";
 import { scrapeProgramming } from "./programming-metric.ts";
-import { seededRandom } from "./sampling.ts";
+import { seededRandom } from "../../support/seeded-random.ts";
 
 export interface LatencyBlock {
   /** Seconds, one per "change" event whose observation could be isolated. */

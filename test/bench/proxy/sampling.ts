@@ -1,15 +1,4 @@
-// Small numeric helpers: a seeded random source (the same change sequence for every contestant),
-// percentiles, and a CDF curve's points.
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// Small numeric helpers: percentiles and a CDF curve's points.
 
 /** The p-th percentile (0..100) by nearest rank; NaN for no samples. */
 export function percentile(samples: readonly number[], p: number): number {

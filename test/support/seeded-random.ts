@@ -1,0 +1,13 @@
+// mulberry32: a small, fast seeded random source, good enough to spread bytes and pick changes;
+// the same seed gives the same sequence, so a run (a fuzz corpus, a benchmark's change order)
+// can be replayed.
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
