@@ -77,6 +77,26 @@ describe("signpost-proxy programs real netfilter", () => {
     expect(backends(fromNode)).toHaveLength(5);
   });
 
+  it("DNATs to an endpoint on another node from the Service chain, and masquerades a pod reaching itself", async () => {
+    const ip = await service("spread");
+    await endpoints("spread", [a, { pod: b, nodeName: otherNode }]);
+    await eventually(async () => new Set(backends(await topo.probe(client.ns, "tcp", ip, 80, { count: 10, timeoutMs: 1000 }))).size === 2, "both endpoints used");
+    const saved = chainsOf(await topo.node.run("iptables-save", ["-t", "nat"]));
+    const svcChain = [...saved.keys()].find((k) => k.startsWith("nat/KUBE-SVC-") && (saved.get(k) ?? []).some((r) => r.includes(`${b.ip}:8080`))) ?? "";
+    const svcRules = saved.get(svcChain) ?? [];
+    // The local endpoint keeps its KUBE-SEP chain (for hairpin); the other is DNATed in place.
+    expect(svcRules.filter((r) => r.includes("-j KUBE-SEP-"))).toHaveLength(1);
+    expect(svcRules.filter((r) => r.includes(`-j DNAT --to-destination ${b.ip}:8080`))).toHaveLength(1);
+    const fromA = await topo.probe(a.ns, "tcp", ip, 80, { count: 20 });
+    expect(new Set(backends(fromA))).toEqual(new Set(["pxt-a", "pxt-b"]));
+    for (const o of fromA) {
+      const [backend, source] = o.reply?.split(" ") ?? [];
+      // Reaching itself, pod a is masqueraded, or the reply would skip the DNAT; to b it keeps its address.
+      if (backend === "pxt-a") expect(source).not.toBe(a.ip);
+      else expect(source).toBe(a.ip);
+    }
+  });
+
   it("refuses a connection to a Service without endpoints at once", async () => {
     const ip = await service("empty");
     await eventually(async () => (await topo.probe(client.ns, "tcp", ip, 80, { timeoutMs: 1000 }))[0]?.error === "ECONNREFUSED", "refused");

@@ -264,6 +264,37 @@ describe("internalTrafficPolicy Local", () => {
   });
 });
 
+describe("endpoints on other nodes", () => {
+  const svc = makeService("ns1", "spread", { clusterIPs: ["172.30.0.45"] });
+  const slices = [makeSlice("ns1", "spread", [makeEndpoint("10.180.0.1", local), makeEndpoint("10.180.1.1", remote), makeEndpoint("10.180.2.1", remote)])];
+  const text = renderAll([svc], slices).text;
+  const chainsDeclared = (t: string): number => t.split("\n").filter((l) => l.startsWith(":KUBE-SEP-")).length;
+
+  it("are DNATed from the policy chain; only the local endpoint has a KUBE-SEP chain", () => {
+    expect(chainsDeclared(text)).toBe(1);
+    expect(text).toMatch(/^-A KUBE-SVC-\S+ .*-m tcp -p tcp -j DNAT --to-destination 10\.180\.1\.1:80$/m);
+    const r = probe(text, { src: pod, dst: "172.30.0.45", port: 80 });
+    expect(r.endpoints).toEqual(["10.180.0.1:80", "10.180.1.1:80", "10.180.2.1:80"]);
+    for (const p of r.paths) expect(p.probability).toBeCloseTo(1 / 3, 6);
+    expect(r.masqueraded).toBe(false);
+  });
+
+  it("still masquerade a local pod reaching itself (hairpin)", () => {
+    const r = probe(text, { src: "10.180.0.1", dst: "172.30.0.45", port: 80 });
+    for (const p of r.paths) expect(p.masqueraded).toBe(p.destination === "10.180.0.1:80");
+  });
+
+  it("keep their chains under session affinity, under externalTrafficPolicy Local, and when their node is unknown", () => {
+    const sticky = makeService("ns1", "spread", { clusterIPs: ["172.30.0.45"], sessionAffinity: { kind: "ClientIP", timeoutSeconds: 60 } });
+    expect(chainsDeclared(renderAll([sticky], slices).text)).toBe(3);
+    const etpLocal = makeService("ns1", "spread", { type: "NodePort", clusterIPs: ["172.30.0.45"], externalTrafficPolicy: "Local", ports: [makePort("p80", 80, "TCP", 30045)] });
+    const etpSlices = [makeSlice("ns1", "spread", [makeEndpoint("10.180.0.1", local), makeEndpoint("10.180.1.1", remote)])];
+    expect(chainsDeclared(renderAll([etpLocal], etpSlices).text)).toBe(2);
+    const unknown = [makeSlice("ns1", "spread", [makeEndpoint("10.180.1.1"), makeEndpoint("10.180.2.1")])];
+    expect(chainsDeclared(renderAll([svc], unknown).text)).toBe(2);
+  });
+});
+
 describe("session affinity ClientIP", () => {
   const svc = makeService("ns1", "sticky", { clusterIPs: ["172.30.0.50"], sessionAffinity: { kind: "ClientIP", timeoutSeconds: 300 } });
   const text = renderAll([svc], [makeSlice("ns1", "sticky", [makeEndpoint("10.180.0.1"), makeEndpoint("10.180.0.2")])]).text;
