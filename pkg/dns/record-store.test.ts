@@ -240,6 +240,41 @@ describe("RecordStore: names that exist without records", () => {
   });
 });
 
+describe("RecordStore: endpoint names from the endpoint table", () => {
+  it("keeps a Service's name while only its endpoints are named (no ClusterIP, no named port)", () => {
+    const store = new RecordStore();
+    store.upsertService(service({ name: "odd", clusterIPs: [], ports: [] }));
+    store.upsertEndpointSlice(slice({ name: "odd-1", serviceName: "odd", endpoints: [endpoint("10.0.0.7")] }));
+    expect(at(store, "10-0-0-7.odd.default.svc.cluster.local")).toEqual(["A 10.0.0.7"]);
+    expect(at(store, "odd.default.svc.cluster.local")).toEqual([]);
+    expect(at(store, "default.svc.cluster.local")).toEqual([]);
+    store.deleteEndpointSlice("default", "odd-1");
+    expect(at(store, "odd.default.svc.cluster.local")).toBeUndefined();
+    expect(at(store, "default.svc.cluster.local")).toBeUndefined();
+  });
+
+  it("answers a reverse name only in its canonical spelling, with the ClusterIP's PTR first", () => {
+    const store = new RecordStore();
+    store.upsertService(service({ name: "a", clusterIPs: ["10.0.0.1"] }));
+    store.upsertService(service({ name: "b", headless: true }));
+    store.upsertEndpointSlice(slice({ name: "b-1", serviceName: "b", endpoints: [endpoint("10.0.0.1")] }));
+    expect(at(store, "1.0.0.10.in-addr.arpa")).toEqual(["PTR a.default.svc.cluster.local", "PTR 10-0-0-1.b.default.svc.cluster.local"]);
+    expect(at(store, "01.0.0.10.in-addr.arpa")).toBeUndefined();
+  });
+
+  it("moves the namespace's and the reverse zones' scopes when an endpoint changes, and nothing on a repeat", () => {
+    const store = clusterStore();
+    const ns = store.scopeOf("x.default.svc.cluster.local");
+    const reverse = store.scopeOf("1.0.0.10.in-addr.arpa");
+    const [n0, r0] = [ns.value, reverse.value];
+    store.upsertEndpointSlice(slice({ name: "web-1", serviceName: "web", endpoints: [endpoint("10.244.9.9", { hostname: "web-0" })] }));
+    expect([ns.value > n0, reverse.value > r0]).toEqual([true, true]);
+    const [n1, r1] = [ns.value, reverse.value];
+    store.upsertEndpointSlice(slice({ name: "web-1", serviceName: "web", endpoints: [endpoint("10.244.9.9", { hostname: "web-0" })] }));
+    expect([ns.value, reverse.value]).toEqual([n1, r1]);
+  });
+});
+
 describe("RecordStore: serial and sync", () => {
   it("moves the serial on every change and not on a repeated event", () => {
     const store = new RecordStore({ now: () => 1_700_000_000_000 });

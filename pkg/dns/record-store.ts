@@ -2,13 +2,19 @@
 // Services, EndpointSlices, Namespaces, and Pods for `pods verified`), and the query path reads
 // one Map by name. Each change recomputes the records of the one Service it touches, swaps in
 // the names that differ, moves the SOA serial and the generation of the scope it touched (see
-// scopeOf), so cached answers elsewhere stay valid; a query never scans.
+// scopeOf), so cached answers elsewhere stay valid; a query never scans the store. Endpoint
+// names and their PTRs are the exception to "one Map": they live in the EndpointIndex, which
+// answers them from each Service's table of addresses (one entry per endpoint instead of two
+// names with record sets).
 import type { Pod } from "../model/pod.ts";
 import type { EndpointSlice, Namespace, Service } from "../model/types.ts";
-import { canonicalIP } from "./ip-names.ts";
+import { EndpointIndex } from "./endpoint-index.ts";
+import { canonicalIP, ipFromReverseName, reverseName } from "./ip-names.ts";
 import { normalizeName } from "./parse-name.ts";
+import type { EndpointNames } from "./endpoint-names.ts";
 import { type DnsRecord, NO_RRSETS, type RRSet, TYPE } from "./records.ts";
 import {
+  addressRecords,
   buildServiceRecords,
   EMPTY_SERVICE_RECORDS,
   nameRecords,
@@ -79,6 +85,7 @@ export class RecordStore {
   readonly #sliceOwner = new Map<string, string>();
   readonly #built = new Map<string, ServiceRecords>();
   readonly #entries = new Map<string, Entry>();
+  readonly #endpoints = new EndpointIndex();
   readonly #namespaces = new Set<string>();
   /** "namespace/ip" of Pods, counted (an IP may briefly be two Pods'), for `pods verified`. */
   readonly #podIPs = new Map<string, number>();
@@ -165,7 +172,23 @@ export class RecordStore {
   }
 
   lookup(name: string): NameEntry | undefined {
-    return this.#entries.get(name);
+    const entry = this.#entries.get(name);
+    if (name.endsWith(".arpa")) return this.#withEndpointPTRs(name, entry);
+    if (entry !== undefined) return entry;
+    const ips = this.#endpoints.addresses(name);
+    return ips.length === 0 ? undefined : { rrsets: nameRecords(addressRecords(ips, this.ttl)) };
+  }
+
+  /** The PTRs of a reverse name: the ClusterIPs' from the entry, then the endpoint names'. */
+  #withEndpointPTRs(name: string, entry: Entry | undefined): NameEntry | undefined {
+    const ip = ipFromReverseName(name);
+    if (ip === null || reverseName(ip) !== name) return entry;
+    const names = this.#endpoints.namesOf(ip);
+    if (names.length === 0) return entry;
+    const ptrs: DnsRecord[] = [];
+    for (const set of entry?.rrsets ?? NO_RRSETS) ptrs.push(...set.records);
+    for (const target of names) ptrs.push({ type: "PTR", ttl: this.ttl, target });
+    return { rrsets: nameRecords(ptrs) };
   }
 
   hasNamespace(name: string): boolean {
@@ -265,11 +288,26 @@ export class RecordStore {
       }
       return changed;
     };
-    const names = apply(previous.names, next.names);
-    const reverse = apply(ptrRecords(previous.reverse), ptrRecords(next.reverse));
+    const endpoints = this.#replaceEndpoints(previous.endpoints, next.endpoints);
+    const names = apply(previous.names, next.names) || endpoints;
+    const reverse = apply(ptrRecords(previous.reverse), ptrRecords(next.reverse)) || endpoints;
     if (next === EMPTY_SERVICE_RECORDS) this.#built.delete(serviceKey);
     else this.#built.set(serviceKey, next);
     if (names || reverse) this.#changed(names ? serviceKey.slice(0, serviceKey.indexOf("/")) : null, reverse);
+  }
+
+  /** Swaps one Service's endpoint table; while it has one, the Service's name exists. */
+  #replaceEndpoints(previous: EndpointNames | null, next: EndpointNames | null): boolean {
+    if (!this.#endpoints.replace(previous, next)) return false;
+    if (previous === null && next !== null) this.#addChild(next.service);
+    if (previous !== null && next === null) {
+      const entry = this.#entries.get(previous.service);
+      if (entry !== undefined && this.#tracksEmptyNonTerminal(previous.service)) {
+        entry.children--;
+        this.#dropIfEmpty(previous.service, entry);
+      }
+    }
+    return true;
   }
 
   #setSource(name: string, source: string, records: NameRecords): void {

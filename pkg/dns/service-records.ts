@@ -2,7 +2,10 @@
 // function: the record store calls it whenever either changes and swaps the result in. Rules are
 // the Kubernetes DNS specification 1.1.0 plus CoreDNS's conventions, which name every ready
 // endpoint (hostname or dashed IP) and give its address a PTR, for headless and ClusterIP alike.
+// Those endpoint names and PTRs are not built here as records: they come back as a compact
+// table (endpoint-names.ts), from which the store answers them when asked.
 import type { EndpointSlice, Service } from "../model/types.ts";
+import { endpointNames, type EndpointNames, type NamedEndpoint } from "./endpoint-names.ts";
 import { canonicalIP, dashedName, reverseName } from "./ip-names.ts";
 import { type DnsRecord, NO_RRSETS, type RRSet, toRRSets, TYPE } from "./records.ts";
 
@@ -13,10 +16,12 @@ import { type DnsRecord, NO_RRSETS, type RRSet, toRRSets, TYPE } from "./records
 export type NameRecords = readonly RRSet[];
 
 export interface ServiceRecords {
-  /** Names under <svc>.<ns>.svc.<zone>, lower-case, without the trailing dot. */
+  /** The Service's name and its SRV names, lower-case, without the trailing dot. */
   readonly names: ReadonlyMap<string, NameRecords>;
-  /** PTR records by reverse name, for the ClusterIPs and the endpoint addresses. */
+  /** PTR records by reverse name, for the ClusterIPs. */
   readonly reverse: ReadonlyMap<string, readonly DnsRecord[]>;
+  /** The endpoint names and the PTRs of their addresses; null when no endpoint is named. */
+  readonly endpoints: EndpointNames | null;
 }
 
 export interface RecordOptions {
@@ -24,12 +29,11 @@ export interface RecordOptions {
   readonly ttl: number;
 }
 
-export const EMPTY_SERVICE_RECORDS: ServiceRecords = { names: new Map(), reverse: new Map() };
+export const EMPTY_SERVICE_RECORDS: ServiceRecords = { names: new Map(), reverse: new Map(), endpoints: null };
 
-interface NamedEndpoint {
+interface LabeledEndpoint extends NamedEndpoint {
   /** The endpoint's label: its hostname, or its address with dashes. */
   readonly label: string;
-  readonly ip: string;
 }
 
 export function buildServiceRecords(
@@ -55,24 +59,19 @@ export function buildServiceRecords(
     if (target !== "" && canonicalIP(target) === null) {
       names.set(serviceName, nameRecords([{ type: "CNAME", ttl, target }]));
     }
-    return { names, reverse };
+    return { names, reverse, endpoints: null };
   }
 
   const sliceList = [...slices].filter((s) => s.addressType !== "FQDN");
   const include = (ready: boolean) => ready || service.publishNotReadyAddresses;
   const endpoints = collectEndpoints(sliceList, include);
 
-  // Every served endpoint gets a name and a PTR.
+  // Every served endpoint gets a name and a PTR: in the table, not as records.
   const byLabel = new Map<string, string[]>();
   for (const ep of endpoints) {
     const list = byLabel.get(ep.label) ?? [];
     if (!list.includes(ep.ip)) list.push(ep.ip);
     byLabel.set(ep.label, list);
-  }
-  for (const [label, ips] of byLabel) {
-    const name = `${label}.${serviceName}`;
-    names.set(name, nameRecords(addressRecords(ips, ttl)));
-    for (const ip of ips) addPTR(ip, name);
   }
 
   const srvByPort = new Map<string, { port: number; target: string }[]>();
@@ -118,12 +117,12 @@ export function buildServiceRecords(
     const hasSRV = allSRV.length > 0;
     names.set(serviceName, nameRecords(own, hasSRV ? glueFor(allSRV.map((s) => s.target)) : NO_RRSETS));
   }
-  return { names, reverse };
+  return { names, reverse, endpoints: endpointNames(serviceName, endpoints) };
 }
 
 /** The endpoints a Service serves, in slice order, without repeats. */
-function collectEndpoints(slices: readonly EndpointSlice[], include: (ready: boolean) => boolean): NamedEndpoint[] {
-  const out: NamedEndpoint[] = [];
+function collectEndpoints(slices: readonly EndpointSlice[], include: (ready: boolean) => boolean): LabeledEndpoint[] {
+  const out: LabeledEndpoint[] = [];
   const seen = new Set<string>();
   for (const slice of slices) {
     for (const endpoint of slice.endpoints) {
@@ -133,18 +132,19 @@ function collectEndpoints(slices: readonly EndpointSlice[], include: (ready: boo
         if (canonical === null) continue;
         // The API's own string when it is already canonical (nearly always): one copy per endpoint fewer.
         const ip = canonical === address ? address : canonical;
-        const label = endpoint.hostname !== "" ? endpoint.hostname.toLowerCase() : dashedName(ip);
+        const hostname = endpoint.hostname.toLowerCase();
+        const label = hostname !== "" ? hostname : dashedName(ip);
         const key = `${label}/${ip}`;
         if (seen.has(key)) continue;
         seen.add(key);
-        out.push({ label, ip });
+        out.push({ label, hostname, ip });
       }
     }
   }
   return out;
 }
 
-function addressRecords(ips: readonly string[], ttl: number): DnsRecord[] {
+export function addressRecords(ips: readonly string[], ttl: number): DnsRecord[] {
   return [...ips].sort().map((address) =>
     address.includes(":") ? { type: "AAAA", ttl, address } : { type: "A", ttl, address },
   );

@@ -1,0 +1,58 @@
+// Every Service's endpoint table, found by the Service's name (for an endpoint name) and by
+// address (for a PTR). An address in several Services' tables points at each of them, in the
+// order they got it.
+import { addressesNamed, type EndpointNames, namesOf, sameEndpointNames } from "./endpoint-names.ts";
+
+export class EndpointIndex {
+  readonly #byService = new Map<string, EndpointNames>();
+  readonly #byIP = new Map<string, EndpointNames | EndpointNames[]>();
+
+  /** Puts `next` where `previous` was (one Service's tables); false when they are the same. */
+  replace(previous: EndpointNames | null, next: EndpointNames | null): boolean {
+    if (sameEndpointNames(previous, next)) return false;
+    if (previous !== null) {
+      this.#byService.delete(previous.service);
+      for (const ip of previous.ips) this.#unindex(ip, previous);
+    }
+    if (next !== null) {
+      this.#byService.set(next.service, next);
+      for (const ip of next.ips) this.#index(ip, next);
+    }
+    return true;
+  }
+
+  /** The addresses of endpoint name `name` (<label>.<service name>); empty when it names none. */
+  addresses(name: string): string[] {
+    const dot = name.indexOf(".");
+    if (dot <= 0) return [];
+    const table = this.#byService.get(name.slice(dot + 1));
+    return table === undefined ? [] : addressesNamed(table, name.slice(0, dot));
+  }
+
+  /** The endpoint names with address `ip`, over every Service. */
+  namesOf(ip: string): string[] {
+    const owners = this.#byIP.get(ip);
+    if (owners === undefined) return [];
+    return Array.isArray(owners) ? owners.flatMap((t) => namesOf(t, ip)) : namesOf(owners, ip);
+  }
+
+  #index(ip: string, table: EndpointNames): void {
+    const owners = this.#byIP.get(ip);
+    if (owners === undefined) this.#byIP.set(ip, table);
+    else if (Array.isArray(owners)) {
+      if (!owners.includes(table)) owners.push(table);
+    } else if (owners !== table) this.#byIP.set(ip, [owners, table]);
+  }
+
+  #unindex(ip: string, table: EndpointNames): void {
+    const owners = this.#byIP.get(ip);
+    if (owners === table) this.#byIP.delete(ip);
+    else if (Array.isArray(owners)) {
+      const rest = owners.filter((t) => t !== table);
+      const [only] = rest;
+      if (rest.length === 1 && only !== undefined) this.#byIP.set(ip, only);
+      else if (rest.length === 0) this.#byIP.delete(ip);
+      else this.#byIP.set(ip, rest);
+    }
+  }
+}

@@ -1,0 +1,80 @@
+import { describe, expect, it } from "vitest";
+import { EndpointIndex } from "./endpoint-index.ts";
+import { addressesNamed, endpointNames, namesOf, sameEndpointNames } from "./endpoint-names.ts";
+
+const svc = "web.default.svc.cluster.local";
+
+describe("endpointNames", () => {
+  it("keeps no hostname list when no endpoint has a hostname, and no table without endpoints", () => {
+    expect(endpointNames(svc, [])).toBeNull();
+    expect(endpointNames(svc, [{ hostname: "", ip: "10.0.0.1" }])).toEqual({ service: svc, ips: ["10.0.0.1"], hostnames: null });
+    expect(endpointNames(svc, [{ hostname: "", ip: "10.0.0.1" }, { hostname: "web-0", ip: "10.0.0.2" }])?.hostnames).toEqual(["", "web-0"]);
+  });
+
+  it("finds an address by its dashed label, spelled exactly as CoreDNS spells it", () => {
+    const t = endpointNames(svc, [{ hostname: "", ip: "10.0.0.1" }, { hostname: "", ip: "fd00::1" }]);
+    if (t === null) throw new Error("no table");
+    expect(addressesNamed(t, "10-0-0-1")).toEqual(["10.0.0.1"]);
+    expect(addressesNamed(t, "fd00--1")).toEqual(["fd00::1"]);
+    expect(addressesNamed(t, "10-0-0-01")).toEqual([]);
+    expect(addressesNamed(t, "10-0-0-2")).toEqual([]);
+    expect(addressesNamed(t, "_tcp")).toEqual([]);
+  });
+
+  it("finds an endpoint with a hostname by that name only, and every address under it", () => {
+    const t = endpointNames(svc, [
+      { hostname: "web-0", ip: "10.0.0.1" },
+      { hostname: "web-0", ip: "fd00::1" },
+      { hostname: "", ip: "10.0.0.3" },
+    ]);
+    if (t === null) throw new Error("no table");
+    expect(addressesNamed(t, "web-0")).toEqual(["10.0.0.1", "fd00::1"]);
+    expect(addressesNamed(t, "10-0-0-1")).toEqual([]);
+    expect(addressesNamed(t, "10-0-0-3")).toEqual(["10.0.0.3"]);
+    expect(namesOf(t, "10.0.0.1")).toEqual([`web-0.${svc}`]);
+    expect(namesOf(t, "10.0.0.3")).toEqual([`10-0-0-3.${svc}`]);
+  });
+
+  it("compares tables by service, addresses and hostnames", () => {
+    const a = endpointNames(svc, [{ hostname: "", ip: "10.0.0.1" }]);
+    expect(sameEndpointNames(a, endpointNames(svc, [{ hostname: "", ip: "10.0.0.1" }]))).toBe(true);
+    expect(sameEndpointNames(a, endpointNames(svc, [{ hostname: "x", ip: "10.0.0.1" }]))).toBe(false);
+    expect(sameEndpointNames(a, endpointNames(svc, [{ hostname: "", ip: "10.0.0.2" }]))).toBe(false);
+    expect(sameEndpointNames(a, null)).toBe(false);
+    expect(sameEndpointNames(null, null)).toBe(true);
+  });
+});
+
+describe("EndpointIndex", () => {
+  const other = "db.default.svc.cluster.local";
+
+  it("answers names and PTRs from every table that has the address, and forgets a replaced table", () => {
+    const index = new EndpointIndex();
+    const a = endpointNames(svc, [{ hostname: "", ip: "10.0.0.1" }]);
+    const b = endpointNames(other, [{ hostname: "db-0", ip: "10.0.0.1" }]);
+    expect(index.replace(null, a)).toBe(true);
+    expect(index.replace(null, b)).toBe(true);
+    expect(index.addresses(`10-0-0-1.${svc}`)).toEqual(["10.0.0.1"]);
+    expect(index.addresses(`db-0.${other}`)).toEqual(["10.0.0.1"]);
+    expect(index.addresses(`10-0-0-1.nope.default.svc.cluster.local`)).toEqual([]);
+    expect(index.namesOf("10.0.0.1")).toEqual([`10-0-0-1.${svc}`, `db-0.${other}`]);
+
+    expect(index.replace(a, endpointNames(svc, [{ hostname: "", ip: "10.0.0.1" }]))).toBe(false);
+    const moved = endpointNames(svc, [{ hostname: "", ip: "10.0.0.9" }]);
+    expect(index.replace(a, moved)).toBe(true);
+    expect(index.namesOf("10.0.0.1")).toEqual([`db-0.${other}`]);
+    expect(index.namesOf("10.0.0.9")).toEqual([`10-0-0-9.${svc}`]);
+    index.replace(b, null);
+    expect(index.namesOf("10.0.0.1")).toEqual([]);
+    expect(index.addresses(`db-0.${other}`)).toEqual([]);
+  });
+
+  it("indexes an address that two hostnames of one Service share once", () => {
+    const index = new EndpointIndex();
+    const t = endpointNames(svc, [{ hostname: "a", ip: "10.0.0.1" }, { hostname: "b", ip: "10.0.0.1" }]);
+    index.replace(null, t);
+    expect(index.namesOf("10.0.0.1")).toEqual([`a.${svc}`, `b.${svc}`]);
+    index.replace(t, null);
+    expect(index.namesOf("10.0.0.1")).toEqual([]);
+  });
+});
