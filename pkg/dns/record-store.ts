@@ -20,7 +20,6 @@ import {
   nameRecords,
   type NameRecords,
   sameNameRecords,
-  type ServiceRecords,
 } from "./service-records.ts";
 
 export type PodMode = "disabled" | "insecure" | "verified";
@@ -70,6 +69,14 @@ class Entry implements NameEntry {
   more: Map<string, NameRecords> | null = null;
 }
 
+interface BuiltService {
+  readonly names: readonly string[];
+  readonly reverse: readonly string[];
+  readonly endpoints: EndpointNames | null;
+}
+
+const NOTHING_BUILT: BuiltService = { names: [], reverse: [], endpoints: null };
+
 export class RecordStore {
   readonly zone: string;
   readonly ttl: number;
@@ -80,10 +87,11 @@ export class RecordStore {
 
   readonly #services = new Map<string, Service>();
   /** Slices by the key of the Service they belong to, then by slice name. */
-  readonly #slicesByService = new Map<string, Map<string, EndpointSlice>>();
+  readonly #slicesByService = new Map<string, EndpointSlice[]>();
   /** Owner Service key of each slice key, to move a slice whose service-name label changed. */
   readonly #sliceOwner = new Map<string, string>();
-  readonly #built = new Map<string, ServiceRecords>();
+  /** What each Service holds in the store: the names it is a source of, and its endpoint table. */
+  readonly #built = new Map<string, BuiltService>();
   readonly #entries = new Map<string, Entry>();
   readonly #endpoints = new EndpointIndex();
   readonly #namespaces = new Set<string>();
@@ -243,9 +251,11 @@ export class RecordStore {
     const previousOwner = this.#sliceOwner.get(sliceKey);
     if (previousOwner !== undefined && previousOwner !== owner) this.#detachSlice(sliceKey, slice.name, previousOwner);
     if (owner !== null) {
-      const slices = this.#slicesByService.get(owner) ?? new Map<string, EndpointSlice>();
+      const slices = this.#slicesByService.get(owner) ?? [];
       this.#slicesByService.set(owner, slices);
-      slices.set(slice.name, slice);
+      const at = slices.findIndex((s) => s.name === slice.name);
+      if (at < 0) slices.push(slice);
+      else slices[at] = slice;
       this.#sliceOwner.set(sliceKey, owner);
       this.#rebuild(owner);
     }
@@ -258,31 +268,32 @@ export class RecordStore {
   }
 
   #detachSlice(sliceKey: string, sliceName: string, owner: string): void {
-    const slices = this.#slicesByService.get(owner);
-    slices?.delete(sliceName);
-    if (slices?.size === 0) this.#slicesByService.delete(owner);
+    const slices = this.#slicesByService.get(owner)?.filter((s) => s.name !== sliceName) ?? [];
+    if (slices.length === 0) this.#slicesByService.delete(owner);
+    else this.#slicesByService.set(owner, slices);
     this.#sliceOwner.delete(sliceKey);
     this.#rebuild(owner);
   }
 
   #rebuild(serviceKey: string): void {
     const service = this.#services.get(serviceKey);
-    const slices = this.#slicesByService.get(serviceKey)?.values() ?? [];
+    const slices = this.#slicesByService.get(serviceKey) ?? [];
     const next =
       service === undefined
         ? EMPTY_SERVICE_RECORDS
         : buildServiceRecords(service, slices, { zone: this.zone, ttl: this.ttl });
-    const previous = this.#built.get(serviceKey) ?? EMPTY_SERVICE_RECORDS;
-    const apply = (before: ReadonlyMap<string, NameRecords>, after: ReadonlyMap<string, NameRecords>): boolean => {
+    const previous = this.#built.get(serviceKey) ?? NOTHING_BUILT;
+    // The records a name had from this Service are read back from its entry.
+    const apply = (before: readonly string[], after: ReadonlyMap<string, NameRecords>): boolean => {
       let changed = false;
-      for (const name of before.keys()) {
+      for (const name of before) {
         if (!after.has(name)) {
           this.#removeSource(name, serviceKey);
           changed = true;
         }
       }
       for (const [name, records] of after) {
-        if (sameNameRecords(before.get(name), records)) continue;
+        if (sameNameRecords(this.#recordsFrom(name, serviceKey), records)) continue;
         this.#setSource(name, serviceKey, records);
         changed = true;
       }
@@ -290,9 +301,9 @@ export class RecordStore {
     };
     const endpoints = this.#replaceEndpoints(previous.endpoints, next.endpoints);
     const names = apply(previous.names, next.names) || endpoints;
-    const reverse = apply(ptrRecords(previous.reverse), ptrRecords(next.reverse)) || endpoints;
+    const reverse = apply(previous.reverse, ptrRecords(next.reverse)) || endpoints;
     if (next === EMPTY_SERVICE_RECORDS) this.#built.delete(serviceKey);
-    else this.#built.set(serviceKey, next);
+    else this.#built.set(serviceKey, { names: [...next.names.keys()], reverse: [...next.reverse.keys()], endpoints: next.endpoints });
     if (names || reverse) this.#changed(names ? serviceKey.slice(0, serviceKey.indexOf("/")) : null, reverse);
   }
 
@@ -308,6 +319,12 @@ export class RecordStore {
       }
     }
     return true;
+  }
+
+  #recordsFrom(name: string, source: string): NameRecords | undefined {
+    const entry = this.#entries.get(name);
+    if (entry === undefined) return undefined;
+    return entry.source === source ? entry.sets : entry.more?.get(source);
   }
 
   #setSource(name: string, source: string, records: NameRecords): void {

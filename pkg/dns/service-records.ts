@@ -100,11 +100,22 @@ export function buildServiceRecords(
     }
   }
 
-  const glueFor = (targets: Iterable<string>): RRSet[] =>
-    [...new Set(targets)].flatMap((target) => {
+  // One glue record set per target, shared by every SRV name that points there.
+  const glueByTarget = new Map<string, RRSet[]>();
+  const glueOf = (target: string): RRSet[] => {
+    let sets = glueByTarget.get(target);
+    if (sets === undefined) {
       const ips = target === serviceName ? serviceAddresses : (byLabel.get(target.slice(0, target.indexOf("."))) ?? []);
-      return toRRSets(target, addressRecords(ips, ttl));
-    });
+      sets = toRRSets(target, addressRecords(ips, ttl));
+      glueByTarget.set(target, sets);
+    }
+    return sets;
+  };
+  const glueFor = (targets: Iterable<string>): RRSet[] => {
+    const unique = [...new Set(targets)];
+    const [only] = unique;
+    return unique.length === 1 && only !== undefined ? glueOf(only) : unique.flatMap(glueOf);
+  };
 
   const allSRV: { port: number; target: string }[] = [];
   for (const [prefix, list] of srvByPort) {
@@ -162,7 +173,8 @@ function srvRecords(list: readonly { port: number; target: string }[], ttl: numb
 export function nameRecords(records: readonly DnsRecord[], additional: readonly RRSet[] = NO_RRSETS): NameRecords {
   const sets = toRRSets(null, records);
   if (additional.length === 0) return sets;
-  return sets.map((set) => (set.type === TYPE.SRV ? { ...set, additional } : set));
+  // The sets are new: give the SRV set its glue in place rather than copy it.
+  return sets.map((set) => (set.type === TYPE.SRV ? { type: set.type, owner: set.owner, records: set.records, additional } : set));
 }
 
 /** True when the two hold the same records and glue in the same order. */
