@@ -1,38 +1,5 @@
-// signpost-dns: cluster DNS that replaces CoreDNS. This entry point parses the command line,
-// starts the daemon (pkg/dns/daemon.ts) and turns SIGTERM and SIGINT into its lameduck
-// shutdown; a second signal ends the process at once.
-import pino from "pino";
-import { renderHelp } from "../../pkg/cli/flags.ts";
-import { runMain } from "../../pkg/cli/run-main.ts";
-import { dnsFlags, dnsSummary, parseDnsCommandLine } from "../../pkg/dns/daemon-flags.ts";
+// signpost-dns's entry point: the module hook that keeps client-node's generated API out of the
+// process goes in first, then the program (run.ts) is loaded through it.
+import "../../pkg/cli/trim-client-node.ts";
 
-runMain("signpost-dns", async () => {
-  const parsed = parseDnsCommandLine(process.argv.slice(2));
-  if (parsed.help) {
-    process.stdout.write(renderHelp("signpost-dns", dnsSummary, dnsFlags));
-    return;
-  }
-  // Loaded after the flags are checked, so --help and a bad flag answer before the API client
-  // and the rest are read in.
-  const { startDnsDaemon } = await import("../../pkg/dns/daemon.ts");
-  const log = pino({ name: "signpost-dns" });
-  const daemon = await startDnsDaemon(parsed.config, log);
-  let stopping = false;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (stopping) {
-      log.warn({ signal }, "second signal during shutdown: exiting now");
-      process.exit(1);
-    }
-    stopping = true;
-    log.info({ signal }, "signal received");
-    daemon.shutdown().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        log.error({ err }, "shutdown failed");
-        process.exit(1);
-      },
-    );
-  };
-  process.on("SIGTERM", onSignal);
-  process.on("SIGINT", onSignal);
-});
+await import("./run.ts");

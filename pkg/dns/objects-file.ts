@@ -4,7 +4,7 @@
 // and skipped, as the informer does, so one bad object does not hide the rest of the dump.
 import { readFileSync } from "node:fs";
 import type { V1EndpointSlice } from "@kubernetes/client-node";
-import { loadAllYaml } from "@kubernetes/client-node";
+import { loadAll } from "js-yaml";
 import { SignpostError } from "../errors/errors.ts";
 import { convertEndpointSlice } from "../model/convert-endpointslice.ts";
 import { convertNamespace } from "../model/convert-namespace.ts";
@@ -44,7 +44,7 @@ export function parseObjects(text: string, where: string): LoadedObjects {
   let documents: unknown[];
   try {
     // JSON.parse is many times faster than the YAML parser on a large `-o json` dump.
-    documents = /^\s*[{[]/.test(text) ? [JSON.parse(text) as unknown] : (loadAllYaml(text) as unknown[]);
+    documents = /^\s*[{[]/.test(text) ? [JSON.parse(text) as unknown] : loadAll(text);
   } catch (err) {
     const first = err instanceof Error ? (err.message.split("\n")[0] ?? "") : String(err);
     throw new SignpostError("SP_BAD_CONFIG", `--objects ${where}`, `is neither YAML nor JSON: ${first}`, { cause: err });

@@ -5,7 +5,9 @@
 import { createInterface } from "node:readline";
 import { Readable } from "node:stream";
 import { fetch, type Response } from "undici";
-import { HttpMethod, RequestContext, type KubeConfig } from "@kubernetes/client-node";
+// From their own modules, not the package root (see pkg/cli/trim-client-node.ts).
+import type { KubeConfig } from "@kubernetes/client-node/dist/config.js";
+import { HttpMethod, RequestContext } from "@kubernetes/client-node/dist/gen/http/http.js";
 import { SignpostError } from "../errors/errors.ts";
 
 /** The fields of metav1.Status that explain a failure. */

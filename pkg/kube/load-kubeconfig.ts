@@ -2,7 +2,9 @@
 // else the in-cluster service account, else $KUBECONFIG or ~/.kube/config. Every failure names
 // the file and the field, so an operator knows what to fix.
 import { accessSync, constants } from "node:fs";
-import { KubeConfig } from "@kubernetes/client-node";
+// From its own module, not the package root, which loads the whole generated API (see
+// pkg/cli/trim-client-node.ts).
+import { KubeConfig } from "@kubernetes/client-node/dist/config.js";
 import { SignpostError } from "../errors/errors.ts";
 
 export function loadKubeConfig(path: string | undefined, env: NodeJS.ProcessEnv = process.env): KubeConfig {

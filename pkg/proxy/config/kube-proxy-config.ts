@@ -3,7 +3,7 @@
 // something signpost does not have, like another proxy mode's settings), or accepted only while
 // it holds its zero value. Anything else is refused by its path, so an operator who migrates a
 // kube-proxy ConfigMap learns at once which setting would silently stop working.
-import { loadYaml } from "@kubernetes/client-node";
+import { load } from "js-yaml";
 import { SignpostError } from "../../errors/errors.ts";
 import { parseDuration } from "../../cli/flags.ts";
 
@@ -166,7 +166,7 @@ function walk(object: Record<string, unknown>, fields: Readonly<Record<string, R
 export function parseKubeProxyConfig(text: string, where: string): ParsedKubeProxyConfig {
   let doc: unknown;
   try {
-    doc = loadYaml<unknown>(text);
+    doc = load(text);
   } catch (err) {
     throw new SignpostError("SP_BAD_CONFIG", where, `not YAML or JSON: ${err instanceof Error ? (err.message.split("\n")[0] ?? "") : String(err)}`, { cause: err });
   }

@@ -3,7 +3,7 @@
 // an item of another kind is skipped, and one that fails conversion is reported and skipped,
 // as the daemon would skip it.
 import { readFileSync } from "node:fs";
-import { loadAllYaml } from "@kubernetes/client-node";
+import { loadAll } from "js-yaml";
 import type { V1EndpointSlice, V1Node, V1Service } from "@kubernetes/client-node";
 import { SignpostError } from "../../errors/errors.ts";
 import { convertEndpointSlice } from "../../model/convert-endpointslice.ts";
@@ -27,8 +27,8 @@ interface RawItem {
 
 function documents(text: string, where: string): unknown[] {
   try {
-    // JSON is YAML; loadAllYaml also takes a stream of documents.
-    return loadAllYaml(text) as unknown[];
+    // JSON is YAML; loadAll also takes a stream of documents.
+    return loadAll(text);
   } catch (err) {
     throw new SignpostError("SP_BAD_CONFIG", where, `not YAML or JSON: ${err instanceof Error ? (err.message.split("\n")[0] ?? "") : String(err)}`, { cause: err });
   }
