@@ -3,7 +3,7 @@
 // the node's network namespace (ip netns exec execs it, so the pid is the daemon's), with the
 // same kubeconfig, cluster CIDR and default sync periods, serving /metrics on the node's link
 // address so the harness can scrape it.
-import { appendFileSync } from "node:fs";
+import { appendFileSync, mkdirSync } from "node:fs";
 import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -97,6 +97,7 @@ let daemonsStarted = 0;
 export async function startDaemon(contestant: Contestant, node: BenchNode, kubeconfig: string): Promise<{ daemon: RunningDaemon; command: string }> {
   const { command, args, path } = await contestant.commandFor(node, kubeconfig);
   const logDir = process.env["BENCH_PROXY_LOGS"] ?? "";
+  if (logDir !== "") mkdirSync(logDir, { recursive: true });
   const logFile = logDir === "" ? null : join(logDir, `${String(++daemonsStarted).padStart(2, "0")}-${contestant.name.replace(/[^a-z0-9]+/g, "-")}.log`);
   const env = path === undefined ? {} : { PATH: `${path}:${process.env["PATH"] ?? ""}` };
   const p = execa("ip", ["netns", "exec", node.node.name, command, ...args], { reject: false, stdin: "ignore", buffer: false, env });
