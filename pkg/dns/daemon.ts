@@ -8,7 +8,7 @@ import type { Logger } from "pino";
 import { collectDefaultMetrics, Registry } from "prom-client";
 import { SignpostError } from "../errors/errors.ts";
 import { ApiClient } from "../kube/api-client.ts";
-import { endpointSliceInformer, namespaceInformer, podInformer, serviceInformer } from "../kube/cluster-informers.ts";
+import { namespaceInformer, podInformer, projectedEndpointSliceInformer, serviceInformer } from "../kube/cluster-informers.ts";
 import { informerMetrics } from "../kube/informer-metrics.ts";
 import { loadKubeConfig } from "../kube/load-kubeconfig.ts";
 import type { DnsDaemonConfig } from "./daemon-flags.ts";
@@ -16,6 +16,7 @@ import { ForwardMetrics } from "./forward-metrics.ts";
 import { createForwarder, upstreamLabel } from "./forwarder.ts";
 import { startSideServers, type SideServerPorts } from "./health-server.ts";
 import { QueryMetrics } from "./metrics.ts";
+import { dnsSlice } from "./dns-slice.ts";
 import { readObjectsFile } from "./objects-file.ts";
 import { logQueries } from "./query-log.ts";
 import type { QueryHandler } from "./query-handler.ts";
@@ -53,7 +54,7 @@ export async function startDnsDaemon(config: DnsDaemonConfig, log: Logger): Prom
     } else {
       const client = new ApiClient(loadKubeConfig(config.kubeconfig ?? undefined));
       const deps = { client, log, metrics: informerMetrics(registry) };
-      const informers = { services: serviceInformer(deps), endpointSlices: endpointSliceInformer(deps), namespaces: namespaceInformer(deps) };
+      const informers = { services: serviceInformer(deps), endpointSlices: projectedEndpointSliceInformer(deps, dnsSlice), namespaces: namespaceInformer(deps) };
       // Pods are watched only to verify pod names: at scale they are the largest list there is.
       const pods = config.pods === "verified" ? podInformer(deps) : null;
       const all = [informers.services, informers.endpointSlices, informers.namespaces, ...(pods === null ? [] : [pods])];

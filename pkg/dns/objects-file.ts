@@ -11,7 +11,8 @@ import { convertNamespace } from "../model/convert-namespace.ts";
 import { convertPod } from "../model/convert-pod.ts";
 import { convertService } from "../model/convert-service.ts";
 import type { Pod } from "../model/pod.ts";
-import type { EndpointSlice, Namespace, Service } from "../model/types.ts";
+import type { Namespace, Service } from "../model/types.ts";
+import { dnsSlice, type DnsEndpointSlice } from "./dns-slice.ts";
 import type { ClusterObjects } from "./store-sync.ts";
 
 export interface LoadedObjects extends ClusterObjects {
@@ -51,7 +52,7 @@ export function parseObjects(text: string, where: string): LoadedObjects {
   }
   const namespaces: Namespace[] = [];
   const services: Service[] = [];
-  const endpointSlices: EndpointSlice[] = [];
+  const endpointSlices: DnsEndpointSlice[] = [];
   const pods: Pod[] = [];
   const skippedKinds = new Map<string, number>();
   const invalid: Error[] = [];
@@ -78,7 +79,7 @@ export function parseObjects(text: string, where: string): LoadedObjects {
       if (kind === "Namespace" && object.apiVersion === "v1") namespaces.push(convertNamespace(value));
       else if (kind === "Service" && object.apiVersion === "v1") services.push(convertService(value));
       else if (kind === "EndpointSlice" && object.apiVersion === "discovery.k8s.io/v1") {
-        endpointSlices.push(convertEndpointSlice(value as V1EndpointSlice));
+        endpointSlices.push(dnsSlice(convertEndpointSlice(value as V1EndpointSlice)));
       } else if (kind === "Pod" && object.apiVersion === "v1") {
         pods.push(convertPod(value));
       } else {

@@ -7,7 +7,8 @@
 // answers them from each Service's table of addresses (one entry per endpoint instead of two
 // names with record sets).
 import type { Pod } from "../model/pod.ts";
-import type { EndpointSlice, Namespace, Service } from "../model/types.ts";
+import type { Namespace, Service } from "../model/types.ts";
+import type { DnsEndpointSlice } from "./dns-slice.ts";
 import { EndpointIndex } from "./endpoint-index.ts";
 import { canonicalIP, ipFromReverseName, reverseName } from "./ip-names.ts";
 import { normalizeName } from "./parse-name.ts";
@@ -87,7 +88,7 @@ export class RecordStore {
 
   readonly #services = new Map<string, Service>();
   /** Slices by the key of the Service they belong to, then by slice name. */
-  readonly #slicesByService = new Map<string, EndpointSlice[]>();
+  readonly #slicesByService = new Map<string, DnsEndpointSlice[]>();
   /** Owner Service key of each slice key, to move a slice whose service-name label changed. */
   readonly #sliceOwner = new Map<string, string>();
   /** What each Service holds in the store: the names it is a source of, and its endpoint table. */
@@ -245,7 +246,7 @@ export class RecordStore {
     if (this.#services.delete(key)) this.#rebuild(key);
   }
 
-  upsertEndpointSlice(slice: EndpointSlice): void {
+  upsertEndpointSlice(slice: DnsEndpointSlice): void {
     const sliceKey = `${slice.namespace}/${slice.name}`;
     const owner = slice.serviceName === "" ? null : `${slice.namespace}/${slice.serviceName}`;
     const previousOwner = this.#sliceOwner.get(sliceKey);

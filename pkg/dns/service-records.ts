@@ -4,7 +4,8 @@
 // endpoint (hostname or dashed IP) and give its address a PTR, for headless and ClusterIP alike.
 // Those endpoint names and PTRs are not built here as records: they come back as a compact
 // table (endpoint-names.ts), from which the store answers them when asked.
-import type { EndpointSlice, Service } from "../model/types.ts";
+import type { Service } from "../model/types.ts";
+import type { DnsEndpointSlice } from "./dns-slice.ts";
 import { endpointNames, type EndpointNames, type NamedEndpoint } from "./endpoint-names.ts";
 import { canonicalIP, dashedName, reverseName } from "./ip-names.ts";
 import { type DnsRecord, NO_RRSETS, type RRSet, toRRSets, TYPE } from "./records.ts";
@@ -38,7 +39,7 @@ interface LabeledEndpoint extends NamedEndpoint {
 
 export function buildServiceRecords(
   service: Service,
-  slices: Iterable<EndpointSlice>,
+  slices: Iterable<DnsEndpointSlice>,
   options: RecordOptions,
 ): ServiceRecords {
   const { ttl } = options;
@@ -132,7 +133,7 @@ export function buildServiceRecords(
 }
 
 /** The endpoints a Service serves, in slice order, without repeats. */
-function collectEndpoints(slices: readonly EndpointSlice[], include: (ready: boolean) => boolean): LabeledEndpoint[] {
+function collectEndpoints(slices: readonly DnsEndpointSlice[], include: (ready: boolean) => boolean): LabeledEndpoint[] {
   const out: LabeledEndpoint[] = [];
   const seen = new Set<string>();
   for (const slice of slices) {

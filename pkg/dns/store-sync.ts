@@ -4,7 +4,8 @@
 // list. Offline mode hands the same store a file's objects instead.
 import type { InformerEvent } from "../kube/object-store.ts";
 import type { Pod } from "../model/pod.ts";
-import type { EndpointSlice, Namespace, Service } from "../model/types.ts";
+import type { Namespace, Service } from "../model/types.ts";
+import type { DnsEndpointSlice } from "./dns-slice.ts";
 import type { RecordStore } from "./record-store.ts";
 
 /** The part of an Informer this module uses, so tests can drive it without an API server. */
@@ -15,7 +16,7 @@ export interface EventSource<T> {
 
 export interface StoreSources {
   readonly services: EventSource<Service>;
-  readonly endpointSlices: EventSource<EndpointSlice>;
+  readonly endpointSlices: EventSource<DnsEndpointSlice>;
   readonly namespaces: EventSource<Namespace>;
   /** Only for `pods verified`; the other modes watch no Pods. */
   readonly pods?: EventSource<Pod>;
@@ -52,7 +53,7 @@ export async function syncStore(store: RecordStore, sources: StoreSources, befor
 export interface ClusterObjects {
   readonly namespaces: readonly Namespace[];
   readonly services: readonly Service[];
-  readonly endpointSlices: readonly EndpointSlice[];
+  readonly endpointSlices: readonly DnsEndpointSlice[];
   /** Read by the store only with `pods verified`. */
   readonly pods?: readonly Pod[];
 }
