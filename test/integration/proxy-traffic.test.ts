@@ -82,8 +82,10 @@ describe("signpost-proxy programs real netfilter", () => {
     await endpoints("spread", [a, { pod: b, nodeName: otherNode }]);
     await eventually(async () => new Set(backends(await topo.probe(client.ns, "tcp", ip, 80, { count: 10, timeoutMs: 1000 }))).size === 2, "both endpoints used");
     const saved = chainsOf(await topo.node.run("iptables-save", ["-t", "nat"]));
-    const svcChain = [...saved.keys()].find((k) => k.startsWith("nat/KUBE-SVC-") && (saved.get(k) ?? []).some((r) => r.includes(`${b.ip}:8080`))) ?? "";
-    const svcRules = saved.get(svcChain) ?? [];
+    // This Service's chain, by the jump from KUBE-SERVICES for its cluster IP (other Services' chains name b too).
+    const entry = (saved.get("nat/KUBE-SERVICES") ?? []).find((r) => r.includes(`-d ${ip}/32`)) ?? "";
+    const svcRules = saved.get(`nat/${/-j (KUBE-SVC-\S+)/.exec(entry)?.[1] ?? ""}`) ?? [];
+    expect(svcRules.length).toBeGreaterThan(0);
     // The local endpoint keeps its KUBE-SEP chain (for hairpin); the other is DNATed in place.
     expect(svcRules.filter((r) => r.includes("-j KUBE-SEP-"))).toHaveLength(1);
     expect(svcRules.filter((r) => r.includes(`-j DNAT --to-destination ${b.ip}:8080`))).toHaveLength(1);
