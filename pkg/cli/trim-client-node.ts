@@ -17,7 +17,7 @@ const FROM = "/@kubernetes/client-node/dist/config.js";
 const SPECIFIER = "./gen/index.js";
 
 /** Where config.js's import of the generated API goes instead. */
-export const trimmedGenUrl = new URL("./client-node-configuration.ts", import.meta.url).href;
+const trimmedGenUrl = new URL("./client-node-configuration.ts", import.meta.url).href;
 
 registerHooks({
   resolve(specifier, context, nextResolve) {

@@ -10,7 +10,7 @@ import type { Pod } from "../model/pod.ts";
 import type { Namespace, Service } from "../model/types.ts";
 import type { DnsEndpointSlice } from "./dns-slice.ts";
 import { EndpointIndex } from "./endpoint-index.ts";
-import { canonicalIP, ipFromReverseName, reverseName } from "./ip-names.ts";
+import { canonicalIP, ipFromReverseName } from "./ip-names.ts";
 import { normalizeName } from "./parse-name.ts";
 import type { EndpointNames } from "./endpoint-names.ts";
 import { type DnsRecord, NO_RRSETS, type RRSet, TYPE } from "./records.ts";
@@ -190,8 +190,9 @@ export class RecordStore {
 
   /** The PTRs of a reverse name: the ClusterIPs' from the entry, then the endpoint names'. */
   #withEndpointPTRs(name: string, entry: Entry | undefined): NameEntry | undefined {
+    // ipFromReverseName takes only the canonical spelling (no leading zeros, lower-case nibbles).
     const ip = ipFromReverseName(name);
-    if (ip === null || reverseName(ip) !== name) return entry;
+    if (ip === null) return entry;
     const names = this.#endpoints.namesOf(ip);
     if (names.length === 0) return entry;
     const ptrs: DnsRecord[] = [];
@@ -312,13 +313,7 @@ export class RecordStore {
   #replaceEndpoints(previous: EndpointNames | null, next: EndpointNames | null): boolean {
     if (!this.#endpoints.replace(previous, next)) return false;
     if (previous === null && next !== null) this.#addChild(next.service);
-    if (previous !== null && next === null) {
-      const entry = this.#entries.get(previous.service);
-      if (entry !== undefined && this.#tracksEmptyNonTerminal(previous.service)) {
-        entry.children--;
-        this.#dropIfEmpty(previous.service, entry);
-      }
-    }
+    if (previous !== null && next === null) this.#removeChild(previous.service);
     return true;
   }
 
@@ -380,14 +375,18 @@ export class RecordStore {
     this.#addChild(parentOf(name));
   }
 
+  /** Undoes one #addChild(name). */
+  #removeChild(name: string): void {
+    const entry = this.#entries.get(name);
+    if (entry === undefined || !this.#tracksEmptyNonTerminal(name)) return;
+    entry.children--;
+    this.#dropIfEmpty(name, entry);
+  }
+
   #dropIfEmpty(name: string, entry: Entry): void {
     if (entry.source !== "" || entry.children > 0) return;
     this.#entries.delete(name);
-    const parent = parentOf(name);
-    const parentEntry = this.#entries.get(parent);
-    if (parentEntry === undefined || !this.#tracksEmptyNonTerminal(parent)) return;
-    parentEntry.children--;
-    this.#dropIfEmpty(parent, parentEntry);
+    this.#removeChild(parentOf(name));
   }
 
   /** Names below svc.<zone> exist while a name below them does (RFC 8020 cuts NXDOMAIN trees). */
