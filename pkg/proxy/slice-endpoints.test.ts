@@ -34,12 +34,22 @@ describe("endpointsForPort", () => {
     ]);
   });
 
-  it("merges an endpoint listed in two slices, preferring the local copy", () => {
+  it("merges an endpoint listed in two slices, the later copy winning when neither terminates", () => {
     const a = makeSlice("ns", "svc", [makeEndpoint("10.0.0.1")], { name: "a" });
     const b = makeSlice("ns", "svc", [makeEndpoint("10.0.0.1", { nodeName: "node1" })], { name: "b" });
     const eps = endpointsForPort([a, b], "p80", "TCP", "IPv4", "node1");
     expect(eps).toHaveLength(1);
     expect(eps[0]?.isLocal).toBe(true);
+  });
+
+  it("keeps the running copy of an endpoint listed in two slices, in either slice order", () => {
+    // A slice rebalance: ready in one slice, terminating and not serving in the other.
+    const running = makeSlice("ns", "svc", [makeEndpoint("10.0.0.1", { nodeName: "node2" })], { name: "new" });
+    const leaving = makeSlice("ns", "svc", [makeEndpoint("10.0.0.1", { ready: false, serving: false, terminating: true, nodeName: "node2" })], { name: "old" });
+    for (const order of [[running, leaving], [leaving, running]]) {
+      const eps = endpointsForPort(order, "p80", "TCP", "IPv4", "node1");
+      expect(eps.map((e) => [e.address, e.ready, e.serving, e.terminating])).toEqual([["10.0.0.1:80", true, true, false]]);
+    }
   });
 
   it("carries conditions and hints", () => {

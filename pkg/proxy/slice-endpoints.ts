@@ -1,7 +1,8 @@
 // The endpoints of one Service port, gathered from the Service's EndpointSlices the way
 // kube-proxy's endpointslicecache does: slices of this IP family only, the port matched by name
-// and protocol, the first address of each endpoint, duplicates across slices merged (a local
-// copy wins), and the result sorted by "ip:port" so that rule text is stable.
+// and protocol, the first address of each endpoint, duplicates across slices merged (a copy that
+// is not terminating wins, whatever the slice order), and the result sorted by "ip:port" so that
+// rule text is stable.
 
 import type { EndpointSlice, IPFamily, Protocol } from "../model/types.ts";
 import { canonicalIP, ipFamilyOf, joinHostPort } from "./ip.ts";
@@ -51,8 +52,10 @@ export function endpointsForPort(
           zoneHints: ep.hints?.forZones ?? [],
           nodeHints: ep.hints?.forNodes ?? [],
         };
-        // isLocal should not differ between copies; if it does, the local one wins.
-        if (!byAddress.has(info.address) || isLocal) byAddress.set(info.address, info);
+        // The same address in two slices: an endpoint moving between slices during a rebalance,
+        // or a pod IP reused while the old pod terminates. The running copy wins, as in
+        // kube-proxy, so a Service never loses a serving endpoint to slice order.
+        if (!byAddress.has(info.address) || !ep.terminating) byAddress.set(info.address, info);
       }
     }
   }

@@ -99,6 +99,23 @@ describe("signpost-proxy programs real netfilter", () => {
     }
   });
 
+  it("serves an endpoint listed in two slices, ready in one and terminating in the other, in either order", async () => {
+    // A slice rebalance: the endpoint is ready in its new slice and terminating, not serving, in
+    // the old one. Which slice is read first must not decide whether the Service has endpoints.
+    for (const [name, first, second] of [["dup-a", "a-old", "b-new"], ["dup-b", "a-new", "b-old"]] as const) {
+      const ip = await service(name);
+      for (const sliceName of [first, second]) {
+        const leaving = sliceName.endsWith("-old");
+        const body = sliceSpec(ns, name, target, [{ ip: b.ip, nodeName: otherNode }]);
+        const endpoint = body.endpoints?.[0];
+        if (endpoint !== undefined && leaving) endpoint.conditions = { ready: false, serving: false, terminating: true };
+        await putSlice(c.discovery, { ...body, metadata: { ...body.metadata, name: `${name}-${sliceName}` } });
+      }
+      await eventually(async () => backends(await topo.probe(client.ns, "tcp", ip, 80, { timeoutMs: 1000 }))[0] === "pxt-b", `${name} answers`);
+      expect(backends(await topo.probe(client.ns, "tcp", ip, 80, { count: 5 }))).toEqual(Array(5).fill("pxt-b"));
+    }
+  });
+
   it("refuses a connection to a Service without endpoints at once", async () => {
     const ip = await service("empty");
     await eventually(async () => (await topo.probe(client.ns, "tcp", ip, 80, { timeoutMs: 1000 }))[0]?.error === "ECONNREFUSED", "refused");
