@@ -15,6 +15,7 @@ function ep(ip: string, o: Partial<EndpointInfo> = {}): EndpointInfo {
     port: 80,
     address: `${ip}:80`,
     isLocal: false,
+    elsewhere: o.isLocal !== true,
     ready: true,
     serving: true,
     terminating: false,

@@ -14,6 +14,8 @@ export interface NodeTopology {
   readonly name: string;
   /** topology.kubernetes.io/zone of the node, "" when unlabelled. */
   readonly zone: string;
+  /** spec.podCIDRs: an endpoint inside them runs here whatever its nodeName says. */
+  readonly podCIDRs?: readonly string[];
 }
 
 export interface SelectionOptions {

@@ -213,7 +213,7 @@ export class Proxier {
     const o = this.#o;
     const started = o.clock.now();
     const caps = await o.iptables.capabilities();
-    const ctx: NodeContext = { family: o.family, node: { name: o.nodeName, zone: this.#node?.zone ?? "" }, protocols: caps.protocols };
+    const ctx: NodeContext = { family: o.family, node: { name: o.nodeName, zone: this.#node?.zone ?? "", podCIDRs: this.#node?.podCIDRs ?? [] }, protocols: caps.protocols };
 
     // A full sync asked for while this one runs is still owed when it ends.
     const requests = this.#fullSyncRequests;

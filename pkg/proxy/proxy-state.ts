@@ -43,7 +43,7 @@ export function buildServiceState(inputs: ServiceInputs, ctx: NodeContext): Serv
   const options = ctx.selection ?? defaultSelectionOptions;
   const ports = servicePortsForFamily(inputs.service, ctx.family).filter((p) => ctx.protocols?.has(p.protocol) ?? true);
   return ports.map((info) => {
-    const eps = endpointsForPort(inputs.slices, info.portName, info.protocol, ctx.family, ctx.node.name);
+    const eps = endpointsForPort(inputs.slices, info.portName, info.protocol, ctx.family, ctx.node.name, ctx.node.podCIDRs);
     return { info, endpoints: selectEndpoints(info, eps, ctx.node, options) };
   });
 }

@@ -52,6 +52,30 @@ describe("endpointsForPort", () => {
     }
   });
 
+  it("counts an endpoint as elsewhere only when named on another node and outside this node's pod CIDRs", () => {
+    const slice = makeSlice("ns", "svc", [
+      makeEndpoint("10.244.1.5", { nodeName: "ghost" }),
+      makeEndpoint("10.244.2.5", { nodeName: "node2" }),
+      makeEndpoint("10.244.2.6"),
+      makeEndpoint("10.244.1.7", { nodeName: "node1" }),
+    ]);
+    const elsewhere = (cidrs?: readonly string[]) =>
+      endpointsForPort([slice], "p80", "TCP", "IPv4", "node1", cidrs).map((e) => [e.ip, e.elsewhere]);
+    expect(elsewhere(["10.244.1.0/24", "fd00:1::/64"])).toEqual([
+      ["10.244.1.5", false],
+      ["10.244.1.7", false],
+      ["10.244.2.5", true],
+      ["10.244.2.6", false],
+    ]);
+    // Without pod CIDRs the nodeName decides.
+    expect(elsewhere()).toEqual([
+      ["10.244.1.5", true],
+      ["10.244.1.7", false],
+      ["10.244.2.5", true],
+      ["10.244.2.6", false],
+    ]);
+  });
+
   it("carries conditions and hints", () => {
     const slice = makeSlice("ns", "svc", [
       makeEndpoint("10.0.0.1", { ready: false, serving: true, terminating: true, hints: { forZones: ["z1"], forNodes: ["n1"] } }),

@@ -5,7 +5,7 @@
 // rule text is stable.
 
 import type { EndpointSlice, IPFamily, Protocol } from "../model/types.ts";
-import { canonicalIP, ipFamilyOf, joinHostPort } from "./ip.ts";
+import { canonicalIP, cidrContains, ipFamilyOf, joinHostPort } from "./ip.ts";
 
 export interface EndpointInfo {
   readonly ip: string;
@@ -14,6 +14,13 @@ export interface EndpointInfo {
   readonly address: string;
   /** On the node this proxy runs on. */
   readonly isLocal: boolean;
+  /**
+   * Known to run on another node: named on one, and outside this node's pod CIDRs when those
+   * are known. Such a pod's packets never pass this node's rules on their way to itself, so it
+   * needs no hairpin rule. An endpoint whose nodeName is empty or names no real node, but whose
+   * IP is one of ours, is not "elsewhere".
+   */
+  readonly elsewhere: boolean;
   readonly ready: boolean;
   readonly serving: boolean;
   readonly terminating: boolean;
@@ -28,6 +35,7 @@ export function endpointsForPort(
   protocol: Protocol,
   family: IPFamily,
   nodeName: string,
+  podCIDRs: readonly string[] = [],
 ): readonly EndpointInfo[] {
   const byAddress = new Map<string, EndpointInfo>();
   for (const slice of slices) {
@@ -40,11 +48,13 @@ export function endpointsForPort(
         const ip = canonicalIP(first);
         if (ip === null) continue;
         const isLocal = ep.nodeName !== "" && ep.nodeName === nodeName;
+        const elsewhere = ep.nodeName !== "" && !isLocal && !podCIDRs.some((cidr) => cidrContains(cidr, ip));
         const info: EndpointInfo = {
           ip,
           port: sp.port,
           address: joinHostPort(ip, sp.port),
           isLocal,
+          elsewhere,
           ready: ep.ready,
           serving: ep.serving,
           terminating: ep.terminating,

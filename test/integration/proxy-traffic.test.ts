@@ -31,7 +31,8 @@ let client: Pod;
 
 beforeAll(async () => {
   ns = await createNamespace(c.core, "proxy");
-  await createNode(c.core, nodeName, nodeIP);
+  // Pod a's /24 only: b stays outside it, so b named on another node is remote.
+  await createNode(c.core, nodeName, nodeIP, "10.244.1.0/24");
   topo = await ProxyTopology.create("pxt");
   a = await topo.addPod("pxt-a", 1);
   b = await topo.addPod("pxt-b", 2);
@@ -114,6 +115,16 @@ describe("signpost-proxy programs real netfilter", () => {
       await eventually(async () => backends(await topo.probe(client.ns, "tcp", ip, 80, { timeoutMs: 1000 }))[0] === "pxt-b", `${name} answers`);
       expect(backends(await topo.probe(client.ns, "tcp", ip, 80, { count: 5 }))).toEqual(Array(5).fill("pxt-b"));
     }
+  });
+
+  it("masquerades a pod reaching itself when its endpoint names a node that does not exist", async () => {
+    // The pod runs here (its IP is in this node's pod CIDR) whatever the slice says: it needs its hairpin rule.
+    const ip = await service("ghost");
+    await endpoints("ghost", [{ pod: a, nodeName: "px-no-such-node" }]);
+    await eventually(async () => backends(await topo.probe(client.ns, "tcp", ip, 80, { timeoutMs: 1000 }))[0] === "pxt-a", "the Service answers");
+    const fromA = await topo.probe(a.ns, "tcp", ip, 80, { count: 5, timeoutMs: 3000 });
+    expect(backends(fromA)).toEqual(Array(5).fill("pxt-a"));
+    for (const o of fromA) expect(o.reply?.split(" ")[1]).not.toBe(a.ip);
   });
 
   it("refuses a connection to a Service without endpoints at once", async () => {

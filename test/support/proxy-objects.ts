@@ -3,8 +3,9 @@
 // hand, as the EndpointSlice controller would, trigger-time annotation included.
 import type { CoreV1Api, DiscoveryV1Api, V1EndpointSlice, V1Service } from "@kubernetes/client-node";
 
-export async function createNode(core: CoreV1Api, name: string, address: string): Promise<void> {
-  await core.createNode({ body: { metadata: { name }, status: { addresses: [{ type: "InternalIP", address }] } } });
+export async function createNode(core: CoreV1Api, name: string, address: string, podCIDR?: string): Promise<void> {
+  const spec = podCIDR === undefined ? {} : { spec: { podCIDR, podCIDRs: [podCIDR] } };
+  await core.createNode({ body: { metadata: { name }, ...spec, status: { addresses: [{ type: "InternalIP", address }] } } });
   const node = await core.readNode({ name });
   if ((node.status?.addresses ?? []).length === 0) {
     await core.replaceNodeStatus({ name, body: { ...node, status: { addresses: [{ type: "InternalIP", address }] } } });

@@ -38,7 +38,7 @@ export interface EndpointRuleContext {
 
 /** Whether an endpoint gets a KUBE-SEP chain, or is DNATed straight from the policy chain. */
 export function needsEndpointChain(port: ServicePortInfo, ep: EndpointInfo): boolean {
-  if (ep.isLocal || ep.nodeName === "" || port.affinitySeconds > 0) return true;
+  if (!ep.elsewhere || port.affinitySeconds > 0) return true;
   return port.externalPolicyLocal && externallyAccessible(port);
 }
 

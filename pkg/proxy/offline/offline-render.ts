@@ -41,7 +41,7 @@ export function renderForNode(req: OfflineRequest): RenderResult {
   }
   const state = buildProxyState(req.objects.services, (k) => byService.get(k) ?? [], {
     family: req.family,
-    node: { name: node.name, zone: node.zone },
+    node: { name: node.name, zone: node.zone, podCIDRs: node.podCIDRs },
     protocols: new Set<Protocol>(["TCP", "UDP", "SCTP"]),
   });
   const config = renderConfigFor({
