@@ -8,7 +8,7 @@
 import type { Logger } from "pino";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ApiError, statusFromEvent, type ApiClient, type RawWatchEvent, type WatchStream } from "./api-client.ts";
-import { Backoff, defaultBackoff, type BackoffOptions } from "./backoff.ts";
+import { Backoff, defaultBackoff, isConnectionFailure, UNREACHABLE_MAX_MS, type BackoffOptions } from "./backoff.ts";
 import { ObjectStore, type InformerEvent, type RawObject } from "./object-store.ts";
 import type { InformerMetrics } from "./informer-metrics.ts";
 
@@ -172,7 +172,7 @@ export class Informer<T> {
           needList = true;
           continue;
         }
-        const delay = this.#backoff.next();
+        const delay = this.#backoff.next(isConnectionFailure(err) ? UNREACHABLE_MAX_MS : Infinity);
         this.#o.metrics?.restart(this.#o.name, "error");
         this.#setState("backoff");
         this.#o.log.warn({ informer: this.#o.name, err, retryInMs: delay, attempt: this.#backoff.attempt }, "list or watch failed; retrying");
