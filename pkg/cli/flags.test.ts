@@ -11,7 +11,7 @@ const specs: FlagSpecs = {
 
 describe("parseDuration", () => {
   it.each([
-    ["1s", 1000], ["500ms", 500], ["1m30s", 90_000], ["2h", 7_200_000], ["0.5s", 500],
+    ["1s", 1000], ["500ms", 500], ["1m30s", 90_000], ["2h", 7_200_000], ["0.5s", 500], ["0", 0],
   ])("%s is %d ms", (text, ms) => expect(parseDuration(text)).toBe(ms));
 
   it.each(["", "1", "s", "1x", "1s junk", "-1s"])("%j is not a duration", (text) => {

@@ -18,8 +18,9 @@ export type FlagValues = Readonly<Record<string, string | boolean | number | und
 
 const durationUnits: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
-/** Parses a Go-style duration ("1s", "500ms", "1m30s") into milliseconds; NaN if malformed. */
+/** Parses a Go-style duration ("1s", "500ms", "1m30s", and "0" as Go takes it) into milliseconds; NaN if malformed. */
 export function parseDuration(text: string): number {
+  if (text === "0") return 0;
   const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/gy;
   let total = 0;
   let matched = 0;

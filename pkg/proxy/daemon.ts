@@ -17,7 +17,9 @@ import type { CommandRunner } from "./exec/command-runner.ts";
 import { ExecaRunner, netnsPrefix } from "./exec/command-runner.ts";
 import { Conntrack } from "./exec/conntrack.ts";
 import { interfaceAddressReader } from "./exec/interface-addresses.ts";
-import { ensureSysctl } from "./exec/sysctl.ts";
+import { ensureSysctl, hostHashsizeFile } from "./exec/sysctl.ts";
+import { applyConntrackSysctls } from "./conntrack-sysctls.ts";
+import { cpus } from "node:os";
 import { healthHandler } from "./health/health-server.ts";
 import { nodeEligible as isNodeEligible } from "./health/node-eligibility.ts";
 import type { Listening } from "./health/listen.ts";
@@ -76,6 +78,7 @@ export async function startDaemon(options: DaemonOptions, log: Logger, clock: Cl
   const metrics = proxyMetrics(registry);
   const health = new ProxyHealth(clock, 2 * options.syncPeriodMs);
   if (options.ignoredConfig.length > 0) log.info({ ignored: options.ignoredConfig }, "config fields present and ignored");
+  await tuneConntrack(options, runner, log);
 
   let nodeEligible = true;
   const listening: Listening[] = [];
@@ -201,4 +204,14 @@ export async function startDaemon(options: DaemonOptions, log: Logger, clock: Cl
       await Promise.all(listening.map((l) => l.close()));
     },
   };
+}
+
+/** Sizes and times the conntrack table at start, as kube-proxy does; a refused write is logged, never fatal. */
+async function tuneConntrack(options: DaemonOptions, runner: CommandRunner, log: Logger): Promise<void> {
+  const cores = cpus().length;
+  const result = await applyConntrackSysctls(options.conntrack, cores, runner, hostHashsizeFile);
+  log.info({ settings: options.conntrack, cores, set: Object.fromEntries(result.set.map((c) => [c.key, c.value])) }, "conntrack tuned");
+  for (const { change, reason } of result.failed) {
+    log.warn({ key: change.key, value: change.value, reason }, "conntrack setting not applied (outside the host's network namespace, /proc/sys and /sys are often read-only); the rules work without it");
+  }
 }

@@ -58,6 +58,8 @@ describe("parseKubeProxyConfig", () => {
     const parsed = parseKubeProxyConfig(kubeadm, "kube-proxy.yaml");
     expect(parsed.values).toEqual({
       kubeconfig: "/var/lib/kube-proxy/kubeconfig.conf",
+      // 0s leaves the kernel's value; nulls take kube-proxy's defaults.
+      conntrack: { udpStreamTimeout: 0, udpTimeout: 0 },
       hostnameOverride: "",
       clusterCIDR: "10.244.0.0/16",
       healthzBindAddress: "",
@@ -74,7 +76,11 @@ describe("parseKubeProxyConfig", () => {
   });
 
   it.each([
-    ["conntrack:\n  maxPerCore: 32768\n", "SP_BAD_CONFIG: f: conntrack: is not supported"],
+    ["conntrack:\n  maxPerCore: -1\n", "SP_BAD_CONFIG: f: conntrack.maxPerCore: must be a whole number from 0 to 2147483647, not -1"],
+    ["conntrack:\n  min: 1.5\n", "SP_BAD_CONFIG: f: conntrack.min: must be a whole number"],
+    ["conntrack:\n  udpTimeout: fast\n", 'SP_BAD_CONFIG: f: conntrack.udpTimeout: "fast" is not a duration'],
+    ["conntrack:\n  tcpBeLiberal: 1\n", "SP_BAD_CONFIG: f: conntrack.tcpBeLiberal: must be true or false"],
+    ["conntrack:\n  maxEntries: 5\n", "SP_BAD_CONFIG: f: conntrack.maxEntries: is not a field"],
     ["mode: ipvs\n", 'SP_BAD_CONFIG: f: mode: "ipvs" is not supported'],
     ["detectLocalMode: InterfaceNamePrefix\n", "SP_BAD_CONFIG: f: detectLocalMode:"],
     ["iptables:\n  masqueradeBit: 15\n", "SP_BAD_CONFIG: f: iptables.masqueradeBit: 15 is not supported"],
@@ -96,6 +102,19 @@ describe("parseKubeProxyConfig", () => {
     ["hostnameOverride: [a]\n", "SP_BAD_CONFIG: f: hostnameOverride: must be a string"],
   ])("refuses %j by its path", (body, message) => {
     expect(() => parseKubeProxyConfig(`${head}${body}`, "f")).toThrow(message);
+  });
+
+  it("reads every conntrack field, timeouts in whole seconds", () => {
+    const body = "conntrack:\n  maxPerCore: 65536\n  min: 262144\n  tcpEstablishedTimeout: 12h\n  tcpCloseWaitTimeout: 30m\n  tcpBeLiberal: true\n  udpTimeout: 30s\n  udpStreamTimeout: 2m0.9s\n";
+    expect(parseKubeProxyConfig(`${head}${body}`, "f").values.conntrack).toEqual({
+      maxPerCore: 65536,
+      min: 262144,
+      tcpEstablishedTimeout: 43_200,
+      tcpCloseWaitTimeout: 1800,
+      tcpBeLiberal: true,
+      udpTimeout: 30,
+      udpStreamTimeout: 120,
+    });
   });
 
   it('accepts nodePortAddresses ["primary"] and treats a sync period of 0s as the default', () => {

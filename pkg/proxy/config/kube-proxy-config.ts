@@ -6,6 +6,7 @@
 import { load } from "js-yaml";
 import { SignpostError } from "../../errors/errors.ts";
 import { parseDuration } from "../../cli/flags.ts";
+import type { ConntrackSettings } from "../conntrack-sysctls.ts";
 
 /** The values a config file may set; each is absent when the file does not set it. */
 export interface KubeProxyConfigValues {
@@ -19,6 +20,7 @@ export interface KubeProxyConfigValues {
   syncPeriodMs?: number;
   healthzBindAddress?: string;
   metricsBindAddress?: string;
+  conntrack?: Partial<ConntrackSettings>;
 }
 
 export interface ParsedKubeProxyConfig {
@@ -59,6 +61,27 @@ function duration(v: unknown, path: string): number | undefined {
   const ms = parseDuration(str(v, path));
   if (Number.isNaN(ms)) throw bad(path, `${JSON.stringify(v)} is not a duration (examples: 1s, 500ms, 1m30s)`);
   return ms;
+}
+
+function count(v: unknown, path: string): number | undefined {
+  if (v === null || v === undefined) return undefined;
+  if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > 2 ** 31 - 1) throw bad(path, `must be a whole number from 0 to 2147483647, not ${JSON.stringify(v)}`);
+  return v;
+}
+
+/** A conntrack timeout in whole seconds, as kube-proxy truncates it; 0s leaves the kernel's. */
+function seconds(v: unknown, path: string): number | undefined {
+  const ms = duration(v, path);
+  if (ms === undefined) return undefined;
+  if (ms < 0) throw bad(path, "must not be negative");
+  return Math.floor(ms / 1000);
+}
+
+function conntrackField<K extends keyof ConntrackSettings>(key: K, read: (v: unknown, path: string) => ConntrackSettings[K] | undefined): Rule {
+  return use((v, p, out) => {
+    const value = read(v, p);
+    if (value !== undefined) out.conntrack = { ...out.conntrack, [key]: value };
+  });
 }
 
 /** Null, "", 0, false, "0s", empty lists and objects, and objects of such. */
@@ -128,7 +151,15 @@ const schema: Readonly<Record<string, Rule>> = {
   nftables: ignore(otherMode),
   winkernel: ignore(otherMode),
   windowsRunAsService: zero("signpost-proxy runs on Linux only"),
-  conntrack: zero("signpost-proxy does not tune the kernel's conntrack table; leave the sysctls to the node"),
+  conntrack: section({
+    maxPerCore: conntrackField("maxPerCore", count),
+    min: conntrackField("min", count),
+    tcpEstablishedTimeout: conntrackField("tcpEstablishedTimeout", seconds),
+    tcpCloseWaitTimeout: conntrackField("tcpCloseWaitTimeout", seconds),
+    tcpBeLiberal: conntrackField("tcpBeLiberal", bool),
+    udpTimeout: conntrackField("udpTimeout", seconds),
+    udpStreamTimeout: conntrackField("udpStreamTimeout", seconds),
+  }),
   configSyncPeriod: ignore("signpost's watch keeps its cache exact without periodic resyncs"),
   portRange: zero("the userspace proxy's port range does not exist in the iptables mode"),
   oomScoreAdj: zero("set the process's OOM score in the DaemonSet instead"),

@@ -40,6 +40,19 @@ describe("resolveDaemonOptions", () => {
     });
   });
 
+  it("takes the conntrack settings from the flags over the file over kube-proxy's defaults", () => {
+    expect(daemon(["--hostname-override", "n1"]).conntrack).toEqual({
+      maxPerCore: 32768, min: 131072, tcpEstablishedTimeout: 86_400, tcpCloseWaitTimeout: 3600, tcpBeLiberal: false, udpTimeout: 0, udpStreamTimeout: 0,
+    });
+    const file = join(dir, "conntrack.yaml");
+    writeFileSync(file, "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nhostnameOverride: n1\nconntrack:\n  maxPerCore: 0\n  udpTimeout: 30s\n  tcpBeLiberal: true\n");
+    expect(daemon(["--config", file, "--conntrack-udp-timeout", "1m", "--conntrack-min", "5"]).conntrack).toEqual({
+      maxPerCore: 0, min: 5, tcpEstablishedTimeout: 86_400, tcpCloseWaitTimeout: 3600, tcpBeLiberal: true, udpTimeout: 60, udpStreamTimeout: 0,
+    });
+    expect(() => daemon(["--hostname-override", "n1", "--conntrack-max-per-core=-5"])).toThrow("SP_BAD_FLAG: --conntrack-max-per-core: -5 is outside 0..2147483647");
+    expect(() => daemon(["--hostname-override", "n1", "--conntrack-udp-timeout", "soon"])).toThrow('SP_BAD_FLAG: --conntrack-udp-timeout: "soon" is not a duration');
+  });
+
   it("takes the keyword primary for --nodeport-addresses, alone", () => {
     expect(daemon(["--nodeport-addresses", "primary"]).settings.nodePortAddresses).toEqual(["primary"]);
   });

@@ -11,6 +11,8 @@ import { parseCIDR } from "../ip.ts";
 import { splitBindAddress } from "../health/listen.ts";
 import type { IptablesBackend } from "../iptables/executor.ts";
 import { iptablesBackends } from "../iptables/executor.ts";
+import type { ConntrackSettings } from "../conntrack-sysctls.ts";
+import { defaultConntrackSettings } from "../conntrack-sysctls.ts";
 import type { ProxySettings } from "../proxy-settings.ts";
 import { defaultProxySettings, PRIMARY_NODE_IPS } from "../proxy-settings.ts";
 import type { KubeProxyConfigValues } from "./kube-proxy-config.ts";
@@ -36,6 +38,13 @@ export const daemonFlags: FlagSpecs = {
   "healthz-bind-address": { type: "string", help: "host:port of /healthz and /livez (default 0.0.0.0:10256)" },
   "metrics-bind-address": { type: "string", help: "host:port of /metrics (default 127.0.0.1:10249)" },
   cleanup: { type: "boolean", help: "remove every rule and chain signpost-proxy installed, then exit" },
+  "conntrack-max-per-core": { type: "integer", help: "conntrack entries per CPU core; 0 leaves nf_conntrack_max and --conntrack-min alone (default 32768). nf_conntrack_max is only ever raised" },
+  "conntrack-min": { type: "integer", help: "the least nf_conntrack_max to set, whatever the core count (default 131072)" },
+  "conntrack-tcp-timeout-established": { type: "duration", help: "idle timeout of established TCP flows, 0 to leave the kernel's (default 24h)" },
+  "conntrack-tcp-timeout-close-wait": { type: "duration", help: "timeout of TCP flows in CLOSE_WAIT, 0 to leave the kernel's (default 1h)" },
+  "conntrack-tcp-be-liberal": { type: "boolean", help: "set nf_conntrack_tcp_be_liberal: out-of-window TCP packets are not marked INVALID" },
+  "conntrack-udp-timeout": { type: "duration", help: "idle timeout of UDP flows not yet answered, 0 to leave the kernel's" },
+  "conntrack-udp-timeout-stream": { type: "duration", help: "idle timeout of answered (ASSURED) UDP flows, 0 to leave the kernel's" },
   "iptables-netns": { type: "string", help: "run iptables, conntrack and sysctl in this network namespace (ip netns exec NAME)" },
   "iptables-backend": {
     type: "string",
@@ -56,6 +65,7 @@ export interface DaemonOptions {
   readonly cleanup: boolean;
   readonly iptablesNetns: string | null;
   readonly iptablesBackend: IptablesBackend;
+  readonly conntrack: ConntrackSettings;
   /** Config fields present and ignored, with why. */
   readonly ignoredConfig: readonly string[];
 }
@@ -178,6 +188,32 @@ function nodeNameFrom(text: string, source: Source): string {
   return name;
 }
 
+/** The conntrack settings: each flag given wins over its config field, which wins over kube-proxy's default. */
+function conntrackFrom(values: FlagValues, config: ReadConfig): ConntrackSettings {
+  const file = config.values.conntrack ?? {};
+  const count = (flag: string, field: "maxPerCore" | "min"): number => {
+    if (!given(values, flag)) return file[field] ?? defaultConntrackSettings[field];
+    const n = numberFlag(values, flag);
+    if (n < 0 || n > 2 ** 31 - 1) throw fail(fromFlag(flag), `${n} is outside 0..2147483647`);
+    return n;
+  };
+  const timeout = (flag: string, field: "tcpEstablishedTimeout" | "tcpCloseWaitTimeout" | "udpTimeout" | "udpStreamTimeout"): number => {
+    if (!given(values, flag)) return file[field] ?? defaultConntrackSettings[field];
+    const ms = numberFlag(values, flag);
+    if (ms < 0) throw fail(fromFlag(flag), "must not be negative");
+    return Math.floor(ms / 1000);
+  };
+  return {
+    maxPerCore: count("conntrack-max-per-core", "maxPerCore"),
+    min: count("conntrack-min", "min"),
+    tcpEstablishedTimeout: timeout("conntrack-tcp-timeout-established", "tcpEstablishedTimeout"),
+    tcpCloseWaitTimeout: timeout("conntrack-tcp-timeout-close-wait", "tcpCloseWaitTimeout"),
+    tcpBeLiberal: given(values, "conntrack-tcp-be-liberal") ? values["conntrack-tcp-be-liberal"] === true : (file.tcpBeLiberal ?? false),
+    udpTimeout: timeout("conntrack-udp-timeout", "udpTimeout"),
+    udpStreamTimeout: timeout("conntrack-udp-timeout-stream", "udpStreamTimeout"),
+  };
+}
+
 export function resolveDaemonOptions(values: FlagValues): DaemonOptions {
   const config = readConfig(values);
   const c = config.values;
@@ -226,6 +262,7 @@ export function resolveDaemonOptions(values: FlagValues): DaemonOptions {
     cleanup: values["cleanup"] === true,
     iptablesNetns: netns === "" ? null : netns,
     iptablesBackend: (stringFlag(values, "iptables-backend") || "default") as IptablesBackend,
+    conntrack: conntrackFrom(values, config),
     ignoredConfig: config.ignored,
   };
 }

@@ -1,6 +1,10 @@
 // Sets a kernel parameter the rules depend on, through the same runner as iptables so that it
 // lands in the same network namespace: net.ipv4.conf.all.route_localnet, without which node
-// ports on 127.0.0.1 cannot be DNATed.
+// ports on 127.0.0.1 cannot be DNATed, and the conntrack table's size and timeouts. The
+// conntrack hash size is a module parameter in /sys, one for the whole machine.
+import { readFile, writeFile } from "node:fs/promises";
+import type { HashsizeFile } from "../conntrack-sysctls.ts";
+import { HASHSIZE_PATH } from "../conntrack-sysctls.ts";
 import type { CommandRunner } from "./command-runner.ts";
 
 /** Sets key to value unless it already holds it; returns whether it was changed. */
@@ -12,3 +16,16 @@ export async function ensureSysctl(runner: CommandRunner, key: string, value: st
   if (set.exitCode !== 0) throw new Error(`sysctl -w ${key}=${value}: ${set.stderr.trim()}`);
   return true;
 }
+
+/** The machine's conntrack hash size; null when the module parameter cannot be read. */
+export const hostHashsizeFile: HashsizeFile = {
+  read: async () => {
+    try {
+      const value = Number((await readFile(HASHSIZE_PATH, "utf8")).trim());
+      return Number.isInteger(value) ? value : null;
+    } catch {
+      return null;
+    }
+  },
+  write: (value) => writeFile(HASHSIZE_PATH, `${value}\n`),
+};

@@ -1,0 +1,68 @@
+import { describe, expect, it } from "vitest";
+import { applyConntrackSysctls, conntrackMax, defaultConntrackSettings, HASHSIZE_PATH, planConntrackSysctls, type HashsizeFile } from "./conntrack-sysctls.ts";
+import type { CommandRunner } from "./exec/command-runner.ts";
+
+const MAX = "net.netfilter.nf_conntrack_max";
+const ESTABLISHED = "net.netfilter.nf_conntrack_tcp_timeout_established";
+const CLOSE_WAIT = "net.netfilter.nf_conntrack_tcp_timeout_close_wait";
+
+describe("conntrackMax", () => {
+  it("scales by cores with kube-proxy's floor and 1M cap, and 0 per core means leave it", () => {
+    expect(conntrackMax(defaultConntrackSettings, 2)).toBe(131_072);
+    expect(conntrackMax(defaultConntrackSettings, 8)).toBe(262_144);
+    expect(conntrackMax(defaultConntrackSettings, 64)).toBe(1_048_576);
+    expect(conntrackMax({ ...defaultConntrackSettings, maxPerCore: 0 }, 8)).toBe(0);
+  });
+});
+
+describe("planConntrackSysctls", () => {
+  const current = new Map([[MAX, 262_144], [HASHSIZE_PATH, 65_536], [ESTABLISHED, 432_000], [CLOSE_WAIT, 60]]);
+
+  it("never lowers a larger nf_conntrack_max, and sets the timeouts that differ", () => {
+    expect(planConntrackSysctls(defaultConntrackSettings, 2, current)).toEqual([
+      { key: ESTABLISHED, value: 86_400 },
+      { key: CLOSE_WAIT, value: 3600 },
+    ]);
+  });
+
+  it("raises nf_conntrack_max and the hash size to a quarter of it", () => {
+    expect(planConntrackSysctls({ ...defaultConntrackSettings, tcpEstablishedTimeout: 0, tcpCloseWaitTimeout: 0 }, 16, current)).toEqual([
+      { key: MAX, value: 524_288 },
+      { key: HASHSIZE_PATH, value: 131_072 },
+    ]);
+  });
+
+  it("leaves a zero timeout to the kernel and writes be_liberal only when asked", () => {
+    const settings = { ...defaultConntrackSettings, maxPerCore: 0, tcpEstablishedTimeout: 0, tcpCloseWaitTimeout: 0, tcpBeLiberal: true, udpStreamTimeout: 120 };
+    expect(planConntrackSysctls(settings, 2, current)).toEqual([
+      { key: "net.netfilter.nf_conntrack_tcp_be_liberal", value: 1 },
+      { key: "net.netfilter.nf_conntrack_udp_timeout_stream", value: 120 },
+    ]);
+  });
+});
+
+describe("applyConntrackSysctls", () => {
+  it("reports a refused write by name and goes on with the others", async () => {
+    const values = new Map<string, string>([[MAX, "1000"], [ESTABLISHED, "5"], [CLOSE_WAIT, "3600"]]);
+    const runner: CommandRunner = {
+      run: (_command, args) => Promise.resolve(answer(args)),
+    };
+    const answer = (args: readonly string[]) => {
+      if (args[0] === "-n") {
+        const v = values.get(args[1] ?? "");
+        return v === undefined ? { exitCode: 255, stdout: "", stderr: "no such key" } : { exitCode: 0, stdout: `${v}\n`, stderr: "" };
+      }
+      const [key, value] = (args[1] ?? "").split("=");
+      if (key === MAX) return { exitCode: 255, stdout: "", stderr: `sysctl: permission denied on key "${MAX}"` };
+      values.set(key ?? "", value ?? "");
+      return { exitCode: 0, stdout: "", stderr: "" };
+    };
+    let hash = 1000;
+    const hashsize: HashsizeFile = { read: () => Promise.resolve(hash), write: (v) => Promise.resolve(void (hash = v)) };
+    const result = await applyConntrackSysctls(defaultConntrackSettings, 2, runner, hashsize);
+    expect(result.failed).toEqual([{ change: { key: MAX, value: 131_072 }, reason: `sysctl: permission denied on key "${MAX}"` }]);
+    expect(result.set).toEqual([{ key: HASHSIZE_PATH, value: 32_768 }, { key: ESTABLISHED, value: 86_400 }]);
+    expect(values.get(ESTABLISHED)).toBe("86400");
+    expect(hash).toBe(32_768);
+  });
+});

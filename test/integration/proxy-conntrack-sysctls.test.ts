@@ -1,0 +1,82 @@
+// signpost-proxy tunes the conntrack table at start as kube-proxy does (the --conntrack-* flags,
+// KubeProxyConfiguration.conntrack), in the namespace its iptables run in: the timeouts are per
+// network namespace, so the node namespace shows them while this one keeps its own. Outside the
+// host's namespace nf_conntrack_max is read-only: raising it is refused, logged by name, and the
+// proxy serves on.
+import { readFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { clients } from "../support/kube.ts";
+import { NetNs } from "../support/netns.ts";
+import { ProxyDaemon } from "../support/proxy-daemon.ts";
+import { createNode } from "../support/proxy-objects.ts";
+import { nodeIP } from "../support/proxy-topology.ts";
+
+const kubeconfig = inject("kubeconfig");
+const c = clients(kubeconfig);
+const nodeName = `px-ct-${randomBytes(3).toString("hex")}`;
+const syncArgs = ["--min-sync-period", "100ms", "--sync-period", "2s"];
+
+let node: NetNs;
+const daemons: ProxyDaemon[] = [];
+
+beforeAll(async () => {
+  await createNode(c.core, nodeName, nodeIP);
+  node = await NetNs.create("pxct-node");
+});
+
+afterAll(async () => {
+  for (const d of daemons) await d.stop();
+  await node?.destroy();
+  await c.core.deleteNode({ name: nodeName }).catch(() => undefined);
+});
+
+async function sysctl(key: string): Promise<number> {
+  return Number((await node.run("sysctl", ["-n", `net.netfilter.${key}`])).trim());
+}
+
+function here(key: string): number {
+  return Number(readFileSync(`/proc/sys/net/netfilter/${key}`, "utf8").trim());
+}
+
+async function start(args: readonly string[]): Promise<ProxyDaemon> {
+  const d = await ProxyDaemon.start({ kubeconfig, nodeName, netns: node.name, extraArgs: [...syncArgs, ...args] });
+  daemons.push(d);
+  return d;
+}
+
+describe("conntrack tuning", () => {
+  it("sets the timeouts in the node's namespace, and never lowers nf_conntrack_max", async () => {
+    const maxBefore = await sysctl("nf_conntrack_max");
+    const establishedHere = here("nf_conntrack_tcp_timeout_established");
+    const d = await start([
+      "--conntrack-max-per-core", "1", "--conntrack-min", "1000",
+      "--conntrack-tcp-timeout-established", "12345s", "--conntrack-tcp-timeout-close-wait", "777s",
+      "--conntrack-tcp-be-liberal", "--conntrack-udp-timeout", "33s", "--conntrack-udp-timeout-stream", "1m39s",
+    ]);
+    const line = await d.waitForLog((l) => l["msg"] === "conntrack tuned", "the conntrack log line");
+    expect(await sysctl("nf_conntrack_tcp_timeout_established")).toBe(12345);
+    expect(await sysctl("nf_conntrack_tcp_timeout_close_wait")).toBe(777);
+    expect(await sysctl("nf_conntrack_tcp_be_liberal")).toBe(1);
+    expect(await sysctl("nf_conntrack_udp_timeout")).toBe(33);
+    expect(await sysctl("nf_conntrack_udp_timeout_stream")).toBe(99);
+    // 1 per core with a floor of 1000 is below the table's size: it stays.
+    expect(await sysctl("nf_conntrack_max")).toBe(maxBefore);
+    expect(line["set"]).toMatchObject({ "net.netfilter.nf_conntrack_tcp_timeout_established": 12345, "net.netfilter.nf_conntrack_udp_timeout_stream": 99 });
+    expect(Object.keys(line["set"] as object)).not.toContain("net.netfilter.nf_conntrack_max");
+    // Only the node's namespace was changed.
+    expect(here("nf_conntrack_tcp_timeout_established")).toBe(establishedHere);
+    await d.waitForLog((l) => l["msg"] === "rules synced", "the first sync");
+    await d.stop();
+  });
+
+  it("logs a refused raise of nf_conntrack_max by name and serves on", async () => {
+    const maxBefore = await sysctl("nf_conntrack_max");
+    const d = await start(["--conntrack-max-per-core", "100000000", "--conntrack-tcp-timeout-established", "0"]);
+    const warning = await d.waitForLog((l) => l["key"] === "net.netfilter.nf_conntrack_max", "the refused write");
+    expect(warning).toMatchObject({ level: 40, value: 1_048_576 });
+    expect(await sysctl("nf_conntrack_max")).toBe(maxBefore);
+    await d.waitForLog((l) => l["msg"] === "rules synced", "the first sync after the refusal");
+    await d.stop();
+  });
+});
