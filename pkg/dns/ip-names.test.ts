@@ -75,7 +75,8 @@ describe("endpoint and pod labels", () => {
   });
 
   it("writes a 0 where an IPv6 address starts or ends with ::, so the label is valid and reads back", () => {
-    for (const [ip, label] of [["fd00::", "fd00--0"], ["fd00:10:244::", "fd00-10-244--0"], ["::ffff:a00:1", "0--ffff-a00-1"], ["::1", "0--1"]]) {
+    const cases: [string, string][] = [["fd00::", "fd00--0"], ["fd00:10:244::", "fd00-10-244--0"], ["::ffff:a00:1", "0--ffff-a00-1"], ["::1", "0--1"]];
+    for (const [ip, label] of cases) {
       expect(dashedName(ip)).toBe(label);
       expect(label).toMatch(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/);
       expect(ipFromPodLabel(label)).toBe(ip);
