@@ -41,7 +41,7 @@ export async function startDnsDaemon(config: DnsDaemonConfig, log: Logger): Prom
   const upstreams = readUpstreams(config.upstream);
   refuseSelfUpstream(upstreams, config.listen, config.upstream);
   const registry = new Registry();
-  const store = new RecordStore({ zone: config.zone, pods: config.pods });
+  const store = new RecordStore({ zone: config.zone, pods: config.pods, ttl: config.ttl });
   const stops: (() => Promise<void>)[] = [];
   const closeAll = async () => {
     for (const stop of stops.splice(0).reverse()) await stop();
