@@ -20,11 +20,19 @@ export type Answer =
 export interface AnswerOptions {
   /** Pass reverse names the store does not know to the upstream, as kubeadm's Corefile does. */
   readonly reverseFallthrough?: boolean;
+  /**
+   * Answer ANY minimally (RFC 8482), as over UDP: one record set of a cluster name (its
+   * addresses when it has them), and for a name that would go upstream a synthesized HINFO
+   * instead. Off, ANY gets every record set and is forwarded.
+   */
+  readonly minimalAny?: boolean;
 }
 
 export const DNS_SCHEMA_VERSION = "1.1.0";
 /** CoreDNS gives the schema version record a TTL of 8 hours. */
 const DNS_VERSION_TTL = 28800;
+/** CoreDNS's `any` plugin gives its HINFO this TTL. */
+const RFC8482_TTL = 8482;
 const MAX_CNAME_CHAIN = 8;
 
 /**
@@ -33,27 +41,28 @@ const MAX_CNAME_CHAIN = 8;
  */
 export function answerQuestion(store: RecordStore, name: string, qtype: number, options: AnswerOptions = {}): Answer {
   if (qtype === TYPE.AXFR || qtype === TYPE.IXFR) return reply(RCODE.REFUSED, [], [], false);
+  const minimalAny = qtype === TYPE.ANY && options.minimalAny === true;
   const request = parseName(name, store.zone);
-  if (request.kind === "outside") return { kind: "forward" };
+  if (request.kind === "outside") return minimalAny ? RFC8482_ANSWER : { kind: "forward" };
   if (request.kind === "reverse") {
     const entry = store.lookup(name);
     if (entry === undefined || entry.rrsets.length === 0) {
-      if (options.reverseFallthrough ?? true) return { kind: "forward" };
+      if (options.reverseFallthrough ?? true) return minimalAny ? RFC8482_ANSWER : { kind: "forward" };
       return negative(store, request.zone, store.synced ? RCODE.NXDOMAIN : RCODE.SERVFAIL);
     }
-    return fromEntry(store, request.zone, entry, qtype, 0);
+    return fromEntry(store, request.zone, minimalAny ? oneSet(entry) : entry, qtype, 0);
   }
-  const answer = inZone(store, name, request, qtype, 0);
+  const answer = inZone(store, name, request, qtype, 0, minimalAny);
   if (!store.synced && answer.kind === "reply" && answer.answer.length === 0 && answer.rcode !== RCODE.REFUSED) {
     return negative(store, store.zone, RCODE.SERVFAIL);
   }
   return answer;
 }
 
-function inZone(store: RecordStore, name: string, request: RequestRecord, qtype: number, depth: number): Answer {
+function inZone(store: RecordStore, name: string, request: RequestRecord, qtype: number, depth: number, minimalAny = false): Answer {
   const zone = store.zone;
   const entry = store.lookup(name);
-  if (entry !== undefined) return fromEntry(store, zone, entry, qtype, depth);
+  if (entry !== undefined) return fromEntry(store, zone, minimalAny ? oneSet(entry) : entry, qtype, depth);
   switch (request.kind) {
     case "apex":
       if (qtype === TYPE.SOA) return reply(RCODE.NOERROR, [store.soa(zone)], [], true);
@@ -84,6 +93,16 @@ function fromEntry(store: RecordStore, zone: string, entry: NameEntry, qtype: nu
   const cname = entry.rrsets.find((s) => s.type === TYPE.CNAME);
   if (cname === undefined) return negative(store, zone, RCODE.NOERROR);
   return chaseCNAME(store, cname, qtype, depth);
+}
+
+/**
+ * The one record set a minimal ANY answer carries (RFC 8482 4.1): the addresses when the name
+ * has them, A before AAAA, else its first set.
+ */
+function oneSet(entry: NameEntry): NameEntry {
+  if (entry.rrsets.length <= 1) return entry;
+  const set = entry.rrsets.find((s) => s.type === TYPE.A) ?? entry.rrsets.find((s) => s.type === TYPE.AAAA) ?? entry.rrsets[0];
+  return { rrsets: set === undefined ? [] : [set] };
 }
 
 /** A CNAME answers every type; in-zone targets are followed here, others by the caller. */
@@ -140,6 +159,19 @@ function reply(rcode: number, answer: readonly RRSet[], authority: readonly RRSe
 function negative(store: RecordStore, zone: string, rcode: number): Answer {
   return reply(rcode, [], [store.soa(zone)], true);
 }
+
+/**
+ * RFC 8482 4.2's answer to ANY for a name this server does not hold: a synthesized HINFO, as
+ * CoreDNS's `any` plugin writes it, instead of a forwarded answer of unbounded size.
+ */
+const RFC8482_ANSWER: Answer = {
+  kind: "reply",
+  rcode: RCODE.NOERROR,
+  authoritative: false,
+  answer: [{ type: TYPE.HINFO, owner: null, records: [{ type: "HINFO", ttl: RFC8482_TTL, cpu: "ANY obsoleted", os: "See RFC 8482" }], additional: [] }],
+  authority: [],
+  additional: [],
+};
 
 const DNS_VERSION: RRSet = {
   type: TYPE.TXT,

@@ -21,6 +21,8 @@ function at(store: RecordStore, name: string): string[] | undefined {
           return `TXT ${r.text}`;
         case "SOA":
           return `SOA ${r.serial}`;
+        case "HINFO":
+          return `HINFO ${r.cpu} ${r.os}`;
         default:
           return `${r.type} ${r.target}`;
       }
