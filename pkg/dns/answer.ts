@@ -4,8 +4,9 @@
 // negative answers carry the zone's SOA, and before the first sync they become SERVFAIL.
 import { ipFromPodLabel } from "./ip-names.ts";
 import { normalizeName, parseName, type RequestRecord } from "./parse-name.ts";
-import { RCODE, type Reply, type RRSet, TYPE } from "./records.ts";
+import { RCODE, type Reply, type RRSet, toRRSets, TYPE } from "./records.ts";
 import type { NameEntry, RecordStore } from "./record-store.ts";
+import { addressRecords } from "./service-records.ts";
 
 export type Answer =
   | ({ readonly kind: "reply" } & Reply)
@@ -66,7 +67,11 @@ function inZone(store: RecordStore, name: string, request: RequestRecord, qtype:
   switch (request.kind) {
     case "apex":
       if (qtype === TYPE.SOA) return reply(RCODE.NOERROR, [store.soa(zone)], [], true);
-      if (qtype === TYPE.NS) return reply(RCODE.NOERROR, [nsSet(zone, store.ttl)], [], true);
+      if (qtype === TYPE.NS) return nameServersReply(store);
+      return negative(store, zone, RCODE.NOERROR);
+    case "name-server":
+      return fromEntry(store, zone, nameServerEntry(store, minimalAny), qtype, depth);
+    case "name-server-parent":
       return negative(store, zone, RCODE.NOERROR);
     case "dns-version":
       if (qtype === TYPE.TXT || qtype === TYPE.ANY) return reply(RCODE.NOERROR, [DNS_VERSION], [], true);
@@ -180,6 +185,27 @@ const DNS_VERSION: RRSet = {
   additional: [],
 };
 
-function nsSet(zone: string, ttl: number): RRSet {
-  return { type: TYPE.NS, owner: null, records: [{ type: "NS", ttl, target: `ns.dns.${zone}` }], additional: [] };
+/**
+ * The apex NS records, one per name server (store.nameServers), with their addresses as glue
+ * in the additional section. A server with no address of its own still names ns.dns.<zone>,
+ * the SOA's primary, without glue.
+ */
+function nameServersReply(store: RecordStore): Answer {
+  const servers = store.nameServers();
+  const targets = servers.length === 0 ? [`ns.dns.${store.zone}`] : servers.map((s) => s.name);
+  const ns: RRSet = {
+    type: TYPE.NS,
+    owner: null,
+    records: targets.map((target) => ({ type: "NS", ttl: store.ttl, target })),
+    additional: [],
+  };
+  const glue = servers.flatMap((s) => toRRSets(s.name, addressRecords(s.addresses, store.ttl)));
+  return { kind: "reply", ...positive([ns], glue) };
+}
+
+/** The addresses of ns.dns.<zone>: those of every name server, as CoreDNS answers that name. */
+function nameServerEntry(store: RecordStore, minimalAny: boolean): NameEntry {
+  const addresses = new Set(store.nameServers().flatMap((s) => s.addresses));
+  const entry = { rrsets: toRRSets(null, addressRecords([...addresses], store.ttl)) };
+  return minimalAny ? oneSet(entry) : entry;
 }
