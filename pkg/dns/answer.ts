@@ -22,9 +22,9 @@ export interface AnswerOptions {
   /** Pass reverse names the store does not know to the upstream, as kubeadm's Corefile does. */
   readonly reverseFallthrough?: boolean;
   /**
-   * Answer ANY minimally (RFC 8482), as over UDP: one record set of a cluster name (its
-   * addresses when it has them), and for a name that would go upstream a synthesized HINFO
-   * instead. Off, ANY gets every record set and is forwarded.
+   * Answer ANY minimally (RFC 8482), as over UDP: one record set of a cluster name, its
+   * addresses when it has them. Off, ANY gets every record set. (A name that goes upstream is
+   * still "forward": the caller answers it with RFC8482_REPLY.)
    */
   readonly minimalAny?: boolean;
 }
@@ -44,11 +44,11 @@ export function answerQuestion(store: RecordStore, name: string, qtype: number, 
   if (qtype === TYPE.AXFR || qtype === TYPE.IXFR) return reply(RCODE.REFUSED, [], [], false);
   const minimalAny = qtype === TYPE.ANY && options.minimalAny === true;
   const request = parseName(name, store.zone);
-  if (request.kind === "outside") return minimalAny ? RFC8482_ANSWER : { kind: "forward" };
+  if (request.kind === "outside") return { kind: "forward" };
   if (request.kind === "reverse") {
     const entry = store.lookup(name);
     if (entry === undefined || entry.rrsets.length === 0) {
-      if (options.reverseFallthrough ?? true) return minimalAny ? RFC8482_ANSWER : { kind: "forward" };
+      if (options.reverseFallthrough ?? true) return { kind: "forward" };
       return negative(store, request.zone, store.synced ? RCODE.NXDOMAIN : RCODE.SERVFAIL);
     }
     return fromEntry(store, request.zone, minimalAny ? oneSet(entry) : entry, qtype, 0);
@@ -166,11 +166,10 @@ function negative(store: RecordStore, zone: string, rcode: number): Answer {
 }
 
 /**
- * RFC 8482 4.2's answer to ANY for a name this server does not hold: a synthesized HINFO, as
- * CoreDNS's `any` plugin writes it, instead of a forwarded answer of unbounded size.
+ * RFC 8482 4.2's answer to ANY over UDP for a name that would go upstream: a synthesized
+ * HINFO, as CoreDNS's `any` plugin writes it, instead of a forwarded answer of unbounded size.
  */
-const RFC8482_ANSWER: Answer = {
-  kind: "reply",
+export const RFC8482_REPLY: Reply = {
   rcode: RCODE.NOERROR,
   authoritative: false,
   answer: [{ type: TYPE.HINFO, owner: null, records: [{ type: "HINFO", ttl: RFC8482_TTL, cpu: "ANY obsoleted", os: "See RFC 8482" }], additional: [] }],

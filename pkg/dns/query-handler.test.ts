@@ -157,8 +157,16 @@ describe("query handler", () => {
     // HINFO data: two character-strings.
     expect(out.subarray(out.length - 27).toString("latin1")).toBe("\rANY obsoleted\fSee RFC 8482");
     expect(requests).toEqual([]);
+    const reverse = sync(handle(queryBytes("1.1.168.192.in-addr.arpa", TYPE.ANY), "udp"));
+    expect(render(reverse).answer).toEqual(["1.1.168.192.in-addr.arpa HINFO"]);
+    expect(requests).toEqual([]);
     await handle(queryBytes("example.org", TYPE.ANY), "tcp");
     expect(requests).toEqual(["example.org 255"]);
+  });
+
+  it("still refuses ANY for a name outside the zone when it has no upstream", () => {
+    const handle = createQueryHandler({ store: clusterStore() });
+    expect(render(sync(handle(queryBytes("example.org", TYPE.ANY), "udp"))).rcode).toBe(RCODE.REFUSED);
   });
 
   it("answers SERVFAIL for unknown cluster names before the first sync", () => {

@@ -3,7 +3,7 @@
 // return a promise. Nothing here throws: a failure becomes SERVFAIL, and a packet without a
 // readable header is dropped.
 import { AnswerCache } from "./answer-cache.ts";
-import { answerQuestion, type AnswerOptions } from "./answer.ts";
+import { answerQuestion, type AnswerOptions, RFC8482_REPLY } from "./answer.ts";
 import { type Forward, resolveTarget } from "./cname-chase.ts";
 import { decodeQuery, type Query } from "./query-decode.ts";
 import { CLASS_ANY, CLASS_IN, RCODE, type Reply, TYPE } from "./records.ts";
@@ -57,6 +57,8 @@ export function createQueryHandler(options: QueryHandlerOptions): QueryHandler {
     // ANY over UDP is answered minimally (RFC 8482), over TCP in full: its answer depends on
     // the transport, which the cache key does not hold, so ANY is never kept.
     const any = query.qtype === TYPE.ANY;
+    const minimalAny = any && transport === "udp";
+    const encodeOptions = { limit, recursionAvailable };
     const fail = (rcode: number) => encodeBare(message, query, { rcode, ra: recursionAvailable }, query.questionEnd);
     try {
       if (query.edns !== null && query.edns.version > 0) return fail(RCODE.BADVERS);
@@ -68,13 +70,13 @@ export function createQueryHandler(options: QueryHandlerOptions): QueryHandler {
       }
       // Taken before the answer is built: a change after this makes the cached answer stale.
       const scope = key === null ? null : store.scopeOf(query.name);
-      const answer = answerQuestion(store, query.name, query.qtype, any && transport === "udp" ? { ...options, minimalAny: true } : options);
+      const answer = answerQuestion(store, query.name, query.qtype, minimalAny ? { ...options, minimalAny } : options);
       if (answer.kind === "forward") {
         if (forward === undefined) return fail(RCODE.REFUSED);
+        if (minimalAny) return encodeReply(message, query, RFC8482_REPLY, encodeOptions);
         return relay(forward, message, query, limit, fail);
       }
       if (query.qclass !== CLASS_IN && query.qclass !== CLASS_ANY) return fail(RCODE.REFUSED);
-      const encodeOptions = { limit, recursionAvailable };
       if (answer.kind === "reply") {
         const response = encodeReply(message, query, answer, encodeOptions);
         if (cache !== null && key !== null && scope !== null && withinScope(answer, query.qtype)) cache.set(key, scope, response);
