@@ -22,8 +22,8 @@ export const TCP_LIMIT = 65535;
 /**
  * The largest UDP response this server sends, and the size its OPT record advertises: 1232
  * (DNS Flag Day 2020), whatever larger size a client asks for, as CoreDNS and Unbound cap it.
- * A UDP answer is sent to a source address nobody checked: kept this small, it cannot be
- * much larger than the query (amplification), nor fragment.
+ * A UDP answer goes to a source address nobody checked: this bounds what a forged query can
+ * send its victim (amplification), and keeps answers below fragmentation.
  */
 export const SERVER_UDP_SIZE = 1232;
 const OPT_SIZE = 11;
