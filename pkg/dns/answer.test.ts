@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { answerQuestion } from "./answer.ts";
+import { answerQuestion, RFC8482_REPLY } from "./answer.ts";
 import { RCODE, TYPE } from "./records.ts";
 import { RecordStore } from "./record-store.ts";
 import { answerLines } from "./testing/messages.ts";
@@ -83,6 +83,9 @@ describe("answerQuestion: NODATA and NXDOMAIN as CoreDNS answers them", () => {
     ["a pod name asked for the other family", "10-244-1-5.default.pod.cluster.local", TYPE.AAAA],
     ["the apex for A", "cluster.local", TYPE.A],
     ["dns-version for A", "dns-version.cluster.local", TYPE.A],
+    ["ns.dns.<zone> of a server without an address of its own", "ns.dns.cluster.local", TYPE.A],
+    ["ns.dns.<zone> asked for TXT", "ns.dns.cluster.local", TYPE.TXT],
+    ["dns.<zone>, above ns.dns.<zone>", "dns.cluster.local", TYPE.A],
   ])("NODATA for %s", (_what, name, type) => {
     expect(ask(name, type)).toEqual(nodata);
   });
@@ -173,6 +176,71 @@ describe("answerQuestion: ExternalName", () => {
     store.markSynced();
     const answer = answerQuestion(store, "a.default.svc.cluster.local", TYPE.A);
     expect(answer.kind).toBe("reply");
+  });
+});
+
+describe("answerQuestion: the zone's name servers, found as CoreDNS finds them", () => {
+  /** kube-dns in kube-system, dual-stack, with this server's pod (10.244.9.9, fd00::9:9) as its endpoint. */
+  function withKubeDns(serverAddresses: string[]): RecordStore {
+    const store = clusterStore({ serverAddresses });
+    store.upsertService(service({ name: "kube-dns", namespace: "kube-system", clusterIPs: ["10.96.0.10", "fd00:10:96::a"], ipFamilies: ["IPv4", "IPv6"] }));
+    store.upsertEndpointSlice(
+      slice({ name: "kube-dns-1", namespace: "kube-system", serviceName: "kube-dns", endpoints: [endpoint("10.244.9.9")] }),
+    );
+    store.upsertEndpointSlice(
+      slice({ name: "kube-dns-2", namespace: "kube-system", serviceName: "kube-dns", addressType: "IPv6", endpoints: [endpoint("fd00::9:9")] }),
+    );
+    return store;
+  }
+  const kubeDns = "kube-dns.kube-system.svc.cluster.local";
+
+  it("names the Service this server is an endpoint of in the apex NS, with its cluster IPs as glue", () => {
+    const store = withKubeDns(["10.244.9.9", "fd00::9:9"]);
+    expect(answerLines(answerQuestion(store, "cluster.local", TYPE.NS))).toEqual(
+      ok([`@ NS ${kubeDns}`], [`${kubeDns} A 10.96.0.10`, `${kubeDns} AAAA fd00:10:96::a`]),
+    );
+  });
+
+  it("answers ns.dns.<zone> with that Service's cluster IPs, by family", () => {
+    const store = withKubeDns(["10.244.9.9"]);
+    expect(answerLines(answerQuestion(store, "ns.dns.cluster.local", TYPE.A))).toEqual(ok(["@ A 10.96.0.10"]));
+    expect(answerLines(answerQuestion(store, "ns.dns.cluster.local", TYPE.AAAA))).toEqual(ok(["@ AAAA fd00:10:96::a"]));
+    expect(answerLines(answerQuestion(store, "ns.dns.cluster.local", TYPE.ANY, { minimalAny: true }))).toEqual(ok(["@ A 10.96.0.10"]));
+  });
+
+  it("falls back to ns.dns.<zone> at the server's own addresses when no Service has it as an endpoint", () => {
+    const store = withKubeDns(["10.244.7.7"]);
+    expect(answerLines(answerQuestion(store, "cluster.local", TYPE.NS))).toEqual(
+      ok(["@ NS ns.dns.cluster.local"], ["ns.dns.cluster.local A 10.244.7.7"]),
+    );
+    expect(answerLines(answerQuestion(store, "ns.dns.cluster.local", TYPE.A))).toEqual(ok(["@ A 10.244.7.7"]));
+  });
+
+  it("follows the endpoints: once this server's endpoint is gone, the fallback answers", () => {
+    const store = withKubeDns(["10.244.9.9"]);
+    store.deleteEndpointSlice("kube-system", "kube-dns-1");
+    expect(answerLines(answerQuestion(store, "ns.dns.cluster.local", TYPE.A))).toEqual(ok(["@ A 10.244.9.9"]));
+  });
+
+  it("still names ns.dns.<zone>, without glue, for a server with no address of its own", () => {
+    expect(answerLines(answerQuestion(withKubeDns([]), "cluster.local", TYPE.NS))).toEqual(ok(["@ NS ns.dns.cluster.local"]));
+  });
+});
+
+describe("answerQuestion: ANY answered minimally (RFC 8482)", () => {
+  const store = clusterStore();
+  const minimal = { minimalAny: true };
+
+  it("gives one record set of a cluster name, its addresses first", () => {
+    expect(answerLines(answerQuestion(store, "dual.default.svc.cluster.local", TYPE.ANY, minimal)).answer).toEqual(["@ A 10.96.0.20"]);
+    expect(answerLines(answerQuestion(store, "_http._tcp.nginx.default.svc.cluster.local", TYPE.ANY, minimal)).answer).toEqual([
+      "@ SRV 0 100 80 nginx.default.svc.cluster.local",
+    ]);
+  });
+
+  it("leaves names outside the zone to the caller, which answers them with RFC 8482's HINFO", () => {
+    expect(answerQuestion(store, "example.org", TYPE.ANY, minimal)).toEqual({ kind: "forward" });
+    expect(answerLines({ kind: "reply", ...RFC8482_REPLY }).answer).toEqual(['@ HINFO "ANY obsoleted" "See RFC 8482"']);
   });
 });
 

@@ -4,8 +4,9 @@
 // negative answers carry the zone's SOA, and before the first sync they become SERVFAIL.
 import { ipFromPodLabel } from "./ip-names.ts";
 import { normalizeName, parseName, type RequestRecord } from "./parse-name.ts";
-import { RCODE, type Reply, type RRSet, TYPE } from "./records.ts";
+import { RCODE, type Reply, type RRSet, toRRSets, TYPE } from "./records.ts";
 import type { NameEntry, RecordStore } from "./record-store.ts";
+import { addressRecords } from "./service-records.ts";
 
 export type Answer =
   | ({ readonly kind: "reply" } & Reply)
@@ -20,11 +21,19 @@ export type Answer =
 export interface AnswerOptions {
   /** Pass reverse names the store does not know to the upstream, as kubeadm's Corefile does. */
   readonly reverseFallthrough?: boolean;
+  /**
+   * Answer ANY minimally (RFC 8482), as over UDP: one record set of a cluster name, its
+   * addresses when it has them. Off, ANY gets every record set. (A name that goes upstream is
+   * still "forward": the caller answers it with RFC8482_REPLY.)
+   */
+  readonly minimalAny?: boolean;
 }
 
 export const DNS_SCHEMA_VERSION = "1.1.0";
 /** CoreDNS gives the schema version record a TTL of 8 hours. */
 const DNS_VERSION_TTL = 28800;
+/** CoreDNS's `any` plugin gives its HINFO this TTL. */
+const RFC8482_TTL = 8482;
 const MAX_CNAME_CHAIN = 8;
 
 /**
@@ -33,6 +42,7 @@ const MAX_CNAME_CHAIN = 8;
  */
 export function answerQuestion(store: RecordStore, name: string, qtype: number, options: AnswerOptions = {}): Answer {
   if (qtype === TYPE.AXFR || qtype === TYPE.IXFR) return reply(RCODE.REFUSED, [], [], false);
+  const minimalAny = qtype === TYPE.ANY && options.minimalAny === true;
   const request = parseName(name, store.zone);
   if (request.kind === "outside") return { kind: "forward" };
   if (request.kind === "reverse") {
@@ -41,23 +51,27 @@ export function answerQuestion(store: RecordStore, name: string, qtype: number, 
       if (options.reverseFallthrough ?? true) return { kind: "forward" };
       return negative(store, request.zone, store.synced ? RCODE.NXDOMAIN : RCODE.SERVFAIL);
     }
-    return fromEntry(store, request.zone, entry, qtype, 0);
+    return fromEntry(store, request.zone, minimalAny ? oneSet(entry) : entry, qtype, 0);
   }
-  const answer = inZone(store, name, request, qtype, 0);
+  const answer = inZone(store, name, request, qtype, 0, minimalAny);
   if (!store.synced && answer.kind === "reply" && answer.answer.length === 0 && answer.rcode !== RCODE.REFUSED) {
     return negative(store, store.zone, RCODE.SERVFAIL);
   }
   return answer;
 }
 
-function inZone(store: RecordStore, name: string, request: RequestRecord, qtype: number, depth: number): Answer {
+function inZone(store: RecordStore, name: string, request: RequestRecord, qtype: number, depth: number, minimalAny = false): Answer {
   const zone = store.zone;
   const entry = store.lookup(name);
-  if (entry !== undefined) return fromEntry(store, zone, entry, qtype, depth);
+  if (entry !== undefined) return fromEntry(store, zone, minimalAny ? oneSet(entry) : entry, qtype, depth);
   switch (request.kind) {
     case "apex":
       if (qtype === TYPE.SOA) return reply(RCODE.NOERROR, [store.soa(zone)], [], true);
-      if (qtype === TYPE.NS) return reply(RCODE.NOERROR, [nsSet(zone, store.ttl)], [], true);
+      if (qtype === TYPE.NS) return nameServersReply(store);
+      return negative(store, zone, RCODE.NOERROR);
+    case "name-server":
+      return fromEntry(store, zone, nameServerEntry(store, minimalAny), qtype, depth);
+    case "name-server-parent":
       return negative(store, zone, RCODE.NOERROR);
     case "dns-version":
       if (qtype === TYPE.TXT || qtype === TYPE.ANY) return reply(RCODE.NOERROR, [DNS_VERSION], [], true);
@@ -84,6 +98,16 @@ function fromEntry(store: RecordStore, zone: string, entry: NameEntry, qtype: nu
   const cname = entry.rrsets.find((s) => s.type === TYPE.CNAME);
   if (cname === undefined) return negative(store, zone, RCODE.NOERROR);
   return chaseCNAME(store, cname, qtype, depth);
+}
+
+/**
+ * The one record set a minimal ANY answer carries (RFC 8482 4.1): the addresses when the name
+ * has them, A before AAAA, else its first set.
+ */
+function oneSet(entry: NameEntry): NameEntry {
+  if (entry.rrsets.length <= 1) return entry;
+  const set = entry.rrsets.find((s) => s.type === TYPE.A) ?? entry.rrsets.find((s) => s.type === TYPE.AAAA) ?? entry.rrsets[0];
+  return { rrsets: set === undefined ? [] : [set] };
 }
 
 /** A CNAME answers every type; in-zone targets are followed here, others by the caller. */
@@ -141,6 +165,18 @@ function negative(store: RecordStore, zone: string, rcode: number): Answer {
   return reply(rcode, [], [store.soa(zone)], true);
 }
 
+/**
+ * RFC 8482 4.2's answer to ANY over UDP for a name that would go upstream: a synthesized
+ * HINFO, as CoreDNS's `any` plugin writes it, instead of a forwarded answer of unbounded size.
+ */
+export const RFC8482_REPLY: Reply = {
+  rcode: RCODE.NOERROR,
+  authoritative: false,
+  answer: [{ type: TYPE.HINFO, owner: null, records: [{ type: "HINFO", ttl: RFC8482_TTL, cpu: "ANY obsoleted", os: "See RFC 8482" }], additional: [] }],
+  authority: [],
+  additional: [],
+};
+
 const DNS_VERSION: RRSet = {
   type: TYPE.TXT,
   owner: null,
@@ -148,6 +184,27 @@ const DNS_VERSION: RRSet = {
   additional: [],
 };
 
-function nsSet(zone: string, ttl: number): RRSet {
-  return { type: TYPE.NS, owner: null, records: [{ type: "NS", ttl, target: `ns.dns.${zone}` }], additional: [] };
+/**
+ * The apex NS records, one per name server (store.nameServers), with their addresses as glue
+ * in the additional section. A server with no address of its own still names ns.dns.<zone>,
+ * the SOA's primary, without glue.
+ */
+function nameServersReply(store: RecordStore): Answer {
+  const servers = store.nameServers();
+  const targets = servers.length === 0 ? [`ns.dns.${store.zone}`] : servers.map((s) => s.name);
+  const ns: RRSet = {
+    type: TYPE.NS,
+    owner: null,
+    records: targets.map((target) => ({ type: "NS", ttl: store.ttl, target })),
+    additional: [],
+  };
+  const glue = servers.flatMap((s) => toRRSets(s.name, addressRecords(s.addresses, store.ttl)));
+  return { kind: "reply", ...positive([ns], glue) };
+}
+
+/** The addresses of ns.dns.<zone>: those of every name server, as CoreDNS answers that name. */
+function nameServerEntry(store: RecordStore, minimalAny: boolean): NameEntry {
+  const addresses = new Set(store.nameServers().flatMap((s) => s.addresses));
+  const entry = { rrsets: toRRSets(null, addressRecords([...addresses], store.ttl)) };
+  return minimalAny ? oneSet(entry) : entry;
 }

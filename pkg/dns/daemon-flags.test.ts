@@ -21,6 +21,7 @@ describe("signpost-dns command line", () => {
       queryLog: false,
       objects: null,
       kubeconfig: null,
+      ttl: 5,
     });
   });
 
@@ -29,7 +30,7 @@ describe("signpost-dns command line", () => {
       config(
         "--zone", "Example.Test.", "--listen", "[::1]:1053", "--upstream", "/tmp/r.conf", "--pods", "verified",
         "--health-port", "0", "--ready-port", "18181", "--metrics-port", "19153", "--lameduck", "1m30s",
-        "--query-log", "--objects", "dump.yaml",
+        "--query-log", "--objects", "dump.yaml", "--ttl", "30",
       ),
     ).toMatchObject({
       zone: "example.test",
@@ -42,6 +43,7 @@ describe("signpost-dns command line", () => {
       lameduckMs: 90_000,
       queryLog: true,
       objects: "dump.yaml",
+      ttl: 30,
     });
   });
 
@@ -77,6 +79,9 @@ describe("signpost-dns command line", () => {
     [["--objects", ""], "SP_BAD_FLAG: --objects: is empty"],
     [["--kubeconfig="], "SP_BAD_FLAG: --kubeconfig: is empty"],
     [["--ready-port", "8080"], "SP_BAD_FLAG: --ready-port: 8080 is also --health-port; each side server needs a port of its own"],
+    [["--ttl", "3601"], "SP_BAD_FLAG: --ttl: 3601 is outside 0..3600 seconds"],
+    [["--ttl=-1"], "SP_BAD_FLAG: --ttl: -1 is outside 0..3600 seconds"],
+    [["--ttl", "5s"], 'SP_BAD_FLAG: --ttl: "5s" is not an integer'],
     [["--metrics-port", "8181"], "SP_BAD_FLAG: --metrics-port: 8181 is also --ready-port"],
     [["--listen", "127.0.0.1:9153"], "SP_BAD_FLAG: --metrics-port: 9153 is the DNS port of --listen"],
   ];

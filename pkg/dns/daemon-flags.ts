@@ -27,6 +27,7 @@ export const dnsFlags: FlagSpecs = {
     type: "string",
     help: "serve the objects of this v1 List (YAML or JSON, as kubectl get -o yaml prints it) instead of an API server",
   },
+  ttl: { type: "integer", help: "TTL in seconds of cluster records and of negative answers (the SOA minimum), 0..3600", default: 5 },
 };
 
 export const dnsSummary =
@@ -47,6 +48,8 @@ export interface DnsDaemonConfig {
   readonly objects: string | null;
   /** null: in-cluster, $KUBECONFIG or ~/.kube/config. */
   readonly kubeconfig: string | null;
+  /** Seconds, CoreDNS's `ttl`: of every cluster record and the SOA minimum, which negative answers are cached for. */
+  readonly ttl: number;
 }
 
 export type ParsedCommandLine = { readonly help: true } | { readonly help: false; readonly config: DnsDaemonConfig };
@@ -86,7 +89,17 @@ function configFrom(values: FlagValues): DnsDaemonConfig {
     queryLog: values["query-log"] === true,
     objects: objects === "" ? null : objects,
     kubeconfig: kubeconfig === "" ? null : kubeconfig,
+    ttl: recordTtl(values),
   };
+}
+
+/** CoreDNS's kubernetes plugin takes a ttl of 0..3600 seconds. */
+const MAX_TTL = 3600;
+
+function recordTtl(values: FlagValues): number {
+  const ttl = numberFlag(values, "ttl");
+  if (ttl < 0 || ttl > MAX_TTL) throw new SignpostError("SP_BAD_FLAG", "--ttl", `${ttl} is outside 0..${MAX_TTL} seconds`);
+  return ttl;
 }
 
 /** HOST:PORT with an IP address for HOST; IPv6 in brackets. */

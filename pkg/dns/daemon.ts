@@ -22,6 +22,7 @@ import { logQueries } from "./query-log.ts";
 import type { QueryHandler } from "./query-handler.ts";
 import { RecordStore } from "./record-store.ts";
 import { formatListen, readUpstreams, refuseSelfUpstream, type ListenAddress } from "./resolv-conf.ts";
+import { serverAddresses } from "./server-addresses.ts";
 import { createDnsServer, type DnsServer } from "./server.ts";
 import { settleHeap } from "./settle-heap.ts";
 import { loadStore, syncStore } from "./store-sync.ts";
@@ -41,7 +42,7 @@ export async function startDnsDaemon(config: DnsDaemonConfig, log: Logger): Prom
   const upstreams = readUpstreams(config.upstream);
   refuseSelfUpstream(upstreams, config.listen, config.upstream);
   const registry = new Registry();
-  const store = new RecordStore({ zone: config.zone, pods: config.pods });
+  const store = new RecordStore({ zone: config.zone, pods: config.pods, ttl: config.ttl, serverAddresses: serverAddresses(config.listen.host) });
   const stops: (() => Promise<void>)[] = [];
   const closeAll = async () => {
     for (const stop of stops.splice(0).reverse()) await stop();

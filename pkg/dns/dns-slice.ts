@@ -1,10 +1,20 @@
 // What signpost-dns keeps of an EndpointSlice: the fields a name or a PTR is built from. The
 // watch converts every slice into the shared model first (and so checks it the same way as the
 // proxy does); the DNS informer then keeps this projection instead, which at 100,000 endpoints
-// is about 5 MiB less: an endpoint's node, zone, hints, Pod and serving conditions are not read.
+// is about 5 MiB less: an endpoint's node, zone, hints, Pod and serving condition are not read,
+// and terminating is folded into ready.
 import type { Endpoint, EndpointSlice } from "../model/types.ts";
 
-export type DnsEndpoint = Pick<Endpoint, "addresses" | "ready" | "hostname">;
+export interface DnsEndpoint extends Pick<Endpoint, "addresses" | "hostname"> {
+  /**
+   * Whether the endpoint is published without publishNotReadyAddresses: ready and not
+   * terminating. The EndpointSlice controller never marks a terminating endpoint ready unless
+   * its Service publishes not-ready addresses, but a slice written by another controller (or
+   * by hand) can; such an endpoint is on its way out and gets no name. With
+   * publishNotReadyAddresses every endpoint is published, whatever its conditions.
+   */
+  readonly ready: boolean;
+}
 
 export interface DnsEndpointSlice extends Pick<EndpointSlice, "namespace" | "name" | "serviceName" | "addressType" | "ports"> {
   readonly endpoints: readonly DnsEndpoint[];
@@ -17,6 +27,6 @@ export function dnsSlice(slice: EndpointSlice): DnsEndpointSlice {
     serviceName: slice.serviceName,
     addressType: slice.addressType,
     ports: slice.ports,
-    endpoints: Object.freeze(slice.endpoints.map((e) => Object.freeze({ addresses: e.addresses, ready: e.ready, hostname: e.hostname }))),
+    endpoints: Object.freeze(slice.endpoints.map((e) => Object.freeze({ addresses: e.addresses, ready: e.ready && !e.terminating, hostname: e.hostname }))),
   });
 }

@@ -36,6 +36,13 @@ export class EndpointIndex {
     return Array.isArray(owners) ? owners.flatMap((t) => namesOf(t, ip)) : namesOf(owners, ip);
   }
 
+  /** The names of the Services that have an endpoint with address `ip`, each once. */
+  servicesWith(ip: string): string[] {
+    const owners = this.#byIP.get(ip);
+    if (owners === undefined) return [];
+    return Array.isArray(owners) ? [...new Set(owners.map((t) => t.service))] : [owners.service];
+  }
+
   #index(ip: string, table: EndpointNames): void {
     const owners = this.#byIP.get(ip);
     if (owners === undefined) this.#byIP.set(ip, table);

@@ -21,6 +21,14 @@ describe("endpointNames", () => {
     expect(addressesNamed(t, "_tcp")).toEqual([]);
   });
 
+  it("names an IPv6 address ending in :: with a trailing 0, finds it by that name only, and points its PTR there", () => {
+    const t = endpointNames(svc, [{ hostname: "", ip: "fd00:10:244::" }]);
+    if (t === null) throw new Error("no table");
+    expect(namesOf(t, "fd00:10:244::")).toEqual([`fd00-10-244--0.${svc}`]);
+    expect(addressesNamed(t, "fd00-10-244--0")).toEqual(["fd00:10:244::"]);
+    expect(addressesNamed(t, "fd00-10-244--")).toEqual([]);
+  });
+
   it("finds an endpoint with a hostname by that name only, and every address under it", () => {
     const t = endpointNames(svc, [
       { hostname: "web-0", ip: "10.0.0.1" },

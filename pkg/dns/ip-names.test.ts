@@ -74,6 +74,15 @@ describe("endpoint and pod labels", () => {
     expect(dashedName("fd00::1")).toBe("fd00--1");
   });
 
+  it("writes a 0 where an IPv6 address starts or ends with ::, so the label is valid and reads back", () => {
+    const cases: [string, string][] = [["fd00::", "fd00--0"], ["fd00:10:244::", "fd00-10-244--0"], ["::ffff:a00:1", "0--ffff-a00-1"], ["::1", "0--1"]];
+    for (const [ip, label] of cases) {
+      expect(dashedName(ip)).toBe(label);
+      expect(label).toMatch(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/);
+      expect(ipFromPodLabel(label)).toBe(ip);
+    }
+  });
+
   it("reads a pod label with three dashes as IPv4, anything else as IPv6", () => {
     expect(ipFromPodLabel("10-244-1-5")).toBe("10.244.1.5");
     expect(ipFromPodLabel("fd00--1")).toBe("fd00::1");

@@ -97,9 +97,16 @@ export function ipFromReverseName(name: string): string | null {
   return null;
 }
 
-/** The endpoint label CoreDNS gives an address without a hostname: "10-244-1-5", "fd00--1". */
+/**
+ * The endpoint label CoreDNS gives an address without a hostname: "10-244-1-5", "fd00--1".
+ * A label may not end (nor start) with a hyphen, so an IPv6 address ending in "::" gets a "0"
+ * there, as CoreDNS writes it ("fd00--0"), and one starting with "::" gets one in front
+ * ("0--ffff-a00-1"); ipFromPodLabel reads both back to the same address.
+ */
 export function dashedName(ip: string): string {
-  return ip.toLowerCase().replaceAll(ip.includes(":") ? ":" : ".", "-");
+  if (!ip.includes(":")) return ip.replaceAll(".", "-");
+  const dashed = ip.toLowerCase().replaceAll(":", "-");
+  return `${dashed.startsWith("-") ? "0" : ""}${dashed}${dashed.endsWith("-") ? "0" : ""}`;
 }
 
 /**

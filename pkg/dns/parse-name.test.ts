@@ -18,6 +18,8 @@ describe("parseName", () => {
     ["default.pod.cluster.local", { kind: "pod", zone, namespace: "default", pod: "" }],
     ["pod.cluster.local", { kind: "pod", zone, namespace: "", pod: "" }],
     ["dns-version.cluster.local", { kind: "dns-version", zone }],
+    ["ns.dns.cluster.local", { kind: "name-server", zone }],
+    ["dns.cluster.local", { kind: "name-server-parent", zone }],
     ["cluster.local", { kind: "apex", zone }],
     ["10.0.96.10.in-addr.arpa", { kind: "reverse", zone: "in-addr.arpa", ip: "10.96.0.10" }],
     ["96.10.in-addr.arpa", { kind: "reverse", zone: "in-addr.arpa", ip: null }],
@@ -33,6 +35,8 @@ describe("parseName", () => {
   it("distinguishes bad shapes", () => {
     expect(parseName("foo.cluster.local", zone)).toEqual({ kind: "bad-shape", zone, reason: "unknown-kind" });
     expect(parseName("x.dns-version.cluster.local", zone)).toEqual({ kind: "bad-shape", zone, reason: "unknown-kind" });
+    expect(parseName("x.dns.cluster.local", zone)).toEqual({ kind: "bad-shape", zone, reason: "unknown-kind" });
+    expect(parseName("x.ns.dns.cluster.local", zone)).toEqual({ kind: "bad-shape", zone, reason: "unknown-kind" });
     expect(parseName("a.b.c.nginx.default.svc.cluster.local", zone)).toEqual({
       kind: "bad-shape",
       zone,

@@ -19,6 +19,10 @@ export type RequestRecord =
   | { readonly kind: "outside" }
   | { readonly kind: "apex"; readonly zone: string }
   | { readonly kind: "dns-version"; readonly zone: string }
+  /** ns.dns.<zone>, the name server in the zone's NS and SOA records. */
+  | { readonly kind: "name-server"; readonly zone: string }
+  /** dns.<zone>, which exists (without records) because ns.dns.<zone> does. */
+  | { readonly kind: "name-server-parent"; readonly zone: string }
   | {
       readonly kind: "svc";
       readonly zone: string;
@@ -53,6 +57,8 @@ export function parseName(queryName: string, clusterZone: string): RequestRecord
   const labels = name.slice(0, name.length - zone.length - 1).split(".");
   const kind = labels.pop();
   if (kind === "dns-version" && labels.length === 0) return { kind: "dns-version", zone };
+  if (kind === "dns" && labels.length === 0) return { kind: "name-server-parent", zone };
+  if (kind === "dns" && labels.length === 1 && labels[0] === "ns") return { kind: "name-server", zone };
   if (kind === "svc") return parseService(labels, zone);
   if (kind === "pod") return parsePod(labels, zone);
   return { kind: "bad-shape", zone, reason: "unknown-kind" };

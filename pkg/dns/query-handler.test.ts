@@ -109,6 +109,66 @@ describe("query handler", () => {
     expect(render(sync(handle(queryBytes(name, TYPE.A), "tcp"))).answer).toHaveLength(60);
   });
 
+  it("caps every UDP answer at 1232 octets, even for a client offering more, with TC and no records past it", () => {
+    const store = new RecordStore();
+    store.upsertService(service({ name: "big", headless: true }));
+    const endpoints = Array.from({ length: 200 }, (_, i) => endpoint(`10.1.${i >> 8}.${i & 0xff}`));
+    store.upsertEndpointSlice(slice({ name: "big-1", serviceName: "big", endpoints }));
+    store.markSynced();
+    const handle = createQueryHandler({ store });
+    const name = "big.default.svc.cluster.local";
+    // The whole answer over TCP first, so that the UDP answers below also meet it in the answer cache.
+    expect(render(sync(handle(queryBytes(name, TYPE.A), "tcp"))).answer).toHaveLength(200);
+    for (let round = 0; round < 2; round++) {
+      const plain = sync(handle(queryBytes(name, TYPE.A), "udp"));
+      expect(plain.length).toBeLessThanOrEqual(512);
+      expect(render(plain)).toMatchObject({ flags: "qr aa tc rd", answer: [], udpSize: null });
+      const large = sync(handle(queryBytes(name, TYPE.A, { udpSize: 65535 }), "udp"));
+      expect(large.length).toBeLessThanOrEqual(1232);
+      expect(render(large)).toMatchObject({ flags: "qr aa tc rd", answer: [], additional: [], udpSize: 1232 });
+    }
+  });
+
+  it("answers ANY over UDP with one record set of a cluster name, and over TCP with all of them", () => {
+    const handle = createQueryHandler({ store: clusterStore() });
+    const name = "nginx.default.svc.cluster.local";
+    expect(render(sync(handle(queryBytes(name, TYPE.ANY), "udp"))).answer).toEqual([`${name} A 10.96.0.10`]);
+    expect(render(sync(handle(queryBytes(name, TYPE.ANY), "tcp"))).answer).toEqual([
+      `${name} A 10.96.0.10`,
+      `${name} SRV 0 50 80 ${name}`,
+      `${name} SRV 0 50 443 ${name}`,
+    ]);
+    expect(render(sync(handle(queryBytes(name, TYPE.ANY), "udp"))).answer).toEqual([`${name} A 10.96.0.10`]);
+  });
+
+  it("answers ANY over UDP for a name outside the zone with RFC 8482's HINFO and asks no upstream; over TCP it forwards", async () => {
+    const requests: string[] = [];
+    const handle = createQueryHandler({
+      store: clusterStore(),
+      forward: (request) => {
+        requests.push(`${request.name} ${request.qtype}`);
+        return upstream(request);
+      },
+    });
+    const out = sync(handle(queryBytes("example.org", TYPE.ANY, { id: 8 }), "udp"));
+    expect(render(out)).toMatchObject({ id: 8, rcode: RCODE.NOERROR, flags: "qr rd ra", answer: ["example.org HINFO"] });
+    const hinfo = Packet.parse(out).answers[0];
+    expect(hinfo?.ttl).toBe(8482);
+    // HINFO data: two character-strings.
+    expect(out.subarray(out.length - 27).toString("latin1")).toBe("\rANY obsoleted\fSee RFC 8482");
+    expect(requests).toEqual([]);
+    const reverse = sync(handle(queryBytes("1.1.168.192.in-addr.arpa", TYPE.ANY), "udp"));
+    expect(render(reverse).answer).toEqual(["1.1.168.192.in-addr.arpa HINFO"]);
+    expect(requests).toEqual([]);
+    await handle(queryBytes("example.org", TYPE.ANY), "tcp");
+    expect(requests).toEqual(["example.org 255"]);
+  });
+
+  it("still refuses ANY for a name outside the zone when it has no upstream", () => {
+    const handle = createQueryHandler({ store: clusterStore() });
+    expect(render(sync(handle(queryBytes("example.org", TYPE.ANY), "udp"))).rcode).toBe(RCODE.REFUSED);
+  });
+
   it("answers SERVFAIL for unknown cluster names before the first sync", () => {
     const store = new RecordStore();
     const handle = createQueryHandler({ store });

@@ -3,12 +3,12 @@
 // return a promise. Nothing here throws: a failure becomes SERVFAIL, and a packet without a
 // readable header is dropped.
 import { AnswerCache } from "./answer-cache.ts";
-import { answerQuestion, type AnswerOptions } from "./answer.ts";
+import { answerQuestion, type AnswerOptions, RFC8482_REPLY } from "./answer.ts";
 import { type Forward, resolveTarget } from "./cname-chase.ts";
 import { decodeQuery, type Query } from "./query-decode.ts";
 import { CLASS_ANY, CLASS_IN, RCODE, type Reply, TYPE } from "./records.ts";
 import type { RecordStore } from "./record-store.ts";
-import { encodeBare, encodeReply, relayResponse, TCP_LIMIT, udpLimit } from "./wire.ts";
+import { encodeBare, encodeReply, negotiateUdpSize, relayResponse, TCP_LIMIT, udpLimit } from "./wire.ts";
 
 /** A query for the upstream: the client's message as received, and its question. */
 export interface ForwardRequest {
@@ -52,26 +52,31 @@ export function createQueryHandler(options: QueryHandlerOptions): QueryHandler {
       const rcode = decoded.action === "formerr" ? RCODE.FORMERR : RCODE.NOTIMP;
       return encodeBare(message, decoded, { rcode }, decoded.questionEnd);
     }
-    const query = decoded.query;
+    const query = negotiateUdpSize(decoded.query);
     const limit = transport === "udp" ? udpLimit(query.edns) : TCP_LIMIT;
+    // ANY over UDP is answered minimally (RFC 8482), over TCP in full: its answer depends on
+    // the transport, which the cache key does not hold, so ANY is never kept.
+    const any = query.qtype === TYPE.ANY;
+    const minimalAny = any && transport === "udp";
+    const encodeOptions = { limit, recursionAvailable };
     const fail = (rcode: number) => encodeBare(message, query, { rcode, ra: recursionAvailable }, query.questionEnd);
     try {
       if (query.edns !== null && query.edns.version > 0) return fail(RCODE.BADVERS);
       // Only a synced store's answers are kept: before the sync they are SERVFAIL.
-      const key = cache !== null && store.synced ? AnswerCache.key(query) : null;
+      const key = cache !== null && store.synced && !any ? AnswerCache.key(query) : null;
       if (cache !== null && key !== null) {
         const hit = cache.get(key, message, query, limit);
         if (hit !== null) return hit;
       }
       // Taken before the answer is built: a change after this makes the cached answer stale.
       const scope = key === null ? null : store.scopeOf(query.name);
-      const answer = answerQuestion(store, query.name, query.qtype, options);
+      const answer = answerQuestion(store, query.name, query.qtype, minimalAny ? { ...options, minimalAny } : options);
       if (answer.kind === "forward") {
         if (forward === undefined) return fail(RCODE.REFUSED);
+        if (minimalAny) return encodeReply(message, query, RFC8482_REPLY, encodeOptions);
         return relay(forward, message, query, limit, fail);
       }
       if (query.qclass !== CLASS_IN && query.qclass !== CLASS_ANY) return fail(RCODE.REFUSED);
-      const encodeOptions = { limit, recursionAvailable };
       if (answer.kind === "reply") {
         const response = encodeReply(message, query, answer, encodeOptions);
         if (cache !== null && key !== null && scope !== null && withinScope(answer, query.qtype)) cache.set(key, scope, response);

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { type Answer, answerQuestion } from "./answer.ts";
 import { reverseName } from "./ip-names.ts";
+import { TYPE } from "./records.ts";
 import { RecordStore } from "./record-store.ts";
 import { clusterStore, endpoint, service, slice } from "./testing/objects.ts";
 
@@ -19,6 +21,8 @@ function at(store: RecordStore, name: string): string[] | undefined {
           return `TXT ${r.text}`;
         case "SOA":
           return `SOA ${r.serial}`;
+        case "HINFO":
+          return `HINFO ${r.cpu} ${r.os}`;
         default:
           return `${r.type} ${r.target}`;
       }
@@ -430,5 +434,23 @@ describe("RecordStore: zone and TTL", () => {
     expect(store.lookup("10.0.96.10.in-addr.arpa")?.rrsets[0]?.records).toEqual([
       { type: "PTR", ttl: 30, target: "nginx.default.svc.example.internal" },
     ]);
+  });
+
+  it("gives endpoint names, pod names and negative answers the configured TTL, the SOA's own TTL at most 300 as CoreDNS", () => {
+    for (const ttl of [0, 30, 3600]) {
+      const store = new RecordStore({ ttl });
+      store.upsertNamespace({ name: "default" });
+      store.upsertService(service({ name: "web", headless: true }));
+      store.upsertEndpointSlice(slice({ name: "web-1", serviceName: "web", endpoints: [endpoint("10.0.0.1")] }));
+      store.markSynced();
+      const ttls = (answer: Answer) => (answer.kind === "reply" ? [...answer.answer, ...answer.authority] : []).flatMap((s) => s.records.map((r) => r.ttl));
+      expect(ttls(answerQuestion(store, "10-0-0-1.web.default.svc.cluster.local", TYPE.A))).toEqual([ttl]);
+      expect(ttls(answerQuestion(store, "1.0.0.10.in-addr.arpa", TYPE.PTR))).toEqual([ttl]);
+      expect(ttls(answerQuestion(store, "10-0-0-9.default.pod.cluster.local", TYPE.A))).toEqual([ttl]);
+      const negative = answerQuestion(store, "nope.default.svc.cluster.local", TYPE.A);
+      expect(ttls(negative)).toEqual([Math.min(ttl, 300)]);
+      const soa = negative.kind === "reply" ? negative.authority[0]?.records[0] : undefined;
+      expect(soa?.type === "SOA" && soa.minimum).toBe(ttl);
+    }
   });
 });

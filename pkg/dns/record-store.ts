@@ -34,6 +34,17 @@ export interface RecordStoreOptions {
   readonly pods?: PodMode;
   /** Milliseconds since the epoch, for the SOA serial; Date.now by default. */
   readonly now?: () => number;
+  /**
+   * The addresses this server answers on, loopback left out (CoreDNS's local IPs), canonical:
+   * the Services with an endpoint there are the zone's name servers (see nameServers).
+   */
+  readonly serverAddresses?: readonly string[];
+}
+
+/** One name server of the zone: the name in the NS record, and the addresses at that name. */
+export interface NameServer {
+  readonly name: string;
+  readonly addresses: readonly string[];
 }
 
 /**
@@ -83,6 +94,7 @@ export class RecordStore {
   readonly ttl: number;
   readonly pods: PodMode;
   readonly #now: () => number;
+  readonly #serverAddresses: readonly string[];
   #serial: number;
   #synced = false;
 
@@ -118,6 +130,7 @@ export class RecordStore {
     this.ttl = options.ttl ?? 5;
     this.pods = options.pods ?? "insecure";
     this.#now = options.now ?? Date.now;
+    this.#serverAddresses = options.serverAddresses ?? [];
     this.#serial = Math.floor(this.#now() / 1000) >>> 0;
     this.#svcSuffix = `.svc.${this.zone}`;
     this.#podSuffix = `.pod.${this.zone}`;
@@ -199,6 +212,24 @@ export class RecordStore {
     for (const set of entry?.rrsets ?? NO_RRSETS) ptrs.push(...set.records);
     for (const target of names) ptrs.push({ type: "PTR", ttl: this.ttl, target });
     return { rrsets: nameRecords(ptrs) };
+  }
+
+  /**
+   * The zone's name servers, found as CoreDNS's kubernetes plugin finds them: the Services
+   * with an endpoint at one of this server's addresses (kube-dns, in a cluster), each by its
+   * name with the addresses at that name (a ClusterIP Service's cluster IPs, a headless one's
+   * endpoints). When no Service has such an endpoint: ns.dns.<zone> at the server's own
+   * addresses. Empty when the server has none (it listens on loopback only).
+   */
+  nameServers(): NameServer[] {
+    const names: string[] = [];
+    for (const ip of this.#serverAddresses) {
+      for (const service of this.#endpoints.servicesWith(ip)) if (!names.includes(service)) names.push(service);
+    }
+    const found = names.map((name) => ({ name, addresses: addressesAt(this.#entries.get(name)) }));
+    if (found.length > 0) return found;
+    if (this.#serverAddresses.length === 0) return [];
+    return [{ name: `ns.dns.${this.zone}`, addresses: this.#serverAddresses }];
   }
 
   hasNamespace(name: string): boolean {
@@ -430,6 +461,15 @@ function namespaceOf(name: string, suffix: string): string | null {
   if (!name.endsWith(suffix) || name.length === suffix.length) return null;
   const end = name.length - suffix.length;
   return name.slice(name.lastIndexOf(".", end - 1) + 1, end);
+}
+
+/** The A and AAAA addresses of a name's records. */
+function addressesAt(entry: Entry | undefined): string[] {
+  const out: string[] = [];
+  for (const set of entry?.rrsets ?? NO_RRSETS) {
+    for (const r of set.records) if (r.type === "A" || r.type === "AAAA") out.push(r.address);
+  }
+  return out;
 }
 
 function parentOf(name: string): string {

@@ -1,13 +1,14 @@
 // The resource records signpost-dns serves, as plain data. The record store builds them when a
 // watch event arrives; wire.ts encodes each record set once, the first time it is asked for.
 
-/** Query and record type codes (RFC 1035, 3596, 2782, 6891, 1995). */
+/** Query and record type codes (RFC 1035, 3596, 2782, 6891, 1995, 8482). */
 export const TYPE = {
   A: 1,
   NS: 2,
   CNAME: 5,
   SOA: 6,
   PTR: 12,
+  HINFO: 13,
   TXT: 16,
   AAAA: 28,
   SRV: 33,
@@ -40,6 +41,8 @@ export type DnsRecord =
   | { readonly type: "PTR"; readonly ttl: number; readonly target: string }
   | { readonly type: "NS"; readonly ttl: number; readonly target: string }
   | { readonly type: "TXT"; readonly ttl: number; readonly text: string }
+  /** Only in RFC 8482's answer to ANY over UDP. */
+  | { readonly type: "HINFO"; readonly ttl: number; readonly cpu: string; readonly os: string }
   | {
       readonly type: "SRV";
       readonly ttl: number;

@@ -167,16 +167,32 @@ describe("relayResponse and udpLimit", () => {
 
   it("swaps the upstream's OPT for the client's, or drops it for a client without EDNS", () => {
     const upstream = upstreamAnswer("example.org", { udpSize: 1232 });
-    const withEdns = queryBytes("example.org", TYPE.A, { udpSize: 4000 });
-    expect(render(relay(upstream, withEdns)).udpSize).toBe(4000);
+    const withEdns = queryBytes("example.org", TYPE.A, { udpSize: 1000 });
+    expect(render(relay(upstream, withEdns)).udpSize).toBe(1000);
     const plain = relay(upstream, queryBytes("example.org", TYPE.A));
     expect(render(plain)).toMatchObject({ udpSize: null, answer: ["example.org A 192.0.2.1"] });
     expect(plain.readUInt16BE(10)).toBe(0);
   });
 
   it("adds the client's OPT to an upstream answer without one", () => {
-    const out = relay(upstreamAnswer("example.org"), queryBytes("example.org", TYPE.A, { udpSize: 1400 }));
-    expect(render(out)).toMatchObject({ udpSize: 1400, answer: ["example.org A 192.0.2.1"] });
+    const out = relay(upstreamAnswer("example.org"), queryBytes("example.org", TYPE.A, { udpSize: 1100 }));
+    expect(render(out)).toMatchObject({ udpSize: 1100, answer: ["example.org A 192.0.2.1"] });
+  });
+
+  it("advertises at most this server's 1232 octets to a client that offers more", () => {
+    const out = relay(upstreamAnswer("example.org"), queryBytes("example.org", TYPE.A, { udpSize: 4096 }));
+    expect(render(out)).toMatchObject({ udpSize: 1232, answer: ["example.org A 192.0.2.1"] });
+  });
+
+  it("truncates a 60 KB upstream answer (a TCP answer from upstream) to header, question and OPT for a client offering 65535", () => {
+    const message = queryBytes("example.org", TYPE.A, { id: 7, udpSize: 65535 });
+    const query = decode(message);
+    const big = Buffer.concat([queryBytes("example.org", TYPE.A), Buffer.alloc(60_000)]);
+    const out = relayResponse(big, message, query, udpLimit(query.edns));
+    if (out === null) throw new Error("relay refused the response");
+    expect(out.length).toBeLessThanOrEqual(1232);
+    expect(out.length).toBe(message.length);
+    expect(render(out)).toMatchObject({ id: 7, flags: "qr tc rd ra", answer: [], udpSize: 1232 });
   });
 
   it("refuses an answer to another question", () => {
@@ -191,10 +207,12 @@ describe("relayResponse and udpLimit", () => {
     expect(render(relay(big, message))).toMatchObject({ id: 99, flags: "qr tc rd ra", answer: [] });
   });
 
-  it("is 512 without EDNS, the client's size with it, never less than 512", () => {
+  it("is 512 without EDNS, the client's size with it, never less than 512 nor more than 1232", () => {
     expect(udpLimit(null)).toBe(512);
     expect(udpLimit({ udpSize: 1232, version: 0, dnssecOk: false })).toBe(1232);
+    expect(udpLimit({ udpSize: 1000, version: 0, dnssecOk: false })).toBe(1000);
     expect(udpLimit({ udpSize: 100, version: 0, dnssecOk: false })).toBe(512);
-    expect(udpLimit({ udpSize: 65535, version: 0, dnssecOk: false })).toBe(65507);
+    expect(udpLimit({ udpSize: 4096, version: 0, dnssecOk: false })).toBe(1232);
+    expect(udpLimit({ udpSize: 65535, version: 0, dnssecOk: false })).toBe(1232);
   });
 });

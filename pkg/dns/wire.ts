@@ -19,13 +19,28 @@ export interface QueryHeader {
 
 export const UDP_PLAIN_LIMIT = 512;
 export const TCP_LIMIT = 65535;
-/** The largest UDP payload an IPv4 datagram carries. */
-const UDP_MAX = 65507;
+/**
+ * The largest UDP response this server sends, and the size its OPT record advertises: 1232
+ * (DNS Flag Day 2020), whatever larger size a client asks for, as CoreDNS and Unbound cap it.
+ * A UDP answer goes to a source address nobody checked: this bounds what a forged query can
+ * send its victim (amplification), and keeps answers below fragmentation.
+ */
+export const SERVER_UDP_SIZE = 1232;
 const OPT_SIZE = 11;
 
-/** The largest response the client takes over UDP: 512 without EDNS, its own size with. */
+/** The largest response the client gets over UDP: 512 without EDNS, its own size with, 512..1232. */
 export function udpLimit(edns: Edns | null): number {
-  return edns === null ? UDP_PLAIN_LIMIT : Math.min(UDP_MAX, Math.max(UDP_PLAIN_LIMIT, edns.udpSize));
+  return edns === null ? UDP_PLAIN_LIMIT : Math.min(SERVER_UDP_SIZE, Math.max(UDP_PLAIN_LIMIT, edns.udpSize));
+}
+
+/**
+ * The query with its EDNS UDP size set to what this server agrees to (udpLimit), so that every
+ * response made out to it carries that size in its OPT record, kept responses included.
+ */
+export function negotiateUdpSize(query: Query): Query {
+  if (query.edns === null) return query;
+  const udpSize = udpLimit(query.edns);
+  return udpSize === query.edns.udpSize ? query : { ...query, edns: { ...query.edns, udpSize } };
 }
 
 interface EncodedSet {
@@ -44,15 +59,28 @@ function encodeSet(set: RRSet): EncodedSet {
     enc = {
       owner: set.owner === null ? null : Packet.Name.encode(set.owner),
       ownerText: set.owner,
-      // Encoded with the root as owner, whose one zero byte is then cut off.
-      tails: set.records.map((r) => Packet.Resource.encode(toResource(r)).subarray(1)),
+      tails: set.records.map(encodeTail),
     };
     encoded.set(set, enc);
   }
   return enc;
 }
 
-function toResource(record: DnsRecord): Resource {
+/** A record after its owner name. */
+function encodeTail(record: DnsRecord): Buffer {
+  if (record.type === "HINFO") {
+    // dns2 has no HINFO codec. Its data is two character-strings, which is how TXT writes a
+    // list of two; only the type differs.
+    const txt = new Packet.Resource({ name: "", type: TYPE.TXT, class: CLASS_IN, ttl: record.ttl, data: [record.cpu, record.os] });
+    const tail = Packet.Resource.encode(txt).subarray(1);
+    tail.writeUInt16BE(TYPE.HINFO, 0);
+    return tail;
+  }
+  // Encoded with the root as owner, whose one zero byte is then cut off.
+  return Packet.Resource.encode(toResource(record)).subarray(1);
+}
+
+function toResource(record: Exclude<DnsRecord, { type: "HINFO" }>): Resource {
   const base = { name: "", type: TYPE[record.type], class: CLASS_IN, ttl: record.ttl };
   switch (record.type) {
     case "A":
@@ -135,11 +163,11 @@ function writeHeader(
   counts.forEach((c, i) => out.writeUInt16BE(c, 4 + i * 2));
 }
 
-/** The OPT record of a response: the client's UDP size echoed, version 0, its DO bit. */
+/** The OPT record of a response: the UDP size agreed with the client (udpLimit), version 0, its DO bit. */
 function writeOpt(out: Buffer, at: number, edns: Edns, rcode: number): void {
   out[at] = 0;
   out.writeUInt16BE(TYPE.OPT, at + 1);
-  out.writeUInt16BE(Math.max(UDP_PLAIN_LIMIT, edns.udpSize), at + 3);
+  out.writeUInt16BE(udpLimit(edns), at + 3);
   out[at + 5] = (rcode >> 4) & 0xff;
   out[at + 6] = 0;
   out.writeUInt16BE(edns.dnssecOk ? 0x8000 : 0, at + 7);

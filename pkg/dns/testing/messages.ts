@@ -108,5 +108,7 @@ function data(r: DnsRecord): string {
       return `${r.priority} ${r.weight} ${r.port} ${r.target}`;
     case "SOA":
       return `${r.primary} ${r.admin} ${r.serial} ${r.refresh} ${r.retry} ${r.expire} ${r.minimum}`;
+    case "HINFO":
+      return `${JSON.stringify(r.cpu)} ${JSON.stringify(r.os)}`;
   }
 }
