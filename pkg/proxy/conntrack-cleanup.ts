@@ -1,11 +1,26 @@
 // Which UDP conntrack entries a sync leaves stale. UDP has no connection to close, so a client
 // such as a DNS resolver keeps hitting the entry of an endpoint that is gone, or the entry made
 // while the Service had no endpoint, until it is deleted. Computed from two node-local states,
-// as kube-proxy's detectStaleConntrackEntries does from its endpoint maps; the executor turns
-// each deletion into one `conntrack -D` call.
+// as kube-proxy's detectStaleConntrackEntries does from its endpoint maps. After a restart there
+// is no previous state to compare with: the kernel's own table is read instead and only the
+// flows DNATed to an endpoint no longer used are deleted (kube-proxy's conntrack reconciler), so
+// a rollout of the proxy does not cut live UDP flows. The executor sends the deletions to one
+// `conntrack` process per batch.
 
 import type { ObjectKey } from "../model/types.ts";
+import { canonicalIP, joinHostPort } from "./ip.ts";
 import type { ProxyState, ServicePortState } from "./proxy-state.ts";
+
+/** One UDP flow as the kernel lists it: its original tuple, and where replies come from. */
+export interface ConntrackFlow {
+  readonly origSrc: string;
+  readonly origDst: string;
+  readonly origSport: number;
+  readonly origDport: number;
+  /** The endpoint the flow was DNATed to, or the original destination when it was not. */
+  readonly replySrc: string;
+  readonly replySport: number;
+}
 
 export type ConntrackDeletion =
   /** conntrack -D -p udp --orig-dst SERVICE_IP --dst-nat ENDPOINT_IP */
@@ -15,7 +30,9 @@ export type ConntrackDeletion =
   /** conntrack -D -p udp --orig-dst SERVICE_IP */
   | { readonly kind: "service-ip"; readonly serviceIP: string }
   /** conntrack -D -p udp --orig-port-dst NODE_PORT */
-  | { readonly kind: "node-port"; readonly nodePort: number };
+  | { readonly kind: "node-port"; readonly nodePort: number }
+  /** conntrack -D -p udp with the flow's whole original tuple: that flow only */
+  | { readonly kind: "flow"; readonly flow: ConntrackFlow };
 
 function serviceIPs(p: ServicePortState): string[] {
   return [p.info.clusterIP, ...p.info.externalIPs, ...p.info.loadBalancerIPs];
@@ -69,4 +86,31 @@ export function staleConntrackEntries(previous: ProxyState, next: ProxyState, ke
     }
   }
   return [...out.values()];
+}
+
+/**
+ * The kernel's UDP flows that the current state makes stale, as kube-proxy's reconciler finds
+ * them: a flow to a Service IP and port (or to a node port) that has endpoints, whose replies
+ * come from somewhere that is not one of them (an endpoint gone, or no DNAT at all because it
+ * was made while the port was rejecting). Ports without endpoints are left alone; flows to
+ * anything else are not ours.
+ */
+export function staleKernelFlows(state: ProxyState, flows: readonly ConntrackFlow[]): ConntrackDeletion[] {
+  const byServiceIP = new Map<string, ReadonlySet<string>>();
+  const byNodePort = new Map<number, ReadonlySet<string>>();
+  for (const ports of state.values()) {
+    for (const p of ports) {
+      if (p.info.protocol !== "UDP" || p.endpoints.allReachable.length === 0) continue;
+      const endpoints = new Set(p.endpoints.allReachable.map((ep) => ep.address));
+      for (const ip of serviceIPs(p)) byServiceIP.set(joinHostPort(canonicalIP(ip) ?? ip, p.info.port), endpoints);
+      if (p.info.nodePort !== 0) byNodePort.set(p.info.nodePort, endpoints);
+    }
+  }
+  const out: ConntrackDeletion[] = [];
+  for (const flow of flows) {
+    const replyFrom = joinHostPort(canonicalIP(flow.replySrc) ?? flow.replySrc, flow.replySport);
+    const endpoints = byServiceIP.get(joinHostPort(canonicalIP(flow.origDst) ?? flow.origDst, flow.origDport)) ?? byNodePort.get(flow.origDport);
+    if (endpoints !== undefined && !endpoints.has(replyFrom)) out.push({ kind: "flow", flow });
+  }
+  return out;
 }

@@ -2,7 +2,7 @@
 // what follows a flush, a refused restore, or a UDP endpoint going away.
 import { describe, expect, it } from "vitest";
 import { Registry } from "prom-client";
-import type { ConntrackDeletion } from "./conntrack-cleanup.ts";
+import type { ConntrackDeletion, ConntrackFlow } from "./conntrack-cleanup.ts";
 import { FakeClock } from "./clock.ts";
 import { ProxyHealth } from "./health/proxy-health.ts";
 import { FakeIptables } from "./iptables/fake-iptables.ts";
@@ -25,6 +25,8 @@ function setup(stageBatchServices?: number) {
   const { log, lines } = memoryLogger();
   const health = new ProxyHealth(clock, 60_000);
   const deleted: ConntrackDeletion[] = [];
+  /** The kernel's UDP flows, as the first sync after a start reads them. */
+  const kernelFlows: ConntrackFlow[] = [];
   const programmed: number[] = [];
   const proxier = new Proxier({
     family: "IPv4",
@@ -32,10 +34,11 @@ function setup(stageBatchServices?: number) {
     settings: { ...defaultProxySettings, clusterCIDRs: ["10.0.0.0/8"] },
     iptables,
     conntrack: {
+      list: () => Promise.resolve(kernelFlows),
       delete: async (ds) => {
         await Promise.resolve();
         deleted.push(...ds);
-        return ds.map((deletion) => ({ deletion, deleted: 1 }));
+        return [{ deletions: ds, deleted: ds.length }];
       },
     },
     log,
@@ -48,7 +51,7 @@ function setup(stageBatchServices?: number) {
     ...(stageBatchServices === undefined ? {} : { stageBatchServices }),
   });
   proxier.setNode(node);
-  return { clock, iptables, registry, lines, health, deleted, programmed, proxier };
+  return { clock, iptables, registry, lines, health, deleted, kernelFlows, programmed, proxier };
 }
 
 const web = makeService("ns1", "web", { clusterIPs: ["172.30.0.10"], ports: [makePort("p80", 80)] });
@@ -217,6 +220,22 @@ describe("Proxier", () => {
     proxier.onSliceEvent(dnsSlice(["10.180.1.1", "10.180.1.2"]), dnsSlice(["10.180.1.2"]));
     await proxier.sync();
     expect(deleted).toEqual([{ kind: "service-ip-to-endpoint", serviceIP: "172.30.0.53", endpointIP: "10.180.1.1" }]);
+  });
+
+  it("after a start, deletes from the kernel's table only the flows not DNATed to a live endpoint", async () => {
+    const { proxier, deleted, kernelFlows } = setup();
+    const flow = (origDst: string, replySrc: string, origSport: number): ConntrackFlow => ({
+      origSrc: "10.180.9.9", origDst, origSport, origDport: 53, replySrc, replySport: 53,
+    });
+    const live = flow("172.30.0.53", "10.180.1.2", 1001);
+    const gone = flow("172.30.0.53", "10.180.1.7", 1002);
+    const rejected = flow("172.30.0.53", "172.30.0.53", 1003);
+    const notOurs = flow("192.0.2.53", "192.0.2.53", 1004);
+    kernelFlows.push(live, gone, rejected, notOurs);
+    proxier.onServiceEvent(null, dns);
+    proxier.onSliceEvent(null, dnsSlice(["10.180.1.1", "10.180.1.2"]));
+    await proxier.sync();
+    expect(deleted).toEqual([{ kind: "flow", flow: gone }, { kind: "flow", flow: rejected }]);
   });
 
   it("leaves out a port on a protocol the kernel cannot NAT and programs the rest", async () => {

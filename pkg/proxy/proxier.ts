@@ -12,8 +12,8 @@ import type { EndpointSlice, IPFamily, Node, ObjectKey, Service } from "../model
 import { BoundedFrequencyRunner } from "./bounded-frequency-runner.ts";
 import { EndpointSliceChangeTracker, ServiceChangeTracker } from "./change-tracker.ts";
 import type { Clock, TimerHandle } from "./clock.ts";
-import type { ConntrackDeletion } from "./conntrack-cleanup.ts";
-import { staleConntrackEntries } from "./conntrack-cleanup.ts";
+import type { ConntrackDeletion, ConntrackFlow } from "./conntrack-cleanup.ts";
+import { staleConntrackEntries, staleKernelFlows } from "./conntrack-cleanup.ts";
 import type { ConntrackOutcome } from "./exec/conntrack.ts";
 import type { ProxyHealth } from "./health/proxy-health.ts";
 import type { Iptables } from "./iptables/iptables.ts";
@@ -43,6 +43,8 @@ export const FULL_SYNC_PERIOD_MS = 3_600_000;
 export const STAGE_BATCH_SERVICES = 250;
 
 export interface ConntrackCleaner {
+  /** The kernel's UDP flows of this family, read once after a start. */
+  list(): Promise<ConntrackFlow[]>;
   delete(deletions: readonly ConntrackDeletion[]): Promise<ConntrackOutcome[]>;
 }
 
@@ -95,6 +97,8 @@ export class Proxier {
   #programmed: ProxyState = new Map();
   #natChains: ReadonlySet<string> = new Set();
   #needFullSync = true;
+  /** Whether stale flows have been found in the kernel's table since the start (see #staleFlows). */
+  #reconciledFlows = false;
   /** Why the next sync must be full, beyond what it finds itself (e.g. "canary"). */
   readonly #fullSyncReasons = new Set<string>();
   /** Counts requests for a full sync from outside a sync (the canary check). */
@@ -352,14 +356,36 @@ export class Proxier {
   async #deleteStaleFlows(previous: ProxyState, keys: Iterable<ObjectKey> | undefined): Promise<void> {
     const cleaner = this.#o.conntrack;
     if (cleaner === null) return;
-    const deletions = staleConntrackEntries(previous, this.#state, keys);
+    const deletions = await this.#staleFlows(cleaner, previous, keys);
     if (deletions.length === 0) return;
     const outcomes = await cleaner.delete(deletions);
     const failed = outcomes.filter((x) => x.deleted === null);
-    this.#o.metrics.conntrackDeleted(outcomes.length - failed.length, failed.length);
+    const failedDeletions = failed.reduce((n, x) => n + x.deletions.length, 0);
+    this.#o.metrics.conntrackDeleted(deletions.length - failedDeletions, failedDeletions);
     const flows = outcomes.reduce((n, x) => n + (x.deleted ?? 0), 0);
-    this.#o.log.info({ family: this.#o.family, calls: deletions.length, flows }, "stale UDP conntrack entries deleted");
-    for (const f of failed) this.#o.log.warn({ family: this.#o.family, deletion: f.deletion, err: f.error }, "conntrack deletion failed");
+    this.#o.log.info({ family: this.#o.family, filters: deletions.length, calls: outcomes.length, flows }, "stale UDP conntrack entries deleted");
+    for (const f of failed) this.#o.log.warn({ family: this.#o.family, filters: f.deletions.length, first: f.deletions[0], err: f.error }, "conntrack deletion failed");
+  }
+
+  /**
+   * What to delete after this sync. The first sync after a start has no previous state to
+   * compare with (every UDP port would look new, and every live flow would go): it reads the
+   * kernel's table and picks the flows DNATed to an endpoint no longer used. Later syncs compare
+   * the two states.
+   */
+  async #staleFlows(cleaner: ConntrackCleaner, previous: ProxyState, keys: Iterable<ObjectKey> | undefined): Promise<ConntrackDeletion[]> {
+    if (this.#reconciledFlows) return staleConntrackEntries(previous, this.#state, keys);
+    this.#reconciledFlows = true;
+    try {
+      const started = this.#o.clock.now();
+      const flows = await cleaner.list();
+      const stale = staleKernelFlows(this.#state, flows);
+      this.#o.log.info({ family: this.#o.family, udpFlows: flows.length, stale: stale.length, ms: Math.round(this.#o.clock.now() - started) }, "conntrack table reconciled after start");
+      return stale;
+    } catch (err) {
+      this.#o.log.warn({ family: this.#o.family, err }, "cannot list the conntrack table: stale UDP flows are found by comparing states instead");
+      return staleConntrackEntries(previous, this.#state, keys);
+    }
   }
 }
 

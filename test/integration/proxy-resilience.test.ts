@@ -143,6 +143,41 @@ describe("signpost-proxy under disturbance", () => {
     for (const jump of builtinJumps) expect(saved.split("\n").filter((l) => l === `-A ${jump.chain} ${jump.rule}`), `${jump.table}/${jump.chain} -> ${jump.target}`).toHaveLength(1);
   });
 
+  it("keeps live UDP flows across a restart and deletes only the flow to an endpoint gone meanwhile", async () => {
+    await c.core.createNamespacedService({ namespace: ns, body: serviceSpec(ns, "udp", [{ name: "dns", port: 53, protocol: "UDP" }]) });
+    const udpIP = await clusterIPOf(c.core, ns, "udp");
+    await putSlice(c.discovery, sliceSpec(ns, "udp", [{ name: "dns", port: 8080, protocol: "UDP" }], [a, b].map((p) => ({ ip: p.ip, nodeName }))));
+    await eventually(async () => backends(await topo.probe(client.ns, "udp", udpIP, 53, { timeoutMs: 1000 })).length === 1, "the UDP service answers");
+    // Flows from fixed source ports until one sits on each backend: a flow keeps its backend
+    // for as long as its conntrack entry lives.
+    const flows = new Map<string, number>();
+    for (let port = 41000; flows.size < 2 && port < 41100; port++) {
+      const [backend] = backends(await topo.probe(client.ns, "udp", udpIP, 53, { localPort: port, timeoutMs: 2000 }));
+      if (backend !== undefined && !flows.has(backend)) flows.set(backend, port);
+    }
+    expect([...flows.keys()].sort()).toEqual(["pxr-a", "pxr-b"]);
+    const entries = async () => (await topo.node.run("conntrack", ["-L", "-p", "udp", "-f", "ipv4"]).catch(() => "")).split("\n").filter((l) => l.includes(`dst=${udpIP} `));
+    const entryOf = (lines: readonly string[], port: number | undefined) => lines.find((l) => l.includes(`sport=${port} `));
+
+    expect(await daemon.stop()).toBe(0);
+    // While the proxy is down, b leaves the Service.
+    await putSlice(c.discovery, sliceSpec(ns, "udp", [{ name: "dns", port: 8080, protocol: "UDP" }], [{ ip: a.ip, nodeName }]));
+    const before = await entries();
+    expect(entryOf(before, flows.get("pxr-a")), before.join("\n")).toContain(`src=${a.ip} `);
+    expect(entryOf(before, flows.get("pxr-b")), before.join("\n")).toContain(`src=${b.ip} `);
+    const mark = daemon.logs().length;
+    daemon.launch();
+    const reconciled = await daemon.waitForLog((l) => l["msg"] === "conntrack table reconciled after start", "the reconciliation", mark);
+    await daemon.waitForLog((l) => l["msg"] === "stale UDP conntrack entries deleted", "the deletion", mark);
+    const after = await entries();
+    // a's flow lives on, the same entry; b's is gone, so its next packet goes to a.
+    expect(entryOf(after, flows.get("pxr-a")), after.join("\n")).toContain(`src=${a.ip} `);
+    expect(entryOf(after, flows.get("pxr-b")), after.join("\n")).toBeUndefined();
+    expect(reconciled["stale"]).toBeGreaterThanOrEqual(1);
+    expect(backends(await topo.probe(client.ns, "udp", udpIP, 53, { localPort: flows.get("pxr-a"), timeoutMs: 2000 }))).toEqual(["pxr-a"]);
+    expect(backends(await topo.probe(client.ns, "udp", udpIP, 53, { localPort: flows.get("pxr-b"), timeoutMs: 2000 }))).toEqual(["pxr-a"]);
+  });
+
   it("removes every rule and chain it installed with --cleanup, and only those", async () => {
     await daemon.stop();
     await topo.node.run("iptables", ["-w", "5", "-t", "nat", "-N", "OTHER-CHAIN"]);
