@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { EndpointSlice, Service } from "../model/types.ts";
-import { staleConntrackEntries } from "./conntrack-cleanup.ts";
+import { type ConntrackFlow, staleConntrackEntries, staleKernelFlows } from "./conntrack-cleanup.ts";
 import { buildProxyState } from "./proxy-state.ts";
 import { makeEndpoint, makePort, makeService, makeSlice } from "./testing/model-builders.ts";
 
@@ -54,5 +54,32 @@ describe("staleConntrackEntries", () => {
   it("looks only at the keys it is given", () => {
     const out = staleConntrackEntries(state([dns], [udpSlice("10.0.0.1", "10.0.0.2")]), state([dns], [udpSlice("10.0.0.1")]), ["ns/other"]);
     expect(out).toEqual([]);
+  });
+});
+
+describe("staleKernelFlows", () => {
+  const flow = (origDst: string, origDport: number, replySrc: string, replySport: number, origSport = 40000): ConntrackFlow => ({
+    origSrc: "10.0.9.9", origDst, origSport, origDport, replySrc, replySport,
+  });
+
+  it("picks the flows answered from somewhere that is not an endpoint, one filter per pair", () => {
+    const now = state([dns], [udpSlice("10.0.0.1")]);
+    const out = staleKernelFlows(now, [
+      flow("172.30.0.10", 53, "10.0.0.1", 53),
+      flow("172.30.0.10", 53, "10.0.0.2", 53, 1),
+      flow("172.30.0.10", 53, "10.0.0.2", 53, 2),
+      flow("192.168.99.10", 53, "192.168.99.10", 53),
+      flow("172.30.0.1", 30053, "10.0.0.7", 53),
+      flow("198.51.100.1", 53, "198.51.100.1", 53),
+    ]);
+    expect(out).toEqual([
+      { kind: "replies-from", origDst: "172.30.0.10", origDport: 53, replySrc: "10.0.0.2", replySport: 53 },
+      { kind: "replies-from", origDst: "192.168.99.10", origDport: 53, replySrc: "192.168.99.10", replySport: 53 },
+      { kind: "replies-from", origDst: null, origDport: 30053, replySrc: "10.0.0.7", replySport: 53 },
+    ]);
+  });
+
+  it("leaves a port without endpoints alone", () => {
+    expect(staleKernelFlows(state([dns], []), [flow("172.30.0.10", 53, "10.0.0.2", 53)])).toEqual([]);
   });
 });

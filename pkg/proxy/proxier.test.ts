@@ -235,7 +235,10 @@ describe("Proxier", () => {
     proxier.onServiceEvent(null, dns);
     proxier.onSliceEvent(null, dnsSlice(["10.180.1.1", "10.180.1.2"]));
     await proxier.sync();
-    expect(deleted).toEqual([{ kind: "flow", flow: gone }, { kind: "flow", flow: rejected }]);
+    expect(deleted).toEqual([
+      { kind: "replies-from", origDst: "172.30.0.53", origDport: 53, replySrc: "10.180.1.7", replySport: 53 },
+      { kind: "replies-from", origDst: "172.30.0.53", origDport: 53, replySrc: "172.30.0.53", replySport: 53 },
+    ]);
   });
 
   it("leaves out a port on a protocol the kernel cannot NAT and programs the rest", async () => {

@@ -16,11 +16,11 @@ export const DELETIONS_PER_CALL = 1000;
 export function conntrackArgs(d: ConntrackDeletion, family: IPFamily): string[] {
   const base = ["-D", "-p", "udp", ...(family === "IPv6" ? ["-f", "ipv6"] : [])];
   switch (d.kind) {
-    case "flow":
+    case "replies-from":
       return [
         ...base,
-        "--orig-src", d.flow.origSrc, "--orig-dst", d.flow.origDst,
-        "--orig-port-src", String(d.flow.origSport), "--orig-port-dst", String(d.flow.origDport),
+        ...(d.origDst === null ? [] : ["--orig-dst", d.origDst]),
+        "--orig-port-dst", String(d.origDport), "--reply-src", d.replySrc, "--reply-port-src", String(d.replySport),
       ];
     case "service-ip":
       return [...base, "--orig-dst", d.serviceIP];
