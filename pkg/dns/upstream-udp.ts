@@ -28,10 +28,6 @@ export class QuerySockets {
     this.#limit = limit;
   }
 
-  get size(): number {
-    return this.#open.size;
-  }
-
   /** Null when `limit` queries are already in flight. `abort` ends the query if closeAll comes first. */
   open(upstream: Upstream, abort: () => void): Socket | null {
     if (this.#open.size >= this.#limit) return null;
