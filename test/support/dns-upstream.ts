@@ -100,7 +100,7 @@ export interface ReceivedQuery {
 export interface LoopbackUpstreamOptions {
   /** The address of each A answer for `name` (lower-case); 192.0.2.1 when not given. */
   readonly address?: (name: string) => string;
-  /** Runs before each answer is sent, with the query as received: a forger's turn to race the answer. */
+  /** Runs before each answer is sent (awaited), with the query as received: a forger's turn to race the answer. */
   readonly beforeAnswer?: (query: ReceivedQuery, upstream: LoopbackUpstream) => void | Promise<void>;
   /** Relays every query to this server instead of answering it, and its answer back. */
   readonly relayTo?: () => { readonly address: string; readonly port: number } | null;
@@ -121,7 +121,12 @@ export class LoopbackUpstream {
   /** Listens on `address` port 53 (or `port`). */
   static async start(address: string, options: LoopbackUpstreamOptions = {}, port = 53): Promise<LoopbackUpstream> {
     // A test's flood must not be lost here, at the upstream, rather than in signpost-dns.
-    const socket = createSocket({ type: isIPv6(address) ? "udp6" : "udp4", recvBufferSize: 4 << 20 });
+    const socket = createSocket({
+      type: isIPv6(address) ? "udp6" : "udp4",
+      recvBufferSize: 4 << 20,
+      // Peers are IP literals: without dgram's resolver step, a send leaves at once, in order.
+      lookup: (host, _options, callback) => callback(null, host, isIPv6(host) ? 6 : 4),
+    });
     await new Promise<void>((resolve, reject) => {
       socket.once("error", reject);
       socket.bind(port, address, () => resolve());
