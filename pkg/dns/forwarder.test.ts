@@ -19,8 +19,11 @@ function request(name: string, qtype: number = TYPE.A): ForwardRequest {
   return { message, question: message.subarray(12), name: name.toLowerCase(), qtype, qclass: 1 };
 }
 
-/** "forged-first": two answers that are not the answer (another ID, another type) before the answer. */
-type Behaviour = "answer" | "silent" | "other-question" | "forged-first";
+/**
+ * "forged-first": two answers that are not the answer (another ID, another type) before the
+ * answer; "stranger-first": the answer with a forged address, from another port, before it.
+ */
+type Behaviour = "answer" | "silent" | "other-question" | "forged-first" | "stranger-first";
 
 interface FakeUpstream {
   readonly port: number;
@@ -33,18 +36,19 @@ interface FakeUpstream {
 /** A loopback responder; `queries` counts what reached it. */
 async function fakeUpstream(behaviour: Behaviour): Promise<FakeUpstream> {
   const socket: Socket = createSocket("udp4");
+  const stranger: Socket = createSocket("udp4");
   const received: { message: Buffer; port: number }[] = [];
   socket.on("message", (message, rinfo) => {
     received.push({ message, port: rinfo.port });
     if (behaviour === "silent") return;
     const query = Packet.parse(message);
-    const answer = (name: string, type: number, id: number) => {
+    const answer = (name: string, type: number, id: number, from = socket, address = "192.0.2.1", then?: () => void) => {
       const response = Packet.createResponseFromRequest(query);
       response.header.id = id;
       response.header.ra = 1;
       response.questions = [new Packet.Question(name, type, 1)];
-      response.answers.push(new Packet.Resource({ name, type: TYPE.A, class: 1, ttl: 60, address: "192.0.2.1" }));
-      socket.send(response.toBuffer(), rinfo.port, rinfo.address);
+      response.answers.push(new Packet.Resource({ name, type: TYPE.A, class: 1, ttl: 60, address }));
+      from.send(response.toBuffer(), rinfo.port, rinfo.address, then);
     };
     const asked = query.questions[0];
     const name = behaviour === "other-question" ? "evil.example" : (asked?.name ?? "");
@@ -52,10 +56,19 @@ async function fakeUpstream(behaviour: Behaviour): Promise<FakeUpstream> {
       answer(name, asked?.type ?? TYPE.A, (query.header.id + 1) & 0xffff);
       answer(name, (asked?.type ?? TYPE.A) ^ 0x20, query.header.id);
     }
+    if (behaviour === "stranger-first") {
+      // The genuine answer leaves only once the stranger's has.
+      answer(name, asked?.type ?? TYPE.A, query.header.id, stranger, "203.0.113.66", () => answer(name, asked?.type ?? TYPE.A, query.header.id));
+      return;
+    }
     answer(name, asked?.type ?? TYPE.A, query.header.id);
   });
   await new Promise<void>((resolve) => socket.bind(0, "127.0.0.1", resolve));
-  return { port: socket.address().port, queries: () => received.length, received, close: () => socket.close() };
+  const close = () => {
+    socket.close();
+    stranger.close();
+  };
+  return { port: socket.address().port, queries: () => received.length, received, close };
 }
 
 describe("forwarder", () => {
@@ -186,6 +199,14 @@ describe("forwarder", () => {
     const response = await forwarder.forward(request("example.org"));
     expect(render(response)).toMatchObject({ question: "example.org A", answer: ["example.org A 192.0.2.1"] });
     expect(metrics.exposition()).toContain(`signpost_dns_forward_dropped_responses_total{to="${upstreamLabel(to[0] ?? { address: "", port: 0 })}",reason="mismatch"} 2\n`);
+    await forwarder.close();
+    upstream.close();
+  });
+
+  it("takes no answer from another port, even one with the right ID and question", async () => {
+    const upstream = await fakeUpstream("stranger-first");
+    const forwarder = createForwarder({ upstreams: [{ address: "127.0.0.1", port: upstream.port }], cache: null });
+    expect(render(await forwarder.forward(request("example.org"))).answer).toEqual(["example.org A 192.0.2.1"]);
     await forwarder.close();
     upstream.close();
   });

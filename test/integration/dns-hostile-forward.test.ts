@@ -126,7 +126,7 @@ describe("a flood of unique forwarded names (finding 4)", () => {
     await new Promise<void>((resolve) => flooder.bind(0, "127.0.0.1", resolve));
     const FLOOD = 20_000;
     let sent = 0;
-    // About 5,000 names a second, twice the rate that lost answers before, in bursts of 250.
+    // Up to 5,000 names a second (answers were lost at 2,600 before), in bursts of 250.
     const flood = (async () => {
       while (sent < FLOOD) {
         for (let i = 0; i < 250; i++, sent++) flooder.send(wireQuery(`flood-${sent}.hostile.test`, 1, { id: sent & 0xffff }), daemon.ports.dns, "127.0.0.1");
