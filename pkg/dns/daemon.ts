@@ -15,6 +15,7 @@ import type { DnsDaemonConfig } from "./daemon-flags.ts";
 import { ForwardMetrics } from "./forward-metrics.ts";
 import { createForwarder, upstreamLabel } from "./forwarder.ts";
 import { startSideServers, type SideServerPorts } from "./health-server.ts";
+import { forwardingLoopGuard } from "./loop-detect.ts";
 import { QueryMetrics } from "./metrics.ts";
 import { dnsSlice } from "./dns-slice.ts";
 import { readObjectsFile } from "./objects-file.ts";
@@ -26,6 +27,7 @@ import { serverAddresses } from "./server-addresses.ts";
 import { createDnsServer, type DnsServer } from "./server.ts";
 import { settleHeap } from "./settle-heap.ts";
 import { loadStore, syncStore } from "./store-sync.ts";
+import { udpDropsExposition } from "./udp-drops.ts";
 
 export interface DnsDaemon {
   /** The DNS address bound: the port differs from the one asked for when that was 0. */
@@ -86,6 +88,7 @@ export async function startDnsDaemon(config: DnsDaemonConfig, log: Logger): Prom
     const forwardMetrics = new ForwardMetrics(upstreams.map(upstreamLabel));
     const forwarder = createForwarder({ upstreams, metrics: forwardMetrics });
     stops.push(() => forwarder.close());
+    const loops = forwardingLoopGuard(forwarder, forwardMetrics, upstreams.map(upstreamLabel), log);
     const wildcard = config.listen.host === "0.0.0.0" || config.listen.host === "::";
     const family = isIPv6(config.listen.host) ? "2" : "1";
     let boundPort = config.listen.port;
@@ -95,7 +98,7 @@ export async function startDnsDaemon(config: DnsDaemonConfig, log: Logger): Prom
       cache: forwarder.cache,
     });
     const instrument = (handler: QueryHandler): QueryHandler =>
-      metrics.instrument(config.queryLog ? logQueries(log.child({ component: "query-log" }), handler) : handler);
+      metrics.instrument(config.queryLog ? logQueries(log.child({ component: "query-log" }), loops.watch(handler)) : loops.watch(handler));
     const server = await listenDns(config.listen, {
       store,
       forward: forwarder.forward,
@@ -104,6 +107,8 @@ export async function startDnsDaemon(config: DnsDaemonConfig, log: Logger): Prom
     });
     stops.push(() => server.close());
     boundPort = server.port;
+    loops.start();
+    stops.push(() => Promise.resolve(loops.stop()));
 
     let shuttingDown = false;
     collectDefaultMetrics({ register: registry });
@@ -114,7 +119,7 @@ export async function startDnsDaemon(config: DnsDaemonConfig, log: Logger): Prom
     }, {
       notReady: () => (shuttingDown ? "shutting down (lameduck)" : store.synced ? null : "not synced with the API server yet"),
       metrics: async () => ({
-        text: (await registry.metrics()) + metrics.exposition() + forwardMetrics.exposition(),
+        text: (await registry.metrics()) + metrics.exposition() + forwardMetrics.exposition() + udpDropsExposition(),
         contentType: registry.contentType,
       }),
     });

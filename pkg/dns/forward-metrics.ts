@@ -1,7 +1,9 @@
 // The forwarder's metrics under CoreDNS's forward plugin names: coredns_forward_requests_total
 // {to}, coredns_forward_responses_total{to,rcode} and coredns_forward_request_duration_seconds
-// {to,rcode}, where `to` is the upstream's address:port. Counted in typed arrays by upstream
-// index, so a forwarded query costs no allocation; written out only when Prometheus scrapes.
+// {to,rcode}, where `to` is the upstream's address:port; and signpost's own: datagrams dropped
+// because they were not the answer they came for, and upstreams found to loop back to us.
+// Counted in typed arrays by upstream index, so a forwarded query costs no allocation; written
+// out only when Prometheus scrapes.
 import { DURATION_BUCKETS, family, histogram, rcodeName } from "./metrics.ts";
 
 /** Rcodes an upstream's header can carry; extended ones are not read on this path. */
@@ -16,6 +18,8 @@ export class ForwardMetrics {
   /** By upstream, rcode, then bucket (the last is +Inf). */
   readonly #durations: Float64Array;
   readonly #sums: Float64Array;
+  readonly #mismatches: Float64Array;
+  readonly #loops: Uint8Array;
 
   /** `to`: the upstreams' labels, "10.0.0.10:53" or "[fd00::10]:53", in the forwarder's order. */
   constructor(to: readonly string[]) {
@@ -24,6 +28,18 @@ export class ForwardMetrics {
     this.#responses = new Float64Array(to.length * RCODES);
     this.#durations = new Float64Array(to.length * RCODES * SLOTS);
     this.#sums = new Float64Array(to.length * RCODES);
+    this.#mismatches = new Float64Array(to.length);
+    this.#loops = new Uint8Array(to.length);
+  }
+
+  /** A datagram from upstream number `upstream` on a query's socket that did not answer it: dropped. */
+  mismatch(upstream: number): void {
+    this.#mismatches[upstream] = (this.#mismatches[upstream] ?? 0) + 1;
+  }
+
+  /** Upstream number `upstream` sends our queries back to us: nothing is forwarded to it any more. */
+  loop(upstream: number): void {
+    this.#loops[upstream] = 1;
   }
 
   /** A query sent to upstream number `upstream`. */
@@ -58,6 +74,11 @@ export class ForwardMetrics {
       const count = histogram(out, duration, labels, DURATION_BUCKETS, this.#durations, series * SLOTS);
       if (count > 0) out.push(`${duration}_sum{${labels}} ${this.#sums[series] ?? 0}`, `${duration}_count{${labels}} ${count}`);
     });
+    const dropped = "signpost_dns_forward_dropped_responses_total";
+    family(out, dropped, "counter", "Datagrams from an upstream's address and port that did not answer the query they arrived for (wrong ID or question), dropped.");
+    this.#to.forEach((to, u) => out.push(`${dropped}{to="${to}",reason="mismatch"} ${this.#mismatches[u] ?? 0}`));
+    family(out, "signpost_dns_forward_loop_detected", "gauge", "1 when the upstream sent signpost-dns's loop probe back to it; nothing is forwarded there any more.");
+    this.#to.forEach((to, u) => out.push(`signpost_dns_forward_loop_detected{to="${to}"} ${this.#loops[u] ?? 0}`));
     return out.join("\n") + "\n";
   }
 

@@ -19,25 +19,56 @@ function request(name: string, qtype: number = TYPE.A): ForwardRequest {
   return { message, question: message.subarray(12), name: name.toLowerCase(), qtype, qclass: 1 };
 }
 
-type Behaviour = "answer" | "silent" | "other-question";
+/**
+ * "forged-first": two answers that are not the answer (another ID, another type) before the
+ * answer; "stranger-first": the answer with a forged address, from another port, before it.
+ */
+type Behaviour = "answer" | "silent" | "other-question" | "forged-first" | "stranger-first";
+
+interface FakeUpstream {
+  readonly port: number;
+  queries(): number;
+  /** Each query as received, with the source port it came from. */
+  readonly received: { readonly message: Buffer; readonly port: number }[];
+  close(): void;
+}
 
 /** A loopback responder; `queries` counts what reached it. */
-async function fakeUpstream(behaviour: Behaviour): Promise<{ port: number; queries: () => number; close: () => void }> {
+async function fakeUpstream(behaviour: Behaviour): Promise<FakeUpstream> {
   const socket: Socket = createSocket("udp4");
-  let queries = 0;
+  const stranger: Socket = createSocket("udp4");
+  const received: { message: Buffer; port: number }[] = [];
   socket.on("message", (message, rinfo) => {
-    queries++;
+    received.push({ message, port: rinfo.port });
     if (behaviour === "silent") return;
     const query = Packet.parse(message);
-    const response = Packet.createResponseFromRequest(query);
-    response.header.ra = 1;
-    const name = behaviour === "other-question" ? "evil.example" : (query.questions[0]?.name ?? "");
-    response.questions = [new Packet.Question(name, TYPE.A, 1)];
-    response.answers.push(new Packet.Resource({ name, type: TYPE.A, class: 1, ttl: 60, address: "192.0.2.1" }));
-    socket.send(response.toBuffer(), rinfo.port, rinfo.address);
+    const answer = (name: string, type: number, id: number, from = socket, address = "192.0.2.1", then?: () => void) => {
+      const response = Packet.createResponseFromRequest(query);
+      response.header.id = id;
+      response.header.ra = 1;
+      response.questions = [new Packet.Question(name, type, 1)];
+      response.answers.push(new Packet.Resource({ name, type: TYPE.A, class: 1, ttl: 60, address }));
+      from.send(response.toBuffer(), rinfo.port, rinfo.address, then);
+    };
+    const asked = query.questions[0];
+    const name = behaviour === "other-question" ? "evil.example" : (asked?.name ?? "");
+    if (behaviour === "forged-first") {
+      answer(name, asked?.type ?? TYPE.A, (query.header.id + 1) & 0xffff);
+      answer(name, (asked?.type ?? TYPE.A) ^ 0x20, query.header.id);
+    }
+    if (behaviour === "stranger-first") {
+      // The genuine answer leaves only once the stranger's has.
+      answer(name, asked?.type ?? TYPE.A, query.header.id, stranger, "203.0.113.66", () => answer(name, asked?.type ?? TYPE.A, query.header.id));
+      return;
+    }
+    answer(name, asked?.type ?? TYPE.A, query.header.id);
   });
   await new Promise<void>((resolve) => socket.bind(0, "127.0.0.1", resolve));
-  return { port: socket.address().port, queries: () => queries, close: () => socket.close() };
+  const close = () => {
+    socket.close();
+    stranger.close();
+  };
+  return { port: socket.address().port, queries: () => received.length, received, close };
 }
 
 describe("forwarder", () => {
@@ -147,6 +178,84 @@ describe("forwarder", () => {
     await forwarder.close();
     silent.close();
     liar.close();
+  });
+
+  it("sends each query from a socket of its own, on a random port", async () => {
+    const upstream = await fakeUpstream("answer");
+    const forwarder = createForwarder({ upstreams: [{ address: "127.0.0.1", port: upstream.port }], cache: null });
+    for (let i = 0; i < 20; i++) await forwarder.forward(request(`n${i}.example.org`));
+    const ports = new Set(upstream.received.map((r) => r.port));
+    // 20 draws from some 28,000 ephemeral ports: a repeat or two at most, by chance.
+    expect(ports.size).toBeGreaterThanOrEqual(18);
+    await forwarder.close();
+    upstream.close();
+  });
+
+  it("drops and counts datagrams that are not the answer, then takes the answer", async () => {
+    const upstream = await fakeUpstream("forged-first");
+    const to = [{ address: "127.0.0.1", port: upstream.port }];
+    const metrics = new ForwardMetrics(to.map(upstreamLabel));
+    const forwarder = createForwarder({ upstreams: to, metrics, cache: null });
+    const response = await forwarder.forward(request("example.org"));
+    expect(render(response)).toMatchObject({ question: "example.org A", answer: ["example.org A 192.0.2.1"] });
+    expect(metrics.exposition()).toContain(`signpost_dns_forward_dropped_responses_total{to="${upstreamLabel(to[0] ?? { address: "", port: 0 })}",reason="mismatch"} 2\n`);
+    await forwarder.close();
+    upstream.close();
+  });
+
+  it("takes no answer from another port, even one with the right ID and question", async () => {
+    const upstream = await fakeUpstream("stranger-first");
+    const forwarder = createForwarder({ upstreams: [{ address: "127.0.0.1", port: upstream.port }], cache: null });
+    expect(render(await forwarder.forward(request("example.org"))).answer).toEqual(["example.org A 192.0.2.1"]);
+    await forwarder.close();
+    upstream.close();
+  });
+
+  it("passes the client's DO and CD bits upstream", async () => {
+    const upstream = await fakeUpstream("answer");
+    const forwarder = createForwarder({ upstreams: [{ address: "127.0.0.1", port: upstream.port }], cache: null });
+    const message = queryBytes("signed.example.org", TYPE.A, { udpSize: 4096 });
+    message[3] = 0x10; // CD
+    message.writeUInt16BE(0x8000, message.length - 4); // DO, in the OPT record's TTL
+    await forwarder.forward({ message, question: message.subarray(12, message.length - 11), name: "signed.example.org", qtype: TYPE.A, qclass: 1 });
+    await forwarder.forward(request("plain.example.org"));
+    // dns2 does not read CD: it is bit 0x10 of the fourth byte.
+    const [signed, plain] = upstream.received.map((r) => ({ cd: (r.message[3] ?? 0) & 0x10, opt: Packet.parse(r.message).additionals[0] }));
+    expect([signed?.cd, signed?.opt?.ttl]).toEqual([0x10, 0x8000]);
+    expect([plain?.cd, plain?.opt?.ttl]).toEqual([0, 0]);
+    await forwarder.close();
+    upstream.close();
+  });
+
+  it("forwards nothing more to an upstream it was told loops, and fails when none is left", async () => {
+    const first = await fakeUpstream("answer");
+    const second = await fakeUpstream("answer");
+    const forwarder = createForwarder({
+      upstreams: [
+        { address: "127.0.0.1", port: first.port },
+        { address: "127.0.0.1", port: second.port },
+      ],
+      cache: null,
+    });
+    forwarder.stopForwardingTo(0);
+    await forwarder.forward(request("a.example.org"));
+    expect([first.queries(), second.queries()]).toEqual([0, 1]);
+    forwarder.stopForwardingTo(1);
+    await expect(forwarder.forward(request("b.example.org"))).rejects.toThrow(/forwarding loop/);
+    expect(render(await forwarder.askUpstream(0, request("probe.example.org").question)).answer).toEqual(["probe.example.org A 192.0.2.1"]);
+    await forwarder.close();
+    first.close();
+    second.close();
+  });
+
+  it("fails at once past its limit of queries in flight, and ends them all on close", async () => {
+    const silent = await fakeUpstream("silent");
+    const forwarder = createForwarder({ upstreams: [{ address: "127.0.0.1", port: silent.port }], cache: null, maxInFlight: 1, timeoutMs: 60_000 });
+    const first = forwarder.forward(request("a.example.org"));
+    await expect(forwarder.forward(request("b.example.org"))).rejects.toThrow(/too many queries in flight/);
+    await forwarder.close();
+    await expect(first).rejects.toThrow(/closed/);
+    silent.close();
   });
 
   it("needs an upstream", () => {

@@ -1,14 +1,16 @@
-// Sends names outside the cluster zone to the upstream servers: over UDP first, again over TCP
-// when the answer comes back truncated, the next upstream when one times out. Answers are
-// cached (forward-cache.ts) and identical questions in flight share one upstream query. A
-// response is taken only from the upstream asked, with the ID and question it was asked.
-import { randomInt } from "node:crypto";
-import { createSocket, type Socket as UdpSocket } from "node:dgram";
-import { connect, isIPv6 } from "node:net";
+// Sends names outside the cluster zone to the upstream servers: over UDP first, each query on
+// a socket of its own (upstream-udp.ts), again over TCP when the answer comes back truncated,
+// the next upstream when one times out or refuses. Answers are cached (forward-cache.ts) and
+// identical questions in flight share one upstream query. An upstream found to send our
+// queries back to us (loop-detect.ts) is skipped from then on.
+import { isIPv6 } from "node:net";
 import type { Forward } from "./cname-chase.ts";
 import { ForwardCache } from "./forward-cache.ts";
 import type { ForwardMetrics } from "./forward-metrics.ts";
 import type { ForwardRequest } from "./query-handler.ts";
+import { tcpExchange } from "./upstream-tcp.ts";
+import { QuerySockets, udpExchange } from "./upstream-udp.ts";
+import { dnssecBits, type DnssecBits, NO_DNSSEC_BITS } from "./upstream-query.ts";
 
 export interface Upstream {
   readonly address: string;
@@ -25,6 +27,11 @@ export interface ForwarderOptions {
   readonly udpSize?: number;
   /** Counts each exchange with an upstream; see upstreamLabel for its `to` labels. */
   readonly metrics?: ForwardMetrics;
+  /**
+   * UDP queries in flight at once, each holding a socket (a file descriptor) until answered or
+   * timed out; past it a query fails at once. 4096 by default, Unbound's outgoing-range.
+   */
+  readonly maxInFlight?: number;
 }
 
 /** An upstream as the `to` label of the forward metrics: "10.0.0.10:53", "[fd00::10]:53". */
@@ -35,13 +42,11 @@ export function upstreamLabel(upstream: Upstream): string {
 export interface Forwarder {
   readonly forward: Forward;
   readonly cache: ForwardCache | null;
+  /** One UDP exchange with upstream number `index` alone, past the cache: the loop probe. */
+  askUpstream(index: number, question: Buffer): Promise<Buffer>;
+  /** Forwards nothing more to upstream number `index`; with none left, forwarding fails. */
+  stopForwardingTo(index: number): void;
   close(): Promise<void>;
-}
-
-interface Pending {
-  readonly upstream: Upstream;
-  readonly question: Buffer;
-  readonly resolve: (response: Buffer) => void;
 }
 
 export function createForwarder(options: ForwarderOptions): Forwarder {
@@ -49,66 +54,12 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
   const timeoutMs = options.timeoutMs ?? 2000;
   const udpSize = options.udpSize ?? 1232;
   const cache = options.cache === undefined ? new ForwardCache() : options.cache;
-  const pending = new Map<number, Pending>();
   const inFlight = new Map<string, Promise<Buffer>>();
-  const sockets = new Map<"udp4" | "udp6", UdpSocket>();
+  const sockets = new QuerySockets(options.maxInFlight ?? 4096);
+  const stopped = new Set<number>();
 
-  const socketFor = (upstream: Upstream): UdpSocket => {
-    const type = isIPv6(upstream.address) ? "udp6" : "udp4";
-    let socket = sockets.get(type);
-    if (socket === undefined) {
-      socket = createSocket(type);
-      socket.on("message", (message, rinfo) => {
-        if (message.length < 12) return;
-        const entry = pending.get(message.readUInt16BE(0));
-        if (entry === undefined || rinfo.port !== entry.upstream.port || rinfo.address !== entry.upstream.address) return;
-        if ((message[2] ?? 0) < 0x80 || !questionMatches(message, entry.question)) return;
-        entry.resolve(message);
-      });
-      socket.on("error", () => {});
-      socket.unref();
-      sockets.set(type, socket);
-    }
-    return socket;
-  };
-
-  const freeId = (): number => {
-    for (;;) {
-      const id = randomInt(0x10000);
-      if (!pending.has(id)) return id;
-    }
-  };
-
-  const overUdp = (upstream: Upstream, question: Buffer): Promise<Buffer> => {
-    if (pending.size >= 0xffff) return Promise.reject(new Error("too many queries in flight"));
-    const id = freeId();
-    const message = buildQuery(id, question, udpSize);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        pending.delete(id);
-        reject(new Error(`upstream ${upstream.address}:${upstream.port} timed out`));
-      }, timeoutMs);
-      pending.set(id, {
-        upstream,
-        question,
-        resolve: (response) => {
-          clearTimeout(timer);
-          pending.delete(id);
-          resolve(response);
-        },
-      });
-      const failed = (err: Error) => {
-        clearTimeout(timer);
-        pending.delete(id);
-        reject(err);
-      };
-      try {
-        socketFor(upstream).send(message, upstream.port, upstream.address, (err) => err && failed(err));
-      } catch (err) {
-        failed(err instanceof Error ? err : new Error(String(err)));
-      }
-    });
-  };
+  const overUdp = (index: number, upstream: Upstream, question: Buffer, bits: DnssecBits): Promise<Buffer> =>
+    udpExchange(sockets, upstream, question, bits, { timeoutMs, udpSize, onMismatch: () => options.metrics?.mismatch(index) });
 
   /** One exchange with upstream number `index`, counted and timed. */
   const exchange = async (index: number, send: () => Promise<Buffer>): Promise<Buffer> => {
@@ -121,13 +72,14 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     return response;
   };
 
-  const ask = async (question: Buffer): Promise<Buffer> => {
-    let lastError: unknown = new Error("no upstream answered");
+  const ask = async (question: Buffer, bits: DnssecBits): Promise<Buffer> => {
+    let lastError: unknown = new Error("every upstream sends our queries back to us (a forwarding loop)");
     for (const [index, upstream] of options.upstreams.entries()) {
+      if (stopped.has(index)) continue;
       try {
-        const response = await exchange(index, () => overUdp(upstream, question));
+        const response = await exchange(index, () => overUdp(index, upstream, question, bits));
         const truncated = ((response[2] ?? 0) & 0x02) !== 0;
-        return truncated ? await exchange(index, () => overTcp(upstream, question, udpSize, timeoutMs)) : response;
+        return truncated ? await exchange(index, () => tcpExchange(upstream, question, bits, udpSize, timeoutMs)) : response;
       } catch (error) {
         lastError = error;
       }
@@ -141,7 +93,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     if (cached) return Promise.resolve(cached);
     let shared = inFlight.get(key);
     if (shared === undefined) {
-      shared = ask(Buffer.from(request.question)).then((response) => {
+      shared = ask(Buffer.from(request.question), dnssecBits(request)).then((response) => {
         cache?.set(key, response);
         return response;
       });
@@ -155,67 +107,15 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
   return {
     forward,
     cache,
-    close: async () => {
-      await Promise.all([...sockets.values()].map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
-      sockets.clear();
+    askUpstream: (index, question) => {
+      const upstream = options.upstreams[index];
+      if (upstream === undefined) return Promise.reject(new Error(`no upstream number ${index}`));
+      return exchange(index, () => overUdp(index, upstream, question, NO_DNSSEC_BITS));
+    },
+    stopForwardingTo: (index) => void stopped.add(index),
+    close: () => {
+      sockets.closeAll();
+      return Promise.resolve();
     },
   };
-}
-
-/** A query with recursion desired and an OPT record, for the question as the client asked it. */
-function buildQuery(id: number, question: Buffer, udpSize: number): Buffer {
-  const out = Buffer.alloc(12 + question.length + 11);
-  out.writeUInt16BE(id, 0);
-  out.writeUInt16BE(0x0100, 2);
-  out.writeUInt16BE(1, 4);
-  out.writeUInt16BE(1, 10);
-  question.copy(out, 12);
-  const opt = 12 + question.length;
-  out.writeUInt16BE(41, opt + 1);
-  out.writeUInt16BE(udpSize, opt + 3);
-  return out;
-}
-
-function questionMatches(response: Buffer, question: Buffer): boolean {
-  if (response.readUInt16BE(4) !== 1 || response.length < 12 + question.length) return false;
-  for (let i = 0; i < question.length; i++) {
-    const a = response[12 + i] ?? 0;
-    const b = question[i] ?? 0;
-    if (a !== b && !((a | 0x20) === (b | 0x20) && (a | 0x20) >= 0x61 && (a | 0x20) <= 0x7a)) return false;
-  }
-  return true;
-}
-
-/** One query over a fresh TCP connection, for answers too big for UDP. */
-function overTcp(upstream: Upstream, question: Buffer, udpSize: number, timeoutMs: number): Promise<Buffer> {
-  const id = randomInt(0x10000);
-  const message = buildQuery(id, question, udpSize);
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host: upstream.address, port: upstream.port });
-    let buffered = Buffer.alloc(0);
-    const done = (error: Error | null, response?: Buffer) => {
-      socket.destroy();
-      if (response !== undefined) resolve(response);
-      else reject(error ?? new Error("connection closed"));
-    };
-    socket.setTimeout(timeoutMs, () => done(new Error(`upstream ${upstream.address}:${upstream.port} timed out over TCP`)));
-    socket.on("error", (err) => done(err));
-    socket.on("close", () => done(null));
-    socket.on("connect", () => {
-      const frame = Buffer.alloc(2 + message.length);
-      frame.writeUInt16BE(message.length, 0);
-      message.copy(frame, 2);
-      socket.write(frame);
-    });
-    socket.on("data", (chunk: Buffer) => {
-      buffered = Buffer.concat([buffered, chunk]);
-      if (buffered.length < 2 || buffered.length < 2 + buffered.readUInt16BE(0)) return;
-      const response = buffered.subarray(2, 2 + buffered.readUInt16BE(0));
-      if (response.length < 12 || response.readUInt16BE(0) !== id || !questionMatches(response, question)) {
-        done(new Error("upstream answered another question over TCP"));
-        return;
-      }
-      done(null, Buffer.from(response));
-    });
-  });
 }

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { parseResolvConf, readUpstreams, refuseSelfUpstream, selfUpstream } from "./resolv-conf.ts";
+import { canonicalNameserver, parseResolvConf, readUpstreams, refuseSelfUpstream, selfUpstream } from "./resolv-conf.ts";
 
 describe("parseResolvConf", () => {
   it("reads the nameserver lines in order, port 53, and skips comments and other keywords", () => {
@@ -21,6 +21,20 @@ describe("parseResolvConf", () => {
       { address: "2001:db8::53", port: 53 },
       { address: "fe80::1%eth0", port: 53 },
     ]);
+  });
+
+  it("writes each address as the kernel reports a sender, whatever its spelling in the file", () => {
+    const text = ["nameserver FD00:0:0::0010", "nameserver 0:0:0:0:0:0:0:0001", "nameserver FE80::0001%eth0", "nameserver ::ffff:192.0.2.53"].join("\n");
+    expect(parseResolvConf(text).map((u) => u.address)).toEqual(["fd00::10", "::1", "fe80::1%eth0", "192.0.2.53"]);
+  });
+});
+
+describe("canonicalNameserver", () => {
+  it("keeps canonical addresses as they are and refuses what is not an address", () => {
+    expect(canonicalNameserver("10.96.0.10")).toBe("10.96.0.10");
+    expect(canonicalNameserver("2001:db8::53")).toBe("2001:db8::53");
+    expect(canonicalNameserver("2001:DB8:0:0:1::1")).toBe("2001:db8::1:0:0:1");
+    for (const bad of ["010.0.0.1", "10.0.0.1%eth0", "fd00::1::2", "nameserver", ""]) expect(canonicalNameserver(bad)).toBeNull();
   });
 });
 

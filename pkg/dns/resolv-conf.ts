@@ -1,28 +1,46 @@
 // Reads the upstream servers out of a resolv.conf, as CoreDNS's `forward . /etc/resolv.conf`
-// does: the nameserver lines only, port 53. It also refuses an upstream that would be
+// does: the nameserver lines only, port 53, each address in its canonical spelling (the one
+// the kernel reports and metrics label). It also refuses an upstream that would be
 // signpost-dns itself, since a forwarding loop turns one query into a storm that never ends.
 import { readFileSync } from "node:fs";
 import { isIP, isIPv6 } from "node:net";
 import { networkInterfaces } from "node:os";
 import { SignpostError } from "../errors/errors.ts";
 import type { Upstream } from "./forwarder.ts";
+import { bytesToIP, ipToBytes } from "./ip-names.ts";
 
 export interface ListenAddress {
   readonly host: string;
   readonly port: number;
 }
 
-/** The nameservers of resolv.conf text, in order; a zone suffix ("fe80::1%eth0") is kept. */
+/** The nameservers of resolv.conf text, in order, canonical; a zone suffix ("fe80::1%eth0") is kept. */
 export function parseResolvConf(text: string): Upstream[] {
   const upstreams: Upstream[] = [];
   for (const raw of text.split("\n")) {
     const line = raw.replace(/[#;].*$/, "").trim();
-    const [keyword, address] = line.split(/\s+/);
-    if (keyword !== "nameserver" || address === undefined) continue;
-    if (isIP(address.replace(/%.*$/, "")) === 0) continue;
-    upstreams.push({ address, port: 53 });
+    const [keyword, written] = line.split(/\s+/);
+    if (keyword !== "nameserver" || written === undefined) continue;
+    const address = canonicalNameserver(written);
+    if (address !== null) upstreams.push({ address, port: 53 });
   }
   return upstreams;
+}
+
+/**
+ * RFC 5952's spelling of a nameserver address ("FD00:0:0::0010" is "fd00::10"), its zone kept;
+ * an IPv4-mapped IPv6 address becomes the IPv4 address it stands for, which is where the
+ * packets go. Null when it is not an address.
+ */
+export function canonicalNameserver(written: string): string | null {
+  const zoneAt = written.indexOf("%");
+  const address = zoneAt < 0 ? written : written.slice(0, zoneAt);
+  if (isIP(address) === 0 || (zoneAt >= 0 && !isIPv6(address))) return null;
+  const bytes = ipToBytes(address);
+  if (bytes === null) return null;
+  const mapped = bytes.length === 16 && bytes.subarray(0, 10).every((b) => b === 0) && bytes[10] === 0xff && bytes[11] === 0xff;
+  if (mapped) return bytesToIP(bytes.subarray(12));
+  return bytesToIP(bytes) + (zoneAt < 0 ? "" : written.slice(zoneAt));
 }
 
 /** Reads `path` and returns its nameservers; a missing file or none listed is SP_BAD_CONFIG. */
