@@ -16,7 +16,7 @@ import { clusterStore, endpoint, service, slice } from "./testing/objects.ts";
 
 function request(name: string, qtype: number = TYPE.A): ForwardRequest {
   const message = queryBytes(name, qtype);
-  return { message, question: message.subarray(12), name: name.toLowerCase(), qtype, qclass: 1 };
+  return { message, question: message.subarray(12), name: name.toLowerCase(), qtype, qclass: 1, dnssecOk: false, cd: false };
 }
 
 type Behaviour = "answer" | "silent" | "other-question";
