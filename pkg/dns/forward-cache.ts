@@ -152,8 +152,8 @@ export class ForwardCache {
 
   /**
    * Remembers that no upstream answered `question` (all failed or timed out), as a SERVFAIL
-   * for it: RFC 9520 asks a resolver not to retry a failed question for a while,
-   * so a dead upstream is not asked again for each client retry.
+   * for it: RFC 9520 asks a resolver not to retry a failed question for a while, so a dead
+   * upstream is not asked again for each client retry.
    */
   setFailure(key: string, question: Uint8Array): void {
     this.set(key, servfailFor(question));
@@ -179,8 +179,8 @@ export class ForwardCache {
     this.#entries.delete(key);
     this.#bytes -= entry.cost;
     // Nothing outside holds the data (get hands out copies), so its memory is given back now:
-    // left to the garbage collector, evicted 60 KB answers piled up as old-generation garbage
-    // until a full collection, hundreds of MiB of RSS under a flood of distinct large answers.
+    // left to the garbage collector, evicted 60 KB answers wait as old-generation garbage for
+    // the next full collection, which a flood of distinct large answers makes tens of MiB.
     const { buffer } = entry.data;
     if (buffer instanceof ArrayBuffer) buffer.transfer(0);
   }
