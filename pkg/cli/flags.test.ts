@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseDuration, parseFlags, renderHelp, type FlagSpecs } from "./flags.ts";
+import { parseDuration, parseFlags, parseSize, renderHelp, type FlagSpecs } from "./flags.ts";
 
 const specs: FlagSpecs = {
   kubeconfig: { type: "string", help: "path to a kubeconfig" },
@@ -7,6 +7,7 @@ const specs: FlagSpecs = {
   "metrics-port": { type: "integer", help: "metrics port", default: 10249 },
   pods: { type: "string", help: "pod records", default: "insecure", choices: ["disabled", "insecure", "verified"] },
   cleanup: { type: "boolean", help: "remove rules and exit" },
+  "cache-bytes": { type: "size", help: "cache capacity", default: "32Mi" },
 };
 
 describe("parseDuration", () => {
@@ -16,6 +17,16 @@ describe("parseDuration", () => {
 
   it.each(["", "1", "s", "1x", "1s junk", "-1s"])("%j is not a duration", (text) => {
     expect(parseDuration(text)).toBeNaN();
+  });
+});
+
+describe("parseSize", () => {
+  it.each([
+    ["32Mi", 32 * 1024 * 1024], ["512Ki", 512 * 1024], ["1Gi", 1024 ** 3], ["1048576", 1_048_576], ["2M", 2_000_000], ["0", 0],
+  ])("%s is %d bytes", (text, bytes) => expect(parseSize(text)).toBe(bytes));
+
+  it.each(["", "Mi", "32mi", "32 Mi", "-1", "1.5Mi", "32MiB"])("%j is not a size", (text) => {
+    expect(parseSize(text)).toBeNaN();
   });
 });
 
@@ -33,6 +44,7 @@ describe("parseFlags", () => {
     expect(() => parseFlags(["--sync-period", "soon"], specs)).toThrow(/--sync-period: "soon" is not a duration/);
     expect(() => parseFlags(["--metrics-port", "x"], specs)).toThrow(/--metrics-port: "x" is not an integer/);
     expect(() => parseFlags(["--pods", "all"], specs)).toThrow(/--pods: "all" is not one of disabled, insecure, verified/);
+    expect(() => parseFlags(["--cache-bytes", "32MB"], specs)).toThrow(/--cache-bytes: "32MB" is not a size in bytes/);
   });
 
   it("refuses a flag given twice rather than keep one silently", () => {
@@ -48,6 +60,7 @@ describe("renderHelp", () => {
   it("lists every flag with its default", () => {
     const help = renderHelp("signpost-dns", "Cluster DNS.", specs);
     expect(help).toContain("--sync-period DURATION");
+    expect(help).toContain("--cache-bytes SIZE");
     expect(help).toContain("(default insecure)");
     expect(help).toContain("--help");
   });

@@ -5,7 +5,7 @@ import { parseArgs } from "node:util";
 import { SignpostError } from "../errors/errors.ts";
 
 export interface FlagSpec {
-  readonly type: "string" | "boolean" | "duration" | "integer";
+  readonly type: "string" | "boolean" | "duration" | "integer" | "size";
   readonly help: string;
   readonly default?: string | boolean | number;
   /** For string flags: the only values allowed. */
@@ -29,6 +29,18 @@ export function parseDuration(text: string): number {
     matched += m[0].length;
   }
   return text !== "" && matched === text.length ? total : Number.NaN;
+}
+
+const sizeUnits: Readonly<Record<string, number>> = { "": 1, k: 1e3, M: 1e6, G: 1e9, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3 };
+
+/**
+ * Parses a size in bytes as Kubernetes writes quantities ("32Mi", "64Ki", "1G", "1048576")
+ * into a number of bytes; NaN if malformed.
+ */
+export function parseSize(text: string): number {
+  const match = /^(\d+)(Ki|Mi|Gi|k|M|G)?$/.exec(text);
+  if (match === null) return Number.NaN;
+  return Number(match[1]) * (sizeUnits[match[2] ?? ""] ?? Number.NaN);
 }
 
 export function parseFlags(argv: readonly string[], specs: FlagSpecs): { values: FlagValues; positionals: string[] } {
@@ -71,6 +83,11 @@ function convert(name: string, spec: FlagSpec, raw: string | boolean | (string |
       if (Number.isNaN(ms)) throw new SignpostError("SP_BAD_FLAG", `--${name}`, `"${text}" is not a duration (examples: 1s, 500ms, 1m30s)`);
       return ms;
     }
+    case "size": {
+      const bytes = parseSize(text);
+      if (Number.isNaN(bytes)) throw new SignpostError("SP_BAD_FLAG", `--${name}`, `"${text}" is not a size in bytes (examples: 32Mi, 512Ki, 1048576)`);
+      return bytes;
+    }
     case "integer": {
       if (!/^-?\d+$/.test(text)) throw new SignpostError("SP_BAD_FLAG", `--${name}`, `"${text}" is not an integer`);
       return Number(text);
@@ -83,10 +100,12 @@ function convert(name: string, spec: FlagSpec, raw: string | boolean | (string |
   }
 }
 
+const argNames: Readonly<Record<FlagSpec["type"], string>> = { boolean: "", duration: "DURATION", integer: "N", size: "SIZE", string: "VALUE" };
+
 export function renderHelp(command: string, summary: string, specs: FlagSpecs): string {
   const lines = [`usage: ${command} [flags]`, "", summary, "", "flags:"];
   for (const [name, spec] of Object.entries(specs)) {
-    const arg = spec.type === "boolean" ? "" : ` ${spec.type === "duration" ? "DURATION" : spec.type === "integer" ? "N" : "VALUE"}`;
+    const arg = spec.type === "boolean" ? "" : ` ${argNames[spec.type]}`;
     const def = spec.default === undefined || spec.default === "" ? "" : ` (default ${String(spec.default)})`;
     lines.push(`  --${name}${arg}`.padEnd(34) + spec.help + def);
   }

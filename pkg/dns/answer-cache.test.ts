@@ -1,6 +1,7 @@
+import { Packet } from "dns2";
 import { describe, expect, it } from "vitest";
 import { AnswerCache } from "./answer-cache.ts";
-import { createQueryHandler, type QueryResult } from "./query-handler.ts";
+import { createQueryHandler, type ForwardRequest, type QueryResult } from "./query-handler.ts";
 import { RCODE, TYPE } from "./records.ts";
 import { RecordStore } from "./record-store.ts";
 import { queryBytes, render } from "./testing/messages.ts";
@@ -120,6 +121,34 @@ describe("the answer cache in the query handler", () => {
     ]);
   });
 
+  it("does not keep an ExternalName's answer, whose target's part comes from the upstream", async () => {
+    const cache = new AnswerCache();
+    const asked: string[] = [];
+    let upstreamUp = false;
+    const forward = (request: ForwardRequest): Promise<Buffer> => {
+      asked.push(request.name);
+      if (!upstreamUp) return Promise.reject(new Error("upstream down"));
+      const response = Packet.createResponseFromRequest(Packet.parse(request.message));
+      response.answers.push(new Packet.Resource({ name: request.name, type: TYPE.A, class: 1, ttl: 60, address: "192.0.2.1" }));
+      return Promise.resolve(response.toBuffer());
+    };
+    const handle = createQueryHandler({ store: clusterStore(), answerCache: cache, forward });
+    const ask = async () => {
+      const out = await handle(queryBytes("search.default.svc.cluster.local", TYPE.A), "udp");
+      if (out === null) throw new Error("no answer");
+      return render(out).answer;
+    };
+    // The target failed: the CNAME alone, a partial answer that must not be kept.
+    expect(await ask()).toEqual(["search.default.svc.cluster.local CNAME search.example.org"]);
+    expect(cache.size).toBe(0);
+    upstreamUp = true;
+    const whole = ["search.default.svc.cluster.local CNAME search.example.org", "search.example.org A 192.0.2.1"];
+    expect(await ask()).toEqual(whole);
+    expect(await ask()).toEqual(whole);
+    expect(cache.size).toBe(0);
+    expect(asked).toEqual(["search.example.org", "search.example.org", "search.example.org"]);
+  });
+
   it("keeps nothing before the first sync, so SERVFAIL ends when the sync does", () => {
     const store = new RecordStore();
     store.upsertNamespace({ name: "default" });
@@ -133,18 +162,45 @@ describe("the answer cache in the query handler", () => {
     expect(cache.size).toBe(1);
   });
 
-  it("stays within its size, keeping the answers asked again", () => {
-    const cache = new AnswerCache({ maxEntries: 4 });
+  it("stays within its bytes, keeping the answers asked again, and counts what it drops", () => {
+    const cache = new AnswerCache({ maxBytes: 16_000 });
     const handle = createQueryHandler({ store: clusterStore(), answerCache: cache });
     const ask = (name: string) => sync(handle(queryBytes(`${name}.default.svc.cluster.local`, TYPE.A), "udp"));
-    for (let i = 0; i < 20; i++) {
+    for (let i = 0; i < 200; i++) {
       ask("nginx");
       ask(`miss-${i}`);
-      expect(cache.size).toBeLessThanOrEqual(4);
+      expect(cache.bytes).toBeLessThanOrEqual(16_000);
     }
+    expect(cache.size).toBeGreaterThan(10);
+    expect(cache.evictions).toBeGreaterThan(100);
     const key = AnswerCache.key(decoded("nginx.default.svc.cluster.local"));
     expect(cache.get(key, queryBytes("nginx.default.svc.cluster.local", TYPE.A), decoded("nginx.default.svc.cluster.local"), 512)).not.toBeNull();
     expect(render(ask("dual")).answer).toEqual(["dual.default.svc.cluster.local A 10.96.0.20"]);
+  });
+
+  it("does not keep an answer that would take over an eighth of a half, and answers it all the same", () => {
+    const store = new RecordStore();
+    store.upsertNamespace({ name: "default" });
+    store.upsertService(service({ name: "big", headless: true, clusterIPs: [] }));
+    const ips = Array.from({ length: 60 }, (_, i) => `10.1.0.${i + 1}`);
+    store.upsertEndpointSlice(slice({ name: "big-1", serviceName: "big", endpoints: ips.map((ip) => endpoint(ip)) }));
+    store.markSynced();
+    const cache = new AnswerCache({ maxBytes: 16_000 });
+    const handle = createQueryHandler({ store, answerCache: cache });
+    for (let i = 0; i < 2; i++) expect(render(sync(handle(queryBytes("big.default.svc.cluster.local", TYPE.A), "tcp"))).answer).toHaveLength(60);
+    expect([cache.size, cache.bytes]).toEqual([0, 0]);
+  });
+
+  it("gives back the bytes of an answer whose scope changed", () => {
+    const store = clusterStore();
+    const cache = new AnswerCache();
+    const handle = createQueryHandler({ store, answerCache: cache });
+    sync(handle(queryBytes("nginx.default.svc.cluster.local", TYPE.A), "udp"));
+    expect(cache.bytes).toBeGreaterThan(0);
+    store.upsertService(service({ name: "late", clusterIPs: ["10.96.0.99"] }));
+    const name = "nginx.default.svc.cluster.local";
+    expect(cache.get(AnswerCache.key(decoded(name)), queryBytes(name, TYPE.A), decoded(name), 512)).toBeNull();
+    expect([cache.size, cache.bytes]).toEqual([0, 0]);
   });
 });
 

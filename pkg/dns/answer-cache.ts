@@ -16,39 +16,70 @@ import type { Generation } from "./record-store.ts";
 
 export interface AnswerCacheOptions {
   /**
-   * Responses kept at most, 120,000 by default (some 35 MiB when full): each half then holds
-   * the 43,000 distinct questions that ndots:5 clients of 10,000 Services produced in the
-   * benchmark, which a 50,000 cache kept cycling. Entries live in two halves: when
-   * the newer half is full, the older one is dropped whole and the newer takes its place, and a
-   * hit in the older half moves the entry forward. Questions asked again stay; a stream of
-   * distinct ones (search-path misses for many names, a fuzzer) only cycles the halves.
+   * Bytes kept at most, counted by answerEntryCost; 32 MiB by default. A cluster answer is
+   * charged some 470 bytes with its key and overhead, so each half then holds some 35,000
+   * questions, most of the 43,000 distinct ones that ndots:5 clients of 10,000 Services
+   * produced in the benchmark.
+   * Entries live in two halves: when the newer half is full, the older one is dropped whole and
+   * the newer takes its place, and a hit in the older half moves the entry forward. Questions
+   * asked again stay; a stream of distinct ones (search-path misses for many names, a fuzzer)
+   * only cycles the halves.
    */
-  readonly maxEntries?: number;
+  readonly maxBytes?: number;
 }
 
-const DEFAULT_MAX_ENTRIES = 120_000;
+export const DEFAULT_ANSWER_CACHE_BYTES = 32 * 1024 * 1024;
+
+/**
+ * What an entry costs besides its response bytes and its key: the Map slot, the entry object
+ * and the Buffer object with its backing store. Measured on Node 24 as heap plus external
+ * growth over 50,000 entries: 341 bytes each.
+ */
+export const ANSWER_ENTRY_OVERHEAD = 360;
+
+/** A response larger than this share of a half is not kept: one must not push the rest out. */
+const LARGEST_SHARE = 8;
 
 interface Entry {
   readonly bytes: Buffer;
   readonly generation: Generation;
   /** The generation's value when the response was built. */
   readonly builtAt: number;
+  /** Bytes charged against the capacity. */
+  readonly cost: number;
 }
 
 const OPT_SIZE = 11;
 const UDP_PLAIN_LIMIT = 512;
 
+/** One half of the cache: its entries and the bytes they are charged. */
+interface Half {
+  readonly entries: Map<string, Entry>;
+  bytes: number;
+}
+
 export class AnswerCache {
-  #newer = new Map<string, Entry>();
-  #older = new Map<string, Entry>();
+  #newer: Half = { entries: new Map(), bytes: 0 };
+  #older: Half = { entries: new Map(), bytes: 0 };
   readonly #half: number;
+  #evictions = 0;
 
   constructor(options: AnswerCacheOptions = {}) {
-    this.#half = Math.max(1, Math.floor((options.maxEntries ?? DEFAULT_MAX_ENTRIES) / 2));
+    this.#half = Math.max(1, Math.floor((options.maxBytes ?? DEFAULT_ANSWER_CACHE_BYTES) / 2));
   }
 
   get size(): number {
-    return this.#newer.size + this.#older.size;
+    return this.#newer.entries.size + this.#older.entries.size;
+  }
+
+  /** Bytes held, as answerEntryCost counts them; never above maxBytes. */
+  get bytes(): number {
+    return this.#newer.bytes + this.#older.bytes;
+  }
+
+  /** Entries dropped with the older half to make room, stale ones included. */
+  get evictions(): number {
+    return this.#evictions;
   }
 
   /**
@@ -66,15 +97,15 @@ export class AnswerCache {
    * its scope has changed since, or it is larger than `limit`.
    */
   get(key: string, message: Uint8Array, query: Query, limit: number): Buffer | null {
-    let entry = this.#newer.get(key);
+    let entry = this.#newer.entries.get(key);
     if (entry === undefined) {
-      entry = this.#older.get(key);
+      entry = this.#older.entries.get(key);
       if (entry === undefined) return null;
-      this.#older.delete(key);
+      remove(this.#older, key, entry);
       if (entry.generation.value === entry.builtAt) this.#admit(key, entry);
     }
     if (entry.generation.value !== entry.builtAt) {
-      this.#newer.delete(key);
+      if (this.#newer.entries.get(key) === entry) remove(this.#newer, key, entry);
       return null;
     }
     const stored = entry.bytes;
@@ -92,22 +123,46 @@ export class AnswerCache {
     return out;
   }
 
-  /** Keeps `response` for `key` while `generation` stays where it is now. Truncated ones are not kept. */
+  /**
+   * Keeps `response` for `key` while `generation` stays where it is now. Truncated ones are
+   * not kept, nor one so large that it would take a good share of a half.
+   */
   set(key: string, generation: Generation, response: Buffer): void {
     if (((response[2] ?? 0) & 0x02) !== 0) return;
+    const cost = answerEntryCost(key, response.length);
+    const older = this.#older.entries.get(key);
+    if (older !== undefined) remove(this.#older, key, older);
+    if (cost > this.#half / LARGEST_SHARE) {
+      const newer = this.#newer.entries.get(key);
+      if (newer !== undefined) remove(this.#newer, key, newer);
+      return;
+    }
     // A copy of its own: a small Buffer is a slice of a shared 8 KiB pool, which a kept
     // slice would pin whole.
     const bytes = Buffer.allocUnsafeSlow(response.length);
     response.copy(bytes);
-    this.#older.delete(key);
-    this.#admit(key, { bytes, generation, builtAt: generation.value });
+    this.#admit(key, { bytes, generation, builtAt: generation.value, cost });
   }
 
   #admit(key: string, entry: Entry): void {
-    if (this.#newer.size >= this.#half && !this.#newer.has(key)) {
+    const replaced = this.#newer.entries.get(key);
+    if (replaced !== undefined) remove(this.#newer, key, replaced);
+    if (this.#newer.bytes + entry.cost > this.#half) {
+      this.#evictions += this.#older.entries.size;
       this.#older = this.#newer;
-      this.#newer = new Map();
+      this.#newer = { entries: new Map(), bytes: 0 };
     }
-    this.#newer.set(key, entry);
+    this.#newer.entries.set(key, entry);
+    this.#newer.bytes += entry.cost;
   }
+}
+
+/** Bytes an entry is charged: its response, its key (one byte a character in V8), and the rest. */
+export function answerEntryCost(key: string, responseBytes: number): number {
+  return responseBytes + key.length + ANSWER_ENTRY_OVERHEAD;
+}
+
+function remove(half: Half, key: string, entry: Entry): void {
+  half.entries.delete(key);
+  half.bytes -= entry.cost;
 }

@@ -18,7 +18,7 @@ export async function resolveTarget(forward: Forward, target: string, qtype: num
   let response: Packet;
   try {
     const question = message.subarray(12);
-    response = Packet.parse(await forward({ message, question, name: target, qtype, qclass: Packet.CLASS.IN }));
+    response = Packet.parse(await forward({ message, question, name: target, qtype, qclass: Packet.CLASS.IN, dnssecOk: false, cd: false }));
   } catch {
     return [];
   }

@@ -22,6 +22,7 @@ describe("signpost-dns command line", () => {
       objects: null,
       kubeconfig: null,
       ttl: 5,
+      caches: { forwardBytes: 32 * 1024 * 1024, answerBytes: 32 * 1024 * 1024, servfailTtlMs: 5000 },
     });
   });
 
@@ -30,7 +31,7 @@ describe("signpost-dns command line", () => {
       config(
         "--zone", "Example.Test.", "--listen", "[::1]:1053", "--upstream", "/tmp/r.conf", "--pods", "verified",
         "--health-port", "0", "--ready-port", "18181", "--metrics-port", "19153", "--lameduck", "1m30s",
-        "--query-log", "--objects", "dump.yaml", "--ttl", "30",
+        "--query-log", "--objects", "dump.yaml", "--ttl", "30", "--forward-cache-bytes", "8Mi", "--answer-cache-bytes", "0", "--servfail-ttl", "30s",
       ),
     ).toMatchObject({
       zone: "example.test",
@@ -44,6 +45,7 @@ describe("signpost-dns command line", () => {
       queryLog: true,
       objects: "dump.yaml",
       ttl: 30,
+      caches: { forwardBytes: 8 * 1024 * 1024, answerBytes: 0, servfailTtlMs: 30_000 },
     });
   });
 
@@ -71,6 +73,10 @@ describe("signpost-dns command line", () => {
     [["--ready-port=-1"], "SP_BAD_FLAG: --ready-port: -1 is outside 0..65535"],
     [["--metrics-port", "99999"], "SP_BAD_FLAG: --metrics-port: 99999 is outside 0..65535"],
     [["--lameduck", "5"], 'SP_BAD_FLAG: --lameduck: "5" is not a duration'],
+    [["--forward-cache-bytes", "32MB"], 'SP_BAD_FLAG: --forward-cache-bytes: "32MB" is not a size in bytes'],
+    [["--answer-cache-bytes", "64Ki"], "SP_BAD_FLAG: --answer-cache-bytes: 65536 bytes is below 1Mi"],
+    [["--servfail-ttl", "10m"], "SP_BAD_FLAG: --servfail-ttl: 600000 ms is outside 1s..5m (RFC 9520)"],
+    [["--servfail-ttl", "500ms"], "SP_BAD_FLAG: --servfail-ttl: 500 ms is outside 1s..5m"],
     [["--upstream", ""], "SP_BAD_FLAG: --upstream: is empty"],
     [["--objects", "a.yaml", "--kubeconfig", "k"], "SP_BAD_FLAG: --objects: serves a file without an API server"],
     [["--query-log=yes"], "SP_BAD_FLAG: --query-log"],

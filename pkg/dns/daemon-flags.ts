@@ -2,7 +2,7 @@
 // daemon's configuration. Every bad value fails here, before a socket or a watch is opened,
 // with SP_BAD_FLAG naming the flag.
 import { isIP, isIPv6 } from "node:net";
-import { numberFlag, parseDuration, parseFlags, stringFlag, type FlagSpecs, type FlagValues } from "../cli/flags.ts";
+import { numberFlag, parseDuration, parseFlags, parseSize, stringFlag, type FlagSpecs, type FlagValues } from "../cli/flags.ts";
 import { SignpostError } from "../errors/errors.ts";
 import type { PodMode } from "./record-store.ts";
 import type { ListenAddress } from "./resolv-conf.ts";
@@ -28,6 +28,9 @@ export const dnsFlags: FlagSpecs = {
     help: "serve the objects of this v1 List (YAML or JSON, as kubectl get -o yaml prints it) instead of an API server",
   },
   ttl: { type: "integer", help: "TTL in seconds of cluster records and of negative answers (the SOA minimum), 0..3600", default: 5 },
+  "forward-cache-bytes": { type: "size", help: "memory for cached upstream answers (0: no cache)", default: "32Mi" },
+  "answer-cache-bytes": { type: "size", help: "memory for cached cluster answers (0: no cache)", default: "32Mi" },
+  "servfail-ttl": { type: "duration", help: "answer SERVFAIL from the cache this long after the upstreams failed (0s: never; at most 5m)", default: "5s" },
 };
 
 export const dnsSummary =
@@ -50,6 +53,15 @@ export interface DnsDaemonConfig {
   readonly kubeconfig: string | null;
   /** Seconds, CoreDNS's `ttl`: of every cluster record and the SOA minimum, which negative answers are cached for. */
   readonly ttl: number;
+  readonly caches: CacheConfig;
+}
+
+/** The bounds of the two caches; a size of 0 turns that cache off. */
+export interface CacheConfig {
+  readonly forwardBytes: number;
+  readonly answerBytes: number;
+  /** How long a failed upstream question is answered SERVFAIL from the cache; 0 never. */
+  readonly servfailTtlMs: number;
 }
 
 export type ParsedCommandLine = { readonly help: true } | { readonly help: false; readonly config: DnsDaemonConfig };
@@ -90,6 +102,7 @@ function configFrom(values: FlagValues): DnsDaemonConfig {
     objects: objects === "" ? null : objects,
     kubeconfig: kubeconfig === "" ? null : kubeconfig,
     ttl: recordTtl(values),
+    caches: cacheConfig(values),
   };
 }
 
@@ -100,6 +113,34 @@ function recordTtl(values: FlagValues): number {
   const ttl = numberFlag(values, "ttl");
   if (ttl < 0 || ttl > MAX_TTL) throw new SignpostError("SP_BAD_FLAG", "--ttl", `${ttl} is outside 0..${MAX_TTL} seconds`);
   return ttl;
+}
+
+/** Smaller than this, a cache holds too few answers to be worth its lookups. */
+const MIN_CACHE_BYTES = 1024 * 1024;
+/** RFC 9520: a failure is kept at least 1 s, at most 5 minutes. */
+const SERVFAIL_TTL_MS = { min: 1000, max: 300_000 } as const;
+
+function cacheConfig(values: FlagValues): CacheConfig {
+  const servfailTtlMs = durationFlag(values, "servfail-ttl");
+  if (servfailTtlMs !== 0 && (servfailTtlMs < SERVFAIL_TTL_MS.min || servfailTtlMs > SERVFAIL_TTL_MS.max)) {
+    throw new SignpostError("SP_BAD_FLAG", "--servfail-ttl", `${servfailTtlMs} ms is outside 1s..5m (RFC 9520); 0s turns it off`);
+  }
+  return { forwardBytes: cacheBytes(values, "forward-cache-bytes"), answerBytes: cacheBytes(values, "answer-cache-bytes"), servfailTtlMs };
+}
+
+function cacheBytes(values: FlagValues, name: string): number {
+  const raw = values[name];
+  // A default is kept as written ("32Mi"); a given value is parsed already.
+  const bytes = typeof raw === "number" ? raw : parseSize(String(raw));
+  if (bytes !== 0 && bytes < MIN_CACHE_BYTES) {
+    throw new SignpostError("SP_BAD_FLAG", `--${name}`, `${bytes} bytes is below 1Mi, too small to hold answers; 0 turns the cache off`);
+  }
+  return bytes;
+}
+
+function durationFlag(values: FlagValues, name: string): number {
+  const raw = values[name];
+  return typeof raw === "number" ? raw : parseDuration(String(raw));
 }
 
 /** HOST:PORT with an IP address for HOST; IPv6 in brackets. */

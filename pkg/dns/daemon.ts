@@ -11,7 +11,9 @@ import { ApiClient } from "../kube/api-client.ts";
 import { namespaceInformer, podInformer, projectedEndpointSliceInformer, serviceInformer } from "../kube/cluster-informers.ts";
 import { informerMetrics } from "../kube/informer-metrics.ts";
 import { loadKubeConfig } from "../kube/load-kubeconfig.ts";
-import type { DnsDaemonConfig } from "./daemon-flags.ts";
+import { AnswerCache } from "./answer-cache.ts";
+import type { CacheConfig, DnsDaemonConfig } from "./daemon-flags.ts";
+import { ForwardCache } from "./forward-cache.ts";
 import { ForwardMetrics } from "./forward-metrics.ts";
 import { createForwarder, upstreamLabel } from "./forwarder.ts";
 import { startSideServers, type SideServerPorts } from "./health-server.ts";
@@ -86,7 +88,8 @@ export async function startDnsDaemon(config: DnsDaemonConfig, log: Logger): Prom
     }
 
     const forwardMetrics = new ForwardMetrics(upstreams.map(upstreamLabel));
-    const forwarder = createForwarder({ upstreams, metrics: forwardMetrics });
+    const caches = createCaches(config.caches);
+    const forwarder = createForwarder({ upstreams, metrics: forwardMetrics, cache: caches.forward });
     stops.push(() => forwarder.close());
     const loops = forwardingLoopGuard(forwarder, forwardMetrics, upstreams.map(upstreamLabel), log);
     const wildcard = config.listen.host === "0.0.0.0" || config.listen.host === "::";
@@ -96,12 +99,14 @@ export async function startDnsDaemon(config: DnsDaemonConfig, log: Logger): Prom
       server: () => (wildcard ? `dns://:${boundPort}` : `dns://${formatListen({ ...config.listen, port: boundPort })}`),
       family,
       cache: forwarder.cache,
+      answerCache: caches.answer,
     });
     const instrument = (handler: QueryHandler): QueryHandler =>
       metrics.instrument(config.queryLog ? logQueries(log.child({ component: "query-log" }), loops.watch(handler)) : loops.watch(handler));
     const server = await listenDns(config.listen, {
       store,
       forward: forwarder.forward,
+      answerCache: caches.answer,
       instrument,
       onError: (err) => log.warn({ err }, "DNS socket error"),
     });
@@ -147,6 +152,14 @@ export async function startDnsDaemon(config: DnsDaemonConfig, log: Logger): Prom
     await closeAll();
     throw err;
   }
+}
+
+/** The two caches as the flags bound them; a size of 0 leaves that one out. */
+function createCaches(config: CacheConfig): { forward: ForwardCache | null; answer: AnswerCache | null } {
+  return {
+    forward: config.forwardBytes === 0 ? null : new ForwardCache({ maxBytes: config.forwardBytes, servfailTtl: config.servfailTtlMs / 1000 }),
+    answer: config.answerBytes === 0 ? null : new AnswerCache({ maxBytes: config.answerBytes }),
+  };
 }
 
 function loadFile(store: RecordStore, path: string, log: Logger): void {

@@ -16,7 +16,7 @@ import { clusterStore, endpoint, service, slice } from "./testing/objects.ts";
 
 function request(name: string, qtype: number = TYPE.A): ForwardRequest {
   const message = queryBytes(name, qtype);
-  return { message, question: message.subarray(12), name: name.toLowerCase(), qtype, qclass: 1 };
+  return { message, question: message.subarray(12), name: name.toLowerCase(), qtype, qclass: 1, dnssecOk: false, cd: false };
 }
 
 /**
@@ -217,7 +217,7 @@ describe("forwarder", () => {
     const message = queryBytes("signed.example.org", TYPE.A, { udpSize: 4096 });
     message[3] = 0x10; // CD
     message.writeUInt16BE(0x8000, message.length - 4); // DO, in the OPT record's TTL
-    await forwarder.forward({ message, question: message.subarray(12, message.length - 11), name: "signed.example.org", qtype: TYPE.A, qclass: 1 });
+    await forwarder.forward({ message, question: message.subarray(12, message.length - 11), name: "signed.example.org", qtype: TYPE.A, qclass: 1, dnssecOk: true, cd: true });
     await forwarder.forward(request("plain.example.org"));
     // dns2 does not read CD: it is bit 0x10 of the fourth byte.
     const [signed, plain] = upstream.received.map((r) => ({ cd: (r.message[3] ?? 0) & 0x10, opt: Packet.parse(r.message).additionals[0] }));

@@ -5,12 +5,12 @@
 // queries back to us (loop-detect.ts) is skipped from then on.
 import { isIPv6 } from "node:net";
 import type { Forward } from "./cname-chase.ts";
-import { ForwardCache } from "./forward-cache.ts";
+import { ForwardCache, forwardCacheKey } from "./forward-cache.ts";
 import type { ForwardMetrics } from "./forward-metrics.ts";
 import type { ForwardRequest } from "./query-handler.ts";
 import { tcpExchange } from "./upstream-tcp.ts";
 import { QuerySockets, udpExchange } from "./upstream-udp.ts";
-import { dnssecBits, type DnssecBits, NO_DNSSEC_BITS } from "./upstream-query.ts";
+import { type DnssecBits, NO_DNSSEC_BITS } from "./upstream-query.ts";
 
 export interface Upstream {
   readonly address: string;
@@ -88,15 +88,22 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
   };
 
   const forward: Forward = (request: ForwardRequest) => {
-    const key = `${request.name}|${request.qtype}|${request.qclass}`;
+    const key = forwardCacheKey(request);
     const cached = cache?.get(key);
     if (cached) return Promise.resolve(cached);
     let shared = inFlight.get(key);
     if (shared === undefined) {
-      shared = ask(Buffer.from(request.question), dnssecBits(request)).then((response) => {
-        cache?.set(key, response);
-        return response;
-      });
+      shared = ask(Buffer.from(request.question), { dnssecOk: request.dnssecOk, checkingDisabled: request.cd }).then(
+        (response) => {
+          cache?.set(key, response);
+          return response;
+        },
+        (error: unknown) => {
+          // Every upstream failed: the next asker gets SERVFAIL from the cache for a while.
+          cache?.setFailure(key, request.question);
+          throw error;
+        },
+      );
       const settled = shared.finally(() => inFlight.delete(key));
       settled.catch(() => {});
       inFlight.set(key, shared);

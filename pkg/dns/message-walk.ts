@@ -62,3 +62,35 @@ export function walkMessage(msg: Uint8Array): WalkedMessage | null {
   }
   return { questionEnd, records };
 }
+
+/**
+ * Whether the names at offsets `a` and `b` are the same, ignoring ASCII case, following
+ * compression pointers (at most 64 hops each, so a pointer loop ends as a mismatch).
+ */
+export function sameName(msg: Uint8Array, a: number, b: number): boolean {
+  let x = a;
+  let y = b;
+  for (let hops = 0; hops < 64; ) {
+    const lx = msg[x];
+    const ly = msg[y];
+    if (lx === undefined || ly === undefined) return false;
+    if ((lx & 0xc0) === 0xc0 || (ly & 0xc0) === 0xc0) {
+      // A pointer: jump to where it points, then compare from there.
+      if ((lx & 0xc0) === 0xc0) x = ((lx & 0x3f) << 8) | (msg[x + 1] ?? 0);
+      if ((ly & 0xc0) === 0xc0) y = ((ly & 0x3f) << 8) | (msg[y + 1] ?? 0);
+      hops++;
+      continue;
+    }
+    if ((lx & 0xc0) !== 0 || lx !== ly) return false;
+    if (lx === 0) return true;
+    if (x + lx >= msg.length || y + lx >= msg.length) return false;
+    for (let i = 1; i <= lx; i++) {
+      const cx = msg[x + i] ?? 0;
+      const cy = msg[y + i] ?? 0;
+      if (cx !== cy && !((cx | 0x20) === (cy | 0x20) && (cx | 0x20) >= 0x61 && (cx | 0x20) <= 0x7a)) return false;
+    }
+    x += lx + 1;
+    y += ly + 1;
+  }
+  return false;
+}

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { AnswerCache } from "./answer-cache.ts";
 import { ForwardCache } from "./forward-cache.ts";
 import { QueryMetrics, rcodeOf } from "./metrics.ts";
 import { createQueryHandler, type QueryHandler } from "./query-handler.ts";
@@ -84,5 +85,27 @@ describe("QueryMetrics", () => {
     const text = metrics.exposition();
     expect(text).toContain('coredns_cache_hits_total{server="dns://127.0.0.1:1053",view="",zones=".",type="success"} 0\n');
     expect(text).toContain('coredns_cache_misses_total{server="dns://127.0.0.1:1053",view="",zones="."} 1\n');
+  });
+
+  it("reports what each cache holds in bytes and entries, and what it evicted", async () => {
+    const forward = new ForwardCache({ maxBytes: 1024 * 1024, servfailTtl: 5 });
+    const question = queryBytes("example.org", TYPE.A).subarray(12);
+    for (let i = 0; i < 3000; i++) forward.setFailure(`n${i}`, question);
+    const answerCache = new AnswerCache({ maxBytes: 1024 * 1024 });
+    const handle = createQueryHandler({ store: clusterStore(), answerCache });
+    await handle(queryBytes("nginx.default.svc.cluster.local", TYPE.A), "udp");
+    const metrics = new QueryMetrics({ server: () => "dns://:53", family: "1", cache: forward, answerCache });
+    const text = metrics.exposition();
+    const zones = 'server="dns://:53",view="",zones="."';
+    expect(text).toContain(`coredns_cache_entries{${zones},type="all"} ${forward.size}\n`);
+    expect(text).toContain(`coredns_cache_evictions_total{${zones},type="success"} 0\n`);
+    expect(text).toContain(`coredns_cache_evictions_total{${zones},type="denial"} ${3000 - forward.size}\n`);
+    expect(forward.size).toBeLessThan(3000);
+    expect(text).toContain(`signpost_dns_forward_cache_bytes ${forward.bytes}\n`);
+    expect(forward.bytes).toBeLessThanOrEqual(1024 * 1024);
+    expect(text).toContain("signpost_dns_answer_cache_entries 1\n");
+    expect(text).toContain(`signpost_dns_answer_cache_bytes ${answerCache.bytes}\n`);
+    expect(text).toContain("signpost_dns_answer_cache_evictions_total 0\n");
+    expect(text).toMatch(/# TYPE signpost_dns_answer_cache_bytes gauge\n/);
   });
 });

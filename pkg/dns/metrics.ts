@@ -1,10 +1,12 @@
 // Query metrics under CoreDNS's names, so its dashboards and alerts work unchanged:
 // coredns_dns_requests_total, coredns_dns_responses_total, coredns_dns_request_duration_seconds,
-// coredns_dns_{request,response}_size_bytes and coredns_cache_{hits,misses}_total. A query costs
+// coredns_dns_{request,response}_size_bytes and coredns_cache_{hits,misses,evictions}_total, with
+// signpost_dns_*_cache_bytes for what the caches hold against their flags. A query costs
 // a few typed-array increments and no allocation; the text is written only when Prometheus scrapes. prom-client's labelled inc() and observe() hash
 // their labels on every call, about 2 µs a query together, which at tens of thousands of
 // queries a second is a real share of a core, so these series are counted here and appended
 // to the registry's exposition.
+import type { AnswerCache } from "./answer-cache.ts";
 import type { ForwardCache } from "./forward-cache.ts";
 import type { QueryHandler, QueryResult, Transport } from "./query-handler.ts";
 
@@ -15,6 +17,8 @@ export interface QueryMetricsOptions {
   readonly family: "1" | "2";
   /** The forwarding cache, whose hits and misses are reported. */
   readonly cache?: ForwardCache | null;
+  /** The cache of cluster answers, whose size and evictions are reported. */
+  readonly answerCache?: AnswerCache | null;
   /** Milliseconds, monotonic; performance.now by default. */
   readonly now?: () => number;
 }
@@ -153,6 +157,19 @@ export class QueryMetrics {
       out.push(`coredns_cache_misses_total{${zones}} ${cache.misses}`);
       family(out, "coredns_cache_entries", "gauge", "The number of elements in the cache.");
       out.push(`coredns_cache_entries{${zones},type="all"} ${cache.size}`);
+      family(out, "coredns_cache_evictions_total", "counter", "The count of cache evictions.");
+      for (const type of ["success", "denial"] as const) out.push(`coredns_cache_evictions_total{${zones},type="${type}"} ${cache.evictions(type)}`);
+      family(out, "signpost_dns_forward_cache_bytes", "gauge", "Bytes held by the cache of upstream answers (bounded by --forward-cache-bytes).");
+      out.push(`signpost_dns_forward_cache_bytes ${cache.bytes}`);
+    }
+    const answers = this.#options.answerCache;
+    if (answers !== undefined && answers !== null) {
+      family(out, "signpost_dns_answer_cache_entries", "gauge", "Cluster answers held by the answer cache.");
+      out.push(`signpost_dns_answer_cache_entries ${answers.size}`);
+      family(out, "signpost_dns_answer_cache_bytes", "gauge", "Bytes held by the answer cache (bounded by --answer-cache-bytes).");
+      out.push(`signpost_dns_answer_cache_bytes ${answers.bytes}`);
+      family(out, "signpost_dns_answer_cache_evictions_total", "counter", "Cluster answers dropped from the answer cache to make room.");
+      out.push(`signpost_dns_answer_cache_evictions_total ${answers.evictions}`);
     }
     return out.join("\n") + "\n";
   }

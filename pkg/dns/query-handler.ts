@@ -19,6 +19,9 @@ export interface ForwardRequest {
   readonly name: string;
   readonly qtype: number;
   readonly qclass: number;
+  /** The client's DO bit (EDNS) and CD bit: answers differ by them, so the cache keys on them. */
+  readonly dnssecOk: boolean;
+  readonly cd: boolean;
 }
 
 export type Transport = "udp" | "tcp";
@@ -114,7 +117,15 @@ async function relay(
 ): Promise<Buffer> {
   try {
     const question = message.subarray(12, query.questionEnd);
-    const response = await forward({ message, question, name: query.name, qtype: query.qtype, qclass: query.qclass });
+    const response = await forward({
+      message,
+      question,
+      name: query.name,
+      qtype: query.qtype,
+      qclass: query.qclass,
+      dnssecOk: query.edns?.dnssecOk === true,
+      cd: query.cd,
+    });
     return relayResponse(response, message, query, limit) ?? fail(RCODE.SERVFAIL);
   } catch {
     return fail(RCODE.SERVFAIL);

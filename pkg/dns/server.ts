@@ -5,6 +5,7 @@
 import { createSocket, type RemoteInfo, type Socket } from "node:dgram";
 import { isIPv6 } from "node:net";
 import { createServer as createTcpServer, type Server, type Socket as TcpSocket } from "node:net";
+import type { AnswerCache } from "./answer-cache.ts";
 import type { Forward } from "./cname-chase.ts";
 import { createQueryHandler, type QueryHandler, type QueryResult } from "./query-handler.ts";
 import type { RecordStore } from "./record-store.ts";
@@ -19,6 +20,8 @@ export interface DnsServerOptions {
   readonly forward?: Forward;
   /** Pass unknown reverse names upstream (default true), as kubeadm's Corefile does. */
   readonly reverseFallthrough?: boolean;
+  /** Encoded cluster answers; a default-sized one when absent, none when null. */
+  readonly answerCache?: AnswerCache | null;
   /** A TCP connection idle this long is closed; 10 s by default (RFC 7766 §6.2.3). */
   readonly tcpIdleTimeoutMs?: number;
   /**

@@ -2,7 +2,7 @@ import { Packet } from "dns2";
 import { describe, expect, it } from "vitest";
 import { TYPE } from "./records.ts";
 import { queryBytes } from "./testing/messages.ts";
-import { answersQuery, asksQuestion, buildQuery, dnssecBits, NO_DNSSEC_BITS } from "./upstream-query.ts";
+import { answersQuery, asksQuestion, buildQuery, NO_DNSSEC_BITS } from "./upstream-query.ts";
 
 /** RFC 9460 HTTPS, 0x0041: an upper-case "A" as a byte. */
 const HTTPS = 65;
@@ -26,19 +26,6 @@ describe("buildQuery", () => {
     // dns2 does not read CD: it is bit 0x10 of the fourth byte.
     expect(signed[3]).toBe(0x10);
     expect(Packet.parse(signed).additionals[0]?.ttl).toBe(0x8000);
-  });
-});
-
-describe("dnssecBits", () => {
-  const request = (message: Buffer) => ({ message, question: message.subarray(12), name: "example.org", qtype: TYPE.A, qclass: 1 });
-
-  it("reads DO from the client's OPT record and CD from its header", () => {
-    expect(dnssecBits(request(queryBytes("example.org", TYPE.A, { udpSize: 1232 })))).toEqual(NO_DNSSEC_BITS);
-    const message = buildQuery(1, question("example.org"), 1232, { dnssecOk: true, checkingDisabled: true });
-    expect(dnssecBits(request(message))).toEqual({ dnssecOk: true, checkingDisabled: true });
-    const cdOnly = queryBytes("example.org", TYPE.A);
-    cdOnly[3] = 0x10;
-    expect(dnssecBits(request(cdOnly))).toEqual({ dnssecOk: false, checkingDisabled: true });
   });
 });
 

@@ -2,8 +2,6 @@
 // question with the client's DO and CD bits (a validating client behind signpost-dns needs its
 // DNSSEC records, as CoreDNS passes them); a response counts only when it is a response to this
 // ID and echoes this question: the name in any case (0x20), its type and class exactly.
-import { decodeQuery } from "./query-decode.ts";
-import type { ForwardRequest } from "./query-handler.ts";
 
 /** The bits of a client's query that change what the upstream answers; the cache keys on them. */
 export interface DnssecBits {
@@ -14,13 +12,6 @@ export interface DnssecBits {
 }
 
 export const NO_DNSSEC_BITS: DnssecBits = { dnssecOk: false, checkingDisabled: false };
-
-/** The DO and CD bits of the client's query, read from its message as received. */
-export function dnssecBits(request: ForwardRequest): DnssecBits {
-  const decoded = decodeQuery(request.message);
-  if (!decoded.ok) return NO_DNSSEC_BITS;
-  return { dnssecOk: decoded.query.edns?.dnssecOk ?? false, checkingDisabled: decoded.query.cd };
-}
 
 const OPT_SIZE = 11;
 const TYPE_OPT = 41;
