@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ForwardCache } from "./forward-cache.ts";
-import { QueryMetrics, rcodeOf } from "./metrics.ts";
+import { QueryMetrics, rcodeOf, TcpMetrics } from "./metrics.ts";
 import { createQueryHandler, type QueryHandler } from "./query-handler.ts";
 import { TYPE } from "./records.ts";
 import { queryBytes } from "./testing/messages.ts";
@@ -84,5 +84,27 @@ describe("QueryMetrics", () => {
     const text = metrics.exposition();
     expect(text).toContain('coredns_cache_hits_total{server="dns://127.0.0.1:1053",view="",zones=".",type="success"} 0\n');
     expect(text).toContain('coredns_cache_misses_total{server="dns://127.0.0.1:1053",view="",zones="."} 1\n');
+  });
+});
+
+describe("TcpMetrics", () => {
+  it("counts rejected, timed-out and paused connections by reason, zeros included, with the open ones", () => {
+    const metrics = new TcpMetrics(() => "dns://:53");
+    metrics.rejected("max_connections_per_source");
+    metrics.rejected("max_connections_per_source");
+    metrics.timedOut("read_timeout");
+    metrics.paused("write_buffer");
+    const lines = metrics.exposition(7).split("\n").filter((l) => !l.startsWith("#") && l !== "");
+    expect(lines).toEqual([
+      'coredns_dns_tcp_connections{server="dns://:53"} 7',
+      'coredns_dns_tcp_connections_rejected_total{server="dns://:53",reason="max_connections"} 0',
+      'coredns_dns_tcp_connections_rejected_total{server="dns://:53",reason="max_connections_per_source"} 2',
+      'coredns_dns_tcp_connections_closed_total{server="dns://:53",reason="read_timeout"} 1',
+      'coredns_dns_tcp_connections_closed_total{server="dns://:53",reason="idle_timeout"} 0',
+      'coredns_dns_tcp_read_pauses_total{server="dns://:53",reason="write_buffer"} 1',
+      'coredns_dns_tcp_read_pauses_total{server="dns://:53",reason="in_flight"} 0',
+    ]);
+    expect(metrics.exposition(0)).toContain("# TYPE coredns_dns_tcp_connections gauge\n");
+    expect(metrics.exposition(0)).toContain("# TYPE coredns_dns_tcp_connections_rejected_total counter\n");
   });
 });
