@@ -17,6 +17,7 @@ describe("signpost-dns command line", () => {
       healthPort: 8080,
       readyPort: 8181,
       metricsPort: 9153,
+      tcp: { maxConnections: 1000, maxConnectionsPerSource: 100, idleTimeoutMs: 10_000, readTimeoutMs: 3000, writeBufferBytes: 16384 },
       lameduckMs: 5000,
       queryLog: false,
       objects: null,
@@ -29,7 +30,8 @@ describe("signpost-dns command line", () => {
       config(
         "--zone", "Example.Test.", "--listen", "[::1]:1053", "--upstream", "/tmp/r.conf", "--pods", "verified",
         "--health-port", "0", "--ready-port", "18181", "--metrics-port", "19153", "--lameduck", "1m30s",
-        "--query-log", "--objects", "dump.yaml",
+        "--query-log", "--objects", "dump.yaml", "--tcp-max-connections", "50",
+        "--tcp-max-connections-per-source", "5", "--tcp-idle-timeout", "30s", "--tcp-read-timeout", "500ms", "--tcp-write-buffer", "4096",
       ),
     ).toMatchObject({
       zone: "example.test",
@@ -42,6 +44,7 @@ describe("signpost-dns command line", () => {
       lameduckMs: 90_000,
       queryLog: true,
       objects: "dump.yaml",
+      tcp: { maxConnections: 50, maxConnectionsPerSource: 5, idleTimeoutMs: 30_000, readTimeoutMs: 500, writeBufferBytes: 4096 },
     });
   });
 
@@ -79,6 +82,11 @@ describe("signpost-dns command line", () => {
     [["--ready-port", "8080"], "SP_BAD_FLAG: --ready-port: 8080 is also --health-port; each side server needs a port of its own"],
     [["--metrics-port", "8181"], "SP_BAD_FLAG: --metrics-port: 8181 is also --ready-port"],
     [["--listen", "127.0.0.1:9153"], "SP_BAD_FLAG: --metrics-port: 9153 is the DNS port of --listen"],
+    [["--tcp-max-connections", "0"], "SP_BAD_FLAG: --tcp-max-connections: 0 is not positive"],
+    [["--tcp-max-connections-per-source=-3"], "SP_BAD_FLAG: --tcp-max-connections-per-source: -3 is not positive"],
+    [["--tcp-write-buffer", "16k"], 'SP_BAD_FLAG: --tcp-write-buffer: "16k" is not an integer'],
+    [["--tcp-idle-timeout", "0s"], "SP_BAD_FLAG: --tcp-idle-timeout: must be longer than 0s"],
+    [["--tcp-read-timeout", "3"], 'SP_BAD_FLAG: --tcp-read-timeout: "3" is not a duration'],
   ];
   for (const [argv, message] of bad) {
     it(`refuses ${argv.join(" ")}`, () => {

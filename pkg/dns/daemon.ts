@@ -11,11 +11,11 @@ import { ApiClient } from "../kube/api-client.ts";
 import { namespaceInformer, podInformer, projectedEndpointSliceInformer, serviceInformer } from "../kube/cluster-informers.ts";
 import { informerMetrics } from "../kube/informer-metrics.ts";
 import { loadKubeConfig } from "../kube/load-kubeconfig.ts";
-import type { DnsDaemonConfig } from "./daemon-flags.ts";
+import { isWildcard, type DnsDaemonConfig } from "./daemon-flags.ts";
 import { ForwardMetrics } from "./forward-metrics.ts";
 import { createForwarder, upstreamLabel } from "./forwarder.ts";
 import { startSideServers, type SideServerPorts } from "./health-server.ts";
-import { QueryMetrics } from "./metrics.ts";
+import { QueryMetrics, TcpMetrics } from "./metrics.ts";
 import { dnsSlice } from "./dns-slice.ts";
 import { readObjectsFile } from "./objects-file.ts";
 import { logQueries } from "./query-log.ts";
@@ -85,20 +85,20 @@ export async function startDnsDaemon(config: DnsDaemonConfig, log: Logger): Prom
     const forwardMetrics = new ForwardMetrics(upstreams.map(upstreamLabel));
     const forwarder = createForwarder({ upstreams, metrics: forwardMetrics });
     stops.push(() => forwarder.close());
-    const wildcard = config.listen.host === "0.0.0.0" || config.listen.host === "::";
+    const wildcard = isWildcard(config.listen.host);
     const family = isIPv6(config.listen.host) ? "2" : "1";
     let boundPort = config.listen.port;
-    const metrics = new QueryMetrics({
-      server: () => (wildcard ? `dns://:${boundPort}` : `dns://${formatListen({ ...config.listen, port: boundPort })}`),
-      family,
-      cache: forwarder.cache,
-    });
+    const serverLabel = () => (wildcard ? `dns://:${boundPort}` : `dns://${formatListen({ ...config.listen, port: boundPort })}`);
+    const metrics = new QueryMetrics({ server: serverLabel, family, cache: forwarder.cache });
+    const tcpMetrics = new TcpMetrics(serverLabel);
     const instrument = (handler: QueryHandler): QueryHandler =>
       metrics.instrument(config.queryLog ? logQueries(log.child({ component: "query-log" }), handler) : handler);
     const server = await listenDns(config.listen, {
       store,
       forward: forwarder.forward,
       instrument,
+      tcp: config.tcp,
+      tcpEvents: tcpMetrics,
       onError: (err) => log.warn({ err }, "DNS socket error"),
     });
     stops.push(() => server.close());
@@ -113,7 +113,7 @@ export async function startDnsDaemon(config: DnsDaemonConfig, log: Logger): Prom
     }, {
       notReady: () => (shuttingDown ? "shutting down (lameduck)" : store.synced ? null : "not synced with the API server yet"),
       metrics: async () => ({
-        text: (await registry.metrics()) + metrics.exposition() + forwardMetrics.exposition(),
+        text: (await registry.metrics()) + metrics.exposition() + tcpMetrics.exposition(server.tcpConnections) + forwardMetrics.exposition(),
         contentType: registry.contentType,
       }),
     });
