@@ -22,6 +22,10 @@ export const dnsFlags: FlagSpecs = {
   "health-port": { type: "integer", help: "port of /health (0: any free port)", default: 8080 },
   "ready-port": { type: "integer", help: "port of /ready (0: any free port)", default: 8181 },
   "metrics-port": { type: "integer", help: "port of the Prometheus /metrics (0: any free port)", default: 9153 },
+  "http-address": {
+    type: "string",
+    help: "IP address of /health, /ready and /metrics; by default the --listen host when it is one address, else $POD_IP when set (the downward API's status.podIP), else every address",
+  },
   "tcp-max-connections": {
     type: "integer",
     help: "TCP connections open at once; one more is closed as soon as it is accepted",
@@ -59,6 +63,8 @@ export interface DnsDaemonConfig {
   readonly healthPort: number;
   readonly readyPort: number;
   readonly metricsPort: number;
+  /** Where /health, /ready and /metrics listen. */
+  readonly httpAddress: string;
   readonly tcp: TcpLimits;
   readonly lameduckMs: number;
   readonly queryLog: boolean;
@@ -70,16 +76,19 @@ export interface DnsDaemonConfig {
 
 export type ParsedCommandLine = { readonly help: true } | { readonly help: false; readonly config: DnsDaemonConfig };
 
-export function parseDnsCommandLine(argv: readonly string[]): ParsedCommandLine {
+/** The environment the daemon reads: POD_IP only. */
+export type DnsEnvironment = Readonly<Record<string, string | undefined>>;
+
+export function parseDnsCommandLine(argv: readonly string[], env: DnsEnvironment = {}): ParsedCommandLine {
   const { values, positionals } = parseFlags(argv, dnsFlags);
   if (values["help"] === true) return { help: true };
   if (positionals.length > 0) {
     throw new SignpostError("SP_BAD_FLAG", positionals[0] ?? "", "signpost-dns takes no arguments, only flags (see --help)");
   }
-  return { help: false, config: configFrom(values) };
+  return { help: false, config: configFrom(values, env) };
 }
 
-function configFrom(values: FlagValues): DnsDaemonConfig {
+function configFrom(values: FlagValues, env: DnsEnvironment): DnsDaemonConfig {
   const lameduckMs = durationMs(values, "lameduck");
   const objects = stringFlag(values, "objects");
   const kubeconfig = stringFlag(values, "kubeconfig");
@@ -99,6 +108,7 @@ function configFrom(values: FlagValues): DnsDaemonConfig {
     upstream,
     pods: podMode(stringFlag(values, "pods")),
     ...sidePorts,
+    httpAddress: httpAddress(values, listen, env),
     tcp: tcpLimits(values),
     lameduckMs,
     queryLog: values["query-log"] === true,
@@ -173,6 +183,27 @@ function durationMs(values: FlagValues, name: string): number {
 /** 0.0.0.0, or :: however it is spelled. */
 export function isWildcard(host: string): boolean {
   return host === "0.0.0.0" || (isIPv6(host) && /^[0:]+$/.test(host));
+}
+
+/**
+ * Where the side servers listen: the flag; else the DNS address when it is one address; else
+ * the pod's IP, which the kubelet probes and Prometheus scrapes, and not every address of the
+ * pod; else every address.
+ */
+function httpAddress(values: FlagValues, listen: ListenAddress, env: DnsEnvironment): string {
+  const given = values["http-address"];
+  if (given !== undefined) {
+    const text = String(given);
+    if (isIP(text) === 0) throw new SignpostError("SP_BAD_FLAG", "--http-address", `"${text}" is not an IP address (examples: 10.244.1.5, 127.0.0.1, ::)`);
+    return text;
+  }
+  if (!isWildcard(listen.host)) return listen.host;
+  const podIP = env["POD_IP"] ?? "";
+  if (podIP === "") return listen.host;
+  if (isIP(podIP) === 0) {
+    throw new SignpostError("SP_BAD_FLAG", "--http-address", `its default, $POD_IP, is "${podIP}", not an IP address; give the pod's status.podIP (downward API) or set --http-address`);
+  }
+  return podIP;
 }
 
 function tcpLimits(values: FlagValues): TcpLimits {

@@ -106,7 +106,7 @@ export async function startDnsDaemon(config: DnsDaemonConfig, log: Logger): Prom
 
     let shuttingDown = false;
     collectDefaultMetrics({ register: registry });
-    const side = await startSideServers(isIPv6(config.listen.host) ? "::" : "0.0.0.0", {
+    const side = await startSideServers(config.httpAddress, {
       health: config.healthPort,
       ready: config.readyPort,
       metrics: config.metricsPort,
@@ -121,7 +121,7 @@ export async function startDnsDaemon(config: DnsDaemonConfig, log: Logger): Prom
 
     const dns = { host: config.listen.host, port: server.port };
     log.info(
-      { dns: formatListen(dns), ...side.ports, zone: config.zone, upstreams: upstreams.map((u) => u.address), mode: config.objects === null ? "api" : "objects" },
+      { dns: formatListen(dns), httpAddress: config.httpAddress, ...side.ports, zone: config.zone, upstreams: upstreams.map((u) => u.address), mode: config.objects === null ? "api" : "objects" },
       "listening",
     );
     return {
