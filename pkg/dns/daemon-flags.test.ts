@@ -22,7 +22,7 @@ describe("signpost-dns command line", () => {
       readyPort: 8181,
       metricsPort: 9153,
       httpAddress: "0.0.0.0",
-      tcp: { maxConnections: 1000, maxConnectionsPerSource: 100, idleTimeoutMs: 10_000, readTimeoutMs: 3000, writeBufferBytes: 16384 },
+      tcp: { maxConnections: 1000, maxConnectionsPerIp: 100, idleTimeoutMs: 10_000, readTimeoutMs: 3000, writeBufferBytes: 16384 },
       lameduckMs: 5000,
       queryLog: false,
       objects: null,
@@ -36,7 +36,7 @@ describe("signpost-dns command line", () => {
         "--zone", "Example.Test.", "--listen", "[::1]:1053", "--upstream", "/tmp/r.conf", "--pods", "verified",
         "--health-port", "0", "--ready-port", "18181", "--metrics-port", "19153", "--lameduck", "1m30s",
         "--query-log", "--objects", "dump.yaml", "--http-address", "10.244.0.7", "--tcp-max-connections", "50",
-        "--tcp-max-connections-per-source", "5", "--tcp-idle-timeout", "30s", "--tcp-read-timeout", "500ms", "--tcp-write-buffer", "4096",
+        "--tcp-max-connections-per-ip", "5", "--tcp-idle-timeout", "30s", "--tcp-read-timeout", "500ms", "--tcp-write-buffer", "4096",
       ),
     ).toMatchObject({
       zone: "example.test",
@@ -50,7 +50,7 @@ describe("signpost-dns command line", () => {
       queryLog: true,
       objects: "dump.yaml",
       httpAddress: "10.244.0.7",
-      tcp: { maxConnections: 50, maxConnectionsPerSource: 5, idleTimeoutMs: 30_000, readTimeoutMs: 500, writeBufferBytes: 4096 },
+      tcp: { maxConnections: 50, maxConnectionsPerIp: 5, idleTimeoutMs: 30_000, readTimeoutMs: 500, writeBufferBytes: 4096 },
     });
   });
 
@@ -104,7 +104,7 @@ describe("signpost-dns command line", () => {
     [["--listen", "127.0.0.1:9153"], "SP_BAD_FLAG: --metrics-port: 9153 is the DNS port of --listen"],
     [["--http-address", "localhost"], 'SP_BAD_FLAG: --http-address: "localhost" is not an IP address'],
     [["--tcp-max-connections", "0"], "SP_BAD_FLAG: --tcp-max-connections: 0 is not positive"],
-    [["--tcp-max-connections-per-source=-3"], "SP_BAD_FLAG: --tcp-max-connections-per-source: -3 is not positive"],
+    [["--tcp-max-connections-per-ip=-3"], "SP_BAD_FLAG: --tcp-max-connections-per-ip: -3 is not positive"],
     [["--tcp-write-buffer", "16k"], 'SP_BAD_FLAG: --tcp-write-buffer: "16k" is not an integer'],
     [["--tcp-idle-timeout", "0s"], "SP_BAD_FLAG: --tcp-idle-timeout: must be longer than 0s"],
     [["--tcp-read-timeout", "3"], 'SP_BAD_FLAG: --tcp-read-timeout: "3" is not a duration'],

@@ -31,10 +31,10 @@ export const dnsFlags: FlagSpecs = {
     help: "TCP connections open at once; one more is closed as soon as it is accepted",
     default: DEFAULT_TCP_LIMITS.maxConnections,
   },
-  "tcp-max-connections-per-source": {
+  "tcp-max-connections-per-ip": {
     type: "integer",
-    help: "TCP connections open at once from one client address",
-    default: DEFAULT_TCP_LIMITS.maxConnectionsPerSource,
+    help: "TCP connections open at once from one client IP address",
+    default: DEFAULT_TCP_LIMITS.maxConnectionsPerIp,
   },
   "tcp-idle-timeout": { type: "duration", help: "close a TCP connection with no traffic for this long", default: "10s" },
   "tcp-read-timeout": { type: "duration", help: "close a TCP connection whose query is not whole this long after its first byte", default: "3s" },
@@ -218,7 +218,7 @@ function tcpLimits(values: FlagValues): TcpLimits {
   };
   return {
     maxConnections: positive("tcp-max-connections", numberFlag(values, "tcp-max-connections")),
-    maxConnectionsPerSource: positive("tcp-max-connections-per-source", numberFlag(values, "tcp-max-connections-per-source")),
+    maxConnectionsPerIp: positive("tcp-max-connections-per-ip", numberFlag(values, "tcp-max-connections-per-ip")),
     idleTimeoutMs: timeout("tcp-idle-timeout"),
     readTimeoutMs: timeout("tcp-read-timeout"),
     writeBufferBytes: positive("tcp-write-buffer", numberFlag(values, "tcp-write-buffer")),

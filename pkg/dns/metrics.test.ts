@@ -90,15 +90,15 @@ describe("QueryMetrics", () => {
 describe("TcpMetrics", () => {
   it("counts rejected, timed-out and paused connections by reason, zeros included, with the open ones", () => {
     const metrics = new TcpMetrics(() => "dns://:53");
-    metrics.rejected("max_connections_per_source");
-    metrics.rejected("max_connections_per_source");
+    metrics.rejected("max_connections_per_ip");
+    metrics.rejected("max_connections_per_ip");
     metrics.timedOut("read_timeout");
     metrics.paused("write_buffer");
     const lines = metrics.exposition(7).split("\n").filter((l) => !l.startsWith("#") && l !== "");
     expect(lines).toEqual([
       'coredns_dns_tcp_connections{server="dns://:53"} 7',
       'coredns_dns_tcp_connections_rejected_total{server="dns://:53",reason="max_connections"} 0',
-      'coredns_dns_tcp_connections_rejected_total{server="dns://:53",reason="max_connections_per_source"} 2',
+      'coredns_dns_tcp_connections_rejected_total{server="dns://:53",reason="max_connections_per_ip"} 2',
       'coredns_dns_tcp_connections_closed_total{server="dns://:53",reason="read_timeout"} 1',
       'coredns_dns_tcp_connections_closed_total{server="dns://:53",reason="idle_timeout"} 0',
       'coredns_dns_tcp_read_pauses_total{server="dns://:53",reason="write_buffer"} 1',

@@ -160,7 +160,7 @@ export class QueryMetrics {
   }
 }
 
-const REJECT_REASONS: readonly TcpRejectReason[] = ["max_connections", "max_connections_per_source"];
+const REJECT_REASONS: readonly TcpRejectReason[] = ["max_connections", "max_connections_per_ip"];
 const CLOSE_REASONS: readonly TcpCloseReason[] = ["read_timeout", "idle_timeout"];
 const PAUSE_REASONS: readonly TcpPauseReason[] = ["write_buffer", "in_flight"];
 

@@ -55,7 +55,7 @@ export async function createDnsServer(options: DnsServerOptions): Promise<DnsSer
     const udp = await bindUdp(options.address, options.port, handler, onError);
     const port = udp.address().port;
     const connections = new Set<TcpSocket>();
-    const admission = new TcpAdmission(limits.maxConnections, limits.maxConnectionsPerSource);
+    const admission = new TcpAdmission(limits.maxConnections, limits.maxConnectionsPerIp);
     try {
       const tcp = await listenTcp(options.address, port, limits.writeBufferBytes, (socket) => {
         const source = socket.remoteAddress ?? "";

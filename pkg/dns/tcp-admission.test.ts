@@ -2,10 +2,10 @@ import { describe, expect, it } from "vitest";
 import { TcpAdmission } from "./tcp-admission.ts";
 
 describe("TcpAdmission", () => {
-  it("takes connections up to the cap per source, then turns that source away and no other", () => {
+  it("takes connections up to the cap per IP, then turns that address away and no other", () => {
     const admission = new TcpAdmission(10, 2);
     expect([admission.admit("10.0.0.1"), admission.admit("10.0.0.1")]).toEqual([null, null]);
-    expect(admission.admit("10.0.0.1")).toBe("max_connections_per_source");
+    expect(admission.admit("10.0.0.1")).toBe("max_connections_per_ip");
     expect(admission.admit("10.0.0.2")).toBeNull();
     expect(admission.open).toBe(3);
   });
@@ -27,6 +27,6 @@ describe("TcpAdmission", () => {
     admission.release("10.0.0.9");
     expect(admission.open).toBe(0);
     expect(admission.admit("10.0.0.1")).toBeNull();
-    expect(admission.admit("10.0.0.1")).toBe("max_connections_per_source");
+    expect(admission.admit("10.0.0.1")).toBe("max_connections_per_ip");
   });
 });

@@ -3,7 +3,7 @@
 // either cap is closed as soon as it is accepted, so the clients already connected keep their
 // service and one client cannot take every descriptor the process has.
 
-export type TcpRejectReason = "max_connections" | "max_connections_per_source";
+export type TcpRejectReason = "max_connections" | "max_connections_per_ip";
 
 export class TcpAdmission {
   readonly #maxConnections: number;
@@ -25,7 +25,7 @@ export class TcpAdmission {
   admit(source: string): TcpRejectReason | null {
     if (this.#open >= this.#maxConnections) return "max_connections";
     const fromSource = this.#bySource.get(source) ?? 0;
-    if (fromSource >= this.#maxPerSource) return "max_connections_per_source";
+    if (fromSource >= this.#maxPerSource) return "max_connections_per_ip";
     this.#open++;
     this.#bySource.set(source, fromSource + 1);
     return null;

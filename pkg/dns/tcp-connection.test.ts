@@ -179,16 +179,16 @@ describe("DNS server TCP limits", () => {
     expect(seen.timedOut).toEqual(["idle_timeout"]);
   });
 
-  it("closes connections past the cap per source and in all at accept, and keeps serving the others and UDP", async () => {
+  it("closes connections past the cap per IP and in all at accept, and keeps serving the others and UDP", async () => {
     const { seen, events } = recorder();
-    const dns = await start({ tcpEvents: events, tcp: { maxConnections: 3, maxConnectionsPerSource: 2 } });
+    const dns = await start({ tcpEvents: events, tcp: { maxConnections: 3, maxConnectionsPerIp: 2 } });
     const first = [await open("127.0.0.1"), await open("127.0.0.1")];
     const third = await open("127.0.0.1");
     await until(() => third.closed, "the third from 127.0.0.1 closed");
     const other = await open("127.0.0.2");
     const past = await open("127.0.0.3");
     await until(() => past.closed, "the fourth in all closed");
-    expect(seen.rejected).toEqual(["max_connections_per_source", "max_connections"]);
+    expect(seen.rejected).toEqual(["max_connections_per_ip", "max_connections"]);
     expect(dns.tcpConnections).toBe(3);
 
     for (const [i, client] of [...first, other].entries()) {

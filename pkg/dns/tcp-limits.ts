@@ -4,8 +4,8 @@
 export interface TcpLimits {
   /** Connections open at once, in all; one more is closed as soon as it is accepted. */
   readonly maxConnections: number;
-  /** Connections open at once from one source address. */
-  readonly maxConnectionsPerSource: number;
+  /** Connections open at once from one client IP address. */
+  readonly maxConnectionsPerIp: number;
   /** A connection with no traffic this long is closed (RFC 7766 §6.2.3). */
   readonly idleTimeoutMs: number;
   /** A query must arrive whole within this long of its first byte. */
@@ -21,7 +21,7 @@ export interface TcpLimits {
  */
 export const DEFAULT_TCP_LIMITS: TcpLimits = {
   maxConnections: 1000,
-  maxConnectionsPerSource: 100,
+  maxConnectionsPerIp: 100,
   idleTimeoutMs: 10_000,
   readTimeoutMs: 3_000,
   writeBufferBytes: 16 * 1024,

@@ -189,7 +189,7 @@ describe("signpost-dns against hostile TCP clients", () => {
 
   describe("connection limits", () => {
     const MAX_CONNECTIONS = 12;
-    const PER_SOURCE = 4;
+    const PER_IP = 4;
     let daemon: DnsDaemonProcess;
     const opened: TcpClient[] = [];
     const open = async (source: string, count: number) => {
@@ -209,7 +209,7 @@ describe("signpost-dns against hostile TCP clients", () => {
       // A short read deadline, and an idle timeout long enough never to be the reason here.
       daemon = await startDaemon([
         "--tcp-read-timeout", "500ms", "--tcp-idle-timeout", "5m",
-        "--tcp-max-connections", String(MAX_CONNECTIONS), "--tcp-max-connections-per-source", String(PER_SOURCE),
+        "--tcp-max-connections", String(MAX_CONNECTIONS), "--tcp-max-connections-per-ip", String(PER_IP),
       ]);
     });
     afterAll(async () => {
@@ -243,20 +243,20 @@ describe("signpost-dns against hostile TCP clients", () => {
       await expectClusterAnswers(daemon);
     });
 
-    it(`closes connections past ${PER_SOURCE} from one address at once, keeps the first ones working, and serves other addresses`, async () => {
-      const burst = await open("127.0.0.3", PER_SOURCE + 6);
+    it(`closes connections past ${PER_IP} from one address at once, keeps the first ones working, and serves other addresses`, async () => {
+      const burst = await open("127.0.0.3", PER_IP + 6);
       await eventually(() => burst.filter((b) => b.closed).length === 6, "six of the burst closed by the daemon");
       const kept = burst.filter((b) => !b.closed);
-      expect(kept).toHaveLength(PER_SOURCE);
+      expect(kept).toHaveLength(PER_IP);
       for (const client of kept) await expectAnswers(client);
-      expect(await metric(daemon, "coredns_dns_tcp_connections_rejected_total", 'reason="max_connections_per_source"')).toBe(6);
+      expect(await metric(daemon, "coredns_dns_tcp_connections_rejected_total", 'reason="max_connections_per_ip"')).toBe(6);
       await expectClusterAnswers(daemon);
     });
 
     it(`closes connections past ${MAX_CONNECTIONS} in all at once, answers UDP meanwhile, and takes TCP again once some close`, async () => {
       // Open now: the patient client and the burst's survivors.
       const before = opened.filter((o) => !o.closed).length;
-      const more = [...(await open("127.0.0.4", PER_SOURCE)), ...(await open("127.0.0.5", PER_SOURCE)), ...(await open("127.0.0.6", PER_SOURCE))];
+      const more = [...(await open("127.0.0.4", PER_IP)), ...(await open("127.0.0.5", PER_IP)), ...(await open("127.0.0.6", PER_IP))];
       const extra = before + more.length - MAX_CONNECTIONS;
       await eventually(() => more.filter((m) => m.closed).length === extra, `${extra} of the newest closed by the daemon`);
       for (const client of opened.filter((o) => !o.closed)) await expectAnswers(client);
