@@ -172,6 +172,7 @@ describe("signpost-dns against hostile TCP clients", () => {
         "the daemon closes the stalled connections",
         60_000,
       );
+      for (const attacker of attackers) attacker.socket.destroy();
       sampling = false;
       await sampler;
       const after = daemon.rssBytes();
