@@ -16,8 +16,8 @@ export interface TcpLimits {
 
 /**
  * CoreDNS's read and idle timeouts (3 s, 10 s); caps that a cluster's own resolvers stay far
- * below; Node's former stream buffer of 16 KiB, so 1,000 stalled clients cost some 100 MiB at
- * most, reading and writing together.
+ * below; Node's former stream buffer of 16 KiB, so a stalled client holds its 16 KiB of answers
+ * (one more answer at most), 16 KiB read ahead and the one chunk of queries it sent last.
  */
 export const DEFAULT_TCP_LIMITS: TcpLimits = {
   maxConnections: 1000,
