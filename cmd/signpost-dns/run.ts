@@ -7,7 +7,7 @@ import { runMain } from "../../pkg/cli/run-main.ts";
 import { dnsFlags, dnsSummary, parseDnsCommandLine } from "../../pkg/dns/daemon-flags.ts";
 
 runMain("signpost-dns", async () => {
-  const parsed = parseDnsCommandLine(process.argv.slice(2));
+  const parsed = parseDnsCommandLine(process.argv.slice(2), process.env);
   if (parsed.help) {
     process.stdout.write(renderHelp("signpost-dns", dnsSummary, dnsFlags));
     return;

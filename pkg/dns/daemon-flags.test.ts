@@ -2,7 +2,11 @@ import { describe, expect, it } from "vitest";
 import { parseDnsCommandLine } from "./daemon-flags.ts";
 
 function config(...argv: string[]) {
-  const parsed = parseDnsCommandLine(argv);
+  return configIn({}, ...argv);
+}
+
+function configIn(env: Record<string, string>, ...argv: string[]) {
+  const parsed = parseDnsCommandLine(argv, env);
   if (parsed.help) throw new Error("help asked");
   return parsed.config;
 }
@@ -17,6 +21,8 @@ describe("signpost-dns command line", () => {
       healthPort: 8080,
       readyPort: 8181,
       metricsPort: 9153,
+      httpAddress: "0.0.0.0",
+      tcp: { maxConnections: 1000, maxConnectionsPerIp: 100, idleTimeoutMs: 10_000, readTimeoutMs: 3000, writeBufferBytes: 16384 },
       lameduckMs: 5000,
       queryLog: false,
       objects: null,
@@ -32,6 +38,8 @@ describe("signpost-dns command line", () => {
         "--zone", "Example.Test.", "--listen", "[::1]:1053", "--upstream", "/tmp/r.conf", "--pods", "verified",
         "--health-port", "0", "--ready-port", "18181", "--metrics-port", "19153", "--lameduck", "1m30s",
         "--query-log", "--objects", "dump.yaml", "--ttl", "30", "--forward-cache-bytes", "8Mi", "--answer-cache-bytes", "0", "--servfail-ttl", "30s",
+        "--http-address", "10.244.0.7", "--tcp-max-connections", "50",
+        "--tcp-max-connections-per-ip", "5", "--tcp-idle-timeout", "30s", "--tcp-read-timeout", "500ms", "--tcp-write-buffer", "4096",
       ),
     ).toMatchObject({
       zone: "example.test",
@@ -46,7 +54,23 @@ describe("signpost-dns command line", () => {
       objects: "dump.yaml",
       ttl: 30,
       caches: { forwardBytes: 8 * 1024 * 1024, answerBytes: 0, servfailTtlMs: 30_000 },
+      httpAddress: "10.244.0.7",
+      tcp: { maxConnections: 50, maxConnectionsPerIp: 5, idleTimeoutMs: 30_000, readTimeoutMs: 500, writeBufferBytes: 4096 },
     });
+  });
+
+  it("binds the side servers to the DNS address when it is one, else to $POD_IP, else to every address", () => {
+    expect(configIn({ POD_IP: "10.244.1.5" }, "--listen", "127.0.0.1:53").httpAddress).toBe("127.0.0.1");
+    expect(configIn({ POD_IP: "10.244.1.5" }, "--listen", "[fd00::1]:53").httpAddress).toBe("fd00::1");
+    expect(configIn({ POD_IP: "10.244.1.5" }).httpAddress).toBe("10.244.1.5");
+    expect(configIn({ POD_IP: "fd00:10:244::5" }, "--listen", "[::]:53").httpAddress).toBe("fd00:10:244::5");
+    expect(configIn({ POD_IP: "10.244.1.5" }, "--listen", "[0::0]:53").httpAddress).toBe("10.244.1.5");
+    expect(configIn({ POD_IP: "" }, "--listen", "[::]:53").httpAddress).toBe("::");
+    expect(configIn({ POD_IP: "10.244.1.5" }, "--http-address", "0.0.0.0").httpAddress).toBe("0.0.0.0");
+  });
+
+  it("refuses a POD_IP that is not an address, naming the flag it stands in for", () => {
+    expect(() => configIn({ POD_IP: "$(POD_IP)" })).toThrow('SP_BAD_FLAG: --http-address: its default, $POD_IP, is "$(POD_IP)", not an IP address');
   });
 
   it("lets every side server take any free port at once", () => {
@@ -90,6 +114,12 @@ describe("signpost-dns command line", () => {
     [["--ttl", "5s"], 'SP_BAD_FLAG: --ttl: "5s" is not an integer'],
     [["--metrics-port", "8181"], "SP_BAD_FLAG: --metrics-port: 8181 is also --ready-port"],
     [["--listen", "127.0.0.1:9153"], "SP_BAD_FLAG: --metrics-port: 9153 is the DNS port of --listen"],
+    [["--http-address", "localhost"], 'SP_BAD_FLAG: --http-address: "localhost" is not an IP address'],
+    [["--tcp-max-connections", "0"], "SP_BAD_FLAG: --tcp-max-connections: 0 is not positive"],
+    [["--tcp-max-connections-per-ip=-3"], "SP_BAD_FLAG: --tcp-max-connections-per-ip: -3 is not positive"],
+    [["--tcp-write-buffer", "16k"], 'SP_BAD_FLAG: --tcp-write-buffer: "16k" is not an integer'],
+    [["--tcp-idle-timeout", "0s"], "SP_BAD_FLAG: --tcp-idle-timeout: must be longer than 0s"],
+    [["--tcp-read-timeout", "3"], 'SP_BAD_FLAG: --tcp-read-timeout: "3" is not a duration'],
   ];
   for (const [argv, message] of bad) {
     it(`refuses ${argv.join(" ")}`, () => {

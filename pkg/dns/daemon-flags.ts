@@ -6,6 +6,7 @@ import { numberFlag, parseDuration, parseFlags, parseSize, stringFlag, type Flag
 import { SignpostError } from "../errors/errors.ts";
 import type { PodMode } from "./record-store.ts";
 import type { ListenAddress } from "./resolv-conf.ts";
+import { DEFAULT_TCP_LIMITS, type TcpLimits } from "./tcp-limits.ts";
 
 export const dnsFlags: FlagSpecs = {
   kubeconfig: { type: "string", help: "path to a kubeconfig; in-cluster or ~/.kube/config when unset" },
@@ -21,6 +22,27 @@ export const dnsFlags: FlagSpecs = {
   "health-port": { type: "integer", help: "port of /health (0: any free port)", default: 8080 },
   "ready-port": { type: "integer", help: "port of /ready (0: any free port)", default: 8181 },
   "metrics-port": { type: "integer", help: "port of the Prometheus /metrics (0: any free port)", default: 9153 },
+  "http-address": {
+    type: "string",
+    help: "IP address of /health, /ready and /metrics; by default the --listen host when it is one address, else $POD_IP when set (the downward API's status.podIP), else every address",
+  },
+  "tcp-max-connections": {
+    type: "integer",
+    help: "TCP connections open at once; one more is closed as soon as it is accepted",
+    default: DEFAULT_TCP_LIMITS.maxConnections,
+  },
+  "tcp-max-connections-per-ip": {
+    type: "integer",
+    help: "TCP connections open at once from one client IP address",
+    default: DEFAULT_TCP_LIMITS.maxConnectionsPerIp,
+  },
+  "tcp-idle-timeout": { type: "duration", help: "close a TCP connection with no traffic for this long", default: "10s" },
+  "tcp-read-timeout": { type: "duration", help: "close a TCP connection whose query is not whole this long after its first byte", default: "3s" },
+  "tcp-write-buffer": {
+    type: "integer",
+    help: "bytes of answers a TCP client may leave unread; past them its connection is not read until it catches up",
+    default: DEFAULT_TCP_LIMITS.writeBufferBytes,
+  },
   lameduck: { type: "duration", help: "on SIGTERM, keep answering this long with /ready failing", default: "5s" },
   "query-log": { type: "boolean", help: "log every query and its answer", default: false },
   objects: {
@@ -45,6 +67,9 @@ export interface DnsDaemonConfig {
   readonly healthPort: number;
   readonly readyPort: number;
   readonly metricsPort: number;
+  /** Where /health, /ready and /metrics listen. */
+  readonly httpAddress: string;
+  readonly tcp: TcpLimits;
   readonly lameduckMs: number;
   readonly queryLog: boolean;
   /** Offline mode: a v1 List file to serve; null to follow the API server. */
@@ -66,19 +91,20 @@ export interface CacheConfig {
 
 export type ParsedCommandLine = { readonly help: true } | { readonly help: false; readonly config: DnsDaemonConfig };
 
-export function parseDnsCommandLine(argv: readonly string[]): ParsedCommandLine {
+/** The environment the daemon reads: POD_IP only. */
+export type DnsEnvironment = Readonly<Record<string, string | undefined>>;
+
+export function parseDnsCommandLine(argv: readonly string[], env: DnsEnvironment = {}): ParsedCommandLine {
   const { values, positionals } = parseFlags(argv, dnsFlags);
   if (values["help"] === true) return { help: true };
   if (positionals.length > 0) {
     throw new SignpostError("SP_BAD_FLAG", positionals[0] ?? "", "signpost-dns takes no arguments, only flags (see --help)");
   }
-  return { help: false, config: configFrom(values) };
+  return { help: false, config: configFrom(values, env) };
 }
 
-function configFrom(values: FlagValues): DnsDaemonConfig {
-  // A default is kept as written ("5s"), so help shows it that way; a given value is parsed.
-  const lameduck = values["lameduck"];
-  const lameduckMs = typeof lameduck === "number" ? lameduck : parseDuration(String(lameduck));
+function configFrom(values: FlagValues, env: DnsEnvironment): DnsDaemonConfig {
+  const lameduckMs = durationMs(values, "lameduck");
   const objects = stringFlag(values, "objects");
   const kubeconfig = stringFlag(values, "kubeconfig");
   // Given but empty is a mistake (an unset variable in a manifest), not a request for the default.
@@ -97,6 +123,8 @@ function configFrom(values: FlagValues): DnsDaemonConfig {
     upstream,
     pods: podMode(stringFlag(values, "pods")),
     ...sidePorts,
+    httpAddress: httpAddress(values, listen, env),
+    tcp: tcpLimits(values),
     lameduckMs,
     queryLog: values["query-log"] === true,
     objects: objects === "" ? null : objects,
@@ -198,4 +226,55 @@ function port(values: FlagValues, name: string): number {
   const value = numberFlag(values, name);
   if (value < 0 || value > 65535) throw new SignpostError("SP_BAD_FLAG", `--${name}`, `${value} is outside 0..65535`);
   return value;
+}
+
+/** A duration flag in milliseconds: a default is kept as written ("5s"), so help shows it so. */
+function durationMs(values: FlagValues, name: string): number {
+  const value = values[name];
+  return typeof value === "number" ? value : parseDuration(String(value));
+}
+
+/** 0.0.0.0, or :: however it is spelled. */
+export function isWildcard(host: string): boolean {
+  return host === "0.0.0.0" || (isIPv6(host) && /^[0:]+$/.test(host));
+}
+
+/**
+ * Where the side servers listen: the flag; else the DNS address when it is one address; else
+ * the pod's IP, which the kubelet probes and Prometheus scrapes, and not every address of the
+ * pod; else every address.
+ */
+function httpAddress(values: FlagValues, listen: ListenAddress, env: DnsEnvironment): string {
+  const given = values["http-address"];
+  if (given !== undefined) {
+    const text = String(given);
+    if (isIP(text) === 0) throw new SignpostError("SP_BAD_FLAG", "--http-address", `"${text}" is not an IP address (examples: 10.244.1.5, 127.0.0.1, ::)`);
+    return text;
+  }
+  if (!isWildcard(listen.host)) return listen.host;
+  const podIP = env["POD_IP"] ?? "";
+  if (podIP === "") return listen.host;
+  if (isIP(podIP) === 0) {
+    throw new SignpostError("SP_BAD_FLAG", "--http-address", `its default, $POD_IP, is "${podIP}", not an IP address; give the pod's status.podIP (downward API) or set --http-address`);
+  }
+  return podIP;
+}
+
+function tcpLimits(values: FlagValues): TcpLimits {
+  const positive = (name: string, value: number): number => {
+    if (!(value > 0)) throw new SignpostError("SP_BAD_FLAG", `--${name}`, `${value} is not positive`);
+    return value;
+  };
+  const timeout = (name: string): number => {
+    const ms = durationMs(values, name);
+    if (!(ms > 0)) throw new SignpostError("SP_BAD_FLAG", `--${name}`, "must be longer than 0s");
+    return ms;
+  };
+  return {
+    maxConnections: positive("tcp-max-connections", numberFlag(values, "tcp-max-connections")),
+    maxConnectionsPerIp: positive("tcp-max-connections-per-ip", numberFlag(values, "tcp-max-connections-per-ip")),
+    idleTimeoutMs: timeout("tcp-idle-timeout"),
+    readTimeoutMs: timeout("tcp-read-timeout"),
+    writeBufferBytes: positive("tcp-write-buffer", numberFlag(values, "tcp-write-buffer")),
+  };
 }

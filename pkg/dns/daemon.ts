@@ -12,13 +12,13 @@ import { namespaceInformer, podInformer, projectedEndpointSliceInformer, service
 import { informerMetrics } from "../kube/informer-metrics.ts";
 import { loadKubeConfig } from "../kube/load-kubeconfig.ts";
 import { AnswerCache } from "./answer-cache.ts";
-import type { CacheConfig, DnsDaemonConfig } from "./daemon-flags.ts";
+import { type CacheConfig, type DnsDaemonConfig, isWildcard } from "./daemon-flags.ts";
 import { ForwardCache } from "./forward-cache.ts";
 import { ForwardMetrics } from "./forward-metrics.ts";
 import { createForwarder, upstreamLabel } from "./forwarder.ts";
 import { startSideServers, type SideServerPorts } from "./health-server.ts";
 import { forwardingLoopGuard } from "./loop-detect.ts";
-import { QueryMetrics } from "./metrics.ts";
+import { QueryMetrics, TcpMetrics } from "./metrics.ts";
 import { dnsSlice } from "./dns-slice.ts";
 import { readObjectsFile } from "./objects-file.ts";
 import { logQueries } from "./query-log.ts";
@@ -92,15 +92,12 @@ export async function startDnsDaemon(config: DnsDaemonConfig, log: Logger): Prom
     const forwarder = createForwarder({ upstreams, metrics: forwardMetrics, cache: caches.forward });
     stops.push(() => forwarder.close());
     const loops = forwardingLoopGuard(forwarder, forwardMetrics, upstreams.map(upstreamLabel), log);
-    const wildcard = config.listen.host === "0.0.0.0" || config.listen.host === "::";
+    const wildcard = isWildcard(config.listen.host);
     const family = isIPv6(config.listen.host) ? "2" : "1";
     let boundPort = config.listen.port;
-    const metrics = new QueryMetrics({
-      server: () => (wildcard ? `dns://:${boundPort}` : `dns://${formatListen({ ...config.listen, port: boundPort })}`),
-      family,
-      cache: forwarder.cache,
-      answerCache: caches.answer,
-    });
+    const serverLabel = () => (wildcard ? `dns://:${boundPort}` : `dns://${formatListen({ ...config.listen, port: boundPort })}`);
+    const metrics = new QueryMetrics({ server: serverLabel, family, cache: forwarder.cache, answerCache: caches.answer });
+    const tcpMetrics = new TcpMetrics(serverLabel);
     const instrument = (handler: QueryHandler): QueryHandler =>
       metrics.instrument(config.queryLog ? logQueries(log.child({ component: "query-log" }), loops.watch(handler)) : loops.watch(handler));
     const server = await listenDns(config.listen, {
@@ -108,6 +105,8 @@ export async function startDnsDaemon(config: DnsDaemonConfig, log: Logger): Prom
       forward: forwarder.forward,
       answerCache: caches.answer,
       instrument,
+      tcp: config.tcp,
+      tcpEvents: tcpMetrics,
       onError: (err) => log.warn({ err }, "DNS socket error"),
     });
     stops.push(() => server.close());
@@ -117,14 +116,14 @@ export async function startDnsDaemon(config: DnsDaemonConfig, log: Logger): Prom
 
     let shuttingDown = false;
     collectDefaultMetrics({ register: registry });
-    const side = await startSideServers(isIPv6(config.listen.host) ? "::" : "0.0.0.0", {
+    const side = await startSideServers(config.httpAddress, {
       health: config.healthPort,
       ready: config.readyPort,
       metrics: config.metricsPort,
     }, {
       notReady: () => (shuttingDown ? "shutting down (lameduck)" : store.synced ? null : "not synced with the API server yet"),
       metrics: async () => ({
-        text: (await registry.metrics()) + metrics.exposition() + forwardMetrics.exposition() + udpDropsExposition(),
+        text: (await registry.metrics()) + metrics.exposition() + tcpMetrics.exposition(server.tcpConnections) + forwardMetrics.exposition() + udpDropsExposition(),
         contentType: registry.contentType,
       }),
     });
@@ -132,7 +131,7 @@ export async function startDnsDaemon(config: DnsDaemonConfig, log: Logger): Prom
 
     const dns = { host: config.listen.host, port: server.port };
     log.info(
-      { dns: formatListen(dns), ...side.ports, zone: config.zone, upstreams: upstreams.map((u) => u.address), mode: config.objects === null ? "api" : "objects" },
+      { dns: formatListen(dns), httpAddress: config.httpAddress, ...side.ports, zone: config.zone, upstreams: upstreams.map((u) => u.address), mode: config.objects === null ? "api" : "objects" },
       "listening",
     );
     return {

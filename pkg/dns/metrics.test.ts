@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { AnswerCache } from "./answer-cache.ts";
 import { ForwardCache } from "./forward-cache.ts";
-import { QueryMetrics, rcodeOf } from "./metrics.ts";
+import { QueryMetrics, rcodeOf, TcpMetrics } from "./metrics.ts";
 import { createQueryHandler, type QueryHandler } from "./query-handler.ts";
 import { TYPE } from "./records.ts";
 import { queryBytes } from "./testing/messages.ts";
@@ -107,5 +107,27 @@ describe("QueryMetrics", () => {
     expect(text).toContain(`signpost_dns_answer_cache_bytes ${answerCache.bytes}\n`);
     expect(text).toContain("signpost_dns_answer_cache_evictions_total 0\n");
     expect(text).toMatch(/# TYPE signpost_dns_answer_cache_bytes gauge\n/);
+  });
+});
+
+describe("TcpMetrics", () => {
+  it("counts rejected, timed-out and paused connections by reason, zeros included, with the open ones", () => {
+    const metrics = new TcpMetrics(() => "dns://:53");
+    metrics.rejected("max_connections_per_ip");
+    metrics.rejected("max_connections_per_ip");
+    metrics.timedOut("read_timeout");
+    metrics.paused("write_buffer");
+    const lines = metrics.exposition(7).split("\n").filter((l) => !l.startsWith("#") && l !== "");
+    expect(lines).toEqual([
+      'coredns_dns_tcp_connections{server="dns://:53"} 7',
+      'coredns_dns_tcp_connections_rejected_total{server="dns://:53",reason="max_connections"} 0',
+      'coredns_dns_tcp_connections_rejected_total{server="dns://:53",reason="max_connections_per_ip"} 2',
+      'coredns_dns_tcp_connections_closed_total{server="dns://:53",reason="read_timeout"} 1',
+      'coredns_dns_tcp_connections_closed_total{server="dns://:53",reason="idle_timeout"} 0',
+      'coredns_dns_tcp_read_pauses_total{server="dns://:53",reason="write_buffer"} 1',
+      'coredns_dns_tcp_read_pauses_total{server="dns://:53",reason="in_flight"} 0',
+    ]);
+    expect(metrics.exposition(0)).toContain("# TYPE coredns_dns_tcp_connections gauge\n");
+    expect(metrics.exposition(0)).toContain("# TYPE coredns_dns_tcp_connections_rejected_total counter\n");
   });
 });

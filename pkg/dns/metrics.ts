@@ -9,6 +9,8 @@
 import type { AnswerCache } from "./answer-cache.ts";
 import type { ForwardCache } from "./forward-cache.ts";
 import type { QueryHandler, QueryResult, Transport } from "./query-handler.ts";
+import type { TcpRejectReason } from "./tcp-admission.ts";
+import type { TcpCloseReason, TcpConnectionEvents, TcpPauseReason } from "./tcp-connection.ts";
 
 export interface QueryMetricsOptions {
   /** CoreDNS's server label, "dns://:53" for a server on every address; read at each scrape. */
@@ -170,6 +172,60 @@ export class QueryMetrics {
       out.push(`signpost_dns_answer_cache_bytes ${answers.bytes}`);
       family(out, "signpost_dns_answer_cache_evictions_total", "counter", "Cluster answers dropped from the answer cache to make room.");
       out.push(`signpost_dns_answer_cache_evictions_total ${answers.evictions}`);
+    }
+    return out.join("\n") + "\n";
+  }
+}
+
+const REJECT_REASONS: readonly TcpRejectReason[] = ["max_connections", "max_connections_per_ip"];
+const CLOSE_REASONS: readonly TcpCloseReason[] = ["read_timeout", "idle_timeout"];
+const PAUSE_REASONS: readonly TcpPauseReason[] = ["write_buffer", "in_flight"];
+
+/**
+ * What the TCP limits did, beside CoreDNS's names (CoreDNS has no such limits):
+ * coredns_dns_tcp_connections (open now), coredns_dns_tcp_connections_rejected_total{reason}
+ * (closed at accept by a cap), coredns_dns_tcp_connections_closed_total{reason} (closed by a
+ * timeout) and coredns_dns_tcp_read_pauses_total{reason} (reading stopped for a slow reader or
+ * a busy upstream). Every reason is written, zeros too, so an alert can be set up in advance.
+ */
+export class TcpMetrics implements TcpConnectionEvents {
+  readonly #server: () => string;
+  /** By the reason's index in its list. */
+  readonly #rejected = new Float64Array(REJECT_REASONS.length);
+  readonly #closed = new Float64Array(CLOSE_REASONS.length);
+  readonly #paused = new Float64Array(PAUSE_REASONS.length);
+
+  /** `server`: CoreDNS's server label, as for QueryMetrics; read at each scrape. */
+  constructor(server: () => string) {
+    this.#server = server;
+  }
+
+  rejected(reason: TcpRejectReason): void {
+    add(this.#rejected, REJECT_REASONS.indexOf(reason), 1);
+  }
+
+  timedOut(reason: TcpCloseReason): void {
+    add(this.#closed, CLOSE_REASONS.indexOf(reason), 1);
+  }
+
+  paused(reason: TcpPauseReason): void {
+    add(this.#paused, PAUSE_REASONS.indexOf(reason), 1);
+  }
+
+  /** The exposition, with `open` TCP connections open now. */
+  exposition(open: number): string {
+    const server = `server="${this.#server()}"`;
+    const out: string[] = [];
+    family(out, "coredns_dns_tcp_connections", "gauge", "TCP connections open.");
+    out.push(`coredns_dns_tcp_connections{${server}} ${open}`);
+    const counters = [
+      ["coredns_dns_tcp_connections_rejected_total", "TCP connections closed as soon as accepted, because a connection cap was reached.", REJECT_REASONS, this.#rejected],
+      ["coredns_dns_tcp_connections_closed_total", "TCP connections closed by the server: a query not whole within the read timeout, or no traffic within the idle timeout.", CLOSE_REASONS, this.#closed],
+      ["coredns_dns_tcp_read_pauses_total", "Times reading a TCP connection stopped: its client left too many answers unread, or too many of its queries waited on the upstream.", PAUSE_REASONS, this.#paused],
+    ] as const;
+    for (const [name, help, reasons, counts] of counters) {
+      family(out, name, "counter", help);
+      reasons.forEach((reason, i) => out.push(`${name}{${server},reason="${reason}"} ${counts[i] ?? 0}`));
     }
     return out.join("\n") + "\n";
   }

@@ -278,7 +278,7 @@ describe("DNS server over raw TCP", () => {
   });
 
   it("closes a connection that stays idle past the timeout", async () => {
-    const quick = await createDnsServer({ store: clusterStore(), port: 0, address: "127.0.0.1", tcpIdleTimeoutMs: 100 });
+    const quick = await createDnsServer({ store: clusterStore(), port: 0, address: "127.0.0.1", tcp: { idleTimeoutMs: 100 } });
     const socket = await new Promise<Socket>((resolve) => {
       const s = connect(quick.port, "127.0.0.1", () => resolve(s));
     });

@@ -1,15 +1,16 @@
-// The sockets of signpost-dns: UDP and TCP on one address and port. TCP connections may carry
-// many length-prefixed queries back to back (RFC 7766 pipelining); each answer is written as
-// soon as it is ready, in whatever order they complete. A client that stops mid-frame only
-// holds its own connection, until the idle timeout closes it.
+// The sockets of signpost-dns: UDP and TCP on one address and port. TCP connections are taken
+// up to a cap in all and per source address (tcp-admission.ts), and each is served by
+// tcp-connection.ts, which bounds what one client can cost in memory and in time.
 import { createSocket, type RemoteInfo, type Socket } from "node:dgram";
 import { isIPv6 } from "node:net";
 import { createServer as createTcpServer, type Server, type Socket as TcpSocket } from "node:net";
 import type { AnswerCache } from "./answer-cache.ts";
 import type { Forward } from "./cname-chase.ts";
-import { createQueryHandler, type QueryHandler, type QueryResult } from "./query-handler.ts";
+import { createQueryHandler, type QueryHandler } from "./query-handler.ts";
 import type { RecordStore } from "./record-store.ts";
-import { frameReader } from "./tcp-frames.ts";
+import { TcpAdmission } from "./tcp-admission.ts";
+import { DEFAULT_TCP_LIMITS, type TcpLimits } from "./tcp-limits.ts";
+import { safely, serveTcpConnection, type TcpConnectionEvents } from "./tcp-connection.ts";
 
 export interface DnsServerOptions {
   readonly store: RecordStore;
@@ -22,8 +23,10 @@ export interface DnsServerOptions {
   readonly reverseFallthrough?: boolean;
   /** Encoded cluster answers; a default-sized one when absent, none when null. */
   readonly answerCache?: AnswerCache | null;
-  /** A TCP connection idle this long is closed; 10 s by default (RFC 7766 §6.2.3). */
-  readonly tcpIdleTimeoutMs?: number;
+  /** Limits on TCP connections; DEFAULT_TCP_LIMITS for those not given. */
+  readonly tcp?: Partial<TcpLimits>;
+  /** Rejected, timed-out and paused TCP connections, for metrics. */
+  readonly tcpEvents?: TcpConnectionEvents;
   /**
    * Wraps the query handler, for metrics and the query log. It runs on every query, so it
    * should cost no more than a few counters.
@@ -36,32 +39,49 @@ export interface DnsServerOptions {
 export interface DnsServer {
   readonly address: string;
   readonly port: number;
+  /** TCP connections open now. */
+  readonly tcpConnections: number;
   close(): Promise<void>;
 }
 
-/** Queries one TCP connection may have waiting on the upstream before it stops reading. */
-const MAX_TCP_IN_FLIGHT = 64;
 const BIND_ATTEMPTS = 8;
+const NO_EVENTS: TcpConnectionEvents = { rejected: () => {}, timedOut: () => {}, paused: () => {} };
 
 export async function createDnsServer(options: DnsServerOptions): Promise<DnsServer> {
   const base = createQueryHandler(options);
   const handler = options.instrument === undefined ? base : options.instrument(base);
   const onError = options.onError ?? (() => {});
-  const idleMs = options.tcpIdleTimeoutMs ?? 10_000;
+  const limits = { ...DEFAULT_TCP_LIMITS, ...options.tcp };
+  const events = options.tcpEvents ?? NO_EVENTS;
+  const connection = { handler, idleTimeoutMs: limits.idleTimeoutMs, readTimeoutMs: limits.readTimeoutMs, events, onError };
   for (let attempt = 1; ; attempt++) {
     const udp = await bindUdp(options.address, options.port, handler, onError);
     const port = udp.address().port;
     const connections = new Set<TcpSocket>();
+    const admission = new TcpAdmission(limits.maxConnections, limits.maxConnectionsPerIp);
     try {
-      const tcp = await listenTcp(options.address, port, (socket) => {
+      const tcp = await listenTcp(options.address, port, limits.writeBufferBytes, (socket) => {
+        const source = socket.remoteAddress ?? "";
+        const rejected = admission.admit(source);
+        if (rejected !== null) {
+          events.rejected(rejected);
+          socket.destroy();
+          return;
+        }
         connections.add(socket);
-        socket.once("close", () => connections.delete(socket));
-        serveTcpConnection(socket, handler, idleMs, onError);
+        socket.once("close", () => {
+          connections.delete(socket);
+          admission.release(source);
+        });
+        serveTcpConnection(socket, connection);
       });
       tcp.on("error", onError);
       return {
         address: options.address,
         port,
+        get tcpConnections() {
+          return admission.open;
+        },
         close: () => closeAll(udp, tcp, connections),
       };
     } catch (error) {
@@ -106,8 +126,10 @@ function bindUdp(address: string, port: number, handler: QueryHandler, onError: 
   });
 }
 
-function listenTcp(address: string, port: number, onConnection: (s: TcpSocket) => void): Promise<Server> {
-  const server = createTcpServer({ allowHalfOpen: true, noDelay: true }, onConnection);
+function listenTcp(address: string, port: number, bufferBytes: number, onConnection: (s: TcpSocket) => void): Promise<Server> {
+  // The buffer size is each socket's highWaterMark both ways: write() reports a full buffer past
+  // it, and a paused socket reads no more than that from the kernel.
+  const server = createTcpServer({ allowHalfOpen: true, noDelay: true, highWaterMark: bufferBytes }, onConnection);
   return new Promise((resolve, reject) => {
     server.once("error", reject);
     server.listen({ port, host: address, exclusive: true }, () => {
@@ -115,57 +137,6 @@ function listenTcp(address: string, port: number, onConnection: (s: TcpSocket) =
       resolve(server);
     });
   });
-}
-
-function serveTcpConnection(socket: TcpSocket, handler: QueryHandler, idleMs: number, onError: (e: Error) => void) {
-  let inFlight = 0;
-  let peerEnded = false;
-  const peer = { address: socket.remoteAddress ?? "", port: socket.remotePort ?? 0 };
-  socket.setTimeout(idleMs, () => socket.destroy());
-  socket.on("error", (err) => {
-    // Resets and timeouts are the client's business; anything else is worth a log line.
-    if (!("code" in err) || (err.code !== "ECONNRESET" && err.code !== "EPIPE")) onError(err);
-  });
-
-  const write = (response: Buffer | null) => {
-    if (response === null || socket.destroyed || !socket.writable) return;
-    const frame = Buffer.allocUnsafe(2 + response.length);
-    frame.writeUInt16BE(response.length, 0);
-    response.copy(frame, 2);
-    socket.write(frame);
-  };
-  const settle = () => {
-    inFlight--;
-    if (inFlight < MAX_TCP_IN_FLIGHT && socket.isPaused()) socket.resume();
-    if (peerEnded && inFlight === 0) socket.end();
-  };
-
-  socket.on(
-    "data",
-    frameReader((frame) => {
-      const result: QueryResult = safely(() => handler(frame, "tcp", peer));
-      if (result instanceof Promise) {
-        inFlight++;
-        if (inFlight >= MAX_TCP_IN_FLIGHT) socket.pause();
-        result.then(write, onError).finally(settle);
-      } else {
-        write(result);
-      }
-    }),
-  );
-  socket.on("end", () => {
-    peerEnded = true;
-    if (inFlight === 0) socket.end();
-  });
-}
-
-/** The handler never throws by design; this keeps a bug in it from taking the socket down. */
-function safely(run: () => QueryResult): QueryResult {
-  try {
-    return run();
-  } catch {
-    return null;
-  }
 }
 
 async function closeAll(udp: Socket, tcp: Server, connections: Set<TcpSocket>): Promise<void> {

@@ -24,6 +24,8 @@ export class DnsDaemonProcess {
   readonly stderr: string[] = [];
   readonly exited: Promise<number | null>;
   ports: DaemonPorts = { dns: 0, health: 0, ready: 0, metrics: 0 };
+  /** The host of /health, /ready and /metrics in a URL: the daemon's --http-address. */
+  httpHost = "127.0.0.1";
 
   private constructor(child: ChildProcess) {
     this.#child = child;
@@ -60,6 +62,8 @@ export class DnsDaemonProcess {
           ready: Number(listening["ready"]),
           metrics: Number(listening["metrics"]),
         };
+        const httpAddress = listening["httpAddress"];
+        daemon.httpHost = urlHost(typeof httpAddress === "string" ? httpAddress : "127.0.0.1");
         return daemon;
       }
       const code = await Promise.race([daemon.exited, new Promise<"wait">((r) => setTimeout(() => r("wait"), 50))]);
@@ -105,9 +109,16 @@ export class DnsDaemonProcess {
   }
 
   async http(which: "health" | "ready" | "metrics", path = `/${which}`): Promise<{ status: number; body: string }> {
-    const response = await fetch(`http://127.0.0.1:${this.ports[which]}${path}`);
+    const response = await fetch(`http://${this.httpHost}:${this.ports[which]}${path}`);
     return { status: response.status, body: await response.text() };
   }
+}
+
+/** An address as a URL's host: every address is reached through loopback; IPv6 in brackets. */
+function urlHost(address: string): string {
+  if (address === "0.0.0.0") return "127.0.0.1";
+  if (address === "::") return "[::1]";
+  return address.includes(":") ? `[${address}]` : address;
 }
 
 /** Runs signpost-dns to completion (for flags that make it exit), with its exit code and stderr. */
