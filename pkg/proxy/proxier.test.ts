@@ -8,7 +8,7 @@ import { ProxyHealth } from "./health/proxy-health.ts";
 import { FakeIptables } from "./iptables/fake-iptables.ts";
 import { tracePacket } from "./iptables/packet-tracer.ts";
 import { renderIptables } from "./iptables/render.ts";
-import { builtinJumps } from "./iptables/render-static.ts";
+import { builtinJumpsFor } from "./iptables/render-static.ts";
 import { KUBE_PROXY_CANARY } from "./iptables/chain-names.ts";
 import { Proxier } from "./proxier.ts";
 import { proxyMetrics } from "./proxy-metrics.ts";
@@ -171,7 +171,8 @@ describe("Proxier", () => {
     proxier.onServiceEvent(null, web);
     proxier.onSliceEvent(null, webSlice);
     await proxier.sync();
-    expect(lines().find((l) => l["msg"] === "jumps from the built-in chains put in place")?.["jumps"]).toHaveLength(12);
+    // kube-proxy's twelve, and the two to the localnet guard.
+    expect(lines().find((l) => l["msg"] === "jumps from the built-in chains put in place")?.["jumps"]).toHaveLength(14);
     expect(await iptables.deleteRule("nat", "PREROUTING", ["-m", "comment", "--comment", "kubernetes service portals", "-j", "KUBE-SERVICES"])).toBe(true);
     expect(trace(iptables, "172.30.0.10", 80).verdict).not.toBe("DNAT");
     // A change of node labels that matter (the zone) makes the next sync full.
@@ -296,7 +297,7 @@ describe("Proxier", () => {
         state: restarted.proxier.state,
         config: { family: "IPv4", localDetector: { ifLocal: ["-s", "10.0.0.0/8"], ifNotLocal: ["!", "-s", "10.0.0.0/8"] }, masqueradeAll: false, nodePortAddresses: [], nodeIPs: ["192.168.0.2"], interfaceIPs: null, localhostNodePorts: true, masqueradeRandomFully: false, omitEndpointComments: false },
         changed: null,
-        insertJumps: builtinJumps,
+        insertJumps: builtinJumpsFor({ family: "IPv4", localhostNodePorts: true }),
       }).text,
     );
     expect(restarted.iptables.kernel.save()).toBe(reference.kernel.save());

@@ -21,7 +21,7 @@ import { RestoreFailure } from "./iptables/iptables.ts";
 import { flushedTables, missingBuiltinJumps, serviceChainsIn } from "./iptables/kernel-checks.ts";
 import { RenderCache } from "./iptables/render-cache.ts";
 import type { BuiltinJump } from "./iptables/render-static.ts";
-import { canaryRestoreText, nodePortsOnAllAddresses } from "./iptables/render-static.ts";
+import { builtinJumpsFor, canaryRestoreText, nodePortsOnAllAddresses } from "./iptables/render-static.ts";
 import type { RenderConfig } from "./iptables/render-config.ts";
 import { LARGE_CLUSTER_ENDPOINTS } from "./iptables/render-config.ts";
 import type { RenderResult } from "./iptables/render.ts";
@@ -268,7 +268,8 @@ export class Proxier {
         // Split once: at 10,000 Services the nat table is over 300,000 lines.
         const nat = (await o.iptables.save("nat")).split("\n");
         existing = new Set([...existing, ...serviceChainsIn(nat)]);
-        jumps = [...missingBuiltinJumps("filter", (await o.iptables.save("filter")).split("\n")), ...missingBuiltinJumps("nat", nat)];
+        const wanted = builtinJumpsFor(config);
+        jumps = [...missingBuiltinJumps("filter", (await o.iptables.save("filter")).split("\n"), wanted), ...missingBuiltinJumps("nat", nat, wanted)];
       }
       const batch = o.stageBatchServices ?? STAGE_BATCH_SERVICES;
       if (kind === "full" && caps.backend === "nft" && batch > 0 && this.#state.size > 2 * batch) {
