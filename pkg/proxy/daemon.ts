@@ -33,6 +33,7 @@ import { proxyMetrics } from "./proxy-metrics.ts";
 import { nodeFamilies, renderConfigFor } from "./proxy-settings.ts";
 import { OrphanSlices } from "./orphan-slices.ts";
 import { ServiceProblems } from "./service-problems.ts";
+import { SliceProblems } from "./slice-problems.ts";
 import { timedSliceInformer } from "./timed-slice-informer.ts";
 
 /** Objects that belong to another proxy, or to no proxy at all, as kube-proxy selects them. */
@@ -166,6 +167,7 @@ export async function startDaemon(options: DaemonOptions, log: Logger, clock: Cl
     );
   }
   const problems = new ServiceProblems({ families: families.map((f) => f.family), protocols: primary.protocols }, log, metrics);
+  const sliceProblems = new SliceProblems(log);
   for (const p of proxiers) p.setNode(nodes.get(options.nodeName) ?? null);
 
   const services = serviceInformer(deps, proxiedSelector);
@@ -182,6 +184,7 @@ export async function startDaemon(options: DaemonOptions, log: Logger, clock: Cl
     const cur = e.type === "delete" ? null : e.object.slice;
     const trigger = e.type === "delete" ? null : e.object.triggerTimeMs;
     orphans.onSlice(prev, cur);
+    sliceProblems.update(prev, cur);
     for (const p of proxiers) p.onSliceEvent(prev, cur, trigger);
   });
   services.start();
