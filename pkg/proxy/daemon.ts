@@ -26,7 +26,7 @@ import { ProxyHealth } from "./health/proxy-health.ts";
 import { ServiceHealthServer } from "./health/service-health-server.ts";
 import type { IptablesBackend } from "./iptables/executor.ts";
 import { IptablesExecutor } from "./iptables/executor.ts";
-import { nodePortIPs, nodePortsOnAllAddresses } from "./iptables/render-static.ts";
+import { nodePortIPs, nodePortsOnAllAddresses, nodePortsOnLoopback } from "./iptables/render-static.ts";
 import { Proxier } from "./proxier.ts";
 import { healthCheckServices } from "./proxy-state.ts";
 import { proxyMetrics } from "./proxy-metrics.ts";
@@ -130,7 +130,7 @@ export async function startDaemon(options: DaemonOptions, log: Logger, clock: Cl
   const serviceHealth = new ServiceHealthServer({ addresses: hcAddresses, proxyHealthy: () => health.status().healthy, log });
 
   const ipv4Config = renderConfigFor({ settings, family: "IPv4", node, randomFully: false, omitEndpointComments: false });
-  if (families.some((f) => f.family === "IPv4") && settings.localhostNodePorts && nodePortsOnAllAddresses(ipv4Config)) {
+  if (families.some((f) => f.family === "IPv4") && nodePortsOnLoopback(ipv4Config)) {
     // Node ports on 127.0.0.1 need the kernel to route loopback-sourced traffic off lo.
     try {
       await ensureSysctl(runner, "net.ipv4.conf.all.route_localnet", "1");

@@ -130,6 +130,17 @@ export function nodePortsOnAllAddresses(config: RenderConfig): boolean {
 }
 
 /**
+ * Whether node ports answer on 127.0.0.1, which needs route_localnet: localhost node ports on,
+ * IPv4, and --nodeport-addresses matching every address or one CIDR holding 127.0.0.1 (kube-proxy's
+ * ContainsIPv4Loopback).
+ */
+export function nodePortsOnLoopback(config: RenderConfig): boolean {
+  if (!localnetGuarded(config)) return false;
+  const loopback = parseIP("127.0.0.1");
+  return nodePortsOnAllAddresses(config) || (loopback !== null && nodePortCIDRs(config).some((c) => cidrContainsParsed(c, loopback)));
+}
+
+/**
  * The local addresses that node ports answer on, when --nodeport-addresses limits them: the
  * interface addresses in those CIDRs (the Node's addresses when the interfaces are unknown).
  */
