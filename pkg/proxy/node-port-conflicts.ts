@@ -30,7 +30,9 @@ export function lostNodePorts(services: Iterable<Service>): Map<ObjectKey, Set<N
       const claim = nodePortClaim(p.protocol, p.nodePort);
       const owner = owners.get(claim);
       if (owner === svc) continue;
-      claimants.set(claim, [...(claimants.get(claim) ?? []), svc]);
+      const list = claimants.get(claim);
+      if (list === undefined) claimants.set(claim, [svc]);
+      else list.push(svc);
       if (owner === undefined || older(svc, owner)) owners.set(claim, svc);
     }
   }
