@@ -10,6 +10,7 @@ import { SignpostError } from "../../pkg/errors/errors.ts";
 import type { IPFamily, Protocol } from "../../pkg/model/types.ts";
 import { daemonFlags, resolveDaemonOptions, resolveRuleSettings, ruleFlags } from "../../pkg/proxy/config/proxy-options.ts";
 import { commandRunner, startDaemon } from "../../pkg/proxy/daemon.ts";
+import { routeLocalnetOff } from "../../pkg/proxy/exec/sysctl.ts";
 import { cleanupRules } from "../../pkg/proxy/iptables/cleanup.ts";
 import { IptablesExecutor } from "../../pkg/proxy/iptables/executor.ts";
 import { ipFamilyOf } from "../../pkg/proxy/ip.ts";
@@ -108,8 +109,9 @@ async function daemon(argv: readonly string[]): Promise<void> {
     const runner = commandRunner(options);
     for (const family of ["IPv4", "IPv6"] as const) {
       try {
-        const report = await cleanupRules(new IptablesExecutor(family, runner, options.iptablesBackend));
+        const report = await cleanupRules(new IptablesExecutor(family, runner, options.iptablesBackend), { routeLocalnetOff: () => routeLocalnetOff(runner) });
         log.info({ family, ...report }, "cleaned up");
+        if (report.localnetGuard === "kept") log.warn({ family }, "the localnet guard (KUBE-FIREWALL) stays: route_localnet is still on for some interface");
       } catch (err) {
         if (family === "IPv4") throw err;
         log.warn({ family, err }, "cleanup skipped");

@@ -43,7 +43,15 @@ describe("convertService on objects as the API server returns them", () => {
       publishNotReadyAddresses: false,
       trafficDistribution: "",
       serviceProxyName: "",
+      createdAtMs: Date.parse("2025-11-03T09:14:27Z"),
     });
+  });
+
+  it("reads the creation time from raw JSON text or a Date, and 0 when there is none", () => {
+    const raw = loadFixture<V1Service>(clusterIP);
+    const asDate = { ...raw, metadata: { ...raw.metadata, creationTimestamp: new Date("2025-11-03T09:14:27Z") } };
+    const without = { ...raw, metadata: { ...raw.metadata, creationTimestamp: undefined } };
+    expect([asDate, without].map((s) => convertService(s).createdAtMs)).toEqual([Date.parse("2025-11-03T09:14:27Z"), 0]);
   });
 
   it("keeps both families of a dual-stack Service, primary first", () => {

@@ -72,7 +72,14 @@ export function convertService(service: V1Service, interner: Interner = sharedIn
     publishNotReadyAddresses: spec.publishNotReadyAddresses === true,
     trafficDistribution: interner.intern(spec.trafficDistribution ?? ""),
     serviceProxyName: interner.intern(service.metadata?.labels?.[serviceProxyNameLabel] ?? ""),
+    createdAtMs: timestampMs(service.metadata?.creationTimestamp),
   });
+}
+
+/** A watch event's raw JSON holds the timestamp as RFC 3339 text; client-node's typed objects hold a Date. */
+function timestampMs(value: Date | string | undefined): number {
+  const ms = value instanceof Date ? value.getTime() : typeof value === "string" ? Date.parse(value) : Number.NaN;
+  return Number.isFinite(ms) ? ms : 0;
 }
 
 function readType(spec: V1ServiceSpec, subject: string): ServiceType {

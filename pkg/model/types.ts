@@ -50,6 +50,8 @@ export interface Service {
   readonly trafficDistribution: string;
   /** Label service.kubernetes.io/service-proxy-name: a Service with it belongs to another proxy. */
   readonly serviceProxyName: string;
+  /** metadata.creationTimestamp in ms since the epoch, 0 when unset: the older of two Services claiming one node port keeps it. */
+  readonly createdAtMs: number;
 }
 
 export type AddressType = "IPv4" | "IPv6" | "FQDN";

@@ -28,13 +28,14 @@ import { ProxyHealth } from "./health/proxy-health.ts";
 import { ServiceHealthServer } from "./health/service-health-server.ts";
 import type { IptablesBackend } from "./iptables/executor.ts";
 import { IptablesExecutor } from "./iptables/executor.ts";
-import { nodePortIPs, nodePortsOnAllAddresses } from "./iptables/render-static.ts";
+import { nodePortIPs, nodePortsOnAllAddresses, nodePortsOnLoopback } from "./iptables/render-static.ts";
 import { Proxier } from "./proxier.ts";
 import { healthCheckServices } from "./proxy-state.ts";
 import { proxyMetrics } from "./proxy-metrics.ts";
 import { nodeFamilies, renderConfigFor } from "./proxy-settings.ts";
 import { OrphanSlices } from "./orphan-slices.ts";
 import { ServiceProblems } from "./service-problems.ts";
+import { SliceProblems } from "./slice-problems.ts";
 import { timedSliceInformer } from "./timed-slice-informer.ts";
 
 /** Objects that belong to another proxy, or to no proxy at all, as kube-proxy selects them. */
@@ -132,7 +133,7 @@ export async function startDaemon(options: DaemonOptions, log: Logger, clock: Cl
   const serviceHealth = new ServiceHealthServer({ addresses: hcAddresses, proxyHealthy: () => health.status().healthy, log });
 
   const ipv4Config = renderConfigFor({ settings, family: "IPv4", node, randomFully: false, omitEndpointComments: false });
-  if (families.some((f) => f.family === "IPv4") && settings.localhostNodePorts && nodePortsOnAllAddresses(ipv4Config)) {
+  if (families.some((f) => f.family === "IPv4") && nodePortsOnLoopback(ipv4Config)) {
     // Node ports on 127.0.0.1 need the kernel to route loopback-sourced traffic off lo.
     try {
       await ensureSysctl(runner, "net.ipv4.conf.all.route_localnet", "1");
@@ -169,6 +170,7 @@ export async function startDaemon(options: DaemonOptions, log: Logger, clock: Cl
     );
   }
   const problems = new ServiceProblems({ families: families.map((f) => f.family), protocols: primary.protocols }, log, metrics);
+  const sliceProblems = new SliceProblems(log);
   for (const p of proxiers) p.setNode(nodes.get(options.nodeName) ?? null);
 
   const services = serviceInformer(deps, proxiedSelector);
@@ -185,6 +187,7 @@ export async function startDaemon(options: DaemonOptions, log: Logger, clock: Cl
     const cur = e.type === "delete" ? null : e.object.slice;
     const trigger = e.type === "delete" ? null : e.object.triggerTimeMs;
     orphans.onSlice(prev, cur);
+    sliceProblems.update(prev, cur);
     for (const p of proxiers) p.onSliceEvent(prev, cur, trigger);
   });
   services.start();

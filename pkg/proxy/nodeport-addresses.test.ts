@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { FakeClock } from "./clock.ts";
 import { ProxyHealth } from "./health/proxy-health.ts";
 import { FakeIptables } from "./iptables/fake-iptables.ts";
-import { nodePortIPs, nodePortsOnAllAddresses } from "./iptables/render-static.ts";
+import { nodePortIPs, nodePortsOnAllAddresses, nodePortsOnLoopback } from "./iptables/render-static.ts";
 import { Proxier } from "./proxier.ts";
 import { proxyMetrics } from "./proxy-metrics.ts";
 import type { ProxySettings } from "./proxy-settings.ts";
@@ -50,6 +50,12 @@ describe("the addresses node ports answer on", () => {
   it("are every local address without CIDRs of the family", () => {
     expect(nodePortsOnAllAddresses(config(null, ["fd00::/64"]))).toBe(true);
     expect(nodePortsOnAllAddresses(config(null, ["primary"]))).toBe(false);
+  });
+
+  it("include 127.0.0.1, which needs route_localnet, for every address or a CIDR holding it", () => {
+    expect([[], ["127.0.0.0/8"], ["0.0.0.0/0"], ["192.168.0.0/24", "127.0.0.1/32"]].map((given) => nodePortsOnLoopback(config(null, given)))).toEqual([true, true, true, true]);
+    expect([["192.168.0.0/24"], ["primary"]].map((given) => nodePortsOnLoopback(config(null, given)))).toEqual([false, false]);
+    expect(nodePortsOnLoopback({ ...config(null, []), localhostNodePorts: false })).toBe(false);
   });
 });
 

@@ -8,7 +8,7 @@ import { ProxyHealth } from "./health/proxy-health.ts";
 import { FakeIptables } from "./iptables/fake-iptables.ts";
 import { tracePacket } from "./iptables/packet-tracer.ts";
 import { renderIptables } from "./iptables/render.ts";
-import { builtinJumps } from "./iptables/render-static.ts";
+import { builtinJumpsFor } from "./iptables/render-static.ts";
 import { KUBE_PROXY_CANARY } from "./iptables/chain-names.ts";
 import { Proxier } from "./proxier.ts";
 import { proxyMetrics } from "./proxy-metrics.ts";
@@ -76,6 +76,29 @@ async function metric(registry: Registry, name: string): Promise<number> {
 }
 
 describe("Proxier", () => {
+  it("leaves a node port claimed by two Services to the older one, logs the other by name, and hands the port over when the older goes", async () => {
+    const { iptables, proxier, lines } = setup();
+    const older = makeService("ns2", "older", { type: "NodePort", createdAtMs: 1000, clusterIPs: ["172.30.0.20"], ports: [makePort("p80", 80, "TCP", 30080)] });
+    const newer = makeService("ns1", "newer", { type: "NodePort", createdAtMs: 2000, clusterIPs: ["172.30.0.21"], ports: [makePort("p80", 80, "TCP", 30080), makePort("p81", 81, "TCP", 30081)] });
+    proxier.onServiceEvent(null, newer);
+    proxier.onServiceEvent(null, older);
+    proxier.onSliceEvent(null, makeSlice("ns2", "older", [makeEndpoint("10.180.0.20")]));
+    proxier.onSliceEvent(null, makeSlice("ns1", "newer", [makeEndpoint("10.180.0.21")], { ports: [{ name: "p80", protocol: "TCP", port: 80 }, { name: "p81", protocol: "TCP", port: 81 }] }));
+    await proxier.sync();
+    const atNodePort = (port: number) => trace(iptables, "192.168.0.2", port).endpoints;
+    expect(atNodePort(30080)).toEqual(["10.180.0.20:80"]);
+    // The rest of the newer Service is programmed.
+    expect(atNodePort(30081)).toEqual(["10.180.0.21:81"]);
+    expect(trace(iptables, "172.30.0.21", 80).endpoints).toEqual(["10.180.0.21:80"]);
+    const warning = lines().find((l) => l["service"] === "ns1/newer" && l["level"] === 40);
+    expect(warning?.["msg"]).toBe("service ns1/newer claims node ports another Service holds: TCP/30080 (kept by ns2/older, the older); they are left out, the rest of ns1/newer is programmed");
+
+    proxier.onServiceEvent(older, null);
+    expect((await proxier.sync()).kind).toBe("partial");
+    expect(atNodePort(30080)).toEqual(["10.180.0.21:80"]);
+    expect(lines().some((l) => l["msg"] === "service ns1/newer keeps all its node ports again")).toBe(true);
+  });
+
   it("programs everything at the first sync, jumps from the built-in chains included", async () => {
     const { iptables, proxier, programmed } = setup();
     proxier.onServiceEvent(null, web);
@@ -174,7 +197,8 @@ describe("Proxier", () => {
     proxier.onServiceEvent(null, web);
     proxier.onSliceEvent(null, webSlice);
     await proxier.sync();
-    expect(lines().find((l) => l["msg"] === "jumps from the built-in chains put in place")?.["jumps"]).toHaveLength(12);
+    // kube-proxy's twelve, and the two to the localnet guard.
+    expect(lines().find((l) => l["msg"] === "jumps from the built-in chains put in place")?.["jumps"]).toHaveLength(14);
     expect(await iptables.deleteRule("nat", "PREROUTING", ["-m", "comment", "--comment", "kubernetes service portals", "-j", "KUBE-SERVICES"])).toBe(true);
     expect(trace(iptables, "172.30.0.10", 80).verdict).not.toBe("DNAT");
     // A change of node labels that matter (the zone) makes the next sync full.
@@ -318,7 +342,7 @@ describe("Proxier", () => {
         state: restarted.proxier.state,
         config: { family: "IPv4", localDetector: { ifLocal: ["-s", "10.0.0.0/8"], ifNotLocal: ["!", "-s", "10.0.0.0/8"] }, masqueradeAll: false, nodePortAddresses: [], nodeIPs: ["192.168.0.2"], interfaceIPs: null, localhostNodePorts: true, masqueradeRandomFully: false, omitEndpointComments: false },
         changed: null,
-        insertJumps: builtinJumps,
+        insertJumps: builtinJumpsFor({ family: "IPv4", localhostNodePorts: true }),
       }).text,
     );
     expect(restarted.iptables.kernel.save()).toBe(reference.kernel.save());

@@ -21,12 +21,14 @@ import { RestoreFailure } from "./iptables/iptables.ts";
 import { flushedTables, missingBuiltinJumps, serviceChainsIn } from "./iptables/kernel-checks.ts";
 import { RenderCache } from "./iptables/render-cache.ts";
 import type { BuiltinJump } from "./iptables/render-static.ts";
-import { canaryRestoreText, nodePortsOnAllAddresses } from "./iptables/render-static.ts";
+import { builtinJumpsFor, canaryRestoreText, nodePortsOnAllAddresses } from "./iptables/render-static.ts";
 import type { RenderConfig } from "./iptables/render-config.ts";
 import { LARGE_CLUSTER_ENDPOINTS } from "./iptables/render-config.ts";
 import type { RenderResult } from "./iptables/render.ts";
 import { renderIptables, renderOrder, renderServiceChains } from "./iptables/render.ts";
-import type { NodeContext, ProxyState } from "./proxy-state.ts";
+import type { LostNodePorts } from "./node-port-conflicts.ts";
+import { lostNodePorts, lostNodePortsChanged, nodePortOwner } from "./node-port-conflicts.ts";
+import type { NodeContext, ProxyState, ServiceInputs } from "./proxy-state.ts";
 import { buildProxyState, totalEndpoints, updateProxyState } from "./proxy-state.ts";
 import type { ProxyMetrics, SyncKind } from "./proxy-metrics.ts";
 import type { ProxySettings } from "./proxy-settings.ts";
@@ -90,6 +92,8 @@ export class Proxier {
   #triggers = new Map<ObjectKey, number>();
   #node: Node | null = null;
   #ctx: NodeContext | null = null;
+  /** Node ports each Service claims but an older Service keeps (node-port-conflicts.ts). */
+  #lostNodePorts: LostNodePorts = new Map();
   #config: RenderConfig | null = null;
   /** The state the last render was made from, programmed or not. */
   #state: ProxyState = new Map();
@@ -212,6 +216,30 @@ export class Proxier {
     this.#runner.run();
   }
 
+  /**
+   * Works out again which Services lose a node port to an older one, logs each change, and
+   * returns the Services whose lost ports changed (their rules must be written again).
+   */
+  #settleNodePorts(): ObjectKey[] {
+    const services = [...this.#services.services()];
+    const lost = lostNodePorts(services);
+    const moved = lostNodePortsChanged(this.#lostNodePorts, lost);
+    this.#lostNodePorts = lost;
+    for (const key of moved) {
+      const claims = [...(lost.get(key) ?? [])];
+      if (claims.length === 0) {
+        this.#o.log.info({ family: this.#o.family, service: key }, `service ${key} keeps all its node ports again`);
+        continue;
+      }
+      const kept = claims.map((c) => `${c} (kept by ${nodePortOwner(services, c) ?? "?"}, the older)`);
+      this.#o.log.warn(
+        { family: this.#o.family, service: key, nodePorts: claims },
+        `service ${key} claims node ports another Service holds: ${kept.join(", ")}; they are left out, the rest of ${key} is programmed`,
+      );
+    }
+    return moved;
+  }
+
   /** One sync; the runner calls it, tests may too. Never throws for a kernel failure. */
   async sync(): Promise<SyncReport> {
     const o = this.#o;
@@ -233,13 +261,19 @@ export class Proxier {
     const candidates = new Set([...serviceChanges, ...sliceChanges]);
 
     const rebuild = this.#ctx === null || !isDeepStrictEqual(ctx, this.#ctx);
+    // Only a Service change can move a node port's owner.
+    if (rebuild || serviceChanges.size > 0) for (const key of this.#settleNodePorts()) candidates.add(key);
+    const lost = this.#lostNodePorts;
     let changed: ReadonlySet<ObjectKey> | null;
     if (rebuild) {
-      this.#state = buildProxyState(this.#services.services(), (k) => this.#slices.slicesFor(k), ctx);
+      this.#state = buildProxyState(this.#services.services(), (k) => this.#slices.slicesFor(k), ctx, lost);
       this.#ctx = ctx;
       changed = null;
     } else {
-      const lookup = (key: ObjectKey) => ({ service: this.#services.get(key), slices: this.#slices.slicesFor(key) });
+      const lookup = (key: ObjectKey): ServiceInputs => {
+        const lostNodePorts = lost.get(key);
+        return { service: this.#services.get(key), slices: this.#slices.slicesFor(key), ...(lostNodePorts === undefined ? {} : { lostNodePorts }) };
+      };
       const update = updateProxyState(this.#state, candidates, lookup, ctx);
       this.#state = update.state;
       changed = update.changed;
@@ -272,7 +306,8 @@ export class Proxier {
         // Split once: at 10,000 Services the nat table is over 300,000 lines.
         const nat = (await o.iptables.save("nat")).split("\n");
         existing = new Set([...existing, ...serviceChainsIn(nat)]);
-        jumps = [...missingBuiltinJumps("filter", (await o.iptables.save("filter")).split("\n")), ...missingBuiltinJumps("nat", nat)];
+        const wanted = builtinJumpsFor(config);
+        jumps = [...missingBuiltinJumps("filter", (await o.iptables.save("filter")).split("\n"), wanted), ...missingBuiltinJumps("nat", nat, wanted)];
       }
       const batch = o.stageBatchServices ?? STAGE_BATCH_SERVICES;
       if (kind === "full" && caps.backend === "nft" && batch > 0 && this.#state.size > 2 * batch) {

@@ -8,6 +8,8 @@ import { isDeepStrictEqual } from "node:util";
 import type { EndpointSlice, IPFamily, ObjectKey, Protocol, Service } from "../model/types.ts";
 import type { NodeTopology, SelectedEndpoints, SelectionOptions } from "./endpoint-selection.ts";
 import { defaultSelectionOptions, selectEndpoints } from "./endpoint-selection.ts";
+import type { LostNodePorts, NodePortClaim } from "./node-port-conflicts.ts";
+import { nodePortClaim } from "./node-port-conflicts.ts";
 import type { ServicePortInfo } from "./service-ports.ts";
 import { servicePortsForFamily } from "./service-ports.ts";
 import { endpointsForPort } from "./slice-endpoints.ts";
@@ -35,13 +37,18 @@ export interface NodeContext {
 export interface ServiceInputs {
   readonly service: Service | null;
   readonly slices: readonly EndpointSlice[];
+  /** Node ports this Service claims but an older one keeps (node-port-conflicts.ts): left out. */
+  readonly lostNodePorts?: ReadonlySet<NodePortClaim>;
 }
 
 /** The state of one Service on this node; empty when it gets no rules. */
 export function buildServiceState(inputs: ServiceInputs, ctx: NodeContext): ServiceState {
   if (inputs.service === null) return [];
   const options = ctx.selection ?? defaultSelectionOptions;
-  const ports = servicePortsForFamily(inputs.service, ctx.family).filter((p) => ctx.protocols?.has(p.protocol) ?? true);
+  const lost = inputs.lostNodePorts;
+  const ports = servicePortsForFamily(inputs.service, ctx.family)
+    .filter((p) => ctx.protocols?.has(p.protocol) ?? true)
+    .map((p) => (lost?.has(nodePortClaim(p.protocol, p.nodePort)) === true ? { ...p, nodePort: 0 } : p));
   return ports.map((info) => {
     const eps = endpointsForPort(inputs.slices, info.portName, info.protocol, ctx.family, ctx.node.name, ctx.node.podCIDRs);
     return { info, endpoints: selectEndpoints(info, eps, ctx.node, options) };
@@ -53,11 +60,13 @@ export function buildProxyState(
   services: Iterable<Service>,
   slicesFor: (serviceKey: ObjectKey) => readonly EndpointSlice[],
   ctx: NodeContext,
+  lost: LostNodePorts = new Map(),
 ): Map<ObjectKey, ServiceState> {
   const out = new Map<ObjectKey, ServiceState>();
   for (const service of services) {
     const key = `${service.namespace}/${service.name}`;
-    const state = buildServiceState({ service, slices: slicesFor(key) }, ctx);
+    const lostNodePorts = lost.get(key);
+    const state = buildServiceState({ service, slices: slicesFor(key), ...(lostNodePorts === undefined ? {} : { lostNodePorts }) }, ctx);
     if (state.length > 0) out.set(key, state);
   }
   return out;

@@ -93,3 +93,28 @@ describe("programmingProblems", () => {
     expect(programmingProblems(makeService("ns", "ok"), caps)).toEqual([]);
   });
 });
+
+describe("special addresses", () => {
+  const svc = makeService("ns1", "lb", {
+    type: "LoadBalancer",
+    clusterIPs: ["172.30.0.9"],
+    externalIPs: ["127.0.0.1", "192.168.99.9", "169.254.169.254"],
+    loadBalancerIPs: ["0.0.0.0", "198.51.100.9", "::1"],
+  });
+
+  it("skips loopback, link-local and unspecified external and load-balancer IPs, keeping the rest", () => {
+    const [v4] = servicePortsForFamily(svc, "IPv4");
+    expect(v4?.externalIPs).toEqual(["192.168.99.9"]);
+    expect(v4?.loadBalancerIPs).toEqual(["198.51.100.9"]);
+    expect(servicePortsForFamily({ ...svc, clusterIPs: ["fd00::9"], ipFamilies: ["IPv6"] }, "IPv6")[0]?.loadBalancerIPs).toEqual([]);
+  });
+
+  it("names each skipped address and its field", () => {
+    expect(programmingProblems(svc, { families: ["IPv4"], protocols: new Set(["TCP"]) })).toEqual([
+      "spec.externalIPs[0] 127.0.0.1 is a loopback address, skipped",
+      "spec.externalIPs[2] 169.254.169.254 is a link-local address, skipped",
+      "status.loadBalancer.ingress 0.0.0.0 is the unspecified address, skipped",
+      "status.loadBalancer.ingress ::1 is a loopback address, skipped",
+    ]);
+  });
+});

@@ -4,6 +4,7 @@
 
 import type { IPFamily, ObjectKey, Protocol, Service } from "../model/types.ts";
 import { canonicalCIDR, canonicalIP, ipFamilyOf } from "./ip.ts";
+import { specialAddressKind, specialAddressProblem } from "./special-addresses.ts";
 
 export interface ServicePortInfo {
   /** namespace/name of the Service. */
@@ -48,10 +49,11 @@ function clusterIPOf(svc: Service, family: IPFamily): string | null {
   return null;
 }
 
+/** The addresses of this family, canonical and once each; special ones are skipped (see programmingProblems). */
 function ipsOf(ips: readonly string[], family: IPFamily): string[] {
   const out: string[] = [];
   for (const ip of ips) {
-    if (ipFamilyOf(ip.trim()) !== family) continue;
+    if (ipFamilyOf(ip.trim()) !== family || specialAddressKind(ip) !== null) continue;
     const c = canonicalIP(ip);
     if (c !== null && !out.includes(c)) out.push(c);
   }
@@ -123,6 +125,14 @@ export function programmingProblems(svc: Service, caps: NodeCapabilities): strin
       problems.push(`port ${p.name === "" ? String(p.port) : p.name} uses ${p.protocol}, which this node cannot NAT`);
     }
   }
+  const specials = (field: (i: number) => string, ips: readonly string[]): void =>
+    ips.forEach((ip, i) => {
+      const kind = specialAddressKind(ip);
+      if (kind !== null) problems.push(specialAddressProblem(field(i), ip, kind));
+    });
+  specials((i) => `spec.externalIPs[${i}]`, svc.externalIPs);
+  // Only the ingress points with an IP that is not proxied are kept, so no index is known here.
+  specials(() => "status.loadBalancer.ingress", svc.loadBalancerIPs);
   return problems;
 }
 

@@ -1,11 +1,12 @@
 // The endpoints of one Service port, gathered from the Service's EndpointSlices the way
 // kube-proxy's endpointslicecache does: slices of this IP family only, the port matched by name
-// and protocol, the first address of each endpoint, duplicates across slices merged (a copy that
-// is not terminating wins, whatever the slice order), and the result sorted by "ip:port" so that
-// rule text is stable.
+// and protocol, the first address of each endpoint (unless it is a special one, loopback say),
+// duplicates across slices merged (a copy that is not terminating wins, whatever the slice
+// order), and the result sorted by "ip:port" so that rule text is stable.
 
 import type { EndpointSlice, IPFamily, Protocol } from "../model/types.ts";
 import { canonicalIP, cidrContains, ipFamilyOf, joinHostPort } from "./ip.ts";
+import { specialAddressKind } from "./special-addresses.ts";
 
 export interface EndpointInfo {
   readonly ip: string;
@@ -44,7 +45,8 @@ export function endpointsForPort(
       if (sp.name !== portName || sp.protocol !== protocol || sp.port === 0) continue;
       for (const ep of slice.endpoints) {
         const first = ep.addresses[0];
-        if (first === undefined || ipFamilyOf(first) !== family) continue;
+        // A special address (loopback, link-local...) is never a backend: see slice-problems.ts.
+        if (first === undefined || ipFamilyOf(first) !== family || specialAddressKind(first) !== null) continue;
         const ip = canonicalIP(first);
         if (ip === null) continue;
         const isLocal = ep.nodeName !== "" && ep.nodeName === nodeName;

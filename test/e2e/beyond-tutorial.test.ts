@@ -298,7 +298,7 @@ spec:
     // The DaemonSet has no readiness probe, so Ready only means started: wait for the new
     // process's first sync (its metric is absent or 0 until then).
     await eventually(async () => {
-      const m = await inNetns(node.netns, "curl", ["-s", "-m", "3", `http://${node.ip}:10249/metrics`]);
+      const m = await inNetns(node.netns, "curl", ["-s", "-m", "3", "http://127.0.0.1:10249/metrics"]);
       const line = m.stdout.split("\n").find((l) => l.startsWith("kubeproxy_sync_proxy_rules_last_timestamp_seconds"));
       return Number(line?.split(/\s+/)[1] ?? "0") > 0;
     }, `the new signpost-proxy (${fresh?.name ?? "?"}) has synced its rules`, 60_000);

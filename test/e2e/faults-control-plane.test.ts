@@ -23,7 +23,7 @@ import type { SupervisedProcess } from "../../pkg/localcluster/supervised-proces
 import { eventually } from "../support/eventually.ts";
 import { type PodInfo, applyManifest, coreFor, inNetns, listPods, waitForReadyPods, clientPodManifest, echoDeploymentManifest, startClusterWithSignpost } from "../support/local-cluster.ts";
 import {
-  CountingClient, countsJson, describeCounts, digAttempt, duplicates, httpAttempt, metricValue, metricsText, natRules, reportFault, ruleDiff,
+  CountingClient, countsJson, describeCounts, digAttempt, duplicates, httpAttempt, metricValue, metricsText, natRules, proxyMetricsText, reportFault, ruleDiff,
 } from "../support/fault-traffic.ts";
 
 const NS = "faults-cp";
@@ -191,12 +191,16 @@ describe("fault suite: the control plane", () => {
       }
       return out;
     };
-    const endpoints = [...proxies.map((p) => [p.name, `http://${p.ip}:10249/metrics`] as const), ...dnsPods.map((p) => [p.name, `http://${p.ip}:9153/metrics`] as const)];
+    // The proxies' /metrics listen on their node's loopback: read inside the node's namespace.
+    const endpoints = [
+      ...proxies.map((p) => [p.name, () => proxyMetricsText(c.nodes.find((n) => n.name === p.node)?.netns ?? "")] as const),
+      ...dnsPods.map((p) => [p.name, () => metricsText(`http://${p.ip}:9153/metrics`)] as const),
+    ];
     /** Relists after 410 Gone, by daemon and informer ("signpost-proxy-x services" -> count). */
     const gone = async (): Promise<Map<string, number>> => {
       const out = new Map<string, number>();
-      for (const [name, url] of endpoints) {
-        const text = await metricsText(url);
+      for (const [name, read] of endpoints) {
+        const text = await read();
         for (const informer of ["services", "endpointslices"]) {
           out.set(`${name} ${informer}`, metricValue(text, "signpost_informer_restarts_total", `informer="${informer}"`, 'reason="gone"'));
         }

@@ -1,6 +1,6 @@
 // signpost-proxy fed objects at the edges of what the real kube-apiserver accepts: the longest
 // names, Unicode annotations, a Service with 1,000 ports, an EndpointSlice for a Service that does
-// not exist, slices without endpoints or addresses. What the API server accepts must be
+// not exist, slices without endpoints or addresses, a load balancer's loopback ingress IP. What the API server accepts must be
 // programmed (real traffic, rules in iptables-save with their comments whole) or logged by name;
 // what it refuses is asserted as refused, so a newer API server that relaxes a rule shows up here.
 import { randomBytes } from "node:crypto";
@@ -162,6 +162,30 @@ describe("signpost-proxy at the edges of what the API server accepts", () => {
     delete portless.ports;
     await c.discovery.createNamespacedEndpointSlice({ namespace: ns, body: portless });
     await refused(await clusterIPOf(c.core, ns, "hollow"), 80);
+  });
+
+  it("skips a load balancer's loopback ingress IP with a log line naming it, and serves the rest of the Service (a loopback external IP the API refuses)", async () => {
+    // The API server refuses special addresses in spec.externalIPs (and in EndpointSlices)...
+    const r = await refusal(c.core.createNamespacedService({ namespace: ns, body: serviceSpec(ns, "lo-external", [{ name: "http", port: 80 }], { externalIPs: ["127.0.0.1"] }) }));
+    expect(r.code).toBe(422);
+    expect(r.message).toContain('spec.externalIPs[0]: Invalid value: "127.0.0.1": may not be in the loopback range');
+    // ...but not in a load balancer's status, where a 127.0.0.1 would capture the node's own
+    // loopback port 80 for this Service, and 169.254.169.254 every pod's metadata service.
+    const logged = daemon.logs().length;
+    await c.core.createNamespacedService({ namespace: ns, body: serviceSpec(ns, "lo-lb", [{ name: "http", port: 80 }], { type: "LoadBalancer" }) });
+    await putSlice(c.discovery, slice("lo-lb", "lo-lb-manual", {}));
+    const svc = await c.core.readNamespacedService({ namespace: ns, name: "lo-lb" });
+    const lbIP = "192.168.50.80";
+    await c.core.replaceNamespacedServiceStatus({ namespace: ns, name: "lo-lb", body: { ...svc, status: { loadBalancer: { ingress: [{ ip: "127.0.0.1" }, { ip: lbIP }, { ip: "169.254.169.254" }] } } } });
+
+    const line = await daemon.waitForLog((l) => l["service"] === `${ns}/lo-lb` && l["level"] === 40, "the skipped ingress IPs logged", logged);
+    expect(line["problems"]).toEqual(["status.loadBalancer.ingress 127.0.0.1 is a loopback address, skipped", "status.loadBalancer.ingress 169.254.169.254 is a link-local address, skipped"]);
+    await answers(await clusterIPOf(c.core, ns, "lo-lb"), 80);
+    await answers(lbIP, 80);
+    const rules = (chainsOf(await topo.node.run("iptables-save", ["-t", "nat"])).get("nat/KUBE-SERVICES") ?? []).filter((rule) => rule.includes(`${ns}/lo-lb:http loadbalancer IP`));
+    expect(rules.map((rule) => /-d (\S+)/.exec(rule)?.[1])).toEqual([`${lbIP}/32`]);
+    // The node's own 127.0.0.1:80 stays its own: nothing listens there, and nothing captures it.
+    expect(await topo.probe(topo.node, "tcp", "127.0.0.1", 80, { timeoutMs: 2000 })).toEqual([{ error: "ECONNREFUSED" }]);
   });
 
   it("refuses an address with leading zeros, which would be ambiguous (octal or decimal)", async () => {

@@ -179,6 +179,15 @@ export async function metricsText(url: string): Promise<string> {
   }
 }
 
+/**
+ * signpost-proxy's Prometheus text, read inside its node's network namespace: /metrics listens
+ * on 127.0.0.1:10249 there, as kube-proxy's does; "" when it does not answer.
+ */
+export async function proxyMetricsText(nodeNetns: string): Promise<string> {
+  const r = await inNetns(nodeNetns, "curl", ["-s", "-f", "-m", "3", "http://127.0.0.1:10249/metrics"]);
+  return r.exitCode === 0 ? r.stdout : "";
+}
+
 /** The sum of every sample of a metric whose labels contain all of `labels` (e.g. 'reason="gone"'). */
 export function metricValue(text: string, name: string, ...labels: string[]): number {
   let sum = 0;

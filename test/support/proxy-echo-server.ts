@@ -1,13 +1,14 @@
 // A backend for proxy integration tests, run inside a pod network namespace:
-//   node proxy-echo-server.ts NAME PORT [ipv6]
+//   node proxy-echo-server.ts NAME PORT [ipv4|ipv6 [HOST]]
 // TCP: greets each connection with "NAME CLIENT_IP" and then answers each line with "NAME LINE".
 // UDP: answers each datagram with "NAME CLIENT_IP". Prints "ready" once every socket listens:
 // IPv4, and with "ipv6" IPv6 too (separate IPv6-only sockets, so IPv4 clients keep plain addresses).
+// HOST binds the IPv4 sockets to one address (127.0.0.1 for a node's loopback-only service).
 import { createSocket } from "node:dgram";
 import { createServer } from "node:net";
 import { createInterface } from "node:readline";
 
-const [name = "backend", portText = "8080", families = "ipv4"] = process.argv.slice(2);
+const [name = "backend", portText = "8080", families = "ipv4", host = "0.0.0.0"] = process.argv.slice(2);
 const port = Number(portText);
 const withIPv6 = families === "ipv6";
 
@@ -35,8 +36,8 @@ let listening = 0;
 const ready = (): void => {
   if (++listening === (withIPv6 ? 4 : 2)) process.stdout.write("ready\n");
 };
-tcpServer().listen(port, "0.0.0.0", ready);
-udpServer("udp4").bind(port, "0.0.0.0", ready);
+tcpServer().listen(port, host, ready);
+udpServer("udp4").bind(port, host, ready);
 if (withIPv6) {
   tcpServer().listen({ port, host: "::", ipv6Only: true }, ready);
   udpServer("udp6").bind(port, "::", ready);

@@ -110,16 +110,35 @@ export class ProxyTopology {
    * stop function, not the process: a promise for a process would wait for it to exit.
    */
   async serve(pod: Pod, port: number): Promise<() => void> {
-    const args = [process.execPath, echoServer, pod.name, String(port), ...(pod.ipv6 === null ? [] : ["ipv6"])];
-    const p = execa("ip", ["netns", "exec", pod.ns.name, ...args], { reject: false, stdin: "ignore" });
+    return this.serveIn(pod.ns, pod.name, port, pod.ipv6 === null ? "ipv4" : "ipv6");
+  }
+
+  /** The echo server in any namespace of the topology (the node's own, say), on one address if told. */
+  async serveIn(ns: NetNs, name: string, port: number, families: "ipv4" | "ipv6" = "ipv4", host = "0.0.0.0"): Promise<() => void> {
+    const args = [process.execPath, echoServer, name, String(port), families, host];
+    const p = execa("ip", ["netns", "exec", ns.name, ...args], { reject: false, stdin: "ignore" });
     this.#servers.push(p);
     await new Promise<void>((resolve, reject) => {
       p.stdout?.on("data", (chunk: Buffer) => {
         if (chunk.toString().includes("ready")) resolve();
       });
-      void p.then((r) => reject(new Error(`echo server in ${pod.name} exited: ${r.stderr}`)));
+      void p.then((r) => reject(new Error(`echo server ${name} exited: ${r.stderr}`)));
     });
     return () => void p.kill("SIGKILL");
+  }
+
+  /**
+   * Makes the outside namespace send packets for 127.0.0.1 to the node, as a neighbour in
+   * control of its own machine can (CVE-2020-8558): route_localnet on, and a rule that looks up
+   * 127.0.0.1 before the local table does. The outside's own loopback is lost for that address.
+   */
+  async routeLoopbackToNode(): Promise<void> {
+    const o = this.outside;
+    await o.run("sysctl", ["-q", "-w", "net.ipv4.conf.all.route_localnet=1"]);
+    await o.run("ip", ["rule", "add", "pref", "10", "to", "127.0.0.1/32", "lookup", "100"]);
+    await o.run("ip", ["rule", "del", "pref", "0", "lookup", "local"]);
+    await o.run("ip", ["rule", "add", "pref", "1000", "lookup", "local"]);
+    await o.run("ip", ["route", "add", "127.0.0.1/32", "via", nodeIP, "src", outsideIP, "table", "100"]);
   }
 
   /** Connects COUNT times from a namespace and returns each outcome. */

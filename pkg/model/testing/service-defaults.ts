@@ -22,5 +22,6 @@ export function serviceDefaults(namespace: string, name: string): Service {
     publishNotReadyAddresses: false,
     trafficDistribution: "",
     serviceProxyName: "",
+    createdAtMs: 0,
   };
 }

@@ -1,7 +1,8 @@
 // Sets a kernel parameter the rules depend on, through the same runner as iptables so that it
 // lands in the same network namespace: net.ipv4.conf.all.route_localnet, without which node
-// ports on 127.0.0.1 cannot be DNATed, and the conntrack table's size and timeouts. The
-// conntrack hash size is a module parameter in /sys, one for the whole machine.
+// ports on 127.0.0.1 cannot be DNATed, and which --cleanup turns off again with the guard; and
+// the conntrack table's size and timeouts. The conntrack hash size is a module parameter in
+// /sys, one for the whole machine.
 import { readFile, writeFile } from "node:fs/promises";
 import type { HashsizeFile } from "../conntrack-sysctls.ts";
 import { HASHSIZE_PATH } from "../conntrack-sysctls.ts";
@@ -29,3 +30,15 @@ export const hostHashsizeFile: HashsizeFile = {
   },
   write: (value) => writeFile(HASHSIZE_PATH, `${value}\n`),
 };
+
+/**
+ * Turns route_localnet off for all interfaces and tells whether it is now off on each of them
+ * (the kernel honours it when either `all` or the interface's own key is on).
+ */
+export async function routeLocalnetOff(runner: CommandRunner): Promise<boolean> {
+  await ensureSysctl(runner, "net.ipv4.conf.all.route_localnet", "0");
+  const r = await runner.run("sysctl", ["-a", "--pattern", "\\.route_localnet$"]);
+  if (r.exitCode !== 0) return false;
+  const values = r.stdout.split("\n").filter((l) => l.trim() !== "").map((l) => l.split("=").at(-1)?.trim());
+  return values.length > 0 && values.every((v) => v === "0");
+}

@@ -13,6 +13,11 @@ export const KUBE_POSTROUTING = "KUBE-POSTROUTING";
 export const KUBE_MARK_MASQ = "KUBE-MARK-MASQ";
 export const KUBE_FORWARD = "KUBE-FORWARD";
 export const KUBE_PROXY_FIREWALL = "KUBE-PROXY-FIREWALL";
+/**
+ * The kubelet's chain for the localnet guard (CVE-2020-8558). kube-proxy writes the same rule
+ * into it, and so do we: the chain is shared, so it is ours only while localhost node ports are.
+ */
+export const KUBE_FIREWALL = "KUBE-FIREWALL";
 /** Empty chain written on every sync; when it is gone, someone flushed the table. */
 export const KUBE_PROXY_CANARY = "KUBE-PROXY-CANARY";
 

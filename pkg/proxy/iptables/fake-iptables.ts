@@ -70,8 +70,11 @@ export class FakeIptables implements Iptables {
   async deleteRule(table: TableName, chain: string, rule: readonly string[]): Promise<boolean> {
     await Promise.resolve();
     const spec = ruleSpec(rule);
-    const kept = this.kernel.rules(table, chain).filter((r) => r.spec !== spec);
-    if (kept.length === this.kernel.rules(table, chain).length) return false;
+    // Like iptables -D, the first identical rule only.
+    const kept = [...this.kernel.rules(table, chain)];
+    const at = kept.findIndex((r) => r.spec === spec);
+    if (at < 0) return false;
+    kept.splice(at, 1);
     const lines = [`*${table}`, `-F ${chain}`, ...kept.map((r) => `-A ${chain} ${r.spec}`), "COMMIT"];
     this.kernel.restore(lines.join("\n"), { noflush: true });
     return true;

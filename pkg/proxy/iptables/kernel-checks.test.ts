@@ -2,7 +2,7 @@
 // which jumps from the built-in chains are missing.
 import { describe, expect, it } from "vitest";
 import { missingBuiltinJumps, serviceChainsIn } from "./kernel-checks.ts";
-import { builtinJumpLines, builtinJumps } from "./render-static.ts";
+import { builtinJumpLines, builtinJumps, builtinJumpsFor } from "./render-static.ts";
 
 const nat = (lines: readonly string[]): string[] => ["*nat", ":PREROUTING ACCEPT [0:0]", ":OUTPUT ACCEPT [0:0]", ":POSTROUTING ACCEPT [0:0]", ...lines, "COMMIT", ""];
 const names = (table: "filter" | "nat", saved: readonly string[]): string[] => missingBuiltinJumps(table, saved).map((j) => `${j.chain} -> ${j.target}`);
@@ -32,6 +32,24 @@ describe("missingBuiltinJumps", () => {
       "-A POSTROUTING -j KUBE-POSTROUTING",
     ]);
     expect(names("nat", saved)).toEqual(["PREROUTING -> KUBE-SERVICES", "OUTPUT -> KUBE-SERVICES", "POSTROUTING -> KUBE-POSTROUTING"]);
+  });
+});
+
+describe("missingBuiltinJumps, with the localnet guard's", () => {
+  const guarded = builtinJumpsFor({ family: "IPv4", localhostNodePorts: true });
+  const filterNames = (saved: readonly string[]): string[] => missingBuiltinJumps("filter", ["*filter", ...saved, "COMMIT"], guarded).map((j) => `${j.chain} -> ${j.target}`);
+
+  it("takes the kubelet's bare jumps as ours, and only those", () => {
+    const kube = builtinJumpLines("filter");
+    expect(filterNames(kube)).toEqual(["INPUT -> KUBE-FIREWALL", "OUTPUT -> KUBE-FIREWALL"]);
+    expect(filterNames([...kube, "-A INPUT -j KUBE-FIREWALL", "-A OUTPUT -j KUBE-FIREWALL"])).toEqual([]);
+    // A jump that matches anything narrower than every packet is not the guard's.
+    expect(filterNames([...kube, "-A INPUT -i eth0 -j KUBE-FIREWALL", "-A OUTPUT -j KUBE-FIREWALL"])).toEqual(["INPUT -> KUBE-FIREWALL"]);
+  });
+
+  it("wants none for IPv6 or without localhost node ports", () => {
+    expect(builtinJumpsFor({ family: "IPv6", localhostNodePorts: true })).toBe(builtinJumps);
+    expect(builtinJumpsFor({ family: "IPv4", localhostNodePorts: false })).toBe(builtinJumps);
   });
 });
 

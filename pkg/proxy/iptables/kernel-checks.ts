@@ -30,12 +30,14 @@ export function serviceChainsIn(natSaved: readonly string[]): Set<string> {
 }
 
 /**
- * The jumps of builtinJumps for this table that the lines of its iptables-save lack. A rule
- * counts as the jump when it is in the right chain, jumps to the right target and carries its
- * comment.
+ * The jumps (builtinJumps unless told) for this table that the lines of its iptables-save lack.
+ * A rule counts as the jump when it is in the right chain, jumps to the right target and carries
+ * its comment; a jump without a comment (the kubelet's kind) must be the whole rule.
  */
-export function missingBuiltinJumps(table: BuiltinJump["table"], saved: readonly string[]): BuiltinJump[] {
-  const wanted = builtinJumps.filter((j) => j.table === table);
+export function missingBuiltinJumps(table: BuiltinJump["table"], saved: readonly string[], jumps: readonly BuiltinJump[] = builtinJumps): BuiltinJump[] {
+  const wanted = jumps.filter((j) => j.table === table);
   const builtin = saved.filter((l) => wanted.some((j) => l.startsWith(`-A ${j.chain} `)));
-  return wanted.filter((j) => !builtin.some((l) => l.startsWith(`-A ${j.chain} `) && l.endsWith(` -j ${j.target}`) && l.includes(`--comment ${j.comment}`)));
+  const present = (j: BuiltinJump, l: string): boolean =>
+    j.comment === null ? l === `-A ${j.chain} ${j.rule}` : l.startsWith(`-A ${j.chain} `) && l.endsWith(` -j ${j.target}`) && l.includes(`--comment ${j.comment}`);
+  return wanted.filter((j) => !builtin.some((l) => present(j, l)));
 }

@@ -8,7 +8,7 @@ import type { Protocol } from "../../model/types.ts";
 import { cidrContains, splitHostPort } from "../ip.ts";
 import { IptablesState } from "./iptables-state.ts";
 import type { Match, Rule, TableName } from "./restore-parser.ts";
-import { builtinJumps } from "./render-static.ts";
+import { builtinJumps, localnetGuardJumps } from "./render-static.ts";
 
 export type Verdict = "DNAT" | "ACCEPT" | "DROP" | "REJECT" | "NO_MATCH";
 
@@ -297,7 +297,7 @@ function summarise(paths: readonly TracePath[]): TraceResult {
 export function loadRules(text: string): IptablesState {
   const state = new IptablesState();
   state.restore(text, { noflush: false });
-  const missing = builtinJumps.filter(
+  const missing = [...localnetGuardJumps, ...builtinJumps].filter(
     (j) => state.hasChain(j.table, j.target) && state.rules(j.table, j.chain).length === 0,
   );
   if (missing.length > 0) {

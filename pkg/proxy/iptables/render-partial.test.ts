@@ -9,7 +9,7 @@ import { buildProxyState, updateProxyState } from "../proxy-state.ts";
 import { makeEndpoint, makePort, makeService, makeSlice } from "../testing/model-builders.ts";
 import { testConfig, testNodeName } from "../testing/render-harness.ts";
 import { multiProtocolAffinity, overall } from "../testing/scenarios.ts";
-import { KUBE_PROXY_CANARY } from "./chain-names.ts";
+import { KUBE_FIREWALL, KUBE_PROXY_CANARY } from "./chain-names.ts";
 import { IptablesState } from "./iptables-state.ts";
 import { RenderCache } from "./render-cache.ts";
 import { checkJumps } from "./jump-check.ts";
@@ -112,7 +112,7 @@ describe("partial sync", () => {
     expect(second.text).toContain(":KUBE-SVL-GNZBNJ2PO5MGZ6GT - [0:0]");
     expect(proxy.kernel.save()).toBe(fullSyncOf(proxy.state));
     // Without the built-in jumps, the top-level chains are entered from outside this text.
-    const entered = new Set<string>([KUBE_PROXY_CANARY, ...filterTopChains, ...natTopChains]);
+    const entered = new Set<string>([KUBE_PROXY_CANARY, KUBE_FIREWALL, ...filterTopChains, ...natTopChains]);
     expect(checkJumps(second.text, { allowUndeclared: second.natChains, allowUnused: entered })).toEqual([]);
   });
 

@@ -1,11 +1,13 @@
 // The fixed part of the rule set: top-level chains, the masquerade machinery, the forwarding
-// rules, the tail jump to KUBE-NODEPORTS, the canary, and the jumps from the built-in chains.
+// rules, the localnet guard, the tail jump to KUBE-NODEPORTS, the canary, and the jumps from the
+// built-in chains.
 
 import type { RenderConfig } from "./render-config.ts";
 import type { ParsedCIDR } from "../ip.ts";
 import { cidrContainsParsed, formatIP, parseCIDR, parseIP } from "../ip.ts";
 import {
   KUBE_EXTERNAL_SERVICES,
+  KUBE_FIREWALL,
   KUBE_FORWARD,
   KUBE_MARK_MASQ,
   KUBE_NODEPORTS,
@@ -47,9 +49,39 @@ export function canaryRestoreText(): string {
   return `${sections.join("\n")}\n`;
 }
 
-export function writeFilterStatic(filter: TableBuffer, canary = true): void {
+/**
+ * Whether node ports answer on 127.0.0.0/8, which needs route_localnet and so the localnet guard.
+ * As in kube-proxy, IPv4 only: IPv6 has no route_localnet, and ::1 is never routed off the node.
+ */
+export function localnetGuarded(config: Pick<RenderConfig, "family" | "localhostNodePorts">): boolean {
+  return config.family === "IPv4" && config.localhostNodePorts;
+}
+
+export const localnetGuardComment = "block incoming localnet connections";
+const loopbackNet = "127.0.0.0/8";
+
+/**
+ * kube-proxy's (and the kubelet's) rule against CVE-2020-8558: with route_localnet set, a
+ * neighbour could send packets to 127.0.0.1 and reach whatever listens on the node's loopback.
+ * Drop what comes to 127.0.0.0/8 from elsewhere unless the nat table DNATed it or it belongs to
+ * a connection already allowed. Byte for byte the kubelet's rule, so either may own the chain.
+ */
+function writeLocalnetGuard(filter: TableBuffer): void {
+  filter.declareChain(KUBE_FIREWALL);
+  filter.append(
+    KUBE_FIREWALL,
+    comment(localnetGuardComment),
+    `-d ${loopbackNet}`,
+    `! -s ${loopbackNet}`,
+    "-m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT",
+    "-j DROP",
+  );
+}
+
+export function writeFilterStatic(filter: TableBuffer, config: RenderConfig, canary = true): void {
   for (const chain of filterTopChains) filter.declareChain(chain);
   if (canary) writeCanary(filter);
+  if (localnetGuarded(config)) writeLocalnetGuard(filter);
   filter.append(KUBE_FORWARD, "-m conntrack --ctstate INVALID", "-j DROP");
   // Forward what kube-proxy marked, even under a FORWARD policy of DROP, then the rest of its flow.
   filter.append(KUBE_FORWARD, comment("kubernetes forwarding rules"), `-m mark --mark ${MASQ_MARK}/${MASQ_MARK}`, "-j ACCEPT");
@@ -68,6 +100,12 @@ export function writeNatStatic(nat: TableBuffer, config: RenderConfig, canary = 
     config.masqueradeRandomFully ? "-j MASQUERADE --random-fully" : "-j MASQUERADE",
   );
   writeMarkMasqRule(nat);
+  if (localnetGuarded(config)) {
+    // The guard spares DNATed packets, so a neighbour's packet to 127.0.0.1:<node port> would
+    // still reach the Service: node ports on loopback are the node's own (a deliberate step
+    // beyond kube-proxy). Left un-DNATed, the packet meets the guard in INPUT and is dropped.
+    nat.append(KUBE_NODEPORTS, comment("localhost node ports are for the node itself"), `-d ${loopbackNet}`, `! -s ${loopbackNet}`, "-j RETURN");
+  }
 }
 
 /** The rule of KUBE-MARK-MASQ, the one top-level chain that per-Service chains jump to. */
@@ -89,6 +127,17 @@ function nodePortCIDRs(config: RenderConfig): ParsedCIDR[] {
 export function nodePortsOnAllAddresses(config: RenderConfig): boolean {
   const cidrs = nodePortCIDRs(config);
   return cidrs.length === 0 || cidrs.some((c) => c.prefix === 0);
+}
+
+/**
+ * Whether node ports answer on 127.0.0.1, which needs route_localnet: localhost node ports on,
+ * IPv4, and --nodeport-addresses matching every address or one CIDR holding 127.0.0.1 (kube-proxy's
+ * ContainsIPv4Loopback).
+ */
+export function nodePortsOnLoopback(config: RenderConfig): boolean {
+  if (!localnetGuarded(config)) return false;
+  const loopback = parseIP("127.0.0.1");
+  return nodePortsOnAllAddresses(config) || (loopback !== null && nodePortCIDRs(config).some((c) => cidrContainsParsed(c, loopback)));
 }
 
 /**
@@ -133,14 +182,19 @@ export interface BuiltinJump {
   readonly target: string;
   /** The rule without "-A CHAIN", ready for iptables -C / -I. */
   readonly rule: string;
-  /** Its comment, as iptables-save prints it. */
-  readonly comment: string;
+  /** Its comment, as iptables-save prints it; null for the kubelet's bare jumps. */
+  readonly comment: string | null;
 }
 
 function jump(table: BuiltinJump["table"], chain: BuiltinJump["chain"], target: string, text: string, extra = ""): BuiltinJump {
   const prefix = extra === "" ? "" : `${extra} `;
   const quoted = quoteComment(text);
   return { table, chain, target, rule: `${prefix}-m comment --comment ${quoted} -j ${target}`, comment: quoted };
+}
+
+/** A jump without a comment, as the kubelet writes its own. */
+function bareJump(table: BuiltinJump["table"], chain: BuiltinJump["chain"], target: string): BuiltinJump {
+  return { table, chain, target, rule: `-j ${target}`, comment: null };
 }
 
 const ctNew = "-m conntrack --ctstate NEW";
@@ -164,9 +218,21 @@ export const builtinJumps: readonly BuiltinJump[] = [
   jump("nat", "POSTROUTING", KUBE_POSTROUTING, "kubernetes postrouting rules"),
 ];
 
-/** builtinJumps of one table as "-A CHAIN ..." lines, for a restore into a fresh namespace. */
-export function builtinJumpLines(table: BuiltinJump["table"]): string[] {
-  return builtinJumps.filter((j) => j.table === table).map((j) => `-A ${j.chain} ${j.rule}`);
+/**
+ * The jumps to the localnet guard, the kubelet's exactly (no comment), so that a node where the
+ * kubelet also keeps the guard holds one jump per chain, not two. First in INPUT and OUTPUT,
+ * where the kubelet's prepended jumps end up: before anything that accepts.
+ */
+export const localnetGuardJumps: readonly BuiltinJump[] = [bareJump("filter", "INPUT", KUBE_FIREWALL), bareJump("filter", "OUTPUT", KUBE_FIREWALL)];
+
+/** The jumps from the built-in chains that a proxier with this config needs, in their order. */
+export function builtinJumpsFor(config: Pick<RenderConfig, "family" | "localhostNodePorts">): readonly BuiltinJump[] {
+  return localnetGuarded(config) ? [...localnetGuardJumps, ...builtinJumps] : builtinJumps;
+}
+
+/** Jumps of one table as "-A CHAIN ..." lines, for a restore into a fresh namespace. */
+export function builtinJumpLines(table: BuiltinJump["table"], jumps: readonly BuiltinJump[] = builtinJumps): string[] {
+  return jumps.filter((j) => j.table === table).map((j) => `-A ${j.chain} ${j.rule}`);
 }
 
 /**

@@ -110,6 +110,29 @@ describe("NodePort", () => {
     expect(off({ src: "127.0.0.1", dst: "127.0.0.1", port: 3003 }).verdict).toBe("NO_MATCH");
   });
 
+  it("drops a neighbour's connection to whatever listens on the node's loopback (the localnet guard, CVE-2020-8558)", () => {
+    const r = rules([svc], eps)({ src: testExternalClient, dst: "127.0.0.1", port: 9999 });
+    expect(r.verdict).toBe("DROP");
+    expect(r.paths[0]?.decidedBy).toContain('filter/KUBE-FIREWALL -m comment --comment "block incoming localnet connections"');
+    // The node's own connection to its loopback passes.
+    expect(rules([svc], eps)({ src: "127.0.0.1", dst: "127.0.0.1", port: 9999 }).verdict).toBe("NO_MATCH");
+  });
+
+  it("keeps node ports on 127.0.0.1 for the node itself: a neighbour's packet there is not DNATed and meets the guard", () => {
+    const r = rules([svc], eps)({ src: testExternalClient, dst: "127.0.0.1", port: 3003 });
+    expect(r.verdict).toBe("DROP");
+    expect(r.endpoints).toEqual([]);
+    expect(r.chains).toContain("filter/KUBE-FIREWALL");
+  });
+
+  it("writes no guard where no node port listens on loopback: IPv6, or localhost node ports off", () => {
+    for (const config of [{ family: "IPv6" as const, nodeIPs: [testNodeIPv6] }, { localhostNodePorts: false }]) {
+      const text = renderAll([svc], eps, config).text;
+      expect(text).not.toContain("KUBE-FIREWALL");
+      expect(text).not.toContain("127.0.0.0/8 -j RETURN");
+    }
+  });
+
   it("answers only on the addresses --nodeport-addresses selects", () => {
     const text = renderAll([svc], eps, { nodePortAddresses: ["192.168.0.0/24"], nodeIPs: [testNodeIP, "10.99.0.2"] }).text;
     const locals = [testNodeIP, "10.99.0.2"];

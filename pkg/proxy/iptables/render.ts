@@ -10,7 +10,7 @@ import { isServiceChainName, KUBE_MARK_MASQ, KUBE_NODEPORTS } from "./chain-name
 import { RenderCache } from "./render-cache.ts";
 import type { RenderConfig } from "./render-config.ts";
 import type { BuiltinJump } from "./render-static.ts";
-import { builtinJumpInserts, builtinJumpLines, writeFilterStatic, writeMarkMasqRule, writeNatStatic, writeNodePortsTail } from "./render-static.ts";
+import { builtinJumpInserts, builtinJumpLines, builtinJumpsFor, writeFilterStatic, writeMarkMasqRule, writeNatStatic, writeNodePortsTail } from "./render-static.ts";
 import { comment, tableSection, TableBuffer } from "./restore-writer.ts";
 
 export interface RenderRequest {
@@ -73,7 +73,7 @@ export function renderIptables(req: RenderRequest): RenderResult {
   let skippedRules = 0;
 
   const canary = req.canary ?? req.changed === null;
-  writeFilterStatic(filter, canary);
+  writeFilterStatic(filter, config, canary);
   writeNatStatic(natStatic, config, canary);
 
   let writtenServices = 0;
@@ -111,7 +111,7 @@ export function renderIptables(req: RenderRequest): RenderResult {
   for (const chain of deletedChains) natChains.deleteChain(chain);
 
   const jumps = req.includeBuiltinJumps === true;
-  const extra = (table: BuiltinJump["table"]): string[] => (jumps ? builtinJumpLines(table) : builtinJumpInserts(table, req.insertJumps ?? []));
+  const extra = (table: BuiltinJump["table"]): string[] => (jumps ? builtinJumpLines(table, builtinJumpsFor(config)) : builtinJumpInserts(table, req.insertJumps ?? []));
   const filterText = tableSection("filter", [filter], extra("filter"));
   const natText = tableSection("nat", [natStatic, natTop, natChains], extra("nat"));
   return {
