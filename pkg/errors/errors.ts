@@ -14,8 +14,8 @@ export const errorCodes = {
   SP_API_ERROR: "the API server returned an error",
   /** An external binary (iptables-restore, conntrack, etcd...) failed. */
   SP_EXEC_FAILED: "an external command failed",
-  /** signpost-dns would forward to itself: an upstream in its resolv.conf is its own address. */
-  SP_DNS_LOOP: "the DNS upstream is signpost-dns itself",
+  /** signpost-dns would forward to itself: an upstream is its own address, or (found at run time) relays its queries back. */
+  SP_DNS_LOOP: "the DNS upstream is signpost-dns itself, or sends its queries back to it",
   /** A listening socket could not be opened: the address is taken or not on this host. */
   SP_LISTEN: "a server could not listen on its address",
   /** The test cluster launcher could not start or stop a component. */

@@ -335,7 +335,7 @@ describe("signpost-dns under bad input", () => {
     let rss = daemon.rssBytes();
     await eventually(() => (rss = daemon.rssBytes()) < baselineRss + RSS_SLACK, `RSS below baseline + 64 MiB (now ${rss})`, 30_000);
     console.error(
-      `[dns-fuzz] after: alive, RSS ${(rss / 2 ** 20).toFixed(1)} MiB (baseline ${(baselineRss / 2 ** 20).toFixed(1)} MiB); ${closedByServer} of ${HELD_CONNECTIONS} held connections closed by the idle timeout`,
+      `[dns-fuzz] after: alive, RSS ${(rss / 2 ** 20).toFixed(1)} MiB (baseline ${(baselineRss / 2 ** 20).toFixed(1)} MiB); ${closedByServer} of ${HELD_CONNECTIONS} held connections closed by the server (read deadline or idle timeout)`,
     );
     expect(daemon.alive).toBe(true);
     const errors = daemon.lines.filter((l) => typeof l["level"] === "number" && l["level"] >= 50);
