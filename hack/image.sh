@@ -11,6 +11,7 @@ source hack/lib/node.sh
 source hack/lib/kind-host.sh
 source hack/lib/kind-build.sh
 
+SIGNPOST_LOG_PREFIX=image
 version=$(sed -n 's/^  "version": "\(.*\)",$/\1/p' package.json)
 IMAGE=${SIGNPOST_IMAGE:-localhost/signpost:$version}
 
@@ -39,6 +40,14 @@ run_logged podman-build-signpost podman build -f Dockerfile --build-context "run
 for daemon in signpost-proxy signpost-dns; do
   podman run --rm --entrypoint "/app/bin/$daemon" "$IMAGE" --help >/dev/null \
     || die "'podman run --rm --entrypoint /app/bin/$daemon $IMAGE --help' failed: the image does not start $daemon"
+done
+# The iptables wrapper follows the kubelet's hint chain, in either flavour (a fresh network
+# namespace per check; the kubelet's chain made by hand).
+for mode in legacy nft; do
+  got=$(podman run --rm --privileged --network none --user 0 --entrypoint sh "$IMAGE" -c \
+    "iptables-$mode -t mangle -N KUBE-IPTABLES-HINT && iptables -t nat -S >/dev/null 2>&1 && readlink /usr/sbin/iptables-restore") \
+    || die "the iptables check of $IMAGE failed (podman run --privileged --network none ...)"
+  [ "$got" = "xtables-$mode-multi" ] || die "with the kubelet's hint chain in iptables-$mode, the image chose $got"
 done
 log "built $IMAGE ($(podman image inspect --format '{{.Size}}' "$IMAGE" | numfmt --to=si)B); both daemons start"
 echo "$IMAGE"

@@ -7,7 +7,6 @@
 #
 # usage: hack/kind-down.sh [--purge]
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
 SIGNPOST_CACHE=${SIGNPOST_CACHE:-$HOME/.cache/signpost}
 KIND_CACHE="$SIGNPOST_CACHE/kind"
 CLUSTER=signpost

@@ -15,6 +15,7 @@ cd "$root"
 source hack/lib/kind-build.sh
 
 NS=signpost-smoke
+SIGNPOST_LOG_PREFIX="kind-smoke"
 ECHO_IMAGE=localhost/signpost-echo:1
 export KIND_EXPERIMENTAL_PROVIDER=podman
 start=$(date +%s)

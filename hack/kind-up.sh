@@ -15,6 +15,7 @@ source hack/lib/kind-build.sh
 source hack/lib/kind-cni.sh
 
 CLUSTER=signpost
+SIGNPOST_LOG_PREFIX="kind-up"
 KUBECONFIG_FILE="$KIND_CACHE/$CLUSTER.kubeconfig"
 export KIND_EXPERIMENTAL_PROVIDER=podman
 start=$(date +%s)

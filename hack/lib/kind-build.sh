@@ -2,6 +2,7 @@
 # image and signpost's own image. Each function returns at once when its output is cached.
 # Heavy steps run under `nice -n 19` with GOMAXPROCS=2: the build machines are shared.
 source "$(dirname "${BASH_SOURCE[0]}")/k8s-ldflags.sh"
+SIGNPOST_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
 K8S_VERSION=${K8S_VERSION:-v1.36.3}
 CONTAINERD_VERSION=${CONTAINERD_VERSION:-v2.4.2}
@@ -19,8 +20,8 @@ NODE_IMAGE=${SIGNPOST_NODE_IMAGE:-localhost/signpost-kind-node:$K8S_VERSION}
 CNI_PLUGINS=(bridge host-local loopback portmap ptp)
 export GOTOOLCHAIN=local
 
-log() { echo "[kind-build] $*" >&2; }
-die() { echo "[kind-build] error: $*" >&2; exit 1; }
+log() { echo "[${SIGNPOST_LOG_PREFIX:-kind-build}] $*" >&2; }
+die() { echo "[${SIGNPOST_LOG_PREFIX:-kind-build}] error: $*" >&2; exit 1; }
 
 # run_logged NAME COMMAND...: runs a heavy command niced, its output in $KIND_CACHE/logs/NAME.log;
 # on failure shows the end of that log and stops naming the command.
@@ -160,14 +161,14 @@ build_control_plane_images() {
     case "$name" in
       kube-apiserver | kube-controller-manager | kube-scheduler | etcd)
         cp "$cp_bin/$name" "$ctx/$name"
-        run_logged "image-$name" podman build -q -f "$root/hack/kind/component.Dockerfile" \
+        run_logged "image-$name" podman build -q -f "$SIGNPOST_ROOT/hack/kind/component.Dockerfile" \
           --build-arg "BINARY=$name" -t "$img" "$ctx"
         tags+=("$img")
         ;;
       pause)
         cp "$KIND_BIN/pause-$K8S_VERSION/pause" "$ctx/pause"
         # kind's containerd config pins the sandbox image at pause:3.10 whatever kubeadm lists.
-        run_logged image-pause podman build -q -f "$root/hack/kind/pause.Dockerfile" \
+        run_logged image-pause podman build -q -f "$SIGNPOST_ROOT/hack/kind/pause.Dockerfile" \
           -t "$img" -t registry.k8s.io/pause:3.10 "$ctx"
         tags+=("$img" registry.k8s.io/pause:3.10)
         ;;
@@ -183,7 +184,7 @@ build_control_plane_images() {
 # inside it imports the control-plane images, then the container is committed.
 ensure_node_image() {
   local cp_bin=$1 recipe
-  recipe=$(recipe_hash "$root/hack/lib/kind-build.sh" "$root"/hack/kind/*.Dockerfile)
+  recipe=$(recipe_hash "$SIGNPOST_ROOT/hack/lib/kind-build.sh" "$SIGNPOST_ROOT"/hack/kind/*.Dockerfile)
   if [ "$(image_recipe "$NODE_IMAGE")" = "$recipe" ]; then
     log "cached: $NODE_IMAGE (recipe $recipe)"
     return 0
@@ -198,7 +199,7 @@ ensure_node_image() {
     "$KIND_BIN/runc-$RUNC_VERSION/runc" "$KIND_BIN/k8s-$K8S_VERSION"/* "$ctx/bin/"
   cp "$KIND_BIN/cni-plugins-$CNI_PLUGINS_VERSION"/* "$ctx/bin/cni/"
   local noimages="localhost/signpost-kind-node-noimages:$K8S_VERSION"
-  run_logged build-node-filesystem podman build -f "$root/hack/kind/node.Dockerfile" \
+  run_logged build-node-filesystem podman build -f "$SIGNPOST_ROOT/hack/kind/node.Dockerfile" \
     --build-arg "BASE_IMAGE=$DEBIAN_IMAGE" --build-arg "K8S_VERSION=$K8S_VERSION" -t "$noimages" "$ctx"
 
   local archive="$KIND_CACHE/control-plane-images-$K8S_VERSION.tar"

@@ -30,14 +30,14 @@ EOF
 # install_kind_cni KUBECTL... : waits until every node has a podCIDR, then configures each node.
 # Idempotent: routes are replaced, the masquerade rule added once.
 install_kind_cni() {
-  local nodes="" line name cidr ip other ocidr oip pod_subnet=10.244.0.0/16
+  local nodes="" name cidr other ocidr oip pod_subnet=10.244.0.0/16
   for _ in $(seq 120); do
     nodes=$("$@" get nodes -o jsonpath='{range .items[*]}{.metadata.name} {.spec.podCIDR} {.status.addresses[?(@.type=="InternalIP")].address}{"\n"}{end}' 2>/dev/null || true)
     if [ -n "$nodes" ] && ! echo "$nodes" | awk 'NF < 3 { bad = 1 } END { exit !bad }'; then break; fi
     sleep 1
   done
   echo "$nodes" | awk 'NF < 3 { bad = 1 } END { exit bad }' || { echo "error: nodes without a podCIDR or an address after 120 s: $nodes" >&2; return 1; }
-  while read -r name cidr ip; do
+  while read -r name cidr _; do
     [ -n "$name" ] || continue
     kind_cni_conflist "$cidr" | podman exec -i "$name" sh -c 'mkdir -p /etc/cni/net.d && cat >/etc/cni/net.d/10-signpost-kind.conflist' \
       || { echo "error: writing the CNI config into node $name failed (podman exec $name)" >&2; return 1; }
