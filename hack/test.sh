@@ -3,6 +3,9 @@
 # typecheck, lint, unit tests, and integration tests against a real control plane. The tests run
 # inside a network namespace with only loopback, so no packet can leave the machine; the trap
 # removes that namespace, every process in it and the temporary directory, however the run ends.
+# Then, on a whole run (no test files named) and unless SIGNPOST_SKIP_KIND=1, the kind smoke test:
+# a 3-node kind cluster on podman with signpost in place of kube-proxy and CoreDNS
+# (hack/kind-smoke.sh --down), its node image and signpost's image built and cached here.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -33,6 +36,17 @@ if [ -f "$tmp/results.json" ]; then
     const skipped = r.numPendingTests + r.numTodoTests;
     console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed` + (skipped ? `, ${skipped} skipped` : ""));
   ' "$tmp/results.json"
+fi
+
+if [ $# -eq 0 ] && [ "${SIGNPOST_SKIP_KIND:-}" != 1 ]; then
+  echo "== kind smoke test (SIGNPOST_SKIP_KIND=1 skips it)" >&2
+  kind_started=$(date +%s)
+  if ./hack/kind-smoke.sh --down; then
+    echo "kind smoke: passed in $(($(date +%s) - kind_started)) s"
+  else
+    echo "kind smoke: FAILED after $(($(date +%s) - kind_started)) s"
+    status=1
+  fi
 fi
 echo "== done in $(($(date +%s) - started)) s" >&2
 exit $status

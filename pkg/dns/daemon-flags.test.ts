@@ -28,7 +28,7 @@ describe("signpost-dns command line", () => {
       objects: null,
       kubeconfig: null,
       ttl: 5,
-      caches: { forwardBytes: 32 * 1024 * 1024, answerBytes: 32 * 1024 * 1024, servfailTtlMs: 5000 },
+      caches: { forwardBytes: 16 * 1024 * 1024, answerBytes: 32 * 1024 * 1024, servfailTtlMs: 5000 },
     });
   });
 

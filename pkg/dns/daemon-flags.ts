@@ -3,10 +3,14 @@
 // with SP_BAD_FLAG naming the flag.
 import { isIP, isIPv6 } from "node:net";
 import { numberFlag, parseDuration, parseFlags, parseSize, stringFlag, type FlagSpecs, type FlagValues } from "../cli/flags.ts";
+import { DEFAULT_ANSWER_CACHE_BYTES } from "./answer-cache.ts";
+import { DEFAULT_FORWARD_CACHE_BYTES } from "./forward-cache.ts";
 import { SignpostError } from "../errors/errors.ts";
 import type { PodMode } from "./record-store.ts";
 import type { ListenAddress } from "./resolv-conf.ts";
 import { DEFAULT_TCP_LIMITS, type TcpLimits } from "./tcp-limits.ts";
+
+const MiB = 1024 * 1024;
 
 export const dnsFlags: FlagSpecs = {
   kubeconfig: { type: "string", help: "path to a kubeconfig; in-cluster or ~/.kube/config when unset" },
@@ -50,8 +54,8 @@ export const dnsFlags: FlagSpecs = {
     help: "serve the objects of this v1 List (YAML or JSON, as kubectl get -o yaml prints it) instead of an API server",
   },
   ttl: { type: "integer", help: "TTL in seconds of cluster records and of negative answers (the SOA minimum), 0..3600", default: 5 },
-  "forward-cache-bytes": { type: "size", help: "memory for cached upstream answers (0: no cache)", default: "32Mi" },
-  "answer-cache-bytes": { type: "size", help: "memory for cached cluster answers (0: no cache)", default: "32Mi" },
+  "forward-cache-bytes": { type: "size", help: "memory for cached upstream answers (0: no cache)", default: `${DEFAULT_FORWARD_CACHE_BYTES / MiB}Mi` },
+  "answer-cache-bytes": { type: "size", help: "memory for cached cluster answers (0: no cache)", default: `${DEFAULT_ANSWER_CACHE_BYTES / MiB}Mi` },
   "servfail-ttl": { type: "duration", help: "answer SERVFAIL from the cache this long after the upstreams failed (0s: never; at most 5m)", default: "5s" },
 };
 

@@ -20,7 +20,7 @@ export interface ForwardCacheOptions {
   readonly now?: () => number;
 }
 
-export const DEFAULT_FORWARD_CACHE_BYTES = 32 * 1024 * 1024;
+export const DEFAULT_FORWARD_CACHE_BYTES = 16 * 1024 * 1024;
 
 /**
  * What an entry costs besides its response bytes and its key: the Map slot, the entry object

@@ -5,6 +5,7 @@
 // queries back to us (loop-detect.ts) is skipped from then on.
 import { isIPv6 } from "node:net";
 import type { Forward } from "./cname-chase.ts";
+import { ConcurrencyLimit } from "./concurrency-limit.ts";
 import { ForwardCache, forwardCacheKey } from "./forward-cache.ts";
 import type { ForwardMetrics } from "./forward-metrics.ts";
 import type { ForwardRequest } from "./query-handler.ts";
@@ -32,6 +33,11 @@ export interface ForwarderOptions {
    * timed out; past it a query fails at once. 4096 by default, Unbound's outgoing-range.
    */
   readonly maxInFlight?: number;
+  /**
+   * Exchanges over TCP (answers too big for UDP, up to 64 KiB each) at once; 32 by default, the
+   * rest wait, 1024 at most. This bounds what a flood of large answers holds in memory.
+   */
+  readonly maxTcpInFlight?: number;
 }
 
 /** An upstream as the `to` label of the forward metrics: "10.0.0.10:53", "[fd00::10]:53". */
@@ -56,6 +62,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
   const cache = options.cache === undefined ? new ForwardCache() : options.cache;
   const inFlight = new Map<string, Promise<Buffer>>();
   const sockets = new QuerySockets(options.maxInFlight ?? 4096);
+  const tcpSlots = new ConcurrencyLimit(options.maxTcpInFlight ?? 32, 1024);
   const stopped = new Set<number>();
 
   const overUdp = (index: number, upstream: Upstream, question: Buffer, bits: DnssecBits): Promise<Buffer> =>
@@ -79,7 +86,8 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
       try {
         const response = await exchange(index, () => overUdp(index, upstream, question, bits));
         const truncated = ((response[2] ?? 0) & 0x02) !== 0;
-        return truncated ? await exchange(index, () => tcpExchange(upstream, question, bits, udpSize, timeoutMs)) : response;
+        if (!truncated) return response;
+        return await tcpSlots.run(() => exchange(index, () => tcpExchange(upstream, question, bits, udpSize, timeoutMs)));
       } catch (error) {
         lastError = error;
       }

@@ -10,7 +10,10 @@ export function tcpExchange(upstream: Upstream, question: Buffer, bits: DnssecBi
   const message = buildQuery(id, question, udpSize, bits);
   return new Promise((resolve, reject) => {
     const socket = connect({ host: upstream.address, port: upstream.port });
-    let buffered = Buffer.alloc(0);
+    // Chunks kept as they come and joined once the frame is whole: a 64 KiB answer arrives in
+    // many chunks, and joining at each one would copy it over and over.
+    const chunks: Buffer[] = [];
+    let received = 0;
     const done = (error: Error | null, response?: Buffer) => {
       socket.destroy();
       if (response !== undefined) resolve(response);
@@ -26,8 +29,11 @@ export function tcpExchange(upstream: Upstream, question: Buffer, bits: DnssecBi
       socket.write(frame);
     });
     socket.on("data", (chunk: Buffer) => {
-      buffered = Buffer.concat([buffered, chunk]);
-      if (buffered.length < 2 || buffered.length < 2 + buffered.readUInt16BE(0)) return;
+      chunks.push(chunk);
+      received += chunk.length;
+      const head = chunks.length === 1 ? chunk : Buffer.concat(chunks.slice(0, 2));
+      if (received < 2 || received < 2 + head.readUInt16BE(0)) return;
+      const buffered = Buffer.concat(chunks, received);
       const response = buffered.subarray(2, 2 + buffered.readUInt16BE(0));
       if (!answersQuery(response, id, question)) {
         done(new Error("upstream answered another question over TCP"));

@@ -2,6 +2,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { HttpMethod, RequestContext } from "@kubernetes/client-node/dist/gen/http/http.js";
 import { loadKubeConfig } from "./load-kubeconfig.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "signpost-kc-"));
@@ -39,5 +40,14 @@ describe("loadKubeConfig", () => {
     expect(() => loadKubeConfig(file("nocluster", good.replace("cluster: c,", "cluster: nope,")))).toThrow(/contexts\[x\]\.cluster/);
     expect(() => loadKubeConfig(file("nouser", good.replace("user: u }", "user: nope }")))).toThrow(/contexts\[x\]\.user/);
     expect(() => loadKubeConfig(file("badserver", good.replace('"https://127.0.0.1:6443"', '"not a url"')))).toThrow(/clusters\[c\]\.server: "not a url" is not a URL/);
+  });
+
+  it("reads the token of kubeadm's kube-proxy kubeconfig from its tokenFile, relative to the file", async () => {
+    // As a service account token file is: no trailing newline (client-node sends the file as it is).
+    writeFileSync(join(dir, "token"), "secret-token");
+    const kc = loadKubeConfig(file("kubeadm", good.replace("user: { token: t }", "user: { tokenFile: token }")));
+    const ctx = new RequestContext("https://127.0.0.1:6443/api", HttpMethod.GET);
+    await kc.applySecurityAuthentication(ctx);
+    expect(ctx.getHeaders()["Authorization"]).toBe("Bearer secret-token");
   });
 });

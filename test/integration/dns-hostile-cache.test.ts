@@ -12,6 +12,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { dig, DnsDaemonProcess } from "../support/dns-daemon.ts";
 import { addressRecords, cnameRecord, responseHead, ScriptedUpstream } from "../support/dns-scripted-upstream.ts";
+import { DEFAULT_ANSWER_CACHE_BYTES } from "../../pkg/dns/answer-cache.ts";
+import { DEFAULT_FORWARD_CACHE_BYTES } from "../../pkg/dns/forward-cache.ts";
 import { eventually } from "../support/eventually.ts";
 import { clients, createNamespace, service } from "../support/kube.ts";
 
@@ -19,7 +21,8 @@ const kubeconfig = inject("kubeconfig");
 const c = clients(kubeconfig);
 const MiB = 1024 * 1024;
 /** The defaults of --forward-cache-bytes and --answer-cache-bytes. */
-const CACHE_BYTES = 32 * MiB;
+const FORWARD_CACHE_BYTES = DEFAULT_FORWARD_CACHE_BYTES;
+const ANSWER_CACHE_BYTES = DEFAULT_ANSWER_CACHE_BYTES;
 const RSS_BOUND = 256 * MiB;
 /** 3,700 A records: a 59 KB answer, which only TCP can carry. */
 const BIG_RECORDS = 3700;
@@ -157,10 +160,10 @@ describe("signpost-dns's caches under a hostile client (default flags)", () => {
           `answer cache ${mib(answerBytes)} MiB, ${answerEvictions} evicted; good client asked ${good.length} times`,
       );
       expect(peak).toBeLessThan(RSS_BOUND);
-      expect(forwardBytes).toBeLessThanOrEqual(CACHE_BYTES);
-      expect(forwardBytes).toBeGreaterThan(CACHE_BYTES / 2);
+      expect(forwardBytes).toBeLessThanOrEqual(FORWARD_CACHE_BYTES);
+      expect(forwardBytes).toBeGreaterThan(FORWARD_CACHE_BYTES / 2);
       expect(forwardEvictions).toBeGreaterThan(1000);
-      expect(answerBytes).toBeLessThanOrEqual(CACHE_BYTES);
+      expect(answerBytes).toBeLessThanOrEqual(ANSWER_CACHE_BYTES);
       expect(answerEvictions).toBeGreaterThan(0);
       expect(good.length).toBeGreaterThan(0);
       for (const answer of good) expect(answer).toEqual([`web.${ns}.svc.cluster.local. A ${webIP}`]);
