@@ -86,9 +86,20 @@ export function udpExchange(
       else options.onMismatch();
     });
     socket.on("error", (err) => finish(err));
-    socket.connect(upstream.port, upstream.address, () => {
+    // dgram calls back with the error when the connect fails (no route to the upstream, say);
+    // a send on the unconnected socket would then throw out of the callback.
+    socket.connect(upstream.port, upstream.address, (err?: Error) => {
       // The query may have ended (the forwarder closed) while connecting.
-      if (!finished) socket.send(message);
+      if (finished) return;
+      if (err !== undefined && err !== null) {
+        finish(err);
+        return;
+      }
+      try {
+        socket.send(message);
+      } catch (sendError) {
+        finish(sendError instanceof Error ? sendError : new Error(String(sendError)));
+      }
     });
   });
 }
