@@ -50,6 +50,26 @@ describe("forwarding to a real upstream (dnsmasq)", () => {
     });
   }
 
+  it("skips a nameserver it has no route to (an IPv6 one in a pod without IPv6) and asks the next, and lives on", async () => {
+    // Inside the test's network namespace only loopback exists: fd00:53::1 has no route, so the
+    // connect of the query's socket fails at once, as on a kind node's IPv4-only pods.
+    const dir = mkdtempSync(join(tmpdir(), "dns-forward-unroutable-"));
+    const resolvConf = join(dir, "resolv.conf");
+    writeFileSync(resolvConf, `nameserver fd00:53::1\nnameserver ${upstream.address}\n`);
+    const second = await DnsDaemonProcess.start(["--kubeconfig", kubeconfig, "--listen", "127.0.0.1:0", "--upstream", resolvConf]);
+    try {
+      await eventually(async () => (await second.http("ready")).status === 200, "the second signpost-dns ready");
+      for (let i = 0; i < 3; i++) {
+        const www = await dig("127.0.0.1", second.ports.dns, "+notcp", `n${i}.www.example.test`, "A");
+        expect(www.status).toBe("NXDOMAIN");
+      }
+      expect((await dig("127.0.0.1", second.ports.dns, "+notcp", "www.example.test", "A")).answer).toEqual(["www.example.test. A 192.0.2.10"]);
+      expect(second.alive).toBe(true);
+    } finally {
+      await second.kill();
+    }
+  });
+
   it("caches an answer: the upstream is asked once, and the hit is counted", async () => {
     expect((await q("+notcp", "cached.example.test", "A")).answer).toEqual(["cached.example.test. A 192.0.2.11"]);
     for (let i = 0; i < 3; i++) expect((await q("+notcp", "cached.example.test", "A")).answer).toEqual(["cached.example.test. A 192.0.2.11"]);
