@@ -4,7 +4,8 @@
 import type { IPFamily, Node } from "../model/types.ts";
 import { ipFamilyOf, parseCIDR } from "./ip.ts";
 import type { RenderConfig } from "./iptables/render-config.ts";
-import { defaultRenderConfig, detectLocalByCIDR } from "./iptables/render-config.ts";
+import type { LocalDetector } from "./iptables/render-config.ts";
+import { defaultRenderConfig, detectLocalByBridge, detectLocalByCIDR, detectLocalByInterfacePrefix } from "./iptables/render-config.ts";
 
 export interface ProxySettings {
   /** --cluster-cidr, split on commas; at most one per family is used. */
@@ -16,6 +17,19 @@ export interface ProxySettings {
    */
   readonly nodePortAddresses: readonly string[];
   readonly localhostNodePorts: boolean;
+  /** How pod traffic is told from the rest (kube-proxy's detectLocalMode and detectLocal). */
+  readonly detectLocal: DetectLocal;
+}
+
+export const detectLocalModes = ["ClusterCIDR", "NodeCIDR", "BridgeInterface", "InterfaceNamePrefix"] as const;
+export type DetectLocalMode = (typeof detectLocalModes)[number];
+
+export interface DetectLocal {
+  readonly mode: DetectLocalMode;
+  /** BridgeInterface: the bridge the node's pods hang off. */
+  readonly bridgeInterface: string;
+  /** InterfaceNamePrefix: the start of the name of every pod's interface on the node. */
+  readonly interfaceNamePrefix: string;
 }
 
 export const defaultProxySettings: ProxySettings = {
@@ -23,6 +37,7 @@ export const defaultProxySettings: ProxySettings = {
   masqueradeAll: false,
   nodePortAddresses: [],
   localhostNodePorts: true,
+  detectLocal: { mode: "ClusterCIDR", bridgeInterface: "", interfaceNamePrefix: "" },
 };
 
 /** The node's addresses of one family (InternalIP first, then ExternalIP), as node IPs. */
@@ -80,11 +95,33 @@ export interface RenderConfigInputs {
   readonly interfaceIPs?: readonly string[] | null;
 }
 
+/**
+ * The local detector of one family, as kube-proxy picks it: by the cluster CIDR, by the node's
+ * pod CIDR (none until the Node has one), by the pods' bridge, or by their interfaces' names.
+ * null means the rules that need it are left out.
+ */
+export function localDetectorFor(settings: ProxySettings, family: IPFamily, node: Node | null): LocalDetector | null {
+  const { mode, bridgeInterface, interfaceNamePrefix } = settings.detectLocal;
+  switch (mode) {
+    case "ClusterCIDR": {
+      const cidr = clusterCIDRFor(settings, family);
+      return cidr === null ? null : detectLocalByCIDR(cidr);
+    }
+    case "NodeCIDR": {
+      const cidr = (node?.podCIDRs ?? []).find((c) => parseCIDR(c)?.family === family);
+      return cidr === undefined ? null : detectLocalByCIDR(cidr);
+    }
+    case "BridgeInterface":
+      return detectLocalByBridge(bridgeInterface);
+    case "InterfaceNamePrefix":
+      return detectLocalByInterfacePrefix(interfaceNamePrefix);
+  }
+}
+
 export function renderConfigFor(inputs: RenderConfigInputs): RenderConfig {
-  const cidr = clusterCIDRFor(inputs.settings, inputs.family);
   return {
     ...defaultRenderConfig(inputs.family),
-    localDetector: cidr === null ? null : detectLocalByCIDR(cidr),
+    localDetector: localDetectorFor(inputs.settings, inputs.family, inputs.node),
     masqueradeAll: inputs.settings.masqueradeAll,
     nodePortAddresses: nodePortCIDRsOf(inputs.settings, inputs.node),
     nodeIPs: nodeIPsOf(inputs.node, inputs.family),

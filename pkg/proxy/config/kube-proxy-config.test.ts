@@ -60,6 +60,9 @@ describe("parseKubeProxyConfig", () => {
       kubeconfig: "/var/lib/kube-proxy/kubeconfig.conf",
       // 0s leaves the kernel's value; nulls take kube-proxy's defaults.
       conntrack: { udpStreamTimeout: 0, udpTimeout: 0 },
+      detectLocalMode: "",
+      bridgeInterface: "",
+      interfaceNamePrefix: "",
       hostnameOverride: "",
       clusterCIDR: "10.244.0.0/16",
       healthzBindAddress: "",
@@ -82,7 +85,7 @@ describe("parseKubeProxyConfig", () => {
     ["conntrack:\n  tcpBeLiberal: 1\n", "SP_BAD_CONFIG: f: conntrack.tcpBeLiberal: must be true or false"],
     ["conntrack:\n  maxEntries: 5\n", "SP_BAD_CONFIG: f: conntrack.maxEntries: is not a field"],
     ["mode: ipvs\n", 'SP_BAD_CONFIG: f: mode: "ipvs" is not supported'],
-    ["detectLocalMode: InterfaceNamePrefix\n", "SP_BAD_CONFIG: f: detectLocalMode:"],
+    ["detectLocalMode: 7\n", "SP_BAD_CONFIG: f: detectLocalMode: must be a string"],
     ["iptables:\n  masqueradeBit: 15\n", "SP_BAD_CONFIG: f: iptables.masqueradeBit: 15 is not supported"],
     ["iptables:\n  syncPeriod: soon\n", 'SP_BAD_CONFIG: f: iptables.syncPeriod: "soon" is not a duration'],
     ["featureGates:\n  Foo: true\n", "SP_BAD_CONFIG: f: featureGates: is not supported"],
@@ -97,7 +100,7 @@ describe("parseKubeProxyConfig", () => {
     ["oomScoreAdj: -999\n", "SP_BAD_CONFIG: f: oomScoreAdj: is not supported"],
     ["enableProfiling: true\n", "SP_BAD_CONFIG: f: enableProfiling: is not supported"],
     ["windowsRunAsService: true\n", "SP_BAD_CONFIG: f: windowsRunAsService: is not supported"],
-    ["detectLocal:\n  bridgeInterface: cbr0\n", "SP_BAD_CONFIG: f: detectLocal: is not supported"],
+    ["detectLocal:\n  bridge: cbr0\n", "SP_BAD_CONFIG: f: detectLocal.bridge: is not a field"],
     ["showHiddenMetricsForVersion: '1.29'\n", "SP_BAD_CONFIG: f: showHiddenMetricsForVersion: is not supported"],
     ["hostnameOverride: [a]\n", "SP_BAD_CONFIG: f: hostnameOverride: must be a string"],
   ])("refuses %j by its path", (body, message) => {

@@ -21,6 +21,9 @@ export interface KubeProxyConfigValues {
   healthzBindAddress?: string;
   metricsBindAddress?: string;
   conntrack?: Partial<ConntrackSettings>;
+  detectLocalMode?: string;
+  bridgeInterface?: string;
+  interfaceNamePrefix?: string;
 }
 
 export interface ParsedKubeProxyConfig {
@@ -121,11 +124,12 @@ const schema: Readonly<Record<string, Rule>> = {
     const mode = str(v, p);
     if (mode !== "" && mode !== "iptables") throw bad(p, `"${mode}" is not supported; signpost-proxy implements the iptables mode only`);
   }),
-  detectLocalMode: use((v, p) => {
-    const mode = str(v, p);
-    if (mode !== "" && mode !== "ClusterCIDR") throw bad(p, `"${mode}" is not supported; only ClusterCIDR (from clusterCIDR) is`);
+  // Checked with the flags' rules (proxy-options.ts), where the mode meets its field.
+  detectLocalMode: use((v, p, out) => void (out.detectLocalMode = str(v, p))),
+  detectLocal: section({
+    bridgeInterface: use((v, p, out) => void (out.bridgeInterface = str(v, p))),
+    interfaceNamePrefix: use((v, p, out) => void (out.interfaceNamePrefix = str(v, p))),
   }),
-  detectLocal: zero("only detectLocalMode ClusterCIDR is implemented"),
   // 0s means "the default", as kube-proxy's defaulting treats it.
   syncPeriod: use((v, p, out) => {
     const ms = duration(v, p);

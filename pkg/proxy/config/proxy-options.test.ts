@@ -120,6 +120,23 @@ describe("each bad flag and config field has its own message, naming it", () => 
 describe("resolveRuleSettings", () => {
   it("takes the rule flags of render and trace", () => {
     const { values } = parseFlags(["--masquerade-all", "--nodeport-addresses", "192.168.0.0/16"], ruleFlags);
-    expect(resolveRuleSettings(values)).toEqual({ clusterCIDRs: [], masqueradeAll: true, nodePortAddresses: ["192.168.0.0/16"], localhostNodePorts: true });
+    expect(resolveRuleSettings(values)).toEqual({
+      clusterCIDRs: [], masqueradeAll: true, nodePortAddresses: ["192.168.0.0/16"], localhostNodePorts: true,
+      detectLocal: { mode: "ClusterCIDR", bridgeInterface: "", interfaceNamePrefix: "" },
+    });
+  });
+
+  it("takes every detect-local mode with the field it needs, from the flags or the file", () => {
+    const rule = (argv: string[]) => resolveRuleSettings(parseFlags(argv, ruleFlags).values).detectLocal;
+    expect(rule(["--detect-local-mode", "BridgeInterface", "--pod-bridge-interface", "cbr0"])).toEqual({ mode: "BridgeInterface", bridgeInterface: "cbr0", interfaceNamePrefix: "" });
+    expect(rule(["--detect-local-mode", "InterfaceNamePrefix", "--pod-interface-name-prefix", "veth"])).toMatchObject({ mode: "InterfaceNamePrefix", interfaceNamePrefix: "veth" });
+    expect(rule(["--detect-local-mode", "NodeCIDR"]).mode).toBe("NodeCIDR");
+    const file = join(dir, "detect-local.yaml");
+    writeFileSync(file, "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\ndetectLocalMode: InterfaceNamePrefix\ndetectLocal:\n  interfaceNamePrefix: cali\n");
+    expect(rule(["--config", file])).toMatchObject({ mode: "InterfaceNamePrefix", interfaceNamePrefix: "cali" });
+    expect(() => rule(["--detect-local-mode", "Magic"])).toThrow('SP_BAD_FLAG: --detect-local-mode: "Magic" is not one of ClusterCIDR, NodeCIDR, BridgeInterface, InterfaceNamePrefix');
+    expect(() => rule(["--detect-local-mode", "BridgeInterface"])).toThrow('SP_BAD_FLAG: --pod-bridge-interface: "" is not a bridge interface name');
+    writeFileSync(file, "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\ndetectLocalMode: InterfaceNamePrefix\n");
+    expect(() => rule(["--config", file])).toThrow(`SP_BAD_CONFIG: ${file}: detectLocal.interfaceNamePrefix: "" is not an interface name prefix`);
   });
 });

@@ -14,7 +14,8 @@ import { iptablesBackends } from "../iptables/executor.ts";
 import type { ConntrackSettings } from "../conntrack-sysctls.ts";
 import { defaultConntrackSettings } from "../conntrack-sysctls.ts";
 import type { ProxySettings } from "../proxy-settings.ts";
-import { defaultProxySettings, PRIMARY_NODE_IPS } from "../proxy-settings.ts";
+import type { DetectLocal, DetectLocalMode } from "../proxy-settings.ts";
+import { defaultProxySettings, detectLocalModes, PRIMARY_NODE_IPS } from "../proxy-settings.ts";
 import type { KubeProxyConfigValues } from "./kube-proxy-config.ts";
 import { parseKubeProxyConfig } from "./kube-proxy-config.ts";
 
@@ -23,6 +24,12 @@ export const ruleFlags: FlagSpecs = {
   config: { type: "string", help: "a KubeProxyConfiguration file; flags given on the command line override its fields" },
   "cluster-cidr": { type: "string", help: "the pod CIDR(s), comma-separated; traffic to a cluster IP from outside them is masqueraded" },
   "masquerade-all": { type: "boolean", help: "masquerade all traffic sent to cluster IPs" },
+  "detect-local-mode": {
+    type: "string",
+    help: "how pod traffic is told from the rest: ClusterCIDR (--cluster-cidr), NodeCIDR (the Node's spec.podCIDRs), BridgeInterface (--pod-bridge-interface), InterfaceNamePrefix (--pod-interface-name-prefix); default ClusterCIDR",
+  },
+  "pod-bridge-interface": { type: "string", help: "with --detect-local-mode BridgeInterface: the bridge the node's pods are attached to" },
+  "pod-interface-name-prefix": { type: "string", help: "with --detect-local-mode InterfaceNamePrefix: how the name of every pod interface on the node begins (veth, cali...)" },
   "nodeport-addresses": {
     type: "string",
     help: 'CIDRs, comma-separated, of the local addresses node ports answer on, or "primary" for the node\'s primary IPs (default: every address). The daemon matches them against its interfaces\' addresses; render and trace against the Node object\'s',
@@ -161,7 +168,33 @@ function settingsFrom(values: FlagValues, config: ReadConfig): ProxySettings {
     masqueradeAll: values["masquerade-all"] === true || (values["masquerade-all"] === undefined && c.masqueradeAll === true),
     nodePortAddresses,
     localhostNodePorts: c.localhostNodePorts ?? defaultProxySettings.localhostNodePorts,
+    detectLocal: detectLocalFrom(values, config),
   };
+}
+
+/** Linux interface names: 1 to 15 bytes, no slash, colon or white space. */
+function interfaceName(text: string, source: Source, what: string): string {
+  if (!/^[^\s/:]{1,15}$/.test(text)) throw fail(source, `"${text}" is not ${what} (1 to 15 characters, no "/", ":" or spaces)`);
+  return text;
+}
+
+/** --detect-local-mode and the field its mode needs, as kube-proxy validates them. */
+function detectLocalFrom(values: FlagValues, config: ReadConfig): DetectLocal {
+  const c = config.values;
+  const modeSource = given(values, "detect-local-mode") ? fromFlag("detect-local-mode") : fromConfig(config.path, "detectLocalMode");
+  const modeText = given(values, "detect-local-mode") ? stringFlag(values, "detect-local-mode") : (c.detectLocalMode ?? "");
+  const mode = modeText === "" ? "ClusterCIDR" : modeText;
+  if (!(detectLocalModes as readonly string[]).includes(mode)) throw fail(modeSource, `"${mode}" is not one of ${detectLocalModes.join(", ")}`);
+  // A missing field is blamed on the file only when the file chose the mode.
+  const fieldSource = (flag: string, field: string): Source =>
+    given(values, flag) || config.path === "" || given(values, "detect-local-mode") ? fromFlag(flag) : fromConfig(config.path, field);
+  const bridgeSource = fieldSource("pod-bridge-interface", "detectLocal.bridgeInterface");
+  const bridge = given(values, "pod-bridge-interface") ? stringFlag(values, "pod-bridge-interface") : (c.bridgeInterface ?? "");
+  const prefixSource = fieldSource("pod-interface-name-prefix", "detectLocal.interfaceNamePrefix");
+  const prefix = given(values, "pod-interface-name-prefix") ? stringFlag(values, "pod-interface-name-prefix") : (c.interfaceNamePrefix ?? "");
+  if (mode === "BridgeInterface") interfaceName(bridge, bridgeSource, "a bridge interface name, which BridgeInterface mode needs");
+  if (mode === "InterfaceNamePrefix") interfaceName(prefix, prefixSource, "an interface name prefix, which InterfaceNamePrefix mode needs");
+  return { mode: mode as DetectLocalMode, bridgeInterface: bridge, interfaceNamePrefix: prefix };
 }
 
 /** The rule settings of render and trace: --config, then the rule flags. */

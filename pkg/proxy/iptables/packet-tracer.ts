@@ -21,6 +21,8 @@ export interface TracePacket {
   readonly isLocalAddress: (ip: string) => boolean;
   /** "local": sent by the node itself (nat OUTPUT). Default: local when src is a local address. */
   readonly origin?: "local" | "remote";
+  /** The interface a remote packet arrives on (`-i`); a local one arrives on none. */
+  readonly inInterface?: string;
   /** xt_recent lists: list name -> source addresses seen recently (ClientIP affinity). */
   readonly recent?: ReadonlyMap<string, ReadonlySet<string>>;
 }
@@ -183,6 +185,11 @@ class Walker {
         return cidrContains(m.cidr, p.src) !== m.negate;
       case "destination":
         return cidrContains(m.cidr, p.dst) !== m.negate;
+      case "inInterface": {
+        const arrived = this.#packet.origin === "local" ? undefined : this.#packet.inInterface;
+        const named = arrived !== undefined && (m.name.endsWith("+") ? arrived.startsWith(m.name.slice(0, -1)) : arrived === m.name);
+        return named !== m.negate;
+      }
       case "protocol":
         return (m.protocol === this.#protocol) !== m.negate;
       case "dport":

@@ -22,6 +22,16 @@ export function detectLocalByCIDR(cidr: string): LocalDetector | null {
   return { ifLocal: ["-s", c], ifNotLocal: ["!", "-s", c] };
 }
 
+/** detect-local-mode BridgeInterface: pod traffic arrives on the pods' bridge. */
+export function detectLocalByBridge(bridge: string): LocalDetector {
+  return { ifLocal: ["-i", bridge], ifNotLocal: ["!", "-i", bridge] };
+}
+
+/** detect-local-mode InterfaceNamePrefix: pod traffic arrives on an interface so named (veth...). */
+export function detectLocalByInterfacePrefix(prefix: string): LocalDetector {
+  return { ifLocal: ["-i", `${prefix}+`], ifNotLocal: ["!", "-i", `${prefix}+`] };
+}
+
 export interface RenderConfig {
   readonly family: IPFamily;
   /** Pod traffic detector for this family, usually detectLocalByCIDR(--cluster-cidr). */

@@ -6,6 +6,7 @@ import type { Probe } from "../testing/render-harness.ts";
 import { probe, renderAll, testExternalClient, testNodeIP, testNodeIPv6 } from "../testing/render-harness.ts";
 import { makeEndpoint, makePort, makeService, makeSlice } from "../testing/model-builders.ts";
 import type { RenderConfig } from "./render-config.ts";
+import { detectLocalByBridge, detectLocalByInterfacePrefix } from "./render-config.ts";
 
 const pod = "10.0.0.2";
 const local = { nodeName: "node1" };
@@ -55,6 +56,17 @@ describe("ClusterIP", () => {
   it("masquerades everything under --masquerade-all", () => {
     const all = rules([svc], eps, { masqueradeAll: true });
     expect(all({ src: pod, dst: "172.30.0.41", port: 80 }).masqueraded).toBe(true);
+  });
+
+  it("tells pod traffic by the interface it arrives on, under BridgeInterface and InterfaceNamePrefix", () => {
+    const bridge = rules([svc], eps, { localDetector: detectLocalByBridge("cbr0") });
+    expect(bridge({ src: pod, dst: "172.30.0.41", port: 80, inInterface: "cbr0" }).masqueraded).toBe(false);
+    expect(bridge({ src: pod, dst: "172.30.0.41", port: 80, inInterface: "eth0" }).masqueraded).toBe(true);
+    const veth = rules([svc], eps, { localDetector: detectLocalByInterfacePrefix("veth") });
+    expect(veth({ src: testExternalClient, dst: "172.30.0.41", port: 80, inInterface: "veth12ab" }).masqueraded).toBe(false);
+    expect(veth({ src: pod, dst: "172.30.0.41", port: 80, inInterface: "eth0" }).masqueraded).toBe(true);
+    // From the node itself no interface is the one it arrived on: not a pod's traffic.
+    expect(veth({ src: testNodeIP, dst: "172.30.0.41", port: 80 }).masqueraded).toBe(true);
   });
 
   it("does not masquerade off-cluster clients when no cluster CIDR is known", () => {

@@ -8,6 +8,8 @@ export type TableName = "filter" | "nat" | "mangle" | "raw";
 export type Match =
   | { readonly kind: "source"; readonly cidr: string; readonly negate: boolean }
   | { readonly kind: "destination"; readonly cidr: string; readonly negate: boolean }
+  /** -i NAME, or NAME+ for every interface whose name starts with NAME. */
+  | { readonly kind: "inInterface"; readonly name: string; readonly negate: boolean }
   | { readonly kind: "protocol"; readonly protocol: string; readonly negate: boolean }
   | { readonly kind: "dport"; readonly port: number; readonly negate: boolean }
   | { readonly kind: "addrtype"; readonly which: "src" | "dst"; readonly type: string; readonly negate: boolean }
@@ -145,6 +147,10 @@ export function parseRuleWords(chain: string, words: readonly string[], spec: st
       case "-d":
       case "--destination":
         matches.push({ kind: "destination", cidr: next(), negate: takeNegate() });
+        break;
+      case "-i":
+      case "--in-interface":
+        matches.push({ kind: "inInterface", name: next(), negate: takeNegate() });
         break;
       case "-p":
       case "--protocol":

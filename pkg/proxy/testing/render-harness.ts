@@ -59,6 +59,7 @@ export interface Probe {
   readonly protocol?: Protocol;
   readonly recent?: TracePacket["recent"];
   readonly origin?: TracePacket["origin"];
+  readonly inInterface?: string;
 }
 
 /** Traces a packet through restore text on a node whose local addresses are given. */
@@ -72,5 +73,6 @@ export function probe(text: string, p: Probe, localAddresses: readonly string[] 
     isLocalAddress: (ip) => local.has(canonicalIP(ip) ?? ip),
     ...(p.recent === undefined ? {} : { recent: p.recent }),
     ...(p.origin === undefined ? {} : { origin: p.origin }),
+    ...(p.inInterface === undefined ? {} : { inInterface: p.inInterface }),
   });
 }
