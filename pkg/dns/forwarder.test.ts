@@ -1,6 +1,6 @@
 // The forwarder against upstreams on 127.0.0.1 that the tests start: a signpost-dns server
 // authoritative for upstream.test, and small dgram responders that count, stay silent or lie.
-import { execFile, execFileSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import { createSocket, type Socket } from "node:dgram";
 import { promisify } from "node:util";
 import { Packet } from "dns2";
@@ -13,6 +13,7 @@ import { RecordStore } from "./record-store.ts";
 import { createDnsServer, type DnsServer } from "./server.ts";
 import { queryBytes, render } from "./testing/messages.ts";
 import { clusterStore, endpoint, service, slice } from "./testing/objects.ts";
+import { hasDig } from "./testing/dig.ts";
 
 function request(name: string, qtype: number = TYPE.A): ForwardRequest {
   const message = queryBytes(name, qtype);
@@ -263,15 +264,8 @@ describe("forwarder", () => {
   });
 });
 
-function hasDig(): boolean {
-  try {
-    execFileSync("dig", ["-v"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
+// Skipped only where dig is missing, which ./hack/test.sh never allows (see testing/dig.ts).
 describe.skipIf(!hasDig())("DNS server forwarding to a loopback upstream, asked by dig", () => {
   const run = promisify(execFile);
   let authority: DnsServer;
