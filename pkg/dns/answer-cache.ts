@@ -13,6 +13,7 @@
 import type { Query } from "./query-decode.ts";
 import { HEADER_SIZE } from "./query-decode.ts";
 import type { Generation } from "./record-store.ts";
+import { udpLimit } from "./wire.ts";
 
 export interface AnswerCacheOptions {
   /**
@@ -50,7 +51,6 @@ interface Entry {
 }
 
 const OPT_SIZE = 11;
-const UDP_PLAIN_LIMIT = 512;
 
 /** One half of the cache: its entries and the bytes they are charged. */
 interface Half {
@@ -119,7 +119,7 @@ export class AnswerCache {
     out[3] = ((out[3] ?? 0) & 0xef) | (query.cd ? 0x10 : 0);
     out.set(message.subarray(HEADER_SIZE, query.questionEnd), HEADER_SIZE);
     // The OPT record is always last: it echoes this client's UDP size.
-    if (query.edns !== null) out.writeUInt16BE(Math.max(UDP_PLAIN_LIMIT, query.edns.udpSize), out.length - OPT_SIZE + 3);
+    if (query.edns !== null) out.writeUInt16BE(udpLimit(query.edns), out.length - OPT_SIZE + 3);
     return out;
   }
 

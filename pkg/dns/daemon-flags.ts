@@ -153,7 +153,7 @@ const MIN_CACHE_BYTES = 1024 * 1024;
 const SERVFAIL_TTL_MS = { min: 1000, max: 300_000 } as const;
 
 function cacheConfig(values: FlagValues): CacheConfig {
-  const servfailTtlMs = durationFlag(values, "servfail-ttl");
+  const servfailTtlMs = durationMs(values, "servfail-ttl");
   if (servfailTtlMs !== 0 && (servfailTtlMs < SERVFAIL_TTL_MS.min || servfailTtlMs > SERVFAIL_TTL_MS.max)) {
     throw new SignpostError("SP_BAD_FLAG", "--servfail-ttl", `${servfailTtlMs} ms is outside 1s..5m (RFC 9520); 0s turns it off`);
   }
@@ -168,11 +168,6 @@ function cacheBytes(values: FlagValues, name: string): number {
     throw new SignpostError("SP_BAD_FLAG", `--${name}`, `${bytes} bytes is below 1Mi, too small to hold answers; 0 turns the cache off`);
   }
   return bytes;
-}
-
-function durationFlag(values: FlagValues, name: string): number {
-  const raw = values[name];
-  return typeof raw === "number" ? raw : parseDuration(String(raw));
 }
 
 /** HOST:PORT with an IP address for HOST; IPv6 in brackets. */

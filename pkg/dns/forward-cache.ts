@@ -10,7 +10,7 @@ import type { ForwardRequest } from "./query-handler.ts";
 export interface ForwardCacheOptions {
   /** Responses kept at most; 10,000 by default (CoreDNS keeps 9,984 successes and 9,984 denials). */
   readonly maxEntries?: number;
-  /** Bytes kept at most, counted by entryCost; 32 MiB by default. */
+  /** Bytes kept at most, counted by entryCost; DEFAULT_FORWARD_CACHE_BYTES (16 MiB) by default. */
   readonly maxBytes?: number;
   readonly successTtl?: number;
   readonly denialTtl?: number;

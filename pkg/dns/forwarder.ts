@@ -12,6 +12,7 @@ import type { ForwardRequest } from "./query-handler.ts";
 import { tcpExchange } from "./upstream-tcp.ts";
 import { QuerySockets, udpExchange } from "./upstream-udp.ts";
 import { type DnssecBits, NO_DNSSEC_BITS } from "./upstream-query.ts";
+import { SERVER_UDP_SIZE } from "./wire.ts";
 
 export interface Upstream {
   readonly address: string;
@@ -58,7 +59,7 @@ export interface Forwarder {
 export function createForwarder(options: ForwarderOptions): Forwarder {
   if (options.upstreams.length === 0) throw new Error("a forwarder needs at least one upstream");
   const timeoutMs = options.timeoutMs ?? 2000;
-  const udpSize = options.udpSize ?? 1232;
+  const udpSize = options.udpSize ?? SERVER_UDP_SIZE;
   const cache = options.cache === undefined ? new ForwardCache() : options.cache;
   const inFlight = new Map<string, Promise<Buffer>>();
   const sockets = new QuerySockets(options.maxInFlight ?? 4096);

@@ -8,7 +8,7 @@ import { type Forward, resolveTarget } from "./cname-chase.ts";
 import { decodeQuery, type Query } from "./query-decode.ts";
 import { CLASS_ANY, CLASS_IN, RCODE, type Reply, TYPE } from "./records.ts";
 import type { RecordStore } from "./record-store.ts";
-import { encodeBare, encodeReply, negotiateUdpSize, relayResponse, TCP_LIMIT, udpLimit } from "./wire.ts";
+import { encodeBare, encodeReply, relayResponse, TCP_LIMIT, udpLimit } from "./wire.ts";
 
 /** A query for the upstream: the client's message as received, and its question. */
 export interface ForwardRequest {
@@ -55,7 +55,7 @@ export function createQueryHandler(options: QueryHandlerOptions): QueryHandler {
       const rcode = decoded.action === "formerr" ? RCODE.FORMERR : RCODE.NOTIMP;
       return encodeBare(message, decoded, { rcode }, decoded.questionEnd);
     }
-    const query = negotiateUdpSize(decoded.query);
+    const query = decoded.query;
     const limit = transport === "udp" ? udpLimit(query.edns) : TCP_LIMIT;
     // ANY over UDP is answered minimally (RFC 8482), over TCP in full: its answer depends on
     // the transport, which the cache key does not hold, so ANY is never kept.

@@ -33,16 +33,6 @@ export function udpLimit(edns: Edns | null): number {
   return edns === null ? UDP_PLAIN_LIMIT : Math.min(SERVER_UDP_SIZE, Math.max(UDP_PLAIN_LIMIT, edns.udpSize));
 }
 
-/**
- * The query with its EDNS UDP size set to what this server agrees to (udpLimit), so that every
- * response made out to it carries that size in its OPT record, kept responses included.
- */
-export function negotiateUdpSize(query: Query): Query {
-  if (query.edns === null) return query;
-  const udpSize = udpLimit(query.edns);
-  return udpSize === query.edns.udpSize ? query : { ...query, edns: { ...query.edns, udpSize } };
-}
-
 interface EncodedSet {
   /** The owner name in wire form, null when it is the question's name. */
   readonly owner: Buffer | null;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { applyConntrackSysctls, conntrackMax, defaultConntrackSettings, HASHSIZE_PATH, planConntrackSysctls, type HashsizeFile } from "./conntrack-sysctls.ts";
+import { applyConntrackSysctls, conntrackMax, defaultConntrackSettings, planConntrackSysctls } from "./conntrack-sysctls.ts";
+import { HASHSIZE_PATH, type HashsizeFile } from "./exec/sysctl.ts";
 import type { CommandRunner } from "./exec/command-runner.ts";
 
 const MAX = "net.netfilter.nf_conntrack_max";

@@ -4,6 +4,7 @@
 // One rule of our own: nf_conntrack_max is only ever raised. A node whose table someone sized
 // larger keeps it (kube-proxy v1.36 would shrink it to its formula's value).
 import type { CommandRunner } from "./exec/command-runner.ts";
+import { ensureSysctl, HASHSIZE_PATH, type HashsizeFile, readSysctl } from "./exec/sysctl.ts";
 
 export interface ConntrackSettings {
   /** Entries per CPU; 0 leaves nf_conntrack_max and the hash size alone (and ignores min). */
@@ -45,8 +46,6 @@ export interface SysctlChange {
   readonly value: number;
 }
 
-export const HASHSIZE_PATH = "/sys/module/nf_conntrack/parameters/hashsize";
-
 /**
  * The writes that bring the kernel to the settings, given its current values (a key missing
  * from `current` could not be read, and is written). Pure, for tests.
@@ -72,12 +71,6 @@ export function planConntrackSysctls(settings: ConntrackSettings, cpus: number, 
     if (value > 0 && current.get(key) !== value) out.push({ key, value });
   }
   return out;
-}
-
-/** Reads and writes the hash size, a module parameter shared by every network namespace. */
-export interface HashsizeFile {
-  read(): Promise<number | null>;
-  write(value: number): Promise<void>;
 }
 
 export interface ConntrackSysctlResult {
@@ -107,9 +100,8 @@ export async function applyConntrackSysctls(
   ];
   const current = new Map<string, number>();
   for (const key of keys) {
-    const r = await runner.run("sysctl", ["-n", key]);
-    const value = Number(r.stdout.trim());
-    if (r.exitCode === 0 && r.stdout.trim() !== "" && Number.isInteger(value)) current.set(key, value);
+    const text = await readSysctl(runner, key);
+    if (text !== null && text !== "" && Number.isInteger(Number(text))) current.set(key, Number(text));
   }
   const size = await hashsize.read();
   if (size !== null) current.set(HASHSIZE_PATH, size);
@@ -118,15 +110,8 @@ export async function applyConntrackSysctls(
   const failed: { change: SysctlChange; reason: string }[] = [];
   for (const change of planConntrackSysctls(settings, cpus, current)) {
     try {
-      if (change.key === HASHSIZE_PATH) {
-        await hashsize.write(change.value);
-      } else {
-        const r = await runner.run("sysctl", ["-w", `${change.key}=${change.value}`]);
-        // procps sysctl reports some refusals (EINVAL outside the host's namespace) on stderr
-        // and still exits 0: read the value back.
-        const now = await runner.run("sysctl", ["-n", change.key]);
-        if (r.exitCode !== 0 || Number(now.stdout.trim()) !== change.value) throw new Error(r.stderr.trim() || `sysctl exited with ${r.exitCode}, the value is ${now.stdout.trim()}`);
-      }
+      if (change.key === HASHSIZE_PATH) await hashsize.write(change.value);
+      else await ensureSysctl(runner, change.key, String(change.value));
       set.push(change);
     } catch (err) {
       failed.push({ change, reason: err instanceof Error ? err.message : String(err) });

@@ -5,7 +5,7 @@
 // order), and the result sorted by "ip:port" so that rule text is stable.
 
 import type { EndpointSlice, IPFamily, Protocol } from "../model/types.ts";
-import { canonicalIP, cidrContains, ipFamilyOf, joinHostPort } from "./ip.ts";
+import { canonicalIP, cidrContainsParsed, ipFamilyOf, joinHostPort, parseCIDR, parseIP, type ParsedCIDR } from "./ip.ts";
 import { specialAddressKind } from "./special-addresses.ts";
 
 export interface EndpointInfo {
@@ -39,6 +39,12 @@ export function endpointsForPort(
   podCIDRs: readonly string[] = [],
 ): readonly EndpointInfo[] {
   const byAddress = new Map<string, EndpointInfo>();
+  // Parsed once: every endpoint named on another node is checked against them.
+  const ownCIDRs = podCIDRs.map(parseCIDR).filter((c): c is ParsedCIDR => c !== null);
+  const inOwnCIDRs = (ip: string): boolean => {
+    const parsed = ownCIDRs.length === 0 ? null : parseIP(ip);
+    return parsed !== null && ownCIDRs.some((c) => cidrContainsParsed(c, parsed));
+  };
   for (const slice of slices) {
     if (slice.addressType !== family) continue;
     for (const sp of slice.ports) {
@@ -50,7 +56,7 @@ export function endpointsForPort(
         const ip = canonicalIP(first);
         if (ip === null) continue;
         const isLocal = ep.nodeName !== "" && ep.nodeName === nodeName;
-        const elsewhere = ep.nodeName !== "" && !isLocal && !podCIDRs.some((cidr) => cidrContains(cidr, ip));
+        const elsewhere = ep.nodeName !== "" && !isLocal && !inOwnCIDRs(ip);
         const info: EndpointInfo = {
           ip,
           port: sp.port,

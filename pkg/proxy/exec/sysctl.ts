@@ -4,18 +4,34 @@
 // the conntrack table's size and timeouts. The conntrack hash size is a module parameter in
 // /sys, one for the whole machine.
 import { readFile, writeFile } from "node:fs/promises";
-import type { HashsizeFile } from "../conntrack-sysctls.ts";
-import { HASHSIZE_PATH } from "../conntrack-sysctls.ts";
 import type { CommandRunner } from "./command-runner.ts";
 
-/** Sets key to value unless it already holds it; returns whether it was changed. */
-export async function ensureSysctl(runner: CommandRunner, key: string, value: string): Promise<boolean> {
+/** A sysctl's value as `sysctl -n` prints it; null when it cannot be read. */
+export async function readSysctl(runner: CommandRunner, key: string): Promise<string | null> {
   if (!/^[a-z0-9_.]+$/.test(key)) throw new Error(`not a sysctl key: ${key}`);
-  const now = await runner.run("sysctl", ["-n", key]);
-  if (now.exitCode === 0 && now.stdout.trim() === value) return false;
+  const r = await runner.run("sysctl", ["-n", key]);
+  return r.exitCode === 0 ? r.stdout.trim() : null;
+}
+
+/**
+ * Sets key to value unless it already holds it; returns whether it was changed. procps sysctl
+ * reports some refusals (EINVAL outside the host's network namespace) on stderr and still exits
+ * 0, so the value is read back: a write that did not take throws, with sysctl's own words.
+ */
+export async function ensureSysctl(runner: CommandRunner, key: string, value: string): Promise<boolean> {
+  if ((await readSysctl(runner, key)) === value) return false;
   const set = await runner.run("sysctl", ["-w", `${key}=${value}`]);
-  if (set.exitCode !== 0) throw new Error(`sysctl -w ${key}=${value}: ${set.stderr.trim()}`);
+  const now = await readSysctl(runner, key);
+  if (set.exitCode !== 0 || now !== value) throw new Error(set.stderr.trim() || `sysctl -w ${key}=${value} did not take: the value is ${now ?? "unreadable"}`);
   return true;
+}
+
+export const HASHSIZE_PATH = "/sys/module/nf_conntrack/parameters/hashsize";
+
+/** Reads and writes the conntrack hash size, a module parameter shared by every network namespace. */
+export interface HashsizeFile {
+  read(): Promise<number | null>;
+  write(value: number): Promise<void>;
 }
 
 /** The machine's conntrack hash size; null when the module parameter cannot be read. */
