@@ -5,11 +5,11 @@
 # the echo backend). The node image and its bases stay cached for the next kind-up, unless
 # --purge is given. Safe to run twice or when nothing is up.
 #
-# usage: hack/kind-down.sh [--purge]
+# usage: hack/kind-down.sh [--purge]     SIGNPOST_KIND_CLUSTER names the cluster (default signpost)
 set -euo pipefail
 SIGNPOST_CACHE=${SIGNPOST_CACHE:-$HOME/.cache/signpost}
 KIND_CACHE="$SIGNPOST_CACHE/kind"
-CLUSTER=signpost
+CLUSTER=${SIGNPOST_KIND_CLUSTER:-signpost}
 LABEL="io.x-k8s.kind.cluster=$CLUSTER"
 export KIND_EXPERIMENTAL_PROVIDER=podman
 
@@ -35,7 +35,7 @@ if podman network exists kind 2>/dev/null; then
     log "keeping podman network kind: other containers use it"
   fi
 fi
-rm -f "$KIND_CACHE/$CLUSTER.kubeconfig" "$KIND_CACHE/signpost-image.tar"
+rm -f "$KIND_CACHE/$CLUSTER.kubeconfig" "$KIND_CACHE/$CLUSTER-signpost-image.tar"
 
 images=(localhost/signpost localhost/signpost-echo)
 [ "${1:-}" = "--purge" ] && images+=(localhost/signpost-kind-node localhost/signpost-kind-node-noimages localhost/signpost-debian)

@@ -30,8 +30,8 @@ kubectl() { "$cp_bin/kubectl" --kubeconfig "$kubeconfig" "$@"; }
 # The echo image, loaded into the nodes the way kind-up loads signpost's.
 podman build -q -f hack/kind/echo.Dockerfile --build-arg "BASE_IMAGE=$DEBIAN_IMAGE" -t "$ECHO_IMAGE" hack/kind >/dev/null \
   || fail "podman build of $ECHO_IMAGE (hack/kind/echo.Dockerfile)"
-archive="$KIND_CACHE/signpost-echo.tar"
-podman save --format docker-archive -o "$archive" "$ECHO_IMAGE" && "$(kind_binary)" load image-archive "$archive" --name signpost >/dev/null \
+archive="$KIND_CACHE/${SIGNPOST_KIND_CLUSTER:-signpost}-signpost-echo.tar"
+podman save --format docker-archive -o "$archive" "$ECHO_IMAGE" && "$(kind_binary)" load image-archive "$archive" --name "${SIGNPOST_KIND_CLUSTER:-signpost}" >/dev/null \
   || fail "loading $ECHO_IMAGE into the nodes"
 rm -f "$archive"
 

@@ -7,6 +7,8 @@
 #
 # usage: hack/kind-up.sh     then: export KUBECONFIG=$(hack/kind-up.sh | tail -1)
 # prints the cluster's kubeconfig path on its last line. hack/kind-down.sh removes it all.
+# SIGNPOST_KIND_CLUSTER names the cluster (default signpost), so that several can run side by
+# side; SIGNPOST_IMAGE names signpost's image (hack/image.sh).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -14,7 +16,7 @@ source hack/lib/kind-host.sh
 source hack/lib/kind-build.sh
 source hack/lib/kind-cni.sh
 
-CLUSTER=signpost
+CLUSTER=${SIGNPOST_KIND_CLUSTER:-signpost}
 SIGNPOST_LOG_PREFIX="kind-up"
 KUBECONFIG_FILE="$KIND_CACHE/$CLUSTER.kubeconfig"
 export KIND_EXPERIMENTAL_PROVIDER=podman
@@ -56,7 +58,7 @@ if ! "$kind" get clusters 2>/dev/null | grep -qx "$CLUSTER"; then
   fresh=1
   t0=$(date +%s)
   rm -f "$KUBECONFIG_FILE"
-  run "$kind" create cluster --config deploy/kind/cluster.yaml --image "$node_image" --kubeconfig "$KUBECONFIG_FILE"
+  run "$kind" create cluster --name "$CLUSTER" --config deploy/kind/cluster.yaml --image "$node_image" --kubeconfig "$KUBECONFIG_FILE"
   log "cluster created in $(($(date +%s) - t0))s"
 fi
 run install_kind_cni kubectl
@@ -64,12 +66,18 @@ step="waiting for 3 Ready nodes"
 kubectl wait --for=condition=Ready node --all --timeout=180s >/dev/null
 
 # kind's `load docker-image` runs the docker CLI whatever the provider: go through an archive.
-archive="$KIND_CACHE/signpost-image.tar"
+archive="$KIND_CACHE/$CLUSTER-signpost-image.tar"
 run podman save --format docker-archive -o "$archive" "$image"
 run "$kind" load image-archive "$archive" --name "$CLUSTER"
 rm -f "$archive"
 
-run kubectl apply -k hack/kind
+# deploy/kind names the default cluster's control-plane node and image; another cluster's node
+# and image are put in their place in the rendered manifests.
+step="kubectl kustomize hack/kind | kubectl apply -f -"
+kubectl kustomize hack/kind \
+  | sed -e "s#https://signpost-control-plane:6443#https://$CLUSTER-control-plane:6443#" \
+        -e "s#image: localhost/signpost:0.1.0\$#image: $image#" \
+  | kubectl apply -f - >/dev/null
 # A reloaded image under the same tag reaches running pods only through a restart.
 [ $fresh -eq 1 ] || run kubectl -n kube-system rollout restart daemonset/signpost-proxy deployment/signpost-dns
 run kubectl -n kube-system rollout status daemonset/signpost-proxy --timeout=300s
