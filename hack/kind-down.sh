@@ -2,8 +2,9 @@
 # Removes what hack/kind-up.sh and the kind smoke test made: the kind cluster's containers and
 # volumes, the podman network "kind" once no container uses it, the node-image build container
 # if one was left, the kubeconfig, and the images made to be loaded into the nodes (signpost's,
-# the echo backend). The node image and its bases stay cached for the next kind-up, unless
-# --purge is given. Safe to run twice or when nothing is up.
+# the echo backend). The node image and its bases, and the tutorial's workload images
+# (hack/tutorial-images.sh), stay cached for the next kind-up, unless --purge is given. Safe to
+# run twice or when nothing is up.
 #
 # usage: hack/kind-down.sh [--purge]     SIGNPOST_KIND_CLUSTER names the cluster (default signpost)
 set -euo pipefail
@@ -35,10 +36,11 @@ if podman network exists kind 2>/dev/null; then
     log "keeping podman network kind: other containers use it"
   fi
 fi
-rm -f "$KIND_CACHE/$CLUSTER.kubeconfig" "$KIND_CACHE/$CLUSTER-signpost-image.tar"
+rm -f "$KIND_CACHE/$CLUSTER.kubeconfig" "$KIND_CACHE/$CLUSTER-signpost-image.tar" "$KIND_CACHE/$CLUSTER-tutorial-images.tar"
 
 images=(localhost/signpost localhost/signpost-echo)
-[ "${1:-}" = "--purge" ] && images+=(localhost/signpost-kind-node localhost/signpost-kind-node-noimages localhost/signpost-debian)
+[ "${1:-}" = "--purge" ] && images+=(localhost/signpost-kind-node localhost/signpost-kind-node-noimages localhost/signpost-debian \
+  localhost/tutorial/nginx localhost/tutorial/busybox localhost/tutorial/mariadb localhost/tutorial/wordpress)
 for repo in "${images[@]}"; do
   ids=$(podman images --filter "reference=$repo" --format '{{.Repository}}:{{.Tag}}')
   [ -z "$ids" ] || { log "removing images: $(echo $ids)"; podman rmi -f $ids >/dev/null; }
