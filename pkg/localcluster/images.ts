@@ -1,6 +1,8 @@
 // The local cluster has no container runtime: each image maps to a local program through this one
 // table. A stand-in is a small program that behaves like the image for what the tutorial and the
 // tests use, and is marked as such; an image with no entry fails the pod with ErrImagePull.
+// The tutorial's images (localhost/tutorial/*: examples/tutorial/, built for kind by
+// hack/tutorial-images.sh) map to the same programs as the images they stand for.
 import { join } from "node:path";
 
 export interface ContainerRequest {
@@ -40,7 +42,7 @@ export const imageTable: readonly ImageEntry[] = [
     },
   },
   {
-    repositories: ["nginx", "library/nginx"],
+    repositories: ["nginx", "library/nginx", "tutorial/nginx"],
     standIn: true,
     describe: "stand-in: an HTTP server that serves nginx's welcome page on port 80",
     launch: (c, ctx) => standIn(ctx, "nginx.ts", { PORT: String(c.ports[0] ?? 80) }),
@@ -52,7 +54,7 @@ export const imageTable: readonly ImageEntry[] = [
     launch: (c, ctx) => standIn(ctx, "echo.ts", { PORT: String(c.ports[0] ?? 8080) }),
   },
   {
-    repositories: ["busybox", "library/busybox"],
+    repositories: ["busybox", "library/busybox", "tutorial/busybox"],
     standIn: true,
     describe: "stand-in: Debian's /bin/sh and tools (sleep, cat, wget, nslookup) instead of busybox",
     launch: (c) => {
@@ -63,13 +65,13 @@ export const imageTable: readonly ImageEntry[] = [
     },
   },
   {
-    repositories: ["bitnami/mariadb", "mariadb", "library/mariadb"],
+    repositories: ["bitnami/mariadb", "mariadb", "library/mariadb", "tutorial/mariadb"],
     standIn: true,
     describe: "Debian's real MariaDB server, set up from the bitnami/mariadb image's MARIADB_* variables",
     launch: (_c, ctx) => standIn(ctx, "mariadb.ts", {}),
   },
   {
-    repositories: ["bitnami/wordpress", "wordpress", "library/wordpress"],
+    repositories: ["bitnami/wordpress", "wordpress", "library/wordpress", "tutorial/wordpress"],
     standIn: true,
     describe: "stand-in: a small web front end that queries its database at MARIADB_HOST on every page",
     launch: (c, ctx) => standIn(ctx, "wordpress.ts", { PORT: String(c.ports[0] ?? 80) }),
