@@ -21,6 +21,7 @@ case "${1:-}" in
   *) echo "usage: hack/demo.sh [--kind]" >&2; exit 2 ;;
 esac
 keep() { [ "${SIGNPOST_DEMO_KEEP:-}" = 1 ]; }
+trap 'echo "[demo] error: stopped at line $LINENO: $BASH_COMMAND" >&2' ERR
 
 if [ $mode = kind ]; then
   cluster=${SIGNPOST_KIND_CLUSTER:-signpost}
@@ -84,7 +85,7 @@ k wait --for=condition=Ready pod/nginx1 pod/nginx2 --timeout=180s
 k get pods -l run=nginx -o wide
 for pod in nginx1 nginx2; do
   read -r ip node <<<"$(kubectl get pod "$pod" -o jsonpath='{.status.podIP} {.spec.nodeName}')"
-  other=$(nodes | awk -v n="$node" '$1 != n { print $1; exit }')
+  other=$(nodes | awk -v n="$node" '$1 != n && !found { print $1; found = 1 }')
   on "$other" "curl -s $ip:80 | grep '<h1>'"
 done
 k delete -f "$EX/nginx-pod1.yaml" -f "$EX/nginx-pod2.yaml"

@@ -140,7 +140,7 @@ end "API server down 30 s"
 begin "signpost-proxy killed"
 proxy_pod=$(kubectl -n kube-system get pods -l k8s-app=signpost-proxy --field-selector "spec.nodeName=$CP" -o jsonpath='{.items[0].metadata.name}')
 restarts=$(kubectl -n kube-system get pod "$proxy_pod" -o jsonpath='{.status.containerStatuses[0].restartCount}')
-cid=$(podman exec "$CP" crictl ps --name signpost-proxy -q | head -1)
+cid=$(podman exec "$CP" crictl ps --name signpost-proxy -q | awk 'NR == 1')
 [ -n "$cid" ] || fail "no signpost-proxy container on $CP"
 podman exec "$CP" crictl stop -t 0 "$cid" >/dev/null
 until_true 120 "$proxy_pod was not restarted" \

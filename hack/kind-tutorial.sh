@@ -40,7 +40,7 @@ eventually() {
 # served_by OUTPUT: the replica an nginx answer (curl -i) names, if it is nginx's welcome page.
 served_by() {
   grep -q 'Welcome to nginx!' <<<"$1" || return 0
-  sed -n 's/^[Xx]-[Ss]erved-[Bb]y: *\([^[:space:]]*\).*/\1/p' <<<"$1" | head -1
+  awk 'tolower($1) == "x-served-by:" && !found { sub(/\r$/, "", $2); print $2; found = 1 }' <<<"$1"
 }
 in_busybox() { kubectl exec busybox -- "$@" 2>/dev/null || true; }
 # is_one_of WORD LIST: WORD is a word of LIST.
@@ -70,7 +70,7 @@ replicas=$(kubectl get pods -l run=nginx -o jsonpath='{range .items[*]}{.metadat
 names=$(awk '{ print $1 }' <<<"$replicas")
 client_node=$(kubectl get pod busybox -o jsonpath='{.spec.nodeName}')
 [ "$(awk '{ print $3 }' <<<"$replicas" | sort -u | wc -l)" -eq 2 ] || fail "the nginx replicas share a node: $(echo $replicas)"
-read -r far_name far_ip far_node <<<"$(awk -v c="$client_node" '$3 != c' <<<"$replicas" | head -1)"
+read -r far_name far_ip far_node <<<"$(awk -v c="$client_node" '$3 != c && !found { print; found = 1 }' <<<"$replicas")"
 [ -n "$far_name" ] || fail "no nginx replica on a node other than busybox's $client_node"
 got=$(served_by "$(in_busybox curl -s -i -m 5 "http://$far_ip/")")
 [ "$got" = "$far_name" ] || fail "from busybox on $client_node, http://$far_ip/ answered '$got', not $far_name"
@@ -141,9 +141,9 @@ grep -q ' at mariadb:3306 ' <<<"$wp_log" || fail "WordPress is not configured wi
 wp_node=$(kubectl get pods -l run=blog -o jsonpath='{.items[0].spec.nodeName}')
 node_ips=$(kubectl get nodes -o jsonpath='{range .items[*]}{.metadata.name} {.status.addresses[?(@.type=="InternalIP")].address}{"\n"}{end}')
 near_ip=$(awk -v n="$wp_node" '$1 == n { print $2 }' <<<"$node_ips")
-far_ip=$(awk -v n="$wp_node" '$1 != n { print $2 }' <<<"$node_ips" | head -1)
+far_ip=$(awk -v n="$wp_node" '$1 != n && !found { print $2; found = 1 }' <<<"$node_ips")
 wp=http://$far_ip:31080
-title() { curl -s -L -m 10 "$1" | sed -n 's:.*<title>\(.*\)</title>.*:\1:p' | head -1; }
+title() { curl -s -L -m 10 "$1" | sed -n 's:.*<title>\(.*\)</title>.*:\1:p' | awk 'NR == 1' || true; }
 install_page() { got=$(title "$wp/"); [ "$got" = "WordPress &rsaquo; Installation" ]; }
 eventually 30 install_page || fail "from the host, $wp/ (a node without WordPress) led to '$got', not WordPress's installation page"
 ok "$wp/ leads to WordPress's installation page"
