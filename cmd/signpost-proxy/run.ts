@@ -9,7 +9,9 @@ import { runMain } from "../../pkg/cli/run-main.ts";
 import { SignpostError } from "../../pkg/errors/errors.ts";
 import type { IPFamily, Protocol } from "../../pkg/model/types.ts";
 import { daemonFlags, resolveDaemonOptions, resolveRuleSettings, ruleFlags } from "../../pkg/proxy/config/proxy-options.ts";
-import { commandRunner, startDaemon } from "../../pkg/proxy/daemon.ts";
+import { commandRunner, initializeNode, startDaemon } from "../../pkg/proxy/daemon.ts";
+import { kubeProxyConfigFile } from "../../pkg/proxy/config/write-config.ts";
+import { writeFileSync } from "node:fs";
 import { routeLocalnetOff } from "../../pkg/proxy/exec/sysctl.ts";
 import { cleanupRules } from "../../pkg/proxy/iptables/cleanup.ts";
 import { IptablesExecutor } from "../../pkg/proxy/iptables/executor.ts";
@@ -105,6 +107,19 @@ async function daemon(argv: readonly string[]): Promise<void> {
   if (positionals.length > 0) throw new SignpostError("SP_BAD_FLAG", positionals[0] ?? "", "unknown subcommand (known: render, trace)");
   const options = resolveDaemonOptions(values);
   const log = pino({ name: "signpost-proxy" });
+  if (options.writeConfigTo !== null) {
+    try {
+      writeFileSync(options.writeConfigTo, kubeProxyConfigFile(options));
+    } catch (err) {
+      throw new SignpostError("SP_BAD_FLAG", "--write-config-to", `${options.writeConfigTo} cannot be written`, { cause: err });
+    }
+    log.info({ file: options.writeConfigTo }, "wrote the configuration");
+    return;
+  }
+  if (options.initOnly) {
+    await initializeNode(options, log);
+    return;
+  }
   if (options.cleanup) {
     const runner = commandRunner(options);
     for (const family of ["IPv4", "IPv6"] as const) {

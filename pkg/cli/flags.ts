@@ -43,12 +43,31 @@ export function parseSize(text: string): number {
   return Number(match[1]) * (sizeUnits[match[2] ?? ""] ?? Number.NaN);
 }
 
+/**
+ * "--oom-score-adj -999" as "--oom-score-adj=-999": parseArgs takes a value that starts with a
+ * dash for another flag, but a negative number after an integer flag is its value, as Go's
+ * pflag reads it (kube-proxy's command lines are written that way).
+ */
+function joinNegativeNumbers(argv: readonly string[], specs: FlagSpecs): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? "";
+    const next = argv[i + 1];
+    const spec = arg.startsWith("--") ? specs[arg.slice(2)] : undefined;
+    if (spec?.type === "integer" && next !== undefined && /^-\d+$/.test(next)) {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else out.push(arg);
+  }
+  return out;
+}
+
 export function parseFlags(argv: readonly string[], specs: FlagSpecs): { values: FlagValues; positionals: string[] } {
   const options: Record<string, { type: "string" | "boolean" }> = { help: { type: "boolean" } };
   for (const [name, spec] of Object.entries(specs)) options[name] = { type: spec.type === "boolean" ? "boolean" : "string" };
   let parsed: ReturnType<typeof parseArgs>;
   try {
-    parsed = parseArgs({ args: [...argv], options, strict: true, allowPositionals: true, tokens: true });
+    parsed = parseArgs({ args: joinNegativeNumbers(argv, specs), options, strict: true, allowPositionals: true, tokens: true });
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     const flag = /'(-{1,2}[^' ]+)/.exec(message)?.[1] ?? "command line";

@@ -69,6 +69,7 @@ describe("parseKubeProxyConfig", () => {
       metricsBindAddress: "",
       masqueradeAll: false,
       minSyncPeriodMs: 1000,
+      bindAddressHardFail: false,
     });
     expect(parsed.ignored).toContain("ipvs: configures another proxy mode; signpost-proxy runs the iptables mode");
   });
@@ -97,7 +98,9 @@ describe("parseKubeProxyConfig", () => {
     ["iptables: [1]\n", "SP_BAD_CONFIG: f: iptables: must be a mapping"],
     ["minSyncPeriod: 1y\n", 'SP_BAD_CONFIG: f: minSyncPeriod: "1y" is not a duration'],
     ["portRange: 30000-32767\n", "SP_BAD_CONFIG: f: portRange: is not supported"],
-    ["oomScoreAdj: -999\n", "SP_BAD_CONFIG: f: oomScoreAdj: is not supported"],
+    ["oomScoreAdj: -1001\n", "SP_BAD_CONFIG: f: oomScoreAdj: must be a whole number from -1000 to 1000, not -1001"],
+    ["bindAddressHardFail: 1\n", "SP_BAD_CONFIG: f: bindAddressHardFail: must be true or false, not 1"],
+    ["configSyncPeriod: often\n", 'SP_BAD_CONFIG: f: configSyncPeriod: "often" is not a duration'],
     ["enableProfiling: true\n", "SP_BAD_CONFIG: f: enableProfiling: is not supported"],
     ["windowsRunAsService: true\n", "SP_BAD_CONFIG: f: windowsRunAsService: is not supported"],
     ["detectLocal:\n  bridge: cbr0\n", "SP_BAD_CONFIG: f: detectLocal.bridge: is not a field"],
@@ -124,7 +127,18 @@ describe("parseKubeProxyConfig", () => {
     expect(parseKubeProxyConfig(`${head}nodePortAddresses: [primary]\nsyncPeriod: 0s\n`, "f").values).toEqual({ nodePortAddresses: ["primary"] });
   });
 
-  it("refuses a file of another kind or version", () => {
+  it("reads the OOM score, the bind hard-fail switch and the config sync period", () => {
+    expect(parseKubeProxyConfig(`${head}oomScoreAdj: -500\nbindAddressHardFail: true\nconfigSyncPeriod: 5m\n`, "f").values).toEqual({
+      oomScoreAdj: -500,
+      bindAddressHardFail: true,
+      configSyncPeriodMs: 300_000,
+    });
+  });
+
+  it("refuses a file of another kind or version, naming the one version kube-proxy v1.36 reads", () => {
+    expect(() => parseKubeProxyConfig("apiVersion: kubeproxy.config.k8s.io/v1alpha2\nkind: KubeProxyConfiguration\n", "f")).toThrow(
+      'SP_BAD_CONFIG: f: apiVersion: must be kubeproxy.config.k8s.io/v1alpha1, the only version kube-proxy v1.36 reads, not "kubeproxy.config.k8s.io/v1alpha2"',
+    );
     expect(() => parseKubeProxyConfig("apiVersion: v1\nkind: ConfigMap\n", "f")).toThrow("SP_BAD_CONFIG: f: kind: must be KubeProxyConfiguration");
     expect(() => parseKubeProxyConfig("apiVersion: kubeproxy.config.k8s.io/v1beta1\nkind: KubeProxyConfiguration\n", "f")).toThrow("f: apiVersion");
     expect(() => parseKubeProxyConfig("{", "f")).toThrow("SP_BAD_CONFIG: f: not YAML or JSON");

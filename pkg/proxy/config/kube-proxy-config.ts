@@ -8,6 +8,9 @@ import { SignpostError } from "../../errors/errors.ts";
 import { parseDuration } from "../../cli/flags.ts";
 import type { ConntrackSettings } from "../conntrack-sysctls.ts";
 
+/** The one version of KubeProxyConfiguration that kube-proxy v1.36 reads and writes. */
+export const KUBE_PROXY_CONFIG_VERSION = "kubeproxy.config.k8s.io/v1alpha1";
+
 /** The values a config file may set; each is absent when the file does not set it. */
 export interface KubeProxyConfigValues {
   kubeconfig?: string;
@@ -24,6 +27,9 @@ export interface KubeProxyConfigValues {
   detectLocalMode?: string;
   bridgeInterface?: string;
   interfaceNamePrefix?: string;
+  bindAddressHardFail?: boolean;
+  oomScoreAdj?: number;
+  configSyncPeriodMs?: number;
 }
 
 export interface ParsedKubeProxyConfig {
@@ -113,7 +119,7 @@ const schema: Readonly<Record<string, Rule>> = {
   healthzBindAddress: use((v, p, out) => void (out.healthzBindAddress = str(v, p))),
   metricsBindAddress: use((v, p, out) => void (out.metricsBindAddress = str(v, p))),
   bindAddress: ignore("the primary IP family is taken from the Node's addresses"),
-  bindAddressHardFail: ignore("a port that cannot be bound always stops signpost-proxy"),
+  bindAddressHardFail: use((v, p, out) => void (out.bindAddressHardFail = bool(v, p))),
   nodePortAddresses: use((v, p, out) => {
     if (v === null || v === undefined) return;
     if (!Array.isArray(v)) throw bad(p, 'must be a list of CIDRs, or ["primary"]');
@@ -164,9 +170,17 @@ const schema: Readonly<Record<string, Rule>> = {
     udpTimeout: conntrackField("udpTimeout", seconds),
     udpStreamTimeout: conntrackField("udpStreamTimeout", seconds),
   }),
-  configSyncPeriod: ignore("signpost's watch keeps its cache exact without periodic resyncs"),
+  // 0s means kube-proxy's default (15m), as for the sync periods.
+  configSyncPeriod: use((v, p, out) => {
+    const ms = duration(v, p);
+    if (ms !== undefined && ms > 0) out.configSyncPeriodMs = ms;
+  }),
   portRange: zero("the userspace proxy's port range does not exist in the iptables mode"),
-  oomScoreAdj: zero("set the process's OOM score in the DaemonSet instead"),
+  oomScoreAdj: use((v, p, out) => {
+    if (v === null || v === undefined) return;
+    if (typeof v !== "number" || !Number.isInteger(v) || v < -1000 || v > 1000) throw bad(p, `must be a whole number from -1000 to 1000, not ${JSON.stringify(v)}`);
+    out.oomScoreAdj = v;
+  }),
   enableProfiling: zero("signpost-proxy serves no pprof endpoint"),
   featureGates: zero("signpost-proxy has no feature gates"),
   showHiddenMetricsForVersion: zero("signpost-proxy hides no metrics"),
@@ -208,8 +222,9 @@ export function parseKubeProxyConfig(text: string, where: string): ParsedKubePro
   if (doc === null || typeof doc !== "object" || Array.isArray(doc)) throw bad(where, "must be a KubeProxyConfiguration mapping");
   const object = doc as Record<string, unknown>;
   if (object["kind"] !== "KubeProxyConfiguration") throw bad(`${where}: kind`, `must be KubeProxyConfiguration, not ${JSON.stringify(object["kind"])}`);
-  if (object["apiVersion"] !== "kubeproxy.config.k8s.io/v1alpha1") {
-    throw bad(`${where}: apiVersion`, `must be kubeproxy.config.k8s.io/v1alpha1, not ${JSON.stringify(object["apiVersion"])}`);
+  if (object["apiVersion"] !== KUBE_PROXY_CONFIG_VERSION) {
+    // Kubernetes v1.36 defines no other version (kube-proxy's own v1alpha2 is not served yet).
+    throw bad(`${where}: apiVersion`, `must be ${KUBE_PROXY_CONFIG_VERSION}, the only version kube-proxy v1.36 reads, not ${JSON.stringify(object["apiVersion"])}`);
   }
   const values: KubeProxyConfigValues = {};
   const ignored: string[] = [];
