@@ -12,6 +12,7 @@ import { daemonFlags, resolveDaemonOptions, resolveRuleSettings, ruleFlags } fro
 import { commandRunner, initializeNode, startDaemon } from "../../pkg/proxy/daemon.ts";
 import { kubeProxyConfigFile } from "../../pkg/proxy/config/write-config.ts";
 import { writeFileSync } from "node:fs";
+import { watchConfigFile } from "../../pkg/proxy/config/config-file-watch.ts";
 import { routeLocalnetOff } from "../../pkg/proxy/exec/sysctl.ts";
 import { cleanupRules } from "../../pkg/proxy/iptables/cleanup.ts";
 import { IptablesExecutor } from "../../pkg/proxy/iptables/executor.ts";
@@ -141,7 +142,7 @@ async function daemon(argv: readonly string[]): Promise<void> {
     stopping = true;
     log.info({ signal }, "stopping; rules stay in place");
     running.stop().then(
-      () => process.exit(0),
+      () => process.exit(process.exitCode ?? 0),
       (err: unknown) => {
         log.error({ err }, "stop failed");
         process.exit(1);
@@ -152,6 +153,19 @@ async function daemon(argv: readonly string[]): Promise<void> {
   // listener but its own, which killed the daemon when SIGTERM came while an iptables child ran.
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));
+  // As kube-proxy: a changed --config file ends the daemon, and the DaemonSet starts it again
+  // with the new settings; the rules stay in place meanwhile.
+  if (options.configFile !== null) {
+    const { path, text } = options.configFile;
+    watchConfigFile(path, text, 2000, {
+      changed: () => {
+        log.warn({ file: path }, "the --config file changed: exiting so that the new settings take effect on restart");
+        process.exitCode = 1;
+        stop("config file changed");
+      },
+      unreadable: (err) => log.warn({ file: path, err }, "the --config file cannot be read; the settings read at start stay"),
+    });
+  }
 }
 
 runMain("signpost-proxy", async () => {

@@ -68,6 +68,8 @@ export const daemonFlags: FlagSpecs = {
 
 export interface DaemonOptions {
   readonly kubeconfig: string | undefined;
+  /** The --config file and the text it held when read; null without --config. */
+  readonly configFile: { readonly path: string; readonly text: string } | null;
   readonly nodeName: string;
   readonly settings: ProxySettings;
   readonly minSyncPeriodMs: number;
@@ -155,20 +157,21 @@ function given(values: FlagValues, name: string): boolean {
 
 interface ReadConfig {
   readonly path: string;
+  readonly text: string;
   readonly values: KubeProxyConfigValues;
   readonly ignored: readonly string[];
 }
 
 function readConfig(values: FlagValues): ReadConfig {
   const path = stringFlag(values, "config");
-  if (path === "") return { path: "", values: {}, ignored: [] };
+  if (path === "") return { path: "", text: "", values: {}, ignored: [] };
   let text: string;
   try {
     text = readFileSync(path, "utf8");
   } catch (err) {
     throw new SignpostError("SP_BAD_FLAG", "--config", `${path} cannot be read`, { cause: err });
   }
-  return { path, ...parseKubeProxyConfig(text, path) };
+  return { path, text, ...parseKubeProxyConfig(text, path) };
 }
 
 function settingsFrom(values: FlagValues, config: ReadConfig): ProxySettings {
@@ -306,6 +309,7 @@ export function resolveDaemonOptions(values: FlagValues): DaemonOptions {
   const metrics = pick("metrics-bind-address", "metricsBindAddress", c.metricsBindAddress, "127.0.0.1:10249");
   return {
     kubeconfig: kubeconfig.value === "" ? undefined : kubeconfig.value,
+    configFile: config.path === "" ? null : { path: config.path, text: config.text },
     nodeName,
     settings: settingsFrom(values, config),
     minSyncPeriodMs: minSync.value,

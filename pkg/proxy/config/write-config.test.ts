@@ -39,7 +39,7 @@ describe("kubeProxyConfigFile", () => {
     writeFileSync(file, kubeProxyConfigFile(written));
     expect(parseKubeProxyConfig(kubeProxyConfigFile(written), file).ignored).toEqual([]);
     const reread = daemon(["--config", file]);
-    expect({ ...reread, ignoredConfig: [] }).toEqual({ ...written, ignoredConfig: [] });
+    expect({ ...reread, ignoredConfig: [], configFile: null }).toEqual({ ...written, ignoredConfig: [], configFile: null });
   });
 
   it("leaves hostnameOverride empty when the node name comes from the host, so one file fits every node", () => {
