@@ -156,7 +156,7 @@ export async function startDaemon(options: DaemonOptions, log: Logger, clock: Cl
         iptables: f.iptables,
         conntrack: new Conntrack(f.family, runner),
         log,
-        metrics,
+        metrics: proxyMetrics(registry, f.family),
         health,
         clock,
         minSyncPeriodMs: options.minSyncPeriodMs,

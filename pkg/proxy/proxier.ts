@@ -391,13 +391,18 @@ export class Proxier {
   async #deleteStaleFlows(previous: ProxyState, keys: Iterable<ObjectKey> | undefined): Promise<void> {
     const cleaner = this.#o.conntrack;
     if (cleaner === null) return;
+    const started = this.#o.clock.now();
     const deletions = await this.#staleFlows(cleaner, previous, keys);
-    if (deletions.length === 0) return;
+    if (deletions.length === 0) {
+      this.#o.metrics.conntrackReconciled((this.#o.clock.now() - started) / 1000);
+      return;
+    }
     const outcomes = await cleaner.delete(deletions);
     const failed = outcomes.filter((x) => x.deleted === null);
     const failedDeletions = failed.reduce((n, x) => n + x.deletions.length, 0);
-    this.#o.metrics.conntrackDeleted(deletions.length - failedDeletions, failedDeletions);
     const flows = outcomes.reduce((n, x) => n + (x.deleted ?? 0), 0);
+    this.#o.metrics.conntrackDeleted(deletions.length - failedDeletions, failedDeletions, flows);
+    this.#o.metrics.conntrackReconciled((this.#o.clock.now() - started) / 1000);
     this.#o.log.info({ family: this.#o.family, filters: deletions.length, calls: outcomes.length, flows }, "stale UDP conntrack entries deleted");
     for (const f of failed) this.#o.log.warn({ family: this.#o.family, filters: f.deletions.length, first: f.deletions[0], err: f.error }, "conntrack deletion failed");
   }
