@@ -1,8 +1,10 @@
 // Reads a KubeProxyConfiguration (kubeproxy.config.k8s.io/v1alpha1) file, kube-proxy's --config.
-// Every field kube-proxy knows is classified: implemented, ignored for a stated reason (it tunes
-// something signpost does not have, like another proxy mode's settings), or accepted only while
-// it holds its zero value. Anything else is refused by its path, so an operator who migrates a
-// kube-proxy ConfigMap learns at once which setting would silently stop working.
+// Every field kube-proxy knows is classified: implemented, refused for a value signpost cannot
+// honour (another mode, another masquerade bit), or ignored for a stated reason (it tunes
+// something signpost does not have, like another proxy mode's settings or pprof), and then named
+// in one log line at start when it holds more than its zero value. Anything else is refused by
+// its path, so an operator who migrates a kube-proxy ConfigMap starts with it as it is and learns
+// at once which setting does nothing here.
 import { load } from "js-yaml";
 import { SignpostError } from "../../errors/errors.ts";
 import { parseDuration } from "../../cli/flags.ts";
@@ -41,12 +43,10 @@ export interface ParsedKubeProxyConfig {
 type Rule =
   | { readonly kind: "use"; readonly apply: (v: unknown, path: string, out: KubeProxyConfigValues) => void }
   | { readonly kind: "ignore"; readonly reason: string }
-  | { readonly kind: "zero"; readonly reason: string }
   | { readonly kind: "section"; readonly fields: Readonly<Record<string, Rule>> };
 
 const use = (apply: (v: unknown, path: string, out: KubeProxyConfigValues) => void): Rule => ({ kind: "use", apply });
 const ignore = (reason: string): Rule => ({ kind: "ignore", reason });
-const zero = (reason: string): Rule => ({ kind: "zero", reason });
 const section = (fields: Record<string, Rule>): Rule => ({ kind: "section", fields });
 
 function bad(path: string, message: string): SignpostError {
@@ -160,7 +160,7 @@ const schema: Readonly<Record<string, Rule>> = {
   ipvs: ignore(otherMode),
   nftables: ignore(otherMode),
   winkernel: ignore(otherMode),
-  windowsRunAsService: zero("signpost-proxy runs on Linux only"),
+  windowsRunAsService: ignore("signpost-proxy runs on Linux only"),
   conntrack: section({
     maxPerCore: conntrackField("maxPerCore", count),
     min: conntrackField("min", count),
@@ -175,15 +175,15 @@ const schema: Readonly<Record<string, Rule>> = {
     const ms = duration(v, p);
     if (ms !== undefined && ms > 0) out.configSyncPeriodMs = ms;
   }),
-  portRange: zero("the userspace proxy's port range does not exist in the iptables mode"),
+  portRange: ignore("the userspace proxy's port range, which kube-proxy v1.36 ignores too"),
   oomScoreAdj: use((v, p, out) => {
     if (v === null || v === undefined) return;
     if (typeof v !== "number" || !Number.isInteger(v) || v < -1000 || v > 1000) throw bad(p, `must be a whole number from -1000 to 1000, not ${JSON.stringify(v)}`);
     out.oomScoreAdj = v;
   }),
-  enableProfiling: zero("signpost-proxy serves no pprof endpoint"),
-  featureGates: zero("signpost-proxy has no feature gates"),
-  showHiddenMetricsForVersion: zero("signpost-proxy hides no metrics"),
+  enableProfiling: ignore("signpost-proxy serves no pprof endpoint; profile it with node's --cpu-prof"),
+  featureGates: ignore("signpost-proxy has no feature gates: it behaves as kube-proxy v1.36 with its default gates"),
+  showHiddenMetricsForVersion: ignore("signpost-proxy hides no metrics"),
   logging: ignore("signpost-proxy always logs pino JSON to stdout"),
 };
 
@@ -197,10 +197,7 @@ function walk(object: Record<string, unknown>, fields: Readonly<Record<string, R
         rule.apply(value, path, out);
         break;
       case "ignore":
-        if (prefix !== "" || (name !== "apiVersion" && name !== "kind")) ignored.push(`${path}: ${rule.reason}`);
-        break;
-      case "zero":
-        if (!isZero(value)) throw bad(path, `is not supported (${rule.reason}); remove it or leave it at its zero value`);
+        if ((prefix !== "" || (name !== "apiVersion" && name !== "kind")) && !isZero(value)) ignored.push(`${path}: ${rule.reason}`);
         break;
       case "section":
         if (value === null || value === undefined) break;
