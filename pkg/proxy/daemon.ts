@@ -17,7 +17,7 @@ import type { CommandRunner } from "./exec/command-runner.ts";
 import { ExecaRunner, netnsPrefix } from "./exec/command-runner.ts";
 import { Conntrack } from "./exec/conntrack.ts";
 import { interfaceAddressReader } from "./exec/interface-addresses.ts";
-import { ensureSysctl, hostHashsizeFile } from "./exec/sysctl.ts";
+import { ensureSysctl, hostHashsizeFile, readSysctl } from "./exec/sysctl.ts";
 import { applyConntrackSysctls } from "./conntrack-sysctls.ts";
 import { cpus } from "node:os";
 import { healthHandler } from "./health/health-server.ts";
@@ -85,6 +85,8 @@ export async function startDaemon(options: DaemonOptions, log: Logger, clock: Cl
   if (oomRefused === null) log.info({ oomScoreAdj: options.oomScoreAdj }, "OOM score adjusted");
   else log.warn({ oomScoreAdj: options.oomScoreAdj, reason: oomRefused }, "OOM score not adjusted (lowering it needs CAP_SYS_RESOURCE); the daemon runs on");
   await tuneConntrack(options, runner, log);
+  const tcpBeLiberal = ((await readSysctl(runner, "net.netfilter.nf_conntrack_tcp_be_liberal")) ?? "0") !== "0";
+  if (tcpBeLiberal) log.info("nf_conntrack_tcp_be_liberal set, not installing DROP rules for INVALID packets");
 
   let nodeEligible = true;
   const listening: Listening[] = [];
@@ -161,6 +163,7 @@ export async function startDaemon(options: DaemonOptions, log: Logger, clock: Cl
         clock,
         minSyncPeriodMs: options.minSyncPeriodMs,
         syncPeriodMs: options.syncPeriodMs,
+        tcpBeLiberal,
         interfaceAddresses,
         ...(f === primary
           ? {

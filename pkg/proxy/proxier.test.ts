@@ -340,7 +340,7 @@ describe("Proxier", () => {
     await reference.restore(
       renderIptables({
         state: restarted.proxier.state,
-        config: { family: "IPv4", localDetector: { ifLocal: ["-s", "10.0.0.0/8"], ifNotLocal: ["!", "-s", "10.0.0.0/8"] }, masqueradeAll: false, nodePortAddresses: [], nodeIPs: ["192.168.0.2"], interfaceIPs: null, localhostNodePorts: true, masqueradeRandomFully: false, omitEndpointComments: false },
+        config: { family: "IPv4", localDetector: { ifLocal: ["-s", "10.0.0.0/8"], ifNotLocal: ["!", "-s", "10.0.0.0/8"] }, masqueradeAll: false, nodePortAddresses: [], nodeIPs: ["192.168.0.2"], interfaceIPs: null, localhostNodePorts: true, masqueradeRandomFully: false, omitEndpointComments: false, dropInvalid: true },
         changed: null,
         insertJumps: builtinJumpsFor({ family: "IPv4", localhostNodePorts: true }),
       }).text,

@@ -64,6 +64,8 @@ export interface ProxierOptions {
   readonly minSyncPeriodMs: number;
   readonly syncPeriodMs: number;
   readonly fullSyncPeriodMs?: number;
+  /** The node's nf_conntrack_tcp_be_liberal is on: no DROP rule for INVALID packets. */
+  readonly tcpBeLiberal?: boolean;
   /** Services per staged batch of a full sync with more than twice as many; default STAGE_BATCH_SERVICES. */
   readonly stageBatchServices?: number;
   /**
@@ -284,6 +286,7 @@ export class Proxier {
         family: o.family,
         node: this.#node,
         randomFully: caps.randomFully,
+        tcpBeLiberal: o.tcpBeLiberal === true,
         omitEndpointComments: totalEndpoints(this.#state) > LARGE_CLUSTER_ENDPOINTS,
       }),
     );

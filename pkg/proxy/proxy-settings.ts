@@ -93,6 +93,8 @@ export interface RenderConfigInputs {
   readonly omitEndpointComments: boolean;
   /** The interface addresses of this family (daemon); absent or null: the Node's (offline). */
   readonly interfaceIPs?: readonly string[] | null;
+  /** The node's nf_conntrack_tcp_be_liberal is on (read at start); absent: off. */
+  readonly tcpBeLiberal?: boolean;
 }
 
 /**
@@ -129,5 +131,6 @@ export function renderConfigFor(inputs: RenderConfigInputs): RenderConfig {
     localhostNodePorts: inputs.settings.localhostNodePorts,
     masqueradeRandomFully: inputs.randomFully,
     omitEndpointComments: inputs.omitEndpointComments,
+    dropInvalid: inputs.tcpBeLiberal !== true,
   };
 }

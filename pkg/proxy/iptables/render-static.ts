@@ -82,7 +82,7 @@ export function writeFilterStatic(filter: TableBuffer, config: RenderConfig, can
   for (const chain of filterTopChains) filter.declareChain(chain);
   if (canary) writeCanary(filter);
   if (localnetGuarded(config)) writeLocalnetGuard(filter);
-  filter.append(KUBE_FORWARD, "-m conntrack --ctstate INVALID", "-j DROP");
+  if (config.dropInvalid) filter.append(KUBE_FORWARD, "-m conntrack --ctstate INVALID", "-j DROP");
   // Forward what kube-proxy marked, even under a FORWARD policy of DROP, then the rest of its flow.
   filter.append(KUBE_FORWARD, comment("kubernetes forwarding rules"), `-m mark --mark ${MASQ_MARK}/${MASQ_MARK}`, "-j ACCEPT");
   filter.append(KUBE_FORWARD, comment("kubernetes forwarding conntrack rule"), "-m conntrack --ctstate RELATED,ESTABLISHED", "-j ACCEPT");

@@ -145,6 +145,12 @@ describe("NodePort", () => {
     }
   });
 
+  it("drops forwarded INVALID packets unless the node's conntrack is TCP-liberal, as kube-proxy decides", () => {
+    const invalidDrop = "-A KUBE-FORWARD -m conntrack --ctstate INVALID -j DROP";
+    expect(renderAll([svc], eps).text).toContain(invalidDrop);
+    expect(renderAll([svc], eps, { dropInvalid: false }).text).not.toContain(invalidDrop);
+  });
+
   it("answers only on the addresses --nodeport-addresses selects", () => {
     const text = renderAll([svc], eps, { nodePortAddresses: ["192.168.0.0/24"], nodeIPs: [testNodeIP, "10.99.0.2"] }).text;
     const locals = [testNodeIP, "10.99.0.2"];
