@@ -2,7 +2,7 @@
 // every problem reported as SP_BAD_FLAG naming the flag, so `--nodeport-adresses` fails at once
 // instead of being ignored.
 import { parseArgs } from "node:util";
-import { SignpostError } from "../errors/errors.ts";
+import { ERRORS_DOC, SignpostError } from "../errors/errors.ts";
 
 export interface FlagSpec {
   readonly type: "string" | "boolean" | "duration" | "integer" | "size";
@@ -129,6 +129,7 @@ export function renderHelp(command: string, summary: string, specs: FlagSpecs): 
     lines.push(`  --${name}${arg}`.padEnd(34) + spec.help + def);
   }
   lines.push(`  --help`.padEnd(34) + "show this help");
+  lines.push("", `Errors start with a code (SP_BAD_FLAG, ...); each code's cause and fix: ${ERRORS_DOC} in signpost's repository.`);
   return lines.join("\n") + "\n";
 }
 
