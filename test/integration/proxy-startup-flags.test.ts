@@ -4,7 +4,6 @@
 // changed --config file ends the daemon so that its DaemonSet restarts it with the new settings.
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
@@ -14,6 +13,7 @@ import { NetNs } from "../support/netns.ts";
 import { ProxyDaemon } from "../support/proxy-daemon.ts";
 import { createNode } from "../support/proxy-objects.ts";
 import { nodeIP } from "../support/proxy-topology.ts";
+import { holdPort } from "../support/hold-port.ts";
 
 const kubeconfig = inject("kubeconfig");
 const c = clients(kubeconfig);
@@ -35,15 +35,6 @@ afterAll(async () => {
   await c.core.deleteNode({ name: nodeName }).catch(() => undefined);
   rmSync(dir, { recursive: true, force: true });
 });
-
-/** A plain TCP listener on a loopback port, as another process holding the healthz port. */
-async function holdPort(): Promise<{ server: Server; port: number }> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen({ host: "127.0.0.1", port: 0 }, resolve));
-  const address = server.address();
-  if (address === null || typeof address === "string") throw new Error("no port");
-  return { server, port: address.port };
-}
 
 async function start(args: readonly string[], healthzPort?: number): Promise<ProxyDaemon> {
   const d = await ProxyDaemon.start({ kubeconfig, nodeName, netns: node.name, extraArgs: [...syncArgs, ...args], ...(healthzPort === undefined ? {} : { healthzPort }) });

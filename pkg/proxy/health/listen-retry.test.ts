@@ -1,22 +1,13 @@
-import { createServer, type Server } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { eventually } from "../../../test/support/eventually.ts";
 import type { Listening } from "./listen.ts";
 import { listenHttpOrRetry } from "./listen-retry.ts";
+import { holdPort } from "../../../test/support/hold-port.ts";
 
 const open: { close(): Promise<void> | void }[] = [];
 afterEach(async () => {
   for (const s of open.splice(0)) await s.close();
 });
-
-/** A plain TCP listener holding a loopback port, as another process would. */
-async function holdPort(): Promise<{ server: Server; port: number }> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen({ host: "127.0.0.1", port: 0 }, resolve));
-  const address = server.address();
-  if (address === null || typeof address === "string") throw new Error("no port");
-  return { server, port: address.port };
-}
 
 const hello = (_req: unknown, res: { end(body: string): void }): void => res.end("hello");
 
