@@ -7,6 +7,7 @@
 // answers them from each Service's table of addresses (one entry per endpoint instead of two
 // names with record sets).
 import type { Pod } from "../model/pod.ts";
+import { keyOf, objectKey, serviceKeyOf } from "../model/key.ts";
 import type { Namespace, Service } from "../model/types.ts";
 import type { DnsEndpointSlice } from "./dns-slice.ts";
 import { EndpointIndex } from "./endpoint-index.ts";
@@ -259,28 +260,28 @@ export class RecordStore {
   upsertPod(pod: Pod): void {
     if (this.pods !== "verified") return;
     const keys = [...new Set(pod.ips.flatMap((address) => canonicalIP(address) ?? []))].map((ip) => `${pod.namespace}/${ip}`);
-    this.#setPodKeys(pod.namespace, `${pod.namespace}/${pod.name}`, keys.sort());
+    this.#setPodKeys(pod.namespace, keyOf(pod), keys.sort());
   }
 
   deletePod(namespace: string, name: string): void {
     if (this.pods !== "verified") return;
-    this.#setPodKeys(namespace, `${namespace}/${name}`, []);
+    this.#setPodKeys(namespace, objectKey(namespace, name), []);
   }
 
   upsertService(service: Service): void {
-    const key = `${service.namespace}/${service.name}`;
+    const key = keyOf(service);
     this.#services.set(key, service);
     this.#rebuild(key);
   }
 
   deleteService(namespace: string, name: string): void {
-    const key = `${namespace}/${name}`;
+    const key = objectKey(namespace, name);
     if (this.#services.delete(key)) this.#rebuild(key);
   }
 
   upsertEndpointSlice(slice: DnsEndpointSlice): void {
-    const sliceKey = `${slice.namespace}/${slice.name}`;
-    const owner = slice.serviceName === "" ? null : `${slice.namespace}/${slice.serviceName}`;
+    const sliceKey = keyOf(slice);
+    const owner = serviceKeyOf(slice);
     const previousOwner = this.#sliceOwner.get(sliceKey);
     if (previousOwner !== undefined && previousOwner !== owner) this.#detachSlice(sliceKey, slice.name, previousOwner);
     if (owner !== null) {
@@ -295,7 +296,7 @@ export class RecordStore {
   }
 
   deleteEndpointSlice(namespace: string, name: string): void {
-    const sliceKey = `${namespace}/${name}`;
+    const sliceKey = objectKey(namespace, name);
     const owner = this.#sliceOwner.get(sliceKey);
     if (owner !== undefined) this.#detachSlice(sliceKey, name, owner);
   }

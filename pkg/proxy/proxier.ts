@@ -8,6 +8,7 @@
 // sync forks no iptables process besides its restore.
 import { isDeepStrictEqual } from "node:util";
 import type { Logger } from "pino";
+import { serviceKeyOf } from "../model/key.ts";
 import type { EndpointSlice, IPFamily, Node, ObjectKey, Service } from "../model/types.ts";
 import { BoundedFrequencyRunner } from "./bounded-frequency-runner.ts";
 import { EndpointSliceChangeTracker, ServiceChangeTracker } from "./change-tracker.ts";
@@ -149,8 +150,8 @@ export class Proxier {
   onSliceEvent(previous: EndpointSlice | null, current: EndpointSlice | null, triggerTimeMs: number | null = null): void {
     const pending = this.#slices.update(previous, current);
     const slice = current ?? previous;
-    if (triggerTimeMs !== null && slice !== null && slice.serviceName !== "") {
-      const key = `${slice.namespace}/${slice.serviceName}`;
+    const key = slice === null ? null : serviceKeyOf(slice);
+    if (triggerTimeMs !== null && key !== null) {
       const known = this.#triggers.get(key);
       if (known === undefined || triggerTimeMs < known) this.#triggers.set(key, triggerTimeMs);
     }

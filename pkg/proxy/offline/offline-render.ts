@@ -2,7 +2,8 @@
 // objects, and one connection traced through them. Pure: objects and settings in, text or a
 // trace out. The kernel's capabilities are assumed to be those of any current node (SCTP and
 // MASQUERADE --random-fully available), which is what the daemon probes on one.
-import type { EndpointSlice, IPFamily, Node, ObjectKey, Protocol } from "../../model/types.ts";
+import { slicesByService } from "../../model/key.ts";
+import type { IPFamily, Node, Protocol } from "../../model/types.ts";
 import { SignpostError } from "../../errors/errors.ts";
 import { canonicalIP, cidrContains } from "../ip.ts";
 import type { TraceResult } from "../iptables/packet-tracer.ts";
@@ -34,11 +35,7 @@ function findNode(objects: ClusterObjects, name: string): Node {
 /** One complete iptables-restore input, jumps from the built-in chains included. */
 export function renderForNode(req: OfflineRequest): RenderResult {
   const node = findNode(req.objects, req.nodeName);
-  const byService = new Map<ObjectKey, EndpointSlice[]>();
-  for (const s of req.objects.slices) {
-    const key = `${s.namespace}/${s.serviceName}`;
-    byService.set(key, [...(byService.get(key) ?? []), s]);
-  }
+  const byService = slicesByService(req.objects.slices);
   const state = buildProxyState(req.objects.services, (k) => byService.get(k) ?? [], {
     family: req.family,
     node: { name: node.name, zone: node.zone, podCIDRs: node.podCIDRs },
