@@ -13,7 +13,7 @@ import { commandRunner, startDaemon } from "../../pkg/proxy/daemon.ts";
 import { routeLocalnetOff } from "../../pkg/proxy/exec/sysctl.ts";
 import { cleanupRules } from "../../pkg/proxy/iptables/cleanup.ts";
 import { IptablesExecutor } from "../../pkg/proxy/iptables/executor.ts";
-import { ipFamilyOf } from "../../pkg/proxy/ip.ts";
+import { parseIPSloppy } from "../../pkg/model/ip.ts";
 import { readClusterObjects } from "../../pkg/proxy/offline/objects-file.ts";
 import { renderForNode, traceForNode } from "../../pkg/proxy/offline/offline-render.ts";
 
@@ -75,9 +75,9 @@ function trace(argv: readonly string[]): void {
   if (values === null) return;
   const src = required(values, "src");
   const dst = required(values, "dst");
-  const family = ipFamilyOf(dst);
+  const family = parseIPSloppy(dst)?.family ?? null;
   if (family === null) throw new SignpostError("SP_BAD_FLAG", "--dst", `"${dst}" is not an IP address`);
-  if (ipFamilyOf(src) !== family) throw new SignpostError("SP_BAD_FLAG", "--src", `"${src}" is not an IP address of the same family as --dst`);
+  if (parseIPSloppy(src)?.family !== family) throw new SignpostError("SP_BAD_FLAG", "--src", `"${src}" is not an IP address of the same family as --dst`);
   const port = numberFlag(values, "port");
   if (port < 1 || port > 65535) throw new SignpostError("SP_BAD_FLAG", "--port", "must be a port number, 1 to 65535");
   const { nodeName, objects } = nodeAndObjects(values, "signpost-proxy trace");

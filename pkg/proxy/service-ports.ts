@@ -4,7 +4,7 @@
 
 import { keyOf } from "../model/key.ts";
 import type { IPFamily, ObjectKey, Protocol, Service } from "../model/types.ts";
-import { canonicalCIDR, canonicalIP, ipFamilyOf } from "./ip.ts";
+import { canonicalCIDR, canonicalIP, ipFamilyOf } from "../model/ip.ts";
 import { specialAddressKind, specialAddressProblem } from "./special-addresses.ts";
 
 export interface ServicePortInfo {

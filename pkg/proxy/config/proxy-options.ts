@@ -7,7 +7,7 @@ import { hostname } from "node:os";
 import type { FlagSpecs, FlagValues } from "../../cli/flags.ts";
 import { numberFlag, stringFlag } from "../../cli/flags.ts";
 import { SignpostError } from "../../errors/errors.ts";
-import { parseCIDR } from "../ip.ts";
+import { parseCIDR } from "../../model/ip.ts";
 import { splitBindAddress } from "../health/listen.ts";
 import type { IptablesBackend } from "../iptables/executor.ts";
 import { iptablesBackends } from "../iptables/executor.ts";

@@ -5,7 +5,7 @@
 import { slicesByService } from "../../model/key.ts";
 import type { IPFamily, Node, Protocol } from "../../model/types.ts";
 import { SignpostError } from "../../errors/errors.ts";
-import { canonicalIP, cidrContains } from "../ip.ts";
+import { canonicalIP, cidrContains } from "../../model/ip.ts";
 import type { TraceResult } from "../iptables/packet-tracer.ts";
 import { traceRestore } from "../iptables/packet-tracer.ts";
 import { LARGE_CLUSTER_ENDPOINTS } from "../iptables/render-config.ts";

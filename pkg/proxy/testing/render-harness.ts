@@ -3,7 +3,7 @@
 
 import { slicesByService } from "../../model/key.ts";
 import type { EndpointSlice, IPFamily, Protocol, Service } from "../../model/types.ts";
-import { canonicalIP } from "../ip.ts";
+import { canonicalIP } from "../../model/ip.ts";
 import type { ProxyState } from "../proxy-state.ts";
 import { buildProxyState } from "../proxy-state.ts";
 import type { TracePacket, TraceResult } from "../iptables/packet-tracer.ts";
