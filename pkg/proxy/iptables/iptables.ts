@@ -1,5 +1,5 @@
 // The narrow interface the proxier programs netfilter through (kube-proxy's pkg/util/iptables):
-// restore a text, save a table, read one chain, ensure or delete one rule in a built-in chain,
+// restore a text, save a table, read one chain, delete one rule in a built-in chain,
 // and the capabilities of the kernel and binaries, probed once. The real one runs the binaries
 // (executor.ts); the fake next to it applies the text to an in-memory rule set.
 import type { IPFamily, Protocol } from "../../model/types.ts";
