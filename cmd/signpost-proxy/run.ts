@@ -14,7 +14,8 @@ import { routeLocalnetOff } from "../../pkg/proxy/exec/sysctl.ts";
 import { cleanupRules } from "../../pkg/proxy/iptables/cleanup.ts";
 import { IptablesExecutor } from "../../pkg/proxy/iptables/executor.ts";
 import { parseIPSloppy } from "../../pkg/model/ip.ts";
-import { readClusterObjects } from "../../pkg/proxy/offline/objects-file.ts";
+import { describeSkipped, readObjectsFile, type ClusterObjects } from "../../pkg/kube/objects-file.ts";
+import { proxyObjectKinds } from "../../pkg/proxy/offline/offline-render.ts";
 import { renderForNode, traceForNode } from "../../pkg/proxy/offline/offline-render.ts";
 
 const offlineFlags: FlagSpecs = {
@@ -50,10 +51,10 @@ function subcommandFlags(argv: readonly string[], flags: FlagSpecs, command: str
 }
 
 /** The node named by --node and the objects read from --objects; what was skipped goes to stderr. */
-function nodeAndObjects(values: FlagValues, command: string): { nodeName: string; objects: ReturnType<typeof readClusterObjects> } {
+function nodeAndObjects(values: FlagValues, command: string): { nodeName: string; objects: ClusterObjects } {
   const nodeName = required(values, "node");
-  const objects = readClusterObjects(required(values, "objects"));
-  for (const line of objects.skipped) process.stderr.write(`${command}: skipped ${line}\n`);
+  const objects = readObjectsFile(required(values, "objects"), proxyObjectKinds);
+  for (const s of objects.skipped) process.stderr.write(`${command}: skipped ${describeSkipped(s)}\n`);
   return { nodeName, objects };
 }
 

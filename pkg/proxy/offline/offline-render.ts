@@ -14,7 +14,7 @@ import { renderIptables } from "../iptables/render.ts";
 import { buildProxyState, totalEndpoints } from "../proxy-state.ts";
 import type { ProxySettings } from "../proxy-settings.ts";
 import { nodeIPsOf, renderConfigFor } from "../proxy-settings.ts";
-import type { ClusterObjects } from "./objects-file.ts";
+import type { ClusterObjects, ObjectKind } from "../../kube/objects-file.ts";
 
 export interface OfflineRequest {
   readonly objects: ClusterObjects;
@@ -22,6 +22,9 @@ export interface OfflineRequest {
   readonly settings: ProxySettings;
   readonly family: IPFamily;
 }
+
+/** The kinds the offline subcommands read from an --objects file. */
+export const proxyObjectKinds: readonly ObjectKind[] = ["Node", "Service", "EndpointSlice"];
 
 function findNode(objects: ClusterObjects, name: string): Node {
   const node = objects.nodes.find((n) => n.name === name);
