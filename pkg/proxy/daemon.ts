@@ -22,8 +22,7 @@ import { applyConntrackSysctls } from "./conntrack-sysctls.ts";
 import { cpus } from "node:os";
 import { healthHandler } from "./health/health-server.ts";
 import { nodeEligible as isNodeEligible } from "./health/node-eligibility.ts";
-import type { Listening } from "./health/listen.ts";
-import { listenHttp, splitBindAddress } from "./health/listen.ts";
+import { type Listening, listenHttp, metricsHandler, routed, splitBindAddress } from "../http/side-server.ts";
 import { ProxyHealth } from "./health/proxy-health.ts";
 import { ServiceHealthServer } from "./health/service-health-server.ts";
 import type { IptablesBackend } from "./iptables/executor.ts";
@@ -84,19 +83,16 @@ export async function startDaemon(options: DaemonOptions, log: Logger, clock: Cl
   let nodeEligible = true;
   const listening: Listening[] = [];
   const hz = splitBindAddress(options.healthzBindAddress);
-  const healthz = await listenHttp(hz.host, hz.port, healthHandler({ health, nodeEligible: () => nodeEligible, count: (k, c) => metrics.healthz(k, c) }));
+  const healthz = await listenHttp(
+    hz.host,
+    hz.port,
+    healthHandler({ health, nodeEligible: () => nodeEligible, count: (k, c) => metrics.healthz(k, c) }),
+    `--healthz-bind-address ${options.healthzBindAddress}`,
+  );
   listening.push(healthz);
   const mz = splitBindAddress(options.metricsBindAddress);
-  const metricsServer = await listenHttp(mz.host, mz.port, (req, res) => {
-    if (new URL(req.url ?? "/", "http://localhost").pathname !== "/metrics") {
-      res.writeHead(404).end("404 page not found\n");
-      return;
-    }
-    registry.metrics().then(
-      (text) => res.writeHead(200, { "content-type": registry.contentType }).end(text),
-      (err: unknown) => res.writeHead(500).end(String(err)),
-    );
-  });
+  const exposition = async () => ({ text: await registry.metrics(), contentType: registry.contentType });
+  const metricsServer = await listenHttp(mz.host, mz.port, routed({ "/metrics": metricsHandler(exposition) }), `--metrics-bind-address ${options.metricsBindAddress}`);
   listening.push(metricsServer);
 
   const deps = { client: new ApiClient(kc), log, metrics: informerMetrics(registry) };

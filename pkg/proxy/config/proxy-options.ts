@@ -8,7 +8,7 @@ import type { FlagSpecs, FlagValues } from "../../cli/flags.ts";
 import { numberFlag, stringFlag } from "../../cli/flags.ts";
 import { SignpostError } from "../../errors/errors.ts";
 import { parseCIDR } from "../../model/ip.ts";
-import { splitBindAddress } from "../health/listen.ts";
+import { splitBindAddress } from "../../http/side-server.ts";
 import type { IptablesBackend } from "../iptables/executor.ts";
 import { iptablesBackends } from "../iptables/executor.ts";
 import type { ConntrackSettings } from "../conntrack-sysctls.ts";
