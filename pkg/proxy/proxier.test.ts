@@ -10,7 +10,7 @@ import { tracePacket } from "./iptables/packet-tracer.ts";
 import { renderIptables } from "./iptables/render.ts";
 import { builtinJumpsFor } from "./iptables/render-static.ts";
 import { KUBE_PROXY_CANARY } from "./iptables/chain-names.ts";
-import { Proxier } from "./proxier.ts";
+import { FULL_SYNC_PERIOD_MS, Proxier } from "./proxier.ts";
 import { proxyMetrics } from "./proxy-metrics.ts";
 import { defaultProxySettings } from "./proxy-settings.ts";
 import { makeEndpoint, makeNode, makePort, makeService, makeSlice } from "./testing/model-builders.ts";
@@ -173,6 +173,27 @@ describe("Proxier", () => {
     expect(iptables.restores.length - before).toBe(2);
     expect(iptables.restores.at(-1)).toContain('-I PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES');
     expect(lines().filter((l) => l["msg"] === "jumps from the built-in chains put in place").at(-1)?.["jumps"]).toEqual(["nat/PREROUTING -> KUBE-SERVICES"]);
+  });
+
+  it("names in its log why a sync is full: the start, a failure, a change of node, the hour", async () => {
+    const { iptables, proxier, lines, clock } = proxierOnFakeKernel();
+    const reasons = () => lines().filter((l) => l["msg"] === "rules synced").at(-1)?.["reasons"];
+    proxier.onServiceEvent(null, web);
+    proxier.onSliceEvent(null, webSlice);
+    await proxier.sync();
+    expect(reasons()).toEqual(["start"]);
+    expect((await proxier.sync()).kind).toBe("partial");
+    expect(reasons()).toEqual([]);
+    iptables.failNextRestore("Chain 'KUBE-NOPE' does not exist");
+    await proxier.sync();
+    expect((await proxier.sync()).kind).toBe("full");
+    expect(reasons()).toEqual(["failure"]);
+    proxier.setNode(makeNode("node1", { addresses: [{ type: "InternalIP", address: "192.168.0.2" }], zone: "z2" }));
+    await proxier.sync();
+    expect(reasons()).toEqual(["node"]);
+    await clock.advance(FULL_SYNC_PERIOD_MS);
+    await proxier.sync();
+    expect(reasons()).toEqual(["periodic"]);
   });
 
   it("logs a refused restore with the lines around the failing one, counts it, and follows with a full sync", async () => {
