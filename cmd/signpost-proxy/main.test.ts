@@ -52,7 +52,7 @@ describe("signpost-proxy's bad flags", { timeout: 120_000 }, () => {
   const trace = ["trace", "--objects", objects, "--node", "node-a", "--proto", "tcp"];
   it.each([
     [["render", "--node", "node-a"], "SP_BAD_FLAG: --objects: is required"],
-    [["render", "--objects", "/nonexistent/objects.yaml", "--node", "node-a"], "SP_BAD_FLAG: --objects: /nonexistent/objects.yaml cannot be read"],
+    [["render", "--objects", "/nonexistent/objects.yaml", "--node", "node-a"], "SP_BAD_CONFIG: --objects /nonexistent/objects.yaml: the file does not exist"],
     [["render", "--objects", objects, "--node", "nope"], 'SP_BAD_FLAG: --node: no Node named "nope" in the objects (Nodes found: node-a'],
     [["render", "--objects", objects, "--node", "node-a", "--ip-family", "IPv5"], 'SP_BAD_FLAG: --ip-family: "IPv5" is not one of IPv4, IPv6'],
     [["render", "--objects", objects, "--node", "node-a", "extra"], "SP_BAD_FLAG: extra: unexpected argument"],

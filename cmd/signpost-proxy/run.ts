@@ -16,8 +16,9 @@ import { watchConfigFile } from "../../pkg/proxy/config/config-file-watch.ts";
 import { routeLocalnetOff } from "../../pkg/proxy/exec/sysctl.ts";
 import { cleanupRules } from "../../pkg/proxy/iptables/cleanup.ts";
 import { IptablesExecutor } from "../../pkg/proxy/iptables/executor.ts";
-import { ipFamilyOf } from "../../pkg/proxy/ip.ts";
-import { readClusterObjects } from "../../pkg/proxy/offline/objects-file.ts";
+import { parseIPSloppy } from "../../pkg/model/ip.ts";
+import { describeSkipped, readObjectsFile, type ClusterObjects } from "../../pkg/kube/objects-file.ts";
+import { proxyObjectKinds } from "../../pkg/proxy/offline/offline-render.ts";
 import { renderForNode, traceForNode } from "../../pkg/proxy/offline/offline-render.ts";
 
 const offlineFlags: FlagSpecs = {
@@ -53,10 +54,10 @@ function subcommandFlags(argv: readonly string[], flags: FlagSpecs, command: str
 }
 
 /** The node named by --node and the objects read from --objects; what was skipped goes to stderr. */
-function nodeAndObjects(values: FlagValues, command: string): { nodeName: string; objects: ReturnType<typeof readClusterObjects> } {
+function nodeAndObjects(values: FlagValues, command: string): { nodeName: string; objects: ClusterObjects } {
   const nodeName = required(values, "node");
-  const objects = readClusterObjects(required(values, "objects"));
-  for (const line of objects.skipped) process.stderr.write(`${command}: skipped ${line}\n`);
+  const objects = readObjectsFile(required(values, "objects"), proxyObjectKinds);
+  for (const s of objects.skipped) process.stderr.write(`${command}: skipped ${describeSkipped(s)}\n`);
   return { nodeName, objects };
 }
 
@@ -78,9 +79,9 @@ function trace(argv: readonly string[]): void {
   if (values === null) return;
   const src = required(values, "src");
   const dst = required(values, "dst");
-  const family = ipFamilyOf(dst);
+  const family = parseIPSloppy(dst)?.family ?? null;
   if (family === null) throw new SignpostError("SP_BAD_FLAG", "--dst", `"${dst}" is not an IP address`);
-  if (ipFamilyOf(src) !== family) throw new SignpostError("SP_BAD_FLAG", "--src", `"${src}" is not an IP address of the same family as --dst`);
+  if (parseIPSloppy(src)?.family !== family) throw new SignpostError("SP_BAD_FLAG", "--src", `"${src}" is not an IP address of the same family as --dst`);
   const port = numberFlag(values, "port");
   if (port < 1 || port > 65535) throw new SignpostError("SP_BAD_FLAG", "--port", "must be a port number, 1 to 65535");
   const { nodeName, objects } = nodeAndObjects(values, "signpost-proxy trace");

@@ -22,8 +22,7 @@ import { applyConntrackSysctls } from "./conntrack-sysctls.ts";
 import { cpus } from "node:os";
 import { healthHandler } from "./health/health-server.ts";
 import { nodeEligible as isNodeEligible } from "./health/node-eligibility.ts";
-import type { Listening } from "./health/listen.ts";
-import { splitBindAddress } from "./health/listen.ts";
+import { type Listening, metricsHandler, routed, splitBindAddress } from "../http/side-server.ts";
 import { listenHttpOrRetry } from "./health/listen-retry.ts";
 import { applyOomScoreAdj } from "./exec/oom-score-adj.ts";
 import { ProxyHealth } from "./health/proxy-health.ts";
@@ -98,19 +97,17 @@ export async function startDaemon(options: DaemonOptions, log: Logger, clock: Cl
     onListening: (l: Listening) => log.info({ server, address: l.address, port: l.port }, `the ${server} server listens`),
   });
   const hz = splitBindAddress(options.healthzBindAddress);
-  const healthz = await listenHttpOrRetry(hz.host, hz.port, healthHandler({ health, nodeEligible: () => nodeEligible, count: (k, c) => metrics.healthz(k, c) }), retry("healthz"));
+  const healthz = await listenHttpOrRetry(
+    hz.host,
+    hz.port,
+    healthHandler({ health, nodeEligible: () => nodeEligible, count: (k, c) => metrics.healthz(k, c) }),
+    `--healthz-bind-address ${options.healthzBindAddress}`,
+    retry("healthz"),
+  );
   listening.push(healthz);
   const mz = splitBindAddress(options.metricsBindAddress);
-  const metricsServer = await listenHttpOrRetry(mz.host, mz.port, (req, res) => {
-    if (new URL(req.url ?? "/", "http://localhost").pathname !== "/metrics") {
-      res.writeHead(404).end("404 page not found\n");
-      return;
-    }
-    registry.metrics().then(
-      (text) => res.writeHead(200, { "content-type": registry.contentType }).end(text),
-      (err: unknown) => res.writeHead(500).end(String(err)),
-    );
-  }, retry("metrics"));
+  const exposition = async () => ({ text: await registry.metrics(), contentType: registry.contentType });
+  const metricsServer = await listenHttpOrRetry(mz.host, mz.port, routed({ "/metrics": metricsHandler(exposition) }), `--metrics-bind-address ${options.metricsBindAddress}`, retry("metrics"));
   listening.push(metricsServer);
 
   const deps = { client: new ApiClient(kc), log, metrics: informerMetrics(registry) };

@@ -2,7 +2,7 @@
 // and the Node object become the renderer's RenderConfig for one IP family. The daemon and the
 // offline `render` command share this, so both produce the same rules for the same inputs.
 import type { IPFamily, Node } from "../model/types.ts";
-import { ipFamilyOf, parseCIDR } from "./ip.ts";
+import { ipFamilyOf, parseCIDR } from "../model/ip.ts";
 import type { RenderConfig } from "./iptables/render-config.ts";
 import type { LocalDetector } from "./iptables/render-config.ts";
 import { defaultRenderConfig, detectLocalByBridge, detectLocalByCIDR, detectLocalByInterfacePrefix } from "./iptables/render-config.ts";

@@ -60,7 +60,7 @@ describe("side servers that cannot listen", () => {
       const d = await start(["--bind-address-hard-fail"], held.port);
       await eventually(() => d.exitCode() !== undefined, "the daemon exits by itself");
       expect(d.exitCode()).not.toBe(0);
-      expect(d.stderr).toContain(`SP_LISTEN: 127.0.0.1:${held.port}`);
+      expect(d.stderr).toContain(`SP_LISTEN: --healthz-bind-address 127.0.0.1:${held.port}: cannot listen on 127.0.0.1:${held.port}`);
     } finally {
       held.server.close();
     }

@@ -2,9 +2,7 @@
 // process holds the port) is not fatal; the server is tried again every few seconds while the
 // daemon serves Services, and each failure is reported. With hard-fail the first failure stops
 // the daemon.
-import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Listening } from "./listen.ts";
-import { listenHttp } from "./listen.ts";
+import { type Handler, type Listening, listenHttp } from "../../http/side-server.ts";
 
 export interface RetryOptions {
   readonly hardFail: boolean;
@@ -19,9 +17,9 @@ export interface RetryOptions {
  * Listens on host:port; when that fails, throws with hardFail, else returns at once a Listening
  * whose port is the requested one until a retry binds it.
  */
-export async function listenHttpOrRetry(host: string, port: number, handler: (req: IncomingMessage, res: ServerResponse) => void, options: RetryOptions): Promise<Listening> {
+export async function listenHttpOrRetry(host: string, port: number, handler: Handler, setting: string, options: RetryOptions): Promise<Listening> {
   try {
-    return await listenHttp(host, port, handler);
+    return await listenHttp(host, port, handler, setting);
   } catch (err) {
     if (options.hardFail) throw err;
     options.onError(err);
@@ -30,7 +28,7 @@ export async function listenHttpOrRetry(host: string, port: number, handler: (re
   let closed = false;
   let timer: NodeJS.Timeout | undefined;
   const attempt = (): void => {
-    listenHttp(host, port, handler).then(
+    listenHttp(host, port, handler, setting).then(
       async (l) => {
         if (closed) return l.close();
         current = l;

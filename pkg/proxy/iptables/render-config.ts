@@ -3,7 +3,7 @@
 // object or the interfaces, flags from KubeProxyConfiguration), so rendering stays pure.
 
 import type { IPFamily } from "../../model/types.ts";
-import { canonicalCIDR } from "../ip.ts";
+import { canonicalCIDR } from "../../model/ip.ts";
 
 /**
  * How to tell traffic from this cluster's pods: kube-proxy's "local detector". Its rule
