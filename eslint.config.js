@@ -17,5 +17,24 @@ export default tseslint.config(
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
     },
   },
+  {
+    // The product ships only the product: daemon code never reaches into test support, the local
+    // test cluster, fakes (testing/) or fixtures (testdata/).
+    files: ["cmd/**/*.ts", "pkg/**/*.ts"],
+    ignores: ["**/*.test.ts", "pkg/localcluster/**", "**/testing/**", "**/testdata/**"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              group: ["**/test/**", "**/localcluster/**", "**/testing/**", "**/testdata/**"],
+              message: "product code must not import test support: the image ships only the daemons",
+            },
+          ],
+        },
+      ],
+    },
+  },
   { files: ["**/*.js"], ...tseslint.configs.disableTypeChecked },
 );

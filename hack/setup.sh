@@ -17,4 +17,5 @@ if [ ! -f node_modules/.signpost-lock ] || [ "$(cat node_modules/.signpost-lock)
   npm ci --no-audit --no-fund --loglevel=error >&2
   echo "$lock_sum" >node_modules/.signpost-lock
 fi
-./hack/build-control-plane.sh >/dev/null
+# kube-proxy too: the handover test (test/integration/proxy-handover.test.ts) runs the real one.
+./hack/build-control-plane.sh --with-kube-proxy >/dev/null

@@ -1,5 +1,8 @@
 // The offline subcommands through the real entry point, as an operator runs them: their
 // interface (flags, stdout, exit codes) is meant to stay stable.
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
@@ -49,7 +52,7 @@ describe("signpost-proxy's bad flags", { timeout: 120_000 }, () => {
   const trace = ["trace", "--objects", objects, "--node", "node-a", "--proto", "tcp"];
   it.each([
     [["render", "--node", "node-a"], "SP_BAD_FLAG: --objects: is required"],
-    [["render", "--objects", "/nonexistent/objects.yaml", "--node", "node-a"], "SP_BAD_FLAG: --objects: /nonexistent/objects.yaml cannot be read"],
+    [["render", "--objects", "/nonexistent/objects.yaml", "--node", "node-a"], "SP_BAD_CONFIG: --objects /nonexistent/objects.yaml: the file does not exist"],
     [["render", "--objects", objects, "--node", "nope"], 'SP_BAD_FLAG: --node: no Node named "nope" in the objects (Nodes found: node-a'],
     [["render", "--objects", objects, "--node", "node-a", "--ip-family", "IPv5"], 'SP_BAD_FLAG: --ip-family: "IPv5" is not one of IPv4, IPv6'],
     [["render", "--objects", objects, "--node", "node-a", "extra"], "SP_BAD_FLAG: extra: unexpected argument"],
@@ -62,5 +65,28 @@ describe("signpost-proxy's bad flags", { timeout: 120_000 }, () => {
     const r = await proxy(...args);
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toContain(`signpost-proxy: ${message}`);
+  });
+});
+
+describe("signpost-proxy --write-config-to", { timeout: 60_000 }, () => {
+  it("writes the resolved configuration as a KubeProxyConfiguration and exits 0 without the API server", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "signpost-write-config-"));
+    try {
+      const file = join(dir, "kube-proxy.yaml");
+      const r = await proxy("--write-config-to", file, "--cluster-cidr", "10.244.0.0/16", "--oom-score-adj", "-500");
+      expect(r.exitCode, r.stderr).toBe(0);
+      const text = readFileSync(file, "utf8");
+      expect(text).toMatch(/^apiVersion: kubeproxy.config.k8s.io\/v1alpha1\nkind: KubeProxyConfiguration\n/);
+      expect(text).toContain("clusterCIDR: 10.244.0.0/16\n");
+      expect(text).toContain("oomScoreAdj: -500\n");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("exits 2 naming the flag when the file cannot be written", async () => {
+    const r = await proxy("--write-config-to", "/nonexistent-dir/kube-proxy.yaml");
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain("SP_BAD_FLAG: --write-config-to: /nonexistent-dir/kube-proxy.yaml cannot be written");
   });
 });

@@ -9,12 +9,16 @@ import { runMain } from "../../pkg/cli/run-main.ts";
 import { SignpostError } from "../../pkg/errors/errors.ts";
 import type { IPFamily, Protocol } from "../../pkg/model/types.ts";
 import { daemonFlags, resolveDaemonOptions, resolveRuleSettings, ruleFlags } from "../../pkg/proxy/config/proxy-options.ts";
-import { commandRunner, startDaemon } from "../../pkg/proxy/daemon.ts";
+import { commandRunner, initializeNode, startDaemon } from "../../pkg/proxy/daemon.ts";
+import { kubeProxyConfigFile } from "../../pkg/proxy/config/write-config.ts";
+import { writeFileSync } from "node:fs";
+import { watchConfigFile } from "../../pkg/proxy/config/config-file-watch.ts";
 import { routeLocalnetOff } from "../../pkg/proxy/exec/sysctl.ts";
 import { cleanupRules } from "../../pkg/proxy/iptables/cleanup.ts";
 import { IptablesExecutor } from "../../pkg/proxy/iptables/executor.ts";
-import { ipFamilyOf } from "../../pkg/proxy/ip.ts";
-import { readClusterObjects } from "../../pkg/proxy/offline/objects-file.ts";
+import { parseIPSloppy } from "../../pkg/model/ip.ts";
+import { describeSkipped, readObjectsFile, type ClusterObjects } from "../../pkg/kube/objects-file.ts";
+import { proxyObjectKinds } from "../../pkg/proxy/offline/offline-render.ts";
 import { renderForNode, traceForNode } from "../../pkg/proxy/offline/offline-render.ts";
 
 const offlineFlags: FlagSpecs = {
@@ -50,10 +54,10 @@ function subcommandFlags(argv: readonly string[], flags: FlagSpecs, command: str
 }
 
 /** The node named by --node and the objects read from --objects; what was skipped goes to stderr. */
-function nodeAndObjects(values: FlagValues, command: string): { nodeName: string; objects: ReturnType<typeof readClusterObjects> } {
+function nodeAndObjects(values: FlagValues, command: string): { nodeName: string; objects: ClusterObjects } {
   const nodeName = required(values, "node");
-  const objects = readClusterObjects(required(values, "objects"));
-  for (const line of objects.skipped) process.stderr.write(`${command}: skipped ${line}\n`);
+  const objects = readObjectsFile(required(values, "objects"), proxyObjectKinds);
+  for (const s of objects.skipped) process.stderr.write(`${command}: skipped ${describeSkipped(s)}\n`);
   return { nodeName, objects };
 }
 
@@ -75,9 +79,9 @@ function trace(argv: readonly string[]): void {
   if (values === null) return;
   const src = required(values, "src");
   const dst = required(values, "dst");
-  const family = ipFamilyOf(dst);
+  const family = parseIPSloppy(dst)?.family ?? null;
   if (family === null) throw new SignpostError("SP_BAD_FLAG", "--dst", `"${dst}" is not an IP address`);
-  if (ipFamilyOf(src) !== family) throw new SignpostError("SP_BAD_FLAG", "--src", `"${src}" is not an IP address of the same family as --dst`);
+  if (parseIPSloppy(src)?.family !== family) throw new SignpostError("SP_BAD_FLAG", "--src", `"${src}" is not an IP address of the same family as --dst`);
   const port = numberFlag(values, "port");
   if (port < 1 || port > 65535) throw new SignpostError("SP_BAD_FLAG", "--port", "must be a port number, 1 to 65535");
   const { nodeName, objects } = nodeAndObjects(values, "signpost-proxy trace");
@@ -105,6 +109,19 @@ async function daemon(argv: readonly string[]): Promise<void> {
   if (positionals.length > 0) throw new SignpostError("SP_BAD_FLAG", positionals[0] ?? "", "unknown subcommand (known: render, trace)");
   const options = resolveDaemonOptions(values);
   const log = pino({ name: "signpost-proxy" });
+  if (options.writeConfigTo !== null) {
+    try {
+      writeFileSync(options.writeConfigTo, kubeProxyConfigFile(options));
+    } catch (err) {
+      throw new SignpostError("SP_BAD_FLAG", "--write-config-to", `${options.writeConfigTo} cannot be written`, { cause: err });
+    }
+    log.info({ file: options.writeConfigTo }, "wrote the configuration");
+    return;
+  }
+  if (options.initOnly) {
+    await initializeNode(options, log);
+    return;
+  }
   if (options.cleanup) {
     const runner = commandRunner(options);
     for (const family of ["IPv4", "IPv6"] as const) {
@@ -126,7 +143,7 @@ async function daemon(argv: readonly string[]): Promise<void> {
     stopping = true;
     log.info({ signal }, "stopping; rules stay in place");
     running.stop().then(
-      () => process.exit(0),
+      () => process.exit(process.exitCode ?? 0),
       (err: unknown) => {
         log.error({ err }, "stop failed");
         process.exit(1);
@@ -137,6 +154,19 @@ async function daemon(argv: readonly string[]): Promise<void> {
   // listener but its own, which killed the daemon when SIGTERM came while an iptables child ran.
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));
+  // As kube-proxy: a changed --config file ends the daemon, and the DaemonSet starts it again
+  // with the new settings; the rules stay in place meanwhile.
+  if (options.configFile !== null) {
+    const { path, text } = options.configFile;
+    watchConfigFile(path, text, 2000, {
+      changed: () => {
+        log.warn({ file: path }, "the --config file changed: exiting so that the new settings take effect on restart");
+        process.exitCode = 1;
+        stop("config file changed");
+      },
+      unreadable: (err) => log.warn({ file: path, err }, "the --config file cannot be read; the settings read at start stay"),
+    });
+  }
 }
 
 runMain("signpost-proxy", async () => {

@@ -54,6 +54,11 @@ describe("parseFlags", () => {
   it("refuses a flag that needs a value and has none", () => {
     expect(() => parseFlags(["--kubeconfig"], specs)).toThrow(/SP_BAD_FLAG: --kubeconfig/);
   });
+
+  it("takes a negative number after an integer flag as its value, as Go's pflag does", () => {
+    expect(parseFlags(["--metrics-port", "-5", "--cleanup"], specs).values).toMatchObject({ "metrics-port": -5, cleanup: true });
+    expect(() => parseFlags(["--kubeconfig", "-5"], specs)).toThrow(/SP_BAD_FLAG: --kubeconfig/);
+  });
 });
 
 describe("renderHelp", () => {

@@ -2,7 +2,7 @@
 // every problem reported as SP_BAD_FLAG naming the flag, so `--nodeport-adresses` fails at once
 // instead of being ignored.
 import { parseArgs } from "node:util";
-import { SignpostError } from "../errors/errors.ts";
+import { ERRORS_DOC, SignpostError } from "../errors/errors.ts";
 
 export interface FlagSpec {
   readonly type: "string" | "boolean" | "duration" | "integer" | "size";
@@ -43,12 +43,31 @@ export function parseSize(text: string): number {
   return Number(match[1]) * (sizeUnits[match[2] ?? ""] ?? Number.NaN);
 }
 
+/**
+ * "--oom-score-adj -999" as "--oom-score-adj=-999": parseArgs takes a value that starts with a
+ * dash for another flag, but a negative number after an integer flag is its value, as Go's
+ * pflag reads it (kube-proxy's command lines are written that way).
+ */
+function joinNegativeNumbers(argv: readonly string[], specs: FlagSpecs): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? "";
+    const next = argv[i + 1];
+    const spec = arg.startsWith("--") ? specs[arg.slice(2)] : undefined;
+    if (spec?.type === "integer" && next !== undefined && /^-\d+$/.test(next)) {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else out.push(arg);
+  }
+  return out;
+}
+
 export function parseFlags(argv: readonly string[], specs: FlagSpecs): { values: FlagValues; positionals: string[] } {
   const options: Record<string, { type: "string" | "boolean" }> = { help: { type: "boolean" } };
   for (const [name, spec] of Object.entries(specs)) options[name] = { type: spec.type === "boolean" ? "boolean" : "string" };
   let parsed: ReturnType<typeof parseArgs>;
   try {
-    parsed = parseArgs({ args: [...argv], options, strict: true, allowPositionals: true, tokens: true });
+    parsed = parseArgs({ args: joinNegativeNumbers(argv, specs), options, strict: true, allowPositionals: true, tokens: true });
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     const flag = /'(-{1,2}[^' ]+)/.exec(message)?.[1] ?? "command line";
@@ -110,6 +129,7 @@ export function renderHelp(command: string, summary: string, specs: FlagSpecs): 
     lines.push(`  --${name}${arg}`.padEnd(34) + spec.help + def);
   }
   lines.push(`  --help`.padEnd(34) + "show this help");
+  lines.push("", `Errors start with a code (SP_BAD_FLAG, ...); each code's cause and fix: ${ERRORS_DOC} in signpost's repository.`);
   return lines.join("\n") + "\n";
 }
 

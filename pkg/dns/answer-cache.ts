@@ -12,7 +12,7 @@
 // serial to decide freshness (AXFR and IXFR are refused), so only the generations matter.
 import type { Query } from "./query-decode.ts";
 import { HEADER_SIZE } from "./query-decode.ts";
-import type { Generation } from "./record-store.ts";
+import type { Generation } from "./zone-changes.ts";
 import { udpLimit } from "./wire.ts";
 
 export interface AnswerCacheOptions {

@@ -5,7 +5,8 @@
 import { ipFromPodLabel } from "./ip-names.ts";
 import { normalizeName, parseName, type RequestRecord } from "./parse-name.ts";
 import { RCODE, type Reply, type RRSet, toRRSets, TYPE } from "./records.ts";
-import type { NameEntry, RecordStore } from "./record-store.ts";
+import type { NameEntry } from "./name-table.ts";
+import type { RecordStore } from "./record-store.ts";
 import { addressRecords } from "./service-records.ts";
 
 export type Answer =

@@ -9,6 +9,7 @@ import { collectDefaultMetrics, Registry } from "prom-client";
 import { SignpostError } from "../errors/errors.ts";
 import { ApiClient } from "../kube/api-client.ts";
 import { namespaceInformer, podInformer, projectedEndpointSliceInformer, serviceInformer } from "../kube/cluster-informers.ts";
+import { type ObjectKind, readObjectsFile, skippedKinds } from "../kube/objects-file.ts";
 import { informerMetrics } from "../kube/informer-metrics.ts";
 import { loadKubeConfig } from "../kube/load-kubeconfig.ts";
 import { AnswerCache } from "./answer-cache.ts";
@@ -20,7 +21,6 @@ import { startSideServers, type SideServerPorts } from "./health-server.ts";
 import { forwardingLoopGuard } from "./loop-detect.ts";
 import { QueryMetrics, TcpMetrics } from "./metrics.ts";
 import { dnsSlice } from "./dns-slice.ts";
-import { readObjectsFile } from "./objects-file.ts";
 import { logQueries } from "./query-log.ts";
 import type { QueryHandler } from "./query-handler.ts";
 import { RecordStore } from "./record-store.ts";
@@ -28,7 +28,7 @@ import { formatListen, readUpstreams, refuseSelfUpstream, type ListenAddress } f
 import { serverAddresses } from "./server-addresses.ts";
 import { createDnsServer, type DnsServer } from "./server.ts";
 import { settleHeap } from "./settle-heap.ts";
-import { loadStore, syncStore } from "./store-sync.ts";
+import { loadStore, storeObjects, syncStore } from "./store-sync.ts";
 import { udpDropsExposition } from "./udp-drops.ts";
 
 export interface DnsDaemon {
@@ -161,19 +161,23 @@ function createCaches(config: CacheConfig): { forward: ForwardCache | null; answ
   };
 }
 
+/** The kinds signpost-dns reads from an --objects file. */
+const dnsObjectKinds: readonly ObjectKind[] = ["Namespace", "Service", "EndpointSlice", "Pod"];
+
 function loadFile(store: RecordStore, path: string, log: Logger): void {
-  const loaded = readObjectsFile(path);
-  for (const err of loaded.invalid) log.warn({ err: err.message }, "object in --objects file skipped");
-  loadStore(store, loaded);
+  const loaded = readObjectsFile(path, dnsObjectKinds);
+  const invalid = loaded.skipped.filter((s) => s.invalid);
+  for (const s of invalid) log.warn({ err: s.reason }, "object in --objects file skipped");
+  loadStore(store, storeObjects(loaded));
   log.info(
     {
       file: path,
       namespaces: loaded.namespaces.length,
       services: loaded.services.length,
-      endpointSlices: loaded.endpointSlices.length,
+      endpointSlices: loaded.slices.length,
       pods: loaded.pods.length,
-      skipped: Object.fromEntries(loaded.skippedKinds),
-      invalid: loaded.invalid.length,
+      skipped: Object.fromEntries(skippedKinds(loaded.skipped)),
+      invalid: invalid.length,
     },
     "objects loaded: answering offline",
   );

@@ -6,6 +6,7 @@
 // count alone lets a client that asks for many large names take all the daemon's memory.
 import { sameName, skipName, walkMessage, type WalkedMessage } from "./message-walk.ts";
 import type { ForwardRequest } from "./query-handler.ts";
+import { RCODE, TYPE } from "./records.ts";
 
 export interface ForwardCacheOptions {
   /** Responses kept at most; 10,000 by default (CoreDNS keeps 9,984 successes and 9,984 denials). */
@@ -46,13 +47,6 @@ interface Entry {
 }
 
 export type CacheType = "success" | "denial";
-
-const TYPE_CNAME = 5;
-const TYPE_SOA = 6;
-const TYPE_OPT = 41;
-const TYPE_ANY = 255;
-const RCODE_SERVFAIL = 2;
-const RCODE_NXDOMAIN = 3;
 
 export class ForwardCache {
   readonly #entries = new Map<string, Entry>();
@@ -140,7 +134,7 @@ export class ForwardCache {
     if (walked === null) return;
     const kept = classify(response, walked, this.#successTtl, this.#denialTtl, this.#servfailTtl);
     if (kept === null) return;
-    const offsets = walked.records.filter((r) => r.type !== TYPE_OPT).map((r) => r.ttlAt);
+    const offsets = walked.records.filter((r) => r.type !== TYPE.OPT).map((r) => r.ttlAt);
     // A copy of its own, never a slice of Buffer's shared pool, which a kept slice would pin whole.
     const data = Buffer.allocUnsafeSlow(response.length + 2 * offsets.length);
     response.copy(data);
@@ -199,7 +193,7 @@ export function entryCost(key: string, dataBytes: number): number {
 /** A SERVFAIL response to `question` (name, type, class as on the wire), with ID 0 and RA. */
 export function servfailFor(question: Uint8Array): Buffer {
   const out = Buffer.alloc(12 + question.length);
-  out.writeUInt16BE(0x8180 | RCODE_SERVFAIL, 2);
+  out.writeUInt16BE(0x8180 | RCODE.SERVFAIL, 2);
   out.writeUInt16BE(1, 4);
   out.set(question, 12);
   return out;
@@ -222,17 +216,17 @@ function classify(
   const flags = response.readUInt16BE(2);
   if ((flags & 0x0200) !== 0) return null; // truncated
   const rcode = flags & 0x0f;
-  if (rcode === RCODE_SERVFAIL) return servfailTtl > 0 && walked.questionEnd > 12 ? { ttl: servfailTtl, type: "denial" } : null;
+  if (rcode === RCODE.SERVFAIL) return servfailTtl > 0 && walked.questionEnd > 12 ? { ttl: servfailTtl, type: "denial" } : null;
   if (rcode === 0 && chainAnswers(response, walked)) {
     let ttl = successTtl;
-    for (const r of walked.records) if (r.type !== TYPE_OPT) ttl = Math.min(ttl, response.readUInt32BE(r.ttlAt));
+    for (const r of walked.records) if (r.type !== TYPE.OPT) ttl = Math.min(ttl, response.readUInt32BE(r.ttlAt));
     return ttl > 0 ? { ttl, type: "success" } : null;
   }
-  if (rcode !== 0 && rcode !== RCODE_NXDOMAIN) return null;
+  if (rcode !== 0 && rcode !== RCODE.NXDOMAIN) return null;
   // A denial: NXDOMAIN, or NODATA, for the name or for the end of the CNAME chain it begins.
   // Without an SOA it cannot be told from a partial answer, and it carries no TTL to keep it by.
   // RFC 2308: a denial is cached for the lesser of the SOA's TTL and its minimum field.
-  const soa = walked.records.find((r) => r.section === 1 && r.type === TYPE_SOA);
+  const soa = walked.records.find((r) => r.section === 1 && r.type === TYPE.SOA);
   if (soa === undefined) return null;
   const mname = skipName(response, soa.ttlAt + 6);
   const rname = mname < 0 ? -1 : skipName(response, mname);
@@ -250,13 +244,13 @@ function chainAnswers(response: Buffer, walked: WalkedMessage): boolean {
   const answers = walked.records.filter((r) => r.section === 0);
   if (answers.length === 0 || walked.questionEnd <= 12) return false;
   const qtype = response.readUInt16BE(walked.questionEnd - 4);
-  if (qtype === TYPE_ANY) return true;
+  if (qtype === TYPE.ANY) return true;
   let name = 12;
   // Each step follows one CNAME, so a chain longer than the answers is a loop.
   for (let step = 0; step <= answers.length; step++) {
     const here = answers.filter((r) => sameName(response, r.start, name));
     if (here.some((r) => r.type === qtype)) return true;
-    const cname = here.find((r) => r.type === TYPE_CNAME);
+    const cname = here.find((r) => r.type === TYPE.CNAME);
     if (cname === undefined) return false;
     name = cname.ttlAt + 6;
   }

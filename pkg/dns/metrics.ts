@@ -9,6 +9,7 @@
 import type { AnswerCache } from "./answer-cache.ts";
 import type { ForwardCache } from "./forward-cache.ts";
 import type { QueryHandler, QueryResult, Transport } from "./query-handler.ts";
+import { TYPE } from "./records.ts";
 import type { TcpRejectReason } from "./tcp-admission.ts";
 import type { TcpCloseReason, TcpConnectionEvents, TcpPauseReason } from "./tcp-connection.ts";
 
@@ -274,7 +275,7 @@ export function rcodeOf(response: Uint8Array): number {
   const arcount = ((response[10] ?? 0) << 8) | (response[11] ?? 0);
   if (arcount === 0 || n < 23) return low;
   const opt = n - 11;
-  if (response[opt] !== 0 || response[opt + 1] !== 0 || response[opt + 2] !== 41) return low;
+  if (response[opt] !== 0 || response[opt + 1] !== 0 || response[opt + 2] !== TYPE.OPT) return low;
   return ((response[opt + 5] ?? 0) << 4) | low;
 }
 

@@ -2,6 +2,7 @@
 // OPT record, with every length checked against the buffer, so a hostile packet costs at most
 // one pass over its own bytes. Names in the question may not use compression: a pointer there
 // could only point into the header, so it is refused and loops cannot happen.
+import { TYPE } from "./records.ts";
 
 export interface Edns {
   /** The requestor's UDP payload size, from the OPT record's class. */
@@ -44,7 +45,6 @@ export type Decoded =
 
 export const HEADER_SIZE = 12;
 const MAX_NAME = 255;
-const TYPE_OPT = 41;
 
 export function decodeQuery(msg: Uint8Array): Decoded {
   if (msg.length < HEADER_SIZE) return { ok: false, action: "drop" };
@@ -85,7 +85,7 @@ export function decodeQuery(msg: Uint8Array): Decoded {
   for (let i = 0; i < records; i++) {
     const rr = readRecordHeader(msg, offset);
     if (rr === null) return fail("formerr", questionEnd);
-    if (rr.type === TYPE_OPT) {
+    if (rr.type === TYPE.OPT) {
       const inAdditional = i >= ancount + nscount;
       if (!inAdditional || edns !== null || !rr.rootOwner) return fail("formerr", questionEnd);
       edns = { udpSize: rr.class, version: (rr.ttl >>> 16) & 0xff, dnssecOk: (rr.ttl & 0x8000) !== 0 };

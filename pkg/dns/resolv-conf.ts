@@ -7,7 +7,7 @@ import { isIP, isIPv6 } from "node:net";
 import { networkInterfaces } from "node:os";
 import { SignpostError } from "../errors/errors.ts";
 import type { Upstream } from "./forwarder.ts";
-import { bytesToIP, ipToBytes } from "./ip-names.ts";
+import { bytesToIP, ipToBytes } from "../model/ip.ts";
 
 export interface ListenAddress {
   readonly host: string;

@@ -2,7 +2,7 @@
 // --listen address, or every interface's address when listening on the wildcard. The record
 // store finds the zone's name servers (kube-dns) as the Services with an endpoint there.
 import { networkInterfaces, type NetworkInterfaceInfo } from "node:os";
-import { canonicalIP } from "./ip-names.ts";
+import { canonicalIP } from "../model/ip.ts";
 
 /**
  * Canonical, each once, in interface order. Loopback is left out as CoreDNS leaves it out (no

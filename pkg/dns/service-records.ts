@@ -7,7 +7,8 @@
 import type { Service } from "../model/types.ts";
 import type { DnsEndpointSlice } from "./dns-slice.ts";
 import { endpointNames, type EndpointNames, type NamedEndpoint } from "./endpoint-names.ts";
-import { canonicalIP, dashedName, reverseName } from "./ip-names.ts";
+import { canonicalIP } from "../model/ip.ts";
+import { dashedName, reverseName } from "./ip-names.ts";
 import { type DnsRecord, NO_RRSETS, type RRSet, toRRSets, TYPE } from "./records.ts";
 
 /**

@@ -2,10 +2,11 @@
 // EndpointSlice, Namespace (and Pod, with `pods verified`) goes into the store as it arrives,
 // and the store is marked synced (SERVFAIL ends) once every informer has delivered its first
 // list. Offline mode hands the same store a file's objects instead.
+import type { ClusterObjects } from "../kube/objects-file.ts";
 import type { InformerEvent } from "../kube/object-store.ts";
 import type { Pod } from "../model/pod.ts";
 import type { Namespace, Service } from "../model/types.ts";
-import type { DnsEndpointSlice } from "./dns-slice.ts";
+import { dnsSlice, type DnsEndpointSlice } from "./dns-slice.ts";
 import type { RecordStore } from "./record-store.ts";
 
 /** The part of an Informer this module uses, so tests can drive it without an API server. */
@@ -50,7 +51,8 @@ export async function syncStore(store: RecordStore, sources: StoreSources, befor
   store.markSynced();
 }
 
-export interface ClusterObjects {
+/** What offline mode loads into the store. */
+export interface StoreObjects {
   readonly namespaces: readonly Namespace[];
   readonly services: readonly Service[];
   readonly endpointSlices: readonly DnsEndpointSlice[];
@@ -59,10 +61,15 @@ export interface ClusterObjects {
 }
 
 /** Loads a whole cluster's objects at once and marks the store synced: offline mode. */
-export function loadStore(store: RecordStore, objects: ClusterObjects): void {
+export function loadStore(store: RecordStore, objects: StoreObjects): void {
   for (const namespace of objects.namespaces) store.upsertNamespace(namespace);
   for (const service of objects.services) store.upsertService(service);
   for (const slice of objects.endpointSlices) store.upsertEndpointSlice(slice);
   for (const pod of objects.pods ?? []) store.upsertPod(pod);
   store.markSynced();
+}
+
+/** An --objects file's objects as the store takes them: slices reduced to what the DNS keeps. */
+export function storeObjects(objects: ClusterObjects): StoreObjects {
+  return { namespaces: objects.namespaces, services: objects.services, endpointSlices: objects.slices.map(dnsSlice), pods: objects.pods };
 }

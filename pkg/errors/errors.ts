@@ -1,26 +1,67 @@
 // One catalogue of signpost's errors, each with a stable code, so that a user who sees one in a
-// log line or on stderr can look it up and knows what to fix. Add a code here before using it.
+// log line or on stderr can look it up and knows what to fix: what happened, why it usually
+// does, and the fix. docs/errors.md is written from it (pkg/errors/errors-doc.ts). Add a code
+// here before using it.
+
+export interface ErrorEntry {
+  /** One line: what happened. */
+  readonly summary: string;
+  /** Why it usually happens. */
+  readonly cause: string;
+  /** What the user does about it. */
+  readonly fix: string;
+}
 
 export const errorCodes = {
-  /** An API object failed conversion into pkg/model: a field is missing or malformed. */
-  SP_INVALID_OBJECT: "an API object is malformed",
-  /** A command-line flag is unknown or has a bad value. */
-  SP_BAD_FLAG: "a command-line flag is unknown or malformed",
-  /** A configuration file is unreadable, malformed or names an unsupported field. */
-  SP_BAD_CONFIG: "a configuration file is invalid",
-  /** A kubeconfig file could not be loaded or lacks a field. */
-  SP_BAD_KUBECONFIG: "a kubeconfig is invalid",
-  /** The API server answered a list or watch with an error. */
-  SP_API_ERROR: "the API server returned an error",
-  /** An external binary (iptables-restore, conntrack, etcd...) failed. */
-  SP_EXEC_FAILED: "an external command failed",
-  /** signpost-dns would forward to itself: an upstream is its own address, or (found at run time) relays its queries back. */
-  SP_DNS_LOOP: "the DNS upstream is signpost-dns itself, or sends its queries back to it",
-  /** A listening socket could not be opened: the address is taken or not on this host. */
-  SP_LISTEN: "a server could not listen on its address",
-  /** The test cluster launcher could not start or stop a component. */
-  SP_CLUSTER: "the local control plane failed",
-} as const;
+  SP_INVALID_OBJECT: {
+    summary: "an API object is malformed",
+    cause: "a Service, EndpointSlice, Node, Pod or Namespace from the API server (or an --objects file) lacks a field or holds a value the API would refuse, such as an address that is not an IP; the error names the object and the JSON path",
+    fix: "nothing, for a running daemon: the object is skipped, logged and counted, and everything else is served; correct the object (kubectl edit) or the file",
+  },
+  SP_BAD_FLAG: {
+    summary: "a command-line flag is unknown or malformed",
+    cause: "a typo in a flag's name, a value of the wrong kind (a duration, a size, a CIDR, a host:port), a value outside its range, or a flag given twice",
+    fix: "read the flag's line in --help, correct the value; the error names the flag and quotes the value",
+  },
+  SP_BAD_CONFIG: {
+    summary: "a configuration file is invalid",
+    cause: "a KubeProxyConfiguration (--config) or DNS configuration file is not YAML, is of another kind or version, names a field signpost does not know, or sets one to a value signpost cannot honour (mode: ipvs, say)",
+    fix: "correct or remove the field the error names by its path (file: field.subfield); fields signpost ignores are listed at start in one log line, not refused",
+  },
+  SP_BAD_KUBECONFIG: {
+    summary: "a kubeconfig is invalid",
+    cause: "the file given by --kubeconfig (or clientConnection.kubeconfig, or ~/.kube/config) is missing, unreadable, or lacks a cluster, a server or credentials; in a pod without one, the service account token is missing",
+    fix: "point --kubeconfig at a readable kubeconfig, or run in a pod with a service account; the error names the file and the missing field",
+  },
+  SP_API_ERROR: {
+    summary: "the API server returned an error",
+    cause: "a list or watch was refused: most often RBAC (the daemon's ClusterRole lacks list/watch on services, endpointslices, nodes, pods or namespaces), or the API server is overloaded or being upgraded",
+    fix: "check the ClusterRole and ClusterRoleBinding in deploy/ are applied; transient errors are retried with a capped backoff and need nothing",
+  },
+  SP_EXEC_FAILED: {
+    summary: "an external command failed",
+    cause: "iptables-restore, iptables-save, conntrack, sysctl or ip failed: the binary is missing, the process lacks CAP_NET_ADMIN, the kernel lacks a module (nat table, conntrack), or the iptables flavour (legacy or nft) differs from the node's",
+    fix: "run privileged with the host's network namespace as deploy/ does; install iptables and conntrack in the image; choose --iptables-backend to match the kubelet's; the error quotes the command's own message",
+  },
+  SP_DNS_LOOP: {
+    summary: "the DNS upstream is signpost-dns itself, or sends its queries back to it",
+    cause: "the resolv.conf signpost-dns forwards to (--upstream, /etc/resolv.conf by default) names the cluster DNS address, so forwarded queries come back: the kubelet's resolvConf points at the cluster DNS, or the DNS pods run with dnsPolicy ClusterFirst",
+    fix: "give signpost-dns a resolv.conf whose nameservers are not itself (--upstream FILE), or run its pods with dnsPolicy: Default, as deploy/ does, so they get the node's resolvers",
+  },
+  SP_LISTEN: {
+    summary: "a server could not listen on its address",
+    cause: "another process holds the port (an old kube-proxy or CoreDNS still running), or the address is not on this host",
+    fix: "stop the other process or choose another address (--healthz-bind-address, --metrics-bind-address, --listen); signpost-proxy retries its side servers every 5 s unless --bind-address-hard-fail",
+  },
+  SP_CLUSTER: {
+    summary: "the local test cluster failed",
+    cause: "the control plane or a node of the local cluster (hack/local-up.sh, the tests) could not start or stop: a binary is not built, or a port or network namespace is taken",
+    fix: "run ./hack/setup.sh (it builds the control plane), then ./hack/local-down.sh to clear what an interrupted run left",
+  },
+} as const satisfies Record<string, ErrorEntry>;
+
+/** Where the catalogue is published, for --help and error messages. */
+export const ERRORS_DOC = "docs/errors.md";
 
 export type ErrorCode = keyof typeof errorCodes;
 

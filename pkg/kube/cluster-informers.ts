@@ -29,10 +29,6 @@ export function serviceInformer(deps: InformerDeps, labelSelector?: string): Inf
   return make(deps, "services", "/api/v1/services", (raw) => convertService(raw as V1Service), labelSelector === undefined ? {} : { labelSelector });
 }
 
-export function endpointSliceInformer(deps: InformerDeps, labelSelector?: string): Informer<EndpointSlice> {
-  return projectedEndpointSliceInformer(deps, (slice) => slice, labelSelector);
-}
-
 /** Slices converted and checked as the model has them, then reduced by `project` to what the daemon keeps. */
 export function projectedEndpointSliceInformer<T>(deps: InformerDeps, project: (slice: EndpointSlice) => T, labelSelector?: string): Informer<T> {
   return make(deps, "endpointslices", "/apis/discovery.k8s.io/v1/endpointslices", (raw) => project(convertEndpointSlice(raw as V1EndpointSlice)), labelSelector === undefined ? {} : { labelSelector });

@@ -6,6 +6,7 @@
 // cannot corrupt the "previous" side.
 
 import { isDeepStrictEqual } from "node:util";
+import { keyOf, objectKey } from "../model/key.ts";
 import type { EndpointSlice, ObjectKey, Service } from "../model/types.ts";
 
 export interface Change<T> {
@@ -19,11 +20,6 @@ export interface Drained<T> {
   /** Keys whose state differs from the last drain. */
   readonly changed: ReadonlySet<ObjectKey>;
   readonly changes: ReadonlyMap<ObjectKey, Change<T>>;
-}
-
-/** namespace/name, the key of a Service and of the group of its EndpointSlices. */
-export function objectKey(namespace: string, name: string): ObjectKey {
-  return `${namespace}/${name}`;
 }
 
 /**
@@ -101,7 +97,7 @@ export class ServiceChangeTracker {
   update(previous: Service | null, current: Service | null): boolean {
     const svc = current ?? previous;
     if (svc === null) return this.#tracker.hasPending();
-    return this.#tracker.set(objectKey(svc.namespace, svc.name), current);
+    return this.#tracker.set(keyOf(svc), current);
   }
 
   pendingCount(): number {

@@ -8,7 +8,7 @@
 // `conntrack` process per batch.
 
 import type { ObjectKey } from "../model/types.ts";
-import { canonicalIP, joinHostPort } from "./ip.ts";
+import { canonicalIP, joinHostPort } from "../model/ip.ts";
 import type { ProxyState, ServicePortState } from "./proxy-state.ts";
 
 /** One UDP flow as the kernel lists it: its original tuple, and where replies come from. */

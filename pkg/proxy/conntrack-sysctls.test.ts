@@ -61,7 +61,7 @@ describe("applyConntrackSysctls", () => {
     let hash = 1000;
     const hashsize: HashsizeFile = { read: () => Promise.resolve(hash), write: (v) => Promise.resolve(void (hash = v)) };
     const result = await applyConntrackSysctls(defaultConntrackSettings, 2, runner, hashsize);
-    expect(result.failed).toEqual([{ change: { key: MAX, value: 131_072 }, reason: `sysctl: permission denied on key "${MAX}"` }]);
+    expect(result.failed).toEqual([{ change: { key: MAX, value: 131_072 }, reason: `SP_EXEC_FAILED: sysctl -w ${MAX}=131072: sysctl: permission denied on key "${MAX}"` }]);
     expect(result.set).toEqual([{ key: HASHSIZE_PATH, value: 32_768 }, { key: ESTABLISHED, value: 86_400 }]);
     expect(values.get(ESTABLISHED)).toBe("86400");
     expect(hash).toBe(32_768);

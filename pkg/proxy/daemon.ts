@@ -17,13 +17,14 @@ import type { CommandRunner } from "./exec/command-runner.ts";
 import { ExecaRunner, netnsPrefix } from "./exec/command-runner.ts";
 import { Conntrack } from "./exec/conntrack.ts";
 import { interfaceAddressReader } from "./exec/interface-addresses.ts";
-import { ensureSysctl, hostHashsizeFile } from "./exec/sysctl.ts";
+import { ensureSysctl, hostHashsizeFile, readSysctl } from "./exec/sysctl.ts";
 import { applyConntrackSysctls } from "./conntrack-sysctls.ts";
 import { cpus } from "node:os";
 import { healthHandler } from "./health/health-server.ts";
 import { nodeEligible as isNodeEligible } from "./health/node-eligibility.ts";
-import type { Listening } from "./health/listen.ts";
-import { listenHttp, splitBindAddress } from "./health/listen.ts";
+import { type Listening, metricsHandler, routed, splitBindAddress } from "../http/side-server.ts";
+import { listenHttpOrRetry } from "./health/listen-retry.ts";
+import { applyOomScoreAdj } from "./exec/oom-score-adj.ts";
 import { ProxyHealth } from "./health/proxy-health.ts";
 import { ServiceHealthServer } from "./health/service-health-server.ts";
 import type { IptablesBackend } from "./iptables/executor.ts";
@@ -79,24 +80,34 @@ export async function startDaemon(options: DaemonOptions, log: Logger, clock: Cl
   const metrics = proxyMetrics(registry);
   const health = new ProxyHealth(clock, 2 * options.syncPeriodMs);
   if (options.ignoredConfig.length > 0) log.info({ ignored: options.ignoredConfig }, "config fields present and ignored");
+  const oomRefused = await applyOomScoreAdj(options.oomScoreAdj);
+  if (oomRefused === null) log.info({ oomScoreAdj: options.oomScoreAdj }, "OOM score adjusted");
+  else log.warn({ oomScoreAdj: options.oomScoreAdj, reason: oomRefused }, "OOM score not adjusted (lowering it needs CAP_SYS_RESOURCE); the daemon runs on");
   await tuneConntrack(options, runner, log);
+  const tcpBeLiberal = ((await readSysctl(runner, "net.netfilter.nf_conntrack_tcp_be_liberal")) ?? "0") !== "0";
+  if (tcpBeLiberal) log.info("nf_conntrack_tcp_be_liberal set, not installing DROP rules for INVALID packets");
 
   let nodeEligible = true;
   const listening: Listening[] = [];
+  // As kube-proxy: an address that cannot be bound is retried every 5 s, unless --bind-address-hard-fail.
+  const retry = (server: string) => ({
+    hardFail: options.bindAddressHardFail,
+    retryMs: 5000,
+    onError: (err: unknown) => log.error({ err, server }, `the ${server} server cannot listen; retrying in 5s (--bind-address-hard-fail makes this fatal)`),
+    onListening: (l: Listening) => log.info({ server, address: l.address, port: l.port }, `the ${server} server listens`),
+  });
   const hz = splitBindAddress(options.healthzBindAddress);
-  const healthz = await listenHttp(hz.host, hz.port, healthHandler({ health, nodeEligible: () => nodeEligible, count: (k, c) => metrics.healthz(k, c) }));
+  const healthz = await listenHttpOrRetry(
+    hz.host,
+    hz.port,
+    healthHandler({ health, nodeEligible: () => nodeEligible, count: (k, c) => metrics.healthz(k, c) }),
+    `--healthz-bind-address ${options.healthzBindAddress}`,
+    retry("healthz"),
+  );
   listening.push(healthz);
   const mz = splitBindAddress(options.metricsBindAddress);
-  const metricsServer = await listenHttp(mz.host, mz.port, (req, res) => {
-    if (new URL(req.url ?? "/", "http://localhost").pathname !== "/metrics") {
-      res.writeHead(404).end("404 page not found\n");
-      return;
-    }
-    registry.metrics().then(
-      (text) => res.writeHead(200, { "content-type": registry.contentType }).end(text),
-      (err: unknown) => res.writeHead(500).end(String(err)),
-    );
-  });
+  const exposition = async () => ({ text: await registry.metrics(), contentType: registry.contentType });
+  const metricsServer = await listenHttpOrRetry(mz.host, mz.port, routed({ "/metrics": metricsHandler(exposition) }), `--metrics-bind-address ${options.metricsBindAddress}`, retry("metrics"));
   listening.push(metricsServer);
 
   const deps = { client: new ApiClient(kc), log, metrics: informerMetrics(registry) };
@@ -132,15 +143,7 @@ export async function startDaemon(options: DaemonOptions, log: Logger, clock: Cl
   })();
   const serviceHealth = new ServiceHealthServer({ addresses: hcAddresses, proxyHealthy: () => health.status().healthy, log });
 
-  const ipv4Config = renderConfigFor({ settings, family: "IPv4", node, randomFully: false, omitEndpointComments: false });
-  if (families.some((f) => f.family === "IPv4") && nodePortsOnLoopback(ipv4Config)) {
-    // Node ports on 127.0.0.1 need the kernel to route loopback-sourced traffic off lo.
-    try {
-      await ensureSysctl(runner, "net.ipv4.conf.all.route_localnet", "1");
-    } catch (err) {
-      log.warn({ err }, "cannot set route_localnet: node ports on 127.0.0.1 will not work");
-    }
-  }
+  if (families.some((f) => f.family === "IPv4")) await enableRouteLocalnet(options, node, runner, log);
 
   const orphans = new OrphanSlices(log);
   for (const f of families) {
@@ -152,11 +155,12 @@ export async function startDaemon(options: DaemonOptions, log: Logger, clock: Cl
         iptables: f.iptables,
         conntrack: new Conntrack(f.family, runner),
         log,
-        metrics,
+        metrics: proxyMetrics(registry, f.family),
         health,
         clock,
         minSyncPeriodMs: options.minSyncPeriodMs,
         syncPeriodMs: options.syncPeriodMs,
+        tcpBeLiberal,
         interfaceAddresses,
         ...(f === primary
           ? {
@@ -207,6 +211,28 @@ export async function startDaemon(options: DaemonOptions, log: Logger, clock: Cl
       await Promise.all(listening.map((l) => l.close()));
     },
   };
+}
+
+/**
+ * --init-only: what needs full root privileges, done once, as kube-proxy's init container does
+ * it: the conntrack sysctls and route_localnet. The daemon can then run with CAP_NET_ADMIN only.
+ */
+export async function initializeNode(options: DaemonOptions, log: Logger): Promise<void> {
+  const runner = commandRunner(options);
+  await tuneConntrack(options, runner, log);
+  await enableRouteLocalnet(options, null, runner, log);
+  log.info("node initialized (--init-only): exiting");
+}
+
+/** Node ports on 127.0.0.1 need the kernel to route loopback-sourced traffic off lo. */
+async function enableRouteLocalnet(options: DaemonOptions, node: Node | null, runner: CommandRunner, log: Logger): Promise<void> {
+  const ipv4Config = renderConfigFor({ settings: options.settings, family: "IPv4", node, randomFully: false, omitEndpointComments: false });
+  if (!nodePortsOnLoopback(ipv4Config)) return;
+  try {
+    await ensureSysctl(runner, "net.ipv4.conf.all.route_localnet", "1");
+  } catch (err) {
+    log.warn({ err }, "cannot set route_localnet: node ports on 127.0.0.1 will not work");
+  }
 }
 
 /** Sizes and times the conntrack table at start, as kube-proxy does; a refused write is logged, never fatal. */

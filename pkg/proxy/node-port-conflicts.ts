@@ -2,6 +2,7 @@
 // a race or an edit in etcd can give two Services the same one; the kernel would then send the
 // port to whichever rule comes first. Decided here instead, deterministically: the oldest Service
 // (by creation time, then namespace/name) keeps the port, the others lose it and are logged.
+import { keyOf } from "../model/key.ts";
 import type { ObjectKey, Protocol, Service } from "../model/types.ts";
 
 /** "TCP/30080": a node port is claimed per protocol. */
@@ -16,8 +17,8 @@ export type LostNodePorts = ReadonlyMap<ObjectKey, ReadonlySet<NodePortClaim>>;
 
 function older(a: Service, b: Service): boolean {
   if (a.createdAtMs !== b.createdAtMs) return a.createdAtMs < b.createdAtMs;
-  const ka = `${a.namespace}/${a.name}`;
-  const kb = `${b.namespace}/${b.name}`;
+  const ka = keyOf(a);
+  const kb = keyOf(b);
   return ka < kb;
 }
 
@@ -41,7 +42,7 @@ export function lostNodePorts(services: Iterable<Service>): Map<ObjectKey, Set<N
     if (list.length < 2) continue;
     for (const svc of list) {
       if (owners.get(claim) === svc) continue;
-      const key = `${svc.namespace}/${svc.name}`;
+      const key = keyOf(svc);
       out.set(key, (out.get(key) ?? new Set()).add(claim));
     }
   }
@@ -55,7 +56,7 @@ export function nodePortOwner(services: Iterable<Service>, claim: NodePortClaim)
     if (!svc.ports.some((p) => p.nodePort !== 0 && nodePortClaim(p.protocol, p.nodePort) === claim)) continue;
     if (owner === null || older(svc, owner)) owner = svc;
   }
-  return owner === null ? null : `${owner.namespace}/${owner.name}`;
+  return owner === null ? null : keyOf(owner);
 }
 
 /** Keys whose lost node ports differ between two results: their rules must be written again. */

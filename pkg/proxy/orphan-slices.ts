@@ -3,6 +3,7 @@
 // proxiers simply find nothing to program; this tracker logs each such slice by name once, after
 // a sync, so the brief window in which a slice arrives before its Service is not reported.
 import type { Logger } from "pino";
+import { keyOf, serviceKeyOf } from "../model/key.ts";
 import type { EndpointSlice, ObjectKey, Service } from "../model/types.ts";
 
 /** Why a slice is not programmed; null when its Service exists. */
@@ -21,18 +22,18 @@ export class OrphanSlices {
   }
 
   onService(previous: Service | null, current: Service | null): void {
-    if (previous !== null) this.#services.delete(`${previous.namespace}/${previous.name}`);
-    if (current !== null) this.#services.add(`${current.namespace}/${current.name}`);
+    if (previous !== null) this.#services.delete(keyOf(previous));
+    if (current !== null) this.#services.add(keyOf(current));
   }
 
   onSlice(previous: EndpointSlice | null, current: EndpointSlice | null): void {
     if (previous !== null) {
-      const key = `${previous.namespace}/${previous.name}`;
+      const key = keyOf(previous);
       this.#slices.delete(key);
       if (current === null) this.#reported.delete(key);
     }
     if (current !== null) {
-      this.#slices.set(`${current.namespace}/${current.name}`, current.serviceName === "" ? "" : `${current.namespace}/${current.serviceName}`);
+      this.#slices.set(keyOf(current), serviceKeyOf(current) ?? "");
     }
   }
 

@@ -2,7 +2,7 @@
 // what follows a flush, a refused restore, or a UDP endpoint going away.
 import { describe, expect, it } from "vitest";
 import { Registry } from "prom-client";
-import type { ConntrackDeletion, ConntrackFlow } from "./conntrack-cleanup.ts";
+import type { ConntrackFlow } from "./conntrack-cleanup.ts";
 import { FakeClock } from "./clock.ts";
 import { ProxyHealth } from "./health/proxy-health.ts";
 import { FakeIptables } from "./iptables/fake-iptables.ts";
@@ -10,49 +10,12 @@ import { tracePacket } from "./iptables/packet-tracer.ts";
 import { renderIptables } from "./iptables/render.ts";
 import { builtinJumpsFor } from "./iptables/render-static.ts";
 import { KUBE_PROXY_CANARY } from "./iptables/chain-names.ts";
-import { Proxier } from "./proxier.ts";
+import { FULL_SYNC_PERIOD_MS, Proxier } from "./proxier.ts";
 import { proxyMetrics } from "./proxy-metrics.ts";
 import { defaultProxySettings } from "./proxy-settings.ts";
 import { makeEndpoint, makeNode, makePort, makeService, makeSlice } from "./testing/model-builders.ts";
 import { memoryLogger } from "./testing/test-logger.ts";
-
-const node = makeNode("node1", { addresses: [{ type: "InternalIP", address: "192.168.0.2" }] });
-
-function setup(stageBatchServices?: number) {
-  const clock = new FakeClock();
-  const iptables = new FakeIptables();
-  const registry = new Registry();
-  const { log, lines } = memoryLogger();
-  const health = new ProxyHealth(clock, 60_000);
-  const deleted: ConntrackDeletion[] = [];
-  /** The kernel's UDP flows, as the first sync after a start reads them. */
-  const kernelFlows: ConntrackFlow[] = [];
-  const programmed: number[] = [];
-  const proxier = new Proxier({
-    family: "IPv4",
-    nodeName: "node1",
-    settings: { ...defaultProxySettings, clusterCIDRs: ["10.0.0.0/8"] },
-    iptables,
-    conntrack: {
-      list: () => Promise.resolve(kernelFlows),
-      delete: async (ds) => {
-        await Promise.resolve();
-        deleted.push(...ds);
-        return [{ deletions: ds, deleted: ds.length }];
-      },
-    },
-    log,
-    metrics: proxyMetrics(registry),
-    health,
-    clock,
-    minSyncPeriodMs: 1000,
-    syncPeriodMs: 30_000,
-    onProgrammed: (state) => programmed.push(state.size),
-    ...(stageBatchServices === undefined ? {} : { stageBatchServices }),
-  });
-  proxier.setNode(node);
-  return { clock, iptables, registry, lines, health, deleted, kernelFlows, programmed, proxier };
-}
+import { proxierOnFakeKernel } from "./testing/proxier-harness.ts";
 
 const web = makeService("ns1", "web", { clusterIPs: ["172.30.0.10"], ports: [makePort("p80", 80)] });
 const dns = makeService("ns1", "dns", { clusterIPs: ["172.30.0.53"], ports: [makePort("dns", 53, "UDP")] });
@@ -77,7 +40,7 @@ async function metric(registry: Registry, name: string): Promise<number> {
 
 describe("Proxier", () => {
   it("leaves a node port claimed by two Services to the older one, logs the other by name, and hands the port over when the older goes", async () => {
-    const { iptables, proxier, lines } = setup();
+    const { iptables, proxier, lines } = proxierOnFakeKernel();
     const older = makeService("ns2", "older", { type: "NodePort", createdAtMs: 1000, clusterIPs: ["172.30.0.20"], ports: [makePort("p80", 80, "TCP", 30080)] });
     const newer = makeService("ns1", "newer", { type: "NodePort", createdAtMs: 2000, clusterIPs: ["172.30.0.21"], ports: [makePort("p80", 80, "TCP", 30080), makePort("p81", 81, "TCP", 30081)] });
     proxier.onServiceEvent(null, newer);
@@ -100,7 +63,7 @@ describe("Proxier", () => {
   });
 
   it("programs everything at the first sync, jumps from the built-in chains included", async () => {
-    const { iptables, proxier, programmed } = setup();
+    const { iptables, proxier, programmed } = proxierOnFakeKernel();
     proxier.onServiceEvent(null, web);
     proxier.onSliceEvent(null, webSlice);
     const report = await proxier.sync();
@@ -113,7 +76,7 @@ describe("Proxier", () => {
   });
 
   it("rewrites only the Services that changed in a partial sync", async () => {
-    const { iptables, proxier } = setup();
+    const { iptables, proxier } = proxierOnFakeKernel();
     proxier.onServiceEvent(null, web);
     proxier.onSliceEvent(null, webSlice);
     proxier.onServiceEvent(null, dns);
@@ -130,7 +93,7 @@ describe("Proxier", () => {
   });
 
   it("sees a flush through the canary and restores everything with a full sync", async () => {
-    const { iptables, proxier, lines, registry } = setup();
+    const { iptables, proxier, lines, registry } = proxierOnFakeKernel();
     proxier.onServiceEvent(null, web);
     proxier.onSliceEvent(null, webSlice);
     await proxier.sync();
@@ -146,7 +109,7 @@ describe("Proxier", () => {
   });
 
   it("sees rules flushed without deleting chains (iptables -F): the canary's rule is gone", async () => {
-    const { iptables, proxier } = setup();
+    const { iptables, proxier } = proxierOnFakeKernel();
     proxier.onServiceEvent(null, web);
     proxier.onSliceEvent(null, webSlice);
     await proxier.sync();
@@ -156,7 +119,7 @@ describe("Proxier", () => {
   });
 
   it("does not refill the canary in a partial sync, so a flush just before one is still seen", async () => {
-    const { iptables, proxier } = setup();
+    const { iptables, proxier } = proxierOnFakeKernel();
     proxier.onServiceEvent(null, web);
     proxier.onSliceEvent(null, webSlice);
     await proxier.sync();
@@ -175,7 +138,7 @@ describe("Proxier", () => {
   });
 
   it("checks the canary every sync period once started, and names it as the reason of the full sync", async () => {
-    const { iptables, proxier, clock, lines } = setup();
+    const { iptables, proxier, clock, lines } = proxierOnFakeKernel();
     proxier.onServiceEvent(null, web);
     proxier.onSliceEvent(null, webSlice);
     proxier.start();
@@ -193,7 +156,7 @@ describe("Proxier", () => {
   });
 
   it("puts back a jump from a built-in chain that someone deleted, at the next full sync, in its restore", async () => {
-    const { iptables, proxier, lines } = setup();
+    const { iptables, proxier, lines } = proxierOnFakeKernel();
     proxier.onServiceEvent(null, web);
     proxier.onSliceEvent(null, webSlice);
     await proxier.sync();
@@ -212,8 +175,29 @@ describe("Proxier", () => {
     expect(lines().filter((l) => l["msg"] === "jumps from the built-in chains put in place").at(-1)?.["jumps"]).toEqual(["nat/PREROUTING -> KUBE-SERVICES"]);
   });
 
+  it("names in its log why a sync is full: the start, a failure, a change of node, the hour", async () => {
+    const { iptables, proxier, lines, clock } = proxierOnFakeKernel();
+    const reasons = () => lines().filter((l) => l["msg"] === "rules synced").at(-1)?.["reasons"];
+    proxier.onServiceEvent(null, web);
+    proxier.onSliceEvent(null, webSlice);
+    await proxier.sync();
+    expect(reasons()).toEqual(["start"]);
+    expect((await proxier.sync()).kind).toBe("partial");
+    expect(reasons()).toEqual([]);
+    iptables.failNextRestore("Chain 'KUBE-NOPE' does not exist");
+    await proxier.sync();
+    expect((await proxier.sync()).kind).toBe("full");
+    expect(reasons()).toEqual(["failure"]);
+    proxier.setNode(makeNode("node1", { addresses: [{ type: "InternalIP", address: "192.168.0.2" }], zone: "z2" }));
+    await proxier.sync();
+    expect(reasons()).toEqual(["node"]);
+    await clock.advance(FULL_SYNC_PERIOD_MS);
+    await proxier.sync();
+    expect(reasons()).toEqual(["periodic"]);
+  });
+
   it("logs a refused restore with the lines around the failing one, counts it, and follows with a full sync", async () => {
-    const { iptables, proxier, lines, registry, health, clock } = setup();
+    const { iptables, proxier, lines, registry, health, clock } = proxierOnFakeKernel();
     proxier.onServiceEvent(null, web);
     proxier.onSliceEvent(null, webSlice);
     await proxier.sync();
@@ -234,7 +218,7 @@ describe("Proxier", () => {
   });
 
   it("deletes the UDP flows of an endpoint that went away, and those made while a Service had none", async () => {
-    const { proxier, deleted } = setup();
+    const { proxier, deleted } = proxierOnFakeKernel();
     proxier.onServiceEvent(null, dns);
     await proxier.sync();
     proxier.onSliceEvent(null, dnsSlice(["10.180.1.1", "10.180.1.2"]));
@@ -247,7 +231,7 @@ describe("Proxier", () => {
   });
 
   it("after a start, deletes from the kernel's table only the flows not DNATed to a live endpoint", async () => {
-    const { proxier, deleted, kernelFlows } = setup();
+    const { proxier, deleted, kernelFlows } = proxierOnFakeKernel();
     const flow = (origDst: string, replySrc: string, origSport: number): ConntrackFlow => ({
       origSrc: "10.180.9.9", origDst, origSport, origDport: 53, replySrc, replySport: 53,
     });
@@ -284,7 +268,7 @@ describe("Proxier", () => {
   });
 
   it("coalesces a burst of events into one sync and reports healthy again once it is done", async () => {
-    const { clock, proxier, iptables, health } = setup();
+    const { clock, proxier, iptables, health } = proxierOnFakeKernel();
     proxier.start();
     await clock.advance(0);
     const before = iptables.restores.length;
@@ -299,7 +283,7 @@ describe("Proxier", () => {
   });
 
   it("is unhealthy when a queued change waits longer than the health timeout", async () => {
-    const { clock, proxier, health } = setup();
+    const { clock, proxier, health } = proxierOnFakeKernel();
     proxier.onServiceEvent(null, web);
     await clock.advance(60_000);
     expect(health.status().healthy).toBe(false);
@@ -308,7 +292,7 @@ describe("Proxier", () => {
   });
 
   it("records network programming latency from the EndpointSlice's trigger time", async () => {
-    const { clock, proxier, registry } = setup();
+    const { clock, proxier, registry } = proxierOnFakeKernel();
     proxier.onServiceEvent(null, web);
     proxier.onSliceEvent(null, webSlice, clock.now() - 2000);
     await proxier.sync();
@@ -318,12 +302,12 @@ describe("Proxier", () => {
   });
 
   it("loads a large full sync in staged batches and ends with exactly the rules of one full restore", async () => {
-    const { iptables, proxier } = setup(2);
+    const { iptables, proxier } = proxierOnFakeKernel(2);
     // What an earlier run left: a Service since deleted, whose chains must go.
     proxier.onServiceEvent(null, makeService("old", "gone", { clusterIPs: ["172.30.9.9"] }));
     proxier.onSliceEvent(null, makeSlice("old", "gone", [makeEndpoint("10.180.9.9")]));
     await proxier.sync();
-    const restarted = setup(2);
+    const restarted = proxierOnFakeKernel(2);
     await restarted.iptables.restore(iptables.restores.join(""));
     for (let i = 0; i < 7; i++) {
       const svc = makeService("ns3", `s${i}`, { clusterIPs: [`172.30.3.${i + 1}`] });
@@ -340,7 +324,7 @@ describe("Proxier", () => {
     await reference.restore(
       renderIptables({
         state: restarted.proxier.state,
-        config: { family: "IPv4", localDetector: { ifLocal: ["-s", "10.0.0.0/8"], ifNotLocal: ["!", "-s", "10.0.0.0/8"] }, masqueradeAll: false, nodePortAddresses: [], nodeIPs: ["192.168.0.2"], interfaceIPs: null, localhostNodePorts: true, masqueradeRandomFully: false, omitEndpointComments: false },
+        config: { family: "IPv4", localDetector: { ifLocal: ["-s", "10.0.0.0/8"], ifNotLocal: ["!", "-s", "10.0.0.0/8"] }, masqueradeAll: false, nodePortAddresses: [], nodeIPs: ["192.168.0.2"], interfaceIPs: null, localhostNodePorts: true, masqueradeRandomFully: false, omitEndpointComments: false, dropInvalid: true },
         changed: null,
         insertJumps: builtinJumpsFor({ family: "IPv4", localhostNodePorts: true }),
       }).text,

@@ -8,6 +8,7 @@
 // sync forks no iptables process besides its restore.
 import { isDeepStrictEqual } from "node:util";
 import type { Logger } from "pino";
+import { serviceKeyOf } from "../model/key.ts";
 import type { EndpointSlice, IPFamily, Node, ObjectKey, Service } from "../model/types.ts";
 import { BoundedFrequencyRunner } from "./bounded-frequency-runner.ts";
 import { EndpointSliceChangeTracker, ServiceChangeTracker } from "./change-tracker.ts";
@@ -16,7 +17,7 @@ import type { ConntrackDeletion, ConntrackFlow } from "./conntrack-cleanup.ts";
 import { staleConntrackEntries, staleKernelFlows } from "./conntrack-cleanup.ts";
 import type { ConntrackOutcome } from "./exec/conntrack.ts";
 import type { ProxyHealth } from "./health/proxy-health.ts";
-import type { Iptables } from "./iptables/iptables.ts";
+import type { Iptables, IptablesCapabilities } from "./iptables/iptables.ts";
 import { RestoreFailure } from "./iptables/iptables.ts";
 import { flushedTables, missingBuiltinJumps, serviceChainsIn } from "./iptables/kernel-checks.ts";
 import { RenderCache } from "./iptables/render-cache.ts";
@@ -64,6 +65,8 @@ export interface ProxierOptions {
   readonly minSyncPeriodMs: number;
   readonly syncPeriodMs: number;
   readonly fullSyncPeriodMs?: number;
+  /** The node's nf_conntrack_tcp_be_liberal is on: no DROP rule for INVALID packets. */
+  readonly tcpBeLiberal?: boolean;
   /** Services per staged batch of a full sync with more than twice as many; default STAGE_BATCH_SERVICES. */
   readonly stageBatchServices?: number;
   /**
@@ -74,6 +77,13 @@ export interface ProxierOptions {
   /** Told the programmed state after each successful sync (health-check node ports). */
   readonly onProgrammed?: (state: ProxyState) => void;
 }
+
+/**
+ * Why a sync rewrites every Service rather than those that changed: the first after a start, the
+ * periodic one (FULL_SYNC_PERIOD_MS), the one after a failed sync, after the canary showed a
+ * flush, after a change of the Node or of the kernel's capabilities, or of the render settings.
+ */
+export type FullSyncReason = "start" | "periodic" | "failure" | "canary" | "node" | "config";
 
 export interface SyncReport {
   readonly kind: SyncKind;
@@ -100,13 +110,15 @@ export class Proxier {
   /** The state the kernel holds: the last one restored successfully. */
   #programmed: ProxyState = new Map();
   #natChains: ReadonlySet<string> = new Set();
-  #needFullSync = true;
+  /**
+   * Why the next sync must be full, beyond what it finds itself, each with the number of the
+   * request that owed it: a sync settles the requests made before it started, so one made while
+   * it runs (the canary check) is still owed when it ends.
+   */
+  readonly #owedFullSync = new Map<FullSyncReason, number>([["start", 0]]);
+  #fullSyncRequests = 0;
   /** Whether stale flows have been found in the kernel's table since the start (see #staleFlows). */
   #reconciledFlows = false;
-  /** Why the next sync must be full, beyond what it finds itself (e.g. "canary"). */
-  readonly #fullSyncReasons = new Set<string>();
-  /** Counts requests for a full sync from outside a sync (the canary check). */
-  #fullSyncRequests = 0;
   #lastFullSync = Number.NEGATIVE_INFINITY;
   #last: SyncReport | null = null;
   #canaryTimer: TimerHandle | null = null;
@@ -149,8 +161,8 @@ export class Proxier {
   onSliceEvent(previous: EndpointSlice | null, current: EndpointSlice | null, triggerTimeMs: number | null = null): void {
     const pending = this.#slices.update(previous, current);
     const slice = current ?? previous;
-    if (triggerTimeMs !== null && slice !== null && slice.serviceName !== "") {
-      const key = `${slice.namespace}/${slice.serviceName}`;
+    const key = slice === null ? null : serviceKeyOf(slice);
+    if (triggerTimeMs !== null && key !== null) {
       const known = this.#triggers.get(key);
       if (known === undefined || triggerTimeMs < known) this.#triggers.set(key, triggerTimeMs);
     }
@@ -192,7 +204,7 @@ export class Proxier {
    */
   async checkCanary(): Promise<boolean> {
     const o = this.#o;
-    if (this.#needFullSync || !Number.isFinite(this.#lastFullSync)) return false;
+    if (this.#owedFullSync.size > 0 || !Number.isFinite(this.#lastFullSync)) return false;
     let flushed: string[];
     try {
       flushed = await flushedTables(o.iptables);
@@ -203,11 +215,13 @@ export class Proxier {
     if (flushed.length === 0) return false;
     o.metrics.canaryMissing();
     o.log.warn({ family: o.family, tables: flushed }, "the canary chain is gone or empty: someone flushed our rules; doing a full sync");
-    this.#needFullSync = true;
-    this.#fullSyncRequests++;
-    this.#fullSyncReasons.add("canary");
+    this.#oweFullSync("canary");
     this.#queue();
     return true;
+  }
+
+  #oweFullSync(reason: FullSyncReason): void {
+    this.#owedFullSync.set(reason, ++this.#fullSyncRequests);
   }
 
   #queue(): void {
@@ -240,116 +254,160 @@ export class Proxier {
     return moved;
   }
 
-  /** One sync; the runner calls it, tests may too. Never throws for a kernel failure. */
+  /**
+   * One sync; the runner calls it, tests may too. Never throws for a kernel failure. The steps:
+   * decide full or partial, drain the changes into the node-local state, render and restore,
+   * then record what the kernel holds, report it, and delete stale conntrack entries.
+   */
   async sync(): Promise<SyncReport> {
-    const o = this.#o;
-    const started = o.clock.now();
-    const caps = await o.iptables.capabilities();
-    const ctx: NodeContext = { family: o.family, node: { name: o.nodeName, zone: this.#node?.zone ?? "", podCIDRs: this.#node?.podCIDRs ?? [] }, protocols: caps.protocols };
-
-    // A full sync asked for while this one runs is still owed when it ends.
+    const started = this.#o.clock.now();
+    const caps = await this.#o.iptables.capabilities();
     const requests = this.#fullSyncRequests;
-    const reasons = [...this.#fullSyncReasons];
-    let kind: SyncKind = this.#needFullSync || started - this.#lastFullSync >= (o.fullSyncPeriodMs ?? FULL_SYNC_PERIOD_MS) ? "full" : "partial";
+    const full = this.#fullSyncReasonsAt(started);
+    const drained = this.#drainChanges();
+    const changed = this.#updateState(caps, drained, full);
+    const config = await this.#updateConfig(caps, full);
+    const sync: SyncPlan = { started, full, kind: full.length > 0 ? "full" : "partial", changed, config, caps, ...drained };
+    let restored: Restored;
+    try {
+      restored = await this.#renderAndRestore(sync);
+    } catch (err) {
+      return this.#failed(sync.kind, err, sync.triggers);
+    }
+    const previous = this.#programmed;
+    this.#recordProgrammed(sync, restored, requests);
+    const report = this.#reportSynced(sync, restored);
+    this.#o.onProgrammed?.(this.#state);
+    await this.#deleteStaleFlows(previous, sync.kind === "full" ? undefined : sync.candidates);
+    return report;
+  }
 
-    const serviceChanges = this.#services.drain().changed;
-    const sliceChanges = this.#slices.drain().changed;
-    o.metrics.serviceChanges(0, serviceChanges.size);
-    o.metrics.endpointChanges(0, sliceChanges.size);
+  /** The reasons owed from before, and the periodic one when its time has come. */
+  #fullSyncReasonsAt(now: number): FullSyncReason[] {
+    const full = [...this.#owedFullSync.keys()];
+    if (Number.isFinite(this.#lastFullSync) && now - this.#lastFullSync >= (this.#o.fullSyncPeriodMs ?? FULL_SYNC_PERIOD_MS)) full.push("periodic");
+    return full;
+  }
+
+  /** Takes the pending Service and EndpointSlice changes, and the trigger times that came with them. */
+  #drainChanges(): Drained {
+    const services = this.#services.drain().changed;
+    const slices = this.#slices.drain().changed;
+    this.#o.metrics.serviceChanges(0, services.size);
+    this.#o.metrics.endpointChanges(0, slices.size);
     const triggers = this.#triggers;
     this.#triggers = new Map();
-    const candidates = new Set([...serviceChanges, ...sliceChanges]);
+    return { candidates: new Set([...services, ...slices]), servicesChanged: services.size > 0, triggers };
+  }
 
+  /**
+   * Brings the node-local state up to date: rebuilt whole when the node context changed (a full
+   * sync, for "node" unless already owed), else updated for the candidates. Returns the Services
+   * whose state moved; null when it was rebuilt.
+   */
+  #updateState(caps: IptablesCapabilities, drained: Drained, full: FullSyncReason[]): ReadonlySet<ObjectKey> | null {
+    const ctx: NodeContext = { family: this.#o.family, node: { name: this.#o.nodeName, zone: this.#node?.zone ?? "", podCIDRs: this.#node?.podCIDRs ?? [] }, protocols: caps.protocols };
     const rebuild = this.#ctx === null || !isDeepStrictEqual(ctx, this.#ctx);
     // Only a Service change can move a node port's owner.
-    if (rebuild || serviceChanges.size > 0) for (const key of this.#settleNodePorts()) candidates.add(key);
+    if (rebuild || drained.servicesChanged) for (const key of this.#settleNodePorts()) drained.candidates.add(key);
     const lost = this.#lostNodePorts;
-    let changed: ReadonlySet<ObjectKey> | null;
     if (rebuild) {
+      if (this.#ctx !== null) addReason(full, "node");
       this.#state = buildProxyState(this.#services.services(), (k) => this.#slices.slicesFor(k), ctx, lost);
       this.#ctx = ctx;
-      changed = null;
-    } else {
-      const lookup = (key: ObjectKey): ServiceInputs => {
-        const lostNodePorts = lost.get(key);
-        return { service: this.#services.get(key), slices: this.#slices.slicesFor(key), ...(lostNodePorts === undefined ? {} : { lostNodePorts }) };
-      };
-      const update = updateProxyState(this.#state, candidates, lookup, ctx);
-      this.#state = update.state;
-      changed = update.changed;
+      return null;
     }
+    const lookup = (key: ObjectKey): ServiceInputs => {
+      const lostNodePorts = lost.get(key);
+      return { service: this.#services.get(key), slices: this.#slices.slicesFor(key), ...(lostNodePorts === undefined ? {} : { lostNodePorts }) };
+    };
+    const update = updateProxyState(this.#state, drained.candidates, lookup, ctx);
+    this.#state = update.state;
+    return update.changed;
+  }
+
+  /** The render settings for this sync; a change calls for a full sync ("config" after the first). */
+  async #updateConfig(caps: IptablesCapabilities, full: FullSyncReason[]): Promise<RenderConfig> {
+    const o = this.#o;
     const config = await this.#withInterfaceIPs(
       renderConfigFor({
         settings: o.settings,
         family: o.family,
         node: this.#node,
         randomFully: caps.randomFully,
+        tcpBeLiberal: o.tcpBeLiberal === true,
         omitEndpointComments: totalEndpoints(this.#state) > LARGE_CLUSTER_ENDPOINTS,
       }),
     );
-    if (this.#config === null || !isDeepStrictEqual(config, this.#config)) {
-      if (this.#config !== null) reasons.push("config");
-      kind = "full";
-    }
-    if (rebuild) kind = "full";
+    if (this.#config !== null && !isDeepStrictEqual(config, this.#config)) addReason(full, "config");
     this.#config = config;
+    return config;
+  }
 
-    let result: RenderResult;
-    let stagedRules = 0;
+  /**
+   * Renders and restores. A full sync first writes the canary and reads which of our chains and
+   * built-in jumps the kernel holds; a large one on iptables-nft writes the Services' chains in
+   * batches before switching the top-level chains over.
+   */
+  async #renderAndRestore(sync: SyncPlan): Promise<Restored> {
+    const o = this.#o;
+    const { config } = sync;
+    let existing = this.#natChains;
     let jumps: BuiltinJump[] = [];
-    try {
-      let existing = this.#natChains;
-      if (kind === "full") {
-        // The canary first, on its own: a flush from here on leaves it empty and is seen, even
-        // one that removes jumps this sync found in place.
-        await o.iptables.restore(canaryRestoreText());
-        // Split once: at 10,000 Services the nat table is over 300,000 lines.
-        const nat = (await o.iptables.save("nat")).split("\n");
-        existing = new Set([...existing, ...serviceChainsIn(nat)]);
-        const wanted = builtinJumpsFor(config);
-        jumps = [...missingBuiltinJumps("filter", (await o.iptables.save("filter")).split("\n"), wanted), ...missingBuiltinJumps("nat", nat, wanted)];
-      }
-      const batch = o.stageBatchServices ?? STAGE_BATCH_SERVICES;
-      if (kind === "full" && caps.backend === "nft" && batch > 0 && this.#state.size > 2 * batch) {
-        const keys = renderOrder(this.#state);
-        for (let i = 0; i < keys.length; i += batch) {
-          const staged = renderServiceChains({ state: this.#state, config, keys: keys.slice(i, i + batch), cache: this.#cache });
-          await o.iptables.restore(staged.text);
-          stagedRules += staged.rules;
-        }
-        // Every Service's chains are in place: switch the top-level chains over in one step.
-        result = renderIptables({ state: this.#state, config, changed: new Set(), existingChains: existing, cache: this.#cache, canary: false, insertJumps: jumps });
-      } else {
-        result = renderIptables({ state: this.#state, config, changed: kind === "full" ? null : changed, existingChains: existing, cache: this.#cache, canary: false, insertJumps: jumps });
-      }
-      await o.iptables.restore(result.text);
-    } catch (err) {
-      return this.#failed(kind, err, triggers);
+    if (sync.kind === "full") {
+      // The canary first, on its own: a flush from here on leaves it empty and is seen, even
+      // one that removes jumps this sync found in place.
+      await o.iptables.restore(canaryRestoreText());
+      // Split once: at 10,000 Services the nat table is over 300,000 lines.
+      const nat = (await o.iptables.save("nat")).split("\n");
+      existing = new Set([...existing, ...serviceChainsIn(nat)]);
+      const wanted = builtinJumpsFor(config);
+      jumps = [...missingBuiltinJumps("filter", (await o.iptables.save("filter")).split("\n"), wanted), ...missingBuiltinJumps("nat", nat, wanted)];
     }
+    let stagedRules = 0;
+    let changed = sync.kind === "full" ? null : sync.changed;
+    const batch = o.stageBatchServices ?? STAGE_BATCH_SERVICES;
+    if (sync.kind === "full" && sync.caps.backend === "nft" && batch > 0 && this.#state.size > 2 * batch) {
+      const keys = renderOrder(this.#state);
+      for (let i = 0; i < keys.length; i += batch) {
+        const staged = renderServiceChains({ state: this.#state, config, keys: keys.slice(i, i + batch), cache: this.#cache });
+        await o.iptables.restore(staged.text);
+        stagedRules += staged.rules;
+      }
+      // Every Service's chains are in place: switch the top-level chains over in one step.
+      changed = new Set();
+    }
+    const result = renderIptables({ state: this.#state, config, changed, existingChains: existing, cache: this.#cache, canary: false, insertJumps: jumps });
+    await o.iptables.restore(result.text);
+    return { result, stagedRules, jumps };
+  }
 
-    if (jumps.length > 0) o.log.info({ family: o.family, jumps: jumps.map((j) => `${j.table}/${j.chain} -> ${j.target}`) }, "jumps from the built-in chains put in place");
-    const previous = this.#programmed;
+  /** What the kernel holds now, and which owed full syncs this one settled. */
+  #recordProgrammed(sync: SyncPlan, restored: Restored, requests: number): void {
     this.#programmed = this.#state;
-    this.#natChains = result.natChains;
-    this.#needFullSync = this.#fullSyncRequests !== requests;
-    for (const r of reasons) this.#fullSyncReasons.delete(r);
-    if (kind === "full") this.#lastFullSync = started;
+    this.#natChains = restored.result.natChains;
+    for (const [reason, request] of this.#owedFullSync) if (request <= requests) this.#owedFullSync.delete(reason);
+    if (sync.kind === "full") this.#lastFullSync = sync.started;
+  }
+
+  /** Health, metrics and the log line of a successful sync. */
+  #reportSynced(sync: SyncPlan, { result, stagedRules, jumps }: Restored): SyncReport {
+    const o = this.#o;
+    if (jumps.length > 0) o.log.info({ family: o.family, jumps: jumps.map((j) => `${j.table}/${j.chain} -> ${j.target}`) }, "jumps from the built-in chains put in place");
     const done = o.clock.now();
     o.health.updated(o.family);
     o.metrics.syncSucceeded(done);
-    o.metrics.syncDuration(kind, (done - started) / 1000);
+    o.metrics.syncDuration(sync.kind, (done - sync.started) / 1000);
     const written = countWritten(result.text);
     o.metrics.ruleCounts(o.family, result.ruleCounts, { filter: written.filter, nat: written.nat + stagedRules });
     o.metrics.noLocalEndpoints(...noLocalEndpoints(this.#state));
-    for (const t of triggers.values()) o.metrics.networkProgramming((done - t) / 1000);
+    for (const t of sync.triggers.values()) o.metrics.networkProgramming((done - t) / 1000);
+    const writtenServices = stagedRules > 0 ? this.#state.size : result.writtenServices;
     o.log.info(
-      { family: o.family, kind, reasons, services: this.#state.size, written: stagedRules > 0 ? this.#state.size : result.writtenServices, staged: stagedRules > 0, deletedChains: result.deletedChains.length, ms: done - started },
+      { family: o.family, kind: sync.kind, reasons: sync.full, services: this.#state.size, written: writtenServices, staged: stagedRules > 0, deletedChains: result.deletedChains.length, ms: done - sync.started },
       "rules synced",
     );
-    o.onProgrammed?.(this.#state);
-    await this.#deleteStaleFlows(previous, kind === "full" ? undefined : candidates);
-    const writtenServices = stagedRules > 0 ? this.#state.size : result.writtenServices;
-    const report: SyncReport = { kind, ok: true, writtenServices, deletedChains: result.deletedChains.length };
+    const report: SyncReport = { kind: sync.kind, ok: true, writtenServices, deletedChains: result.deletedChains.length };
     this.#last = report;
     return report;
   }
@@ -372,7 +430,7 @@ export class Proxier {
 
   #failed(kind: SyncKind, err: unknown, triggers: ReadonlyMap<ObjectKey, number>): SyncReport {
     const o = this.#o;
-    this.#needFullSync = true;
+    this.#oweFullSync("failure");
     // The latency of these changes is measured when a later sync programs them.
     for (const [key, t] of triggers) if (!this.#triggers.has(key)) this.#triggers.set(key, t);
     if (err instanceof RestoreFailure) {
@@ -391,13 +449,18 @@ export class Proxier {
   async #deleteStaleFlows(previous: ProxyState, keys: Iterable<ObjectKey> | undefined): Promise<void> {
     const cleaner = this.#o.conntrack;
     if (cleaner === null) return;
+    const started = this.#o.clock.now();
     const deletions = await this.#staleFlows(cleaner, previous, keys);
-    if (deletions.length === 0) return;
+    if (deletions.length === 0) {
+      this.#o.metrics.conntrackReconciled((this.#o.clock.now() - started) / 1000);
+      return;
+    }
     const outcomes = await cleaner.delete(deletions);
     const failed = outcomes.filter((x) => x.deleted === null);
     const failedDeletions = failed.reduce((n, x) => n + x.deletions.length, 0);
-    this.#o.metrics.conntrackDeleted(deletions.length - failedDeletions, failedDeletions);
     const flows = outcomes.reduce((n, x) => n + (x.deleted ?? 0), 0);
+    this.#o.metrics.conntrackDeleted(deletions.length - failedDeletions, failedDeletions, flows);
+    this.#o.metrics.conntrackReconciled((this.#o.clock.now() - started) / 1000);
     this.#o.log.info({ family: this.#o.family, filters: deletions.length, calls: outcomes.length, flows }, "stale UDP conntrack entries deleted");
     for (const f of failed) this.#o.log.warn({ family: this.#o.family, filters: f.deletions.length, first: f.deletions[0], err: f.error }, "conntrack deletion failed");
   }
@@ -422,6 +485,38 @@ export class Proxier {
       return staleConntrackEntries(previous, this.#state, keys);
     }
   }
+}
+
+/** The changes one sync drains. */
+interface Drained {
+  /** The Services whose state may have moved: changed Services, changed slices, moved node ports. */
+  readonly candidates: Set<ObjectKey>;
+  readonly servicesChanged: boolean;
+  /** Earliest last-change-trigger-time per Service, for network programming latency. */
+  readonly triggers: ReadonlyMap<ObjectKey, number>;
+}
+
+/** What one sync decided before rendering. */
+interface SyncPlan extends Drained {
+  readonly started: number;
+  /** Why this sync is full; empty for a partial sync. */
+  readonly full: readonly FullSyncReason[];
+  readonly kind: SyncKind;
+  /** The Services whose state moved; null when the state was rebuilt. */
+  readonly changed: ReadonlySet<ObjectKey> | null;
+  readonly config: RenderConfig;
+  readonly caps: IptablesCapabilities;
+}
+
+interface Restored {
+  readonly result: RenderResult;
+  /** Rules written in batches before the final restore (a large full sync on iptables-nft). */
+  readonly stagedRules: number;
+  readonly jumps: readonly BuiltinJump[];
+}
+
+function addReason(reasons: FullSyncReason[], reason: FullSyncReason): void {
+  if (!reasons.includes(reason)) reasons.push(reason);
 }
 
 /** Rules written by one restore text, per table (kube-proxy's sync_proxy_rules_iptables_last). */

@@ -2,7 +2,7 @@
 // and the Node object become the renderer's RenderConfig for one IP family. The daemon and the
 // offline `render` command share this, so both produce the same rules for the same inputs.
 import type { IPFamily, Node } from "../model/types.ts";
-import { ipFamilyOf, parseCIDR } from "./ip.ts";
+import { ipFamilyOf, parseCIDR } from "../model/ip.ts";
 import type { RenderConfig } from "./iptables/render-config.ts";
 import type { LocalDetector } from "./iptables/render-config.ts";
 import { defaultRenderConfig, detectLocalByBridge, detectLocalByCIDR, detectLocalByInterfacePrefix } from "./iptables/render-config.ts";
@@ -93,6 +93,8 @@ export interface RenderConfigInputs {
   readonly omitEndpointComments: boolean;
   /** The interface addresses of this family (daemon); absent or null: the Node's (offline). */
   readonly interfaceIPs?: readonly string[] | null;
+  /** The node's nf_conntrack_tcp_be_liberal is on (read at start); absent: off. */
+  readonly tcpBeLiberal?: boolean;
 }
 
 /**
@@ -129,5 +131,6 @@ export function renderConfigFor(inputs: RenderConfigInputs): RenderConfig {
     localhostNodePorts: inputs.settings.localhostNodePorts,
     masqueradeRandomFully: inputs.randomFully,
     omitEndpointComments: inputs.omitEndpointComments,
+    dropInvalid: inputs.tcpBeLiberal !== true,
   };
 }

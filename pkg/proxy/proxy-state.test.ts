@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { keyOf, serviceKeyOf } from "../model/key.ts";
 import type { EndpointSlice, Service } from "../model/types.ts";
 import type { NodeContext } from "./proxy-state.ts";
 import { buildProxyState, buildServiceState, healthCheckServices, totalEndpoints, updateProxyState } from "./proxy-state.ts";
@@ -8,8 +9,8 @@ const ctx: NodeContext = { family: "IPv4", node: { name: "node1", zone: "zone-a"
 
 function lookupFrom(services: readonly Service[], slices: readonly EndpointSlice[]) {
   return (key: string) => ({
-    service: services.find((s) => `${s.namespace}/${s.name}` === key) ?? null,
-    slices: slices.filter((s) => `${s.namespace}/${s.serviceName}` === key),
+    service: services.find((s) => keyOf(s) === key) ?? null,
+    slices: slices.filter((s) => serviceKeyOf(s) === key),
   });
 }
 

@@ -5,6 +5,7 @@
 // Service's chains here.
 
 import { isDeepStrictEqual } from "node:util";
+import { keyOf } from "../model/key.ts";
 import type { EndpointSlice, IPFamily, ObjectKey, Protocol, Service } from "../model/types.ts";
 import type { NodeTopology, SelectedEndpoints, SelectionOptions } from "./endpoint-selection.ts";
 import { defaultSelectionOptions, selectEndpoints } from "./endpoint-selection.ts";
@@ -64,7 +65,7 @@ export function buildProxyState(
 ): Map<ObjectKey, ServiceState> {
   const out = new Map<ObjectKey, ServiceState>();
   for (const service of services) {
-    const key = `${service.namespace}/${service.name}`;
+    const key = keyOf(service);
     const lostNodePorts = lost.get(key);
     const state = buildServiceState({ service, slices: slicesFor(key), ...(lostNodePorts === undefined ? {} : { lostNodePorts }) }, ctx);
     if (state.length > 0) out.set(key, state);

@@ -2,8 +2,9 @@
 // port separately, and ip6tables sees only the IPv6 side of a dual-stack Service. Addresses of
 // the other family are dropped here, once, instead of being filtered in every rule.
 
+import { keyOf } from "../model/key.ts";
 import type { IPFamily, ObjectKey, Protocol, Service } from "../model/types.ts";
-import { canonicalCIDR, canonicalIP, ipFamilyOf } from "./ip.ts";
+import { canonicalCIDR, canonicalIP, ipFamilyOf } from "../model/ip.ts";
 import { specialAddressKind, specialAddressProblem } from "./special-addresses.ts";
 
 export interface ServicePortInfo {
@@ -79,7 +80,7 @@ export function servicePortsForFamily(svc: Service, family: IPFamily): readonly 
   if (skipReason(svc, family) !== null) return [];
   const clusterIP = clusterIPOf(svc, family);
   if (clusterIP === null) return [];
-  const serviceKey = `${svc.namespace}/${svc.name}`;
+  const serviceKey = keyOf(svc);
   const externalIPs = ipsOf(svc.externalIPs, family);
   const loadBalancerIPs = ipsOf(svc.loadBalancerIPs, family);
   const loadBalancerSourceRanges = cidrsOf(svc.loadBalancerSourceRanges, family);

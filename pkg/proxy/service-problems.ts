@@ -3,6 +3,7 @@
 // reasons when it becomes a problem or its reasons change, and counted in a gauge. The
 // proxiers leave out what cannot be programmed and program the rest.
 import type { Logger } from "pino";
+import { keyOf } from "../model/key.ts";
 import type { ObjectKey, Service } from "../model/types.ts";
 import type { ProxyMetrics } from "./proxy-metrics.ts";
 import type { NodeCapabilities } from "./service-ports.ts";
@@ -23,7 +24,7 @@ export class ServiceProblems {
   update(previous: Service | null, current: Service | null): void {
     const svc = current ?? previous;
     if (svc === null) return;
-    const key = `${svc.namespace}/${svc.name}`;
+    const key = keyOf(svc);
     const problems = current === null ? [] : programmingProblems(current, this.#caps);
     const before = this.#current.get(key);
     const now = problems.join("; ");

@@ -5,7 +5,7 @@
 // order), and the result sorted by "ip:port" so that rule text is stable.
 
 import type { EndpointSlice, IPFamily, Protocol } from "../model/types.ts";
-import { canonicalIP, cidrContainsParsed, ipFamilyOf, joinHostPort, parseCIDR, parseIP, type ParsedCIDR } from "./ip.ts";
+import { canonicalIP, cidrContainsParsed, ipFamilyOf, joinHostPort, parseCIDR, parseIPSloppy, type ParsedCIDR } from "../model/ip.ts";
 import { specialAddressKind } from "./special-addresses.ts";
 
 export interface EndpointInfo {
@@ -42,7 +42,7 @@ export function endpointsForPort(
   // Parsed once: every endpoint named on another node is checked against them.
   const ownCIDRs = podCIDRs.map(parseCIDR).filter((c): c is ParsedCIDR => c !== null);
   const inOwnCIDRs = (ip: string): boolean => {
-    const parsed = ownCIDRs.length === 0 ? null : parseIP(ip);
+    const parsed = ownCIDRs.length === 0 ? null : parseIPSloppy(ip);
     return parsed !== null && ownCIDRs.some((c) => cidrContainsParsed(c, parsed));
   };
   for (const slice of slices) {

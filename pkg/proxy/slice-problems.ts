@@ -3,6 +3,7 @@
 // The proxiers skip such an endpoint and program the rest; this tracker logs each slice by
 // namespace/name with the fields at fault once, when it becomes a problem or its problems change.
 import type { Logger } from "pino";
+import { keyOf } from "../model/key.ts";
 import type { EndpointSlice, ObjectKey } from "../model/types.ts";
 import { specialAddressKind, specialAddressProblem } from "./special-addresses.ts";
 
@@ -30,7 +31,7 @@ export class SliceProblems {
   update(previous: EndpointSlice | null, current: EndpointSlice | null): void {
     const slice = current ?? previous;
     if (slice === null) return;
-    const key = `${slice.namespace}/${slice.name}`;
+    const key = keyOf(slice);
     const problems = current === null ? [] : sliceProblems(current);
     const now = problems.join("; ");
     if (problems.length === 0) {

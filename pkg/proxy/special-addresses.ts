@@ -3,7 +3,7 @@
 // refuses most of them but not all (a load balancer's status is not checked, and an older API
 // server or an etcd edit lets any through); a rule for 127.0.0.1 or 169.254.169.254 would capture
 // the node's own loopback or the cloud's metadata service. The proxy skips them and says why.
-import { parseCIDR, parseIP, cidrContainsParsed } from "./ip.ts";
+import { parseCIDR, parseIPSloppy, cidrContainsParsed } from "../model/ip.ts";
 
 const special = [
   { kind: "unspecified", cidrs: ["0.0.0.0/32", "::/128"] },
@@ -14,7 +14,7 @@ const special = [
 
 /** "loopback", "link-local"...: what makes the address unusable; null for an ordinary one or not an address. */
 export function specialAddressKind(address: string): string | null {
-  const ip = parseIP(address.trim());
+  const ip = parseIPSloppy(address.trim());
   if (ip === null) return null;
   return special.find((s) => s.cidrs.some((c) => cidrContainsParsed(c, ip)))?.kind ?? null;
 }

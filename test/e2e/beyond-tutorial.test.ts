@@ -1,4 +1,4 @@
-// Beyond the tutorial (issue 5): the same local cluster with signpost applied from deploy/, and
+// Beyond the tutorial: the same local cluster with signpost applied from deploy/, and
 // three disruptions while real clients keep going. A backend pod is deleted while a client keeps
 // connecting to its Service; one signpost-dns replica is killed while a retrying client keeps
 // querying; one signpost-proxy pod is deleted while traffic keeps flowing through a ClusterIP and a

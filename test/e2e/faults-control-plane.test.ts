@@ -1,4 +1,4 @@
-// The fault suite of issue 7, control-plane faults: on the local cluster with signpost applied
+// The fault suite, control-plane faults: on the local cluster with signpost applied
 // from deploy/, each fault happens while clients in a pod keep sending, and each reports what it
 // sent, what failed and how long things took ([fault] lines on stderr, $TMPDIR/fault-counts.jsonl).
 //  - kube-apiserver stopped for 60 s: existing Services keep working by ClusterIP and by name,

@@ -1,4 +1,4 @@
-// The fault suite of issue 7, daemon faults: on the local cluster with signpost applied from
+// The fault suite, daemon faults: on the local cluster with signpost applied from
 // deploy/, each fault happens while clients in a pod keep sending, and each reports what it sent,
 // what failed and when it recovered ([fault] lines on stderr, $TMPDIR/fault-counts.jsonl).
 //  - signpost-proxy SIGKILLed: no new connection fails while it is down or restarting, and an

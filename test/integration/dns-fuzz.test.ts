@@ -1,4 +1,4 @@
-// Bad input aimed at a running signpost-dns (issue 7): over 100,000 hostile UDP datagrams and a
+// Bad input aimed at a running signpost-dns: over 100,000 hostile UDP datagrams and a
 // set of hostile TCP streams (fuzzed frames, random bytes, byte-by-byte and never-completed
 // frames, lengths 0 and 65535), sent as fast as this client can. Afterwards the process must
 // be alive, its memory back near where it started, and dig answered correctly over UDP and TCP.

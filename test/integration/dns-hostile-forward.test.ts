@@ -1,5 +1,4 @@
-// The forwarder of a running signpost-dns under attack and misconfiguration (issue 13, findings
-// 3, 4, 7, 9 and 10). Upstreams are small UDP servers on loopback addresses of the test's
+// The forwarder of a running signpost-dns under attack and misconfiguration. Upstreams are small UDP servers on loopback addresses of the test's
 // namespace, port 53 as resolv.conf wants: a forger races one with answers for every ID, a
 // flood of unique names goes through one, one relays everything back to signpost-dns (a
 // forwarding loop), one is ::1 spelled the long way, and one reports the DO and CD bits it sees.

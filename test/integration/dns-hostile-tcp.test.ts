@@ -1,4 +1,4 @@
-// Hostile TCP clients aimed at a running signpost-dns (issue 13, findings 1 and 6), on real
+// Hostile TCP clients aimed at a running signpost-dns, on real
 // loopback sockets: clients that pipeline thousands of queries for a large answer and never
 // read them, clients that drip-feed a query one byte at a time, and more connections than the
 // caps allow. Through all of it the daemon's memory stays bounded and well-behaved dig clients,

@@ -8,7 +8,7 @@ import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { clients } from "../support/kube.ts";
 import { NetNs } from "../support/netns.ts";
-import { ProxyDaemon } from "../support/proxy-daemon.ts";
+import { ProxyDaemon, runProxyCommand } from "../support/proxy-daemon.ts";
 import { createNode } from "../support/proxy-objects.ts";
 import { nodeIP } from "../support/proxy-topology.ts";
 
@@ -67,6 +67,8 @@ describe("conntrack tuning", () => {
     // Only the node's namespace was changed.
     expect(here("nf_conntrack_tcp_timeout_established")).toBe(establishedHere);
     await d.waitForLog((l) => l["msg"] === "rules synced", "the first sync");
+    // With be_liberal on, kube-proxy writes no DROP for INVALID packets, and neither does signpost.
+    expect(await node.run("iptables-save", ["-t", "filter"])).not.toContain("--ctstate INVALID -j DROP");
     await d.stop();
   });
 
@@ -78,5 +80,14 @@ describe("conntrack tuning", () => {
     expect(await sysctl("nf_conntrack_max")).toBe(maxBefore);
     await d.waitForLog((l) => l["msg"] === "rules synced", "the first sync after the refusal");
     await d.stop();
+  });
+
+  it("with --init-only, tunes conntrack and sets route_localnet in the node's namespace, then exits without the API server", async () => {
+    await node.run("sysctl", ["-w", "net.ipv4.conf.all.route_localnet=0"]);
+    const r = await runProxyCommand(["--init-only", "--iptables-netns", node.name, "--hostname-override", nodeName, "--conntrack-tcp-timeout-close-wait", "555s"]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(await sysctl("nf_conntrack_tcp_timeout_close_wait")).toBe(555);
+    expect((await node.run("sysctl", ["-n", "net.ipv4.conf.all.route_localnet"])).trim()).toBe("1");
+    expect(r.stdout).toContain("node initialized (--init-only)");
   });
 });

@@ -76,10 +76,10 @@ describe("signpost-proxy under disturbance", () => {
       "ipvs: configures another proxy mode; signpost-proxy runs the iptables mode",
     ]);
     const bad = join(dir, "bad.yaml");
-    await writeFile(bad, "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nportRange: 30000-32767\n");
+    await writeFile(bad, "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: ipvs\n");
     const out = await runProxyCommand(["--config", bad, "--hostname-override", "x"]);
     expect(out.exitCode).toBe(2);
-    expect(out.stderr).toContain(`SP_BAD_CONFIG: ${bad}: portRange: is not supported`);
+    expect(out.stderr).toContain(`SP_BAD_CONFIG: ${bad}: mode: "ipvs" is not supported; signpost-proxy implements the iptables mode only`);
   });
 
   it("restores its rules after someone flushes and deletes every chain", async () => {

@@ -224,13 +224,14 @@ describe("signpost-proxy programs real netfilter", () => {
     for (const name of [
       "kubeproxy_sync_proxy_rules_duration_seconds_bucket",
       "kubeproxy_sync_proxy_rules_last_timestamp_seconds",
-      'kubeproxy_sync_proxy_rules_iptables_total{table="nat"}',
+      'kubeproxy_sync_proxy_rules_iptables_total{table="nat",ip_family="IPv4"}',
+      'kubeproxy_conntrack_reconciler_sync_duration_seconds_count{ip_family="IPv4"}',
       "kubeproxy_sync_proxy_rules_iptables_restore_failures_total",
       "kubeproxy_network_programming_duration_seconds_count",
     ]) {
       expect(metrics).toContain(name);
     }
-    expect(Number(/^kubeproxy_network_programming_duration_seconds_count (\d+)/m.exec(metrics)?.[1])).toBeGreaterThan(0);
+    expect(Number(/^kubeproxy_network_programming_duration_seconds_count\{ip_family="IPv4"\} (\d+)/m.exec(metrics)?.[1])).toBeGreaterThan(0);
   });
 
   it("prints with `render` exactly the rules the daemon programmed, and they load into a fresh namespace", async () => {

@@ -4,9 +4,9 @@
 // with the offline-mode parser, loads them into a RecordStore, and prints the V8 heap before and
 // after (each after a full GC), the load time, and how many names of each shape the store holds.
 // For the closing notes and for whoever works on pkg/dns's memory; never a pass/fail test.
-import { parseObjects } from "../../pkg/dns/objects-file.ts";
 import { RecordStore } from "../../pkg/dns/record-store.ts";
-import { loadStore } from "../../pkg/dns/store-sync.ts";
+import { loadStore, storeObjects } from "../../pkg/dns/store-sync.ts";
+import { parseObjects } from "../../pkg/kube/objects-file.ts";
 import { namespaceOf, PER_NAMESPACE, serviceObject, sliceObject } from "../bench/dns/cluster-objects.ts";
 import { reverseQueries } from "../bench/dns/query-files.ts";
 
@@ -21,7 +21,7 @@ for (let i = 0; i < services; i++) {
   items.push({ apiVersion: "v1", kind: "Service", ...serviceObject(i) });
   items.push({ apiVersion: "discovery.k8s.io/v1", kind: "EndpointSlice", ...sliceObject(i, perService) });
 }
-const objects = parseObjects(JSON.stringify({ apiVersion: "v1", kind: "List", items }), "generated");
+const objects = storeObjects(parseObjects(JSON.stringify({ apiVersion: "v1", kind: "List", items }), "generated", ["Namespace", "Service", "EndpointSlice"]));
 items.length = 0;
 gc();
 const before = process.memoryUsage();

@@ -1,7 +1,7 @@
 // A cluster dump for measuring signpost-dns's memory by hand (never a pass/fail test):
 // `node test/support/dns-scale-objects.ts FILE [SERVICES] [ENDPOINTS_PER_SERVICE]` writes a v1
 // List of namespaces, ClusterIP Services and one EndpointSlice each, for offline mode
-// (`bin/signpost-dns --objects FILE`). 10,000 Services of 10 endpoints is the scale of issue 4.
+// (`bin/signpost-dns --objects FILE`). 10,000 Services of 10 endpoints is the scale signpost-dns is measured at.
 import { writeFileSync } from "node:fs";
 
 /** Services svc-I live in namespace ns-⌊I/100⌋; the query generators of dns-bench.ts rely on it. */

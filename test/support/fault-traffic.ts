@@ -1,4 +1,4 @@
-// What the fault suite (issue 7) shares: clients that keep sending while a fault happens and count
+// What the fault suite (test/e2e/faults-*.test.ts) shares: clients that keep sending while a fault happens and count
 // what failed, phase by phase; long-lived TCP and UDP clients run in a pod's network namespace;
 // the nat table as a comparable set of rules; a daemon's metrics; and the one line (plus a JSON
 // record in $TMPDIR/fault-counts.jsonl) that each fault reports its counts with.

@@ -14,6 +14,8 @@ export interface ProxyDaemonOptions {
   readonly nodeName: string;
   readonly netns: string;
   readonly extraArgs?: readonly string[];
+  /** The healthz port to give it (one a test holds, say); a free one when absent. */
+  readonly healthzPort?: number;
 }
 
 export class ProxyDaemon {
@@ -24,6 +26,7 @@ export class ProxyDaemon {
   readonly #lines: Record<string, unknown>[] = [];
   #stderr = "";
   #exited = false;
+  #exitCode: number | undefined;
 
   private constructor(o: ProxyDaemonOptions, healthzPort: number, metricsPort: number) {
     this.#o = o;
@@ -32,7 +35,7 @@ export class ProxyDaemon {
   }
 
   static async start(o: ProxyDaemonOptions): Promise<ProxyDaemon> {
-    const d = new ProxyDaemon(o, await freePort(), await freePort());
+    const d = new ProxyDaemon(o, o.healthzPort ?? (await freePort()), await freePort());
     d.launch();
     return d;
   }
@@ -77,9 +80,16 @@ export class ProxyDaemon {
     });
     this.#process = p;
     this.#exited = false;
-    void p.then(() => {
+    this.#exitCode = undefined;
+    void p.then((r) => {
+      this.#exitCode = r.exitCode ?? -1;
       this.#exited = true;
     });
+  }
+
+  /** The exit code once the program has exited by itself or been stopped (-1 for a signal); undefined while it runs. */
+  exitCode(): number | undefined {
+    return this.#exitCode;
   }
 
   get stderr(): string {
@@ -94,8 +104,8 @@ export class ProxyDaemon {
   async waitForLog(check: (line: Record<string, unknown>) => boolean, what: string, after = 0): Promise<Record<string, unknown>> {
     let found: Record<string, unknown> | undefined;
     await eventually(() => {
-      if (this.#exited) throw new Error(`signpost-proxy exited: ${this.#stderr}`);
       found = this.#lines.slice(after).find(check);
+      if (found === undefined && this.#exited) throw new Error(`signpost-proxy exited: ${this.#stderr}`);
       return found !== undefined;
     }, what, 60_000);
     if (found === undefined) throw new Error(what);
@@ -114,7 +124,7 @@ export class ProxyDaemon {
   async stop(signal: "SIGTERM" | "SIGKILL" = "SIGTERM"): Promise<number | string | undefined> {
     const p = this.#process;
     if (p === null) return undefined;
-    p.kill(signal);
+    if (!this.#exited) p.kill(signal);
     const r = await p;
     this.#process = null;
     return r.exitCode ?? r.signal;

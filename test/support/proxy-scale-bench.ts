@@ -6,6 +6,7 @@
 // single restore of the same rules), a partial sync of one changed Service (render and restore),
 // and a full re-render with a warm cache; and prints the rule counts.
 import { performance } from "node:perf_hooks";
+import { slicesByService } from "../../pkg/model/key.ts";
 import type { EndpointSlice, Service } from "../../pkg/model/types.ts";
 import { ExecaRunner, netnsPrefix } from "../../pkg/proxy/exec/command-runner.ts";
 import { IptablesExecutor, type IptablesBackend } from "../../pkg/proxy/iptables/executor.ts";
@@ -36,7 +37,7 @@ const ms = (t: number): string => `${(performance.now() - t).toFixed(0)} ms`;
 
 async function measure(n: number): Promise<void> {
   const { services, slices } = cluster(n);
-  const byKey = new Map(slices.map((s) => [`${s.namespace}/${s.serviceName}`, [s]]));
+  const byKey = slicesByService(slices);
   const ctx = { family: "IPv4" as const, node: { name: "node1", zone: "" } };
   let t = performance.now();
   const state = buildProxyState(services, (k) => byKey.get(k) ?? [], ctx);

@@ -69,8 +69,10 @@ describe("parseKubeProxyConfig", () => {
       metricsBindAddress: "",
       masqueradeAll: false,
       minSyncPeriodMs: 1000,
+      bindAddressHardFail: false,
     });
-    expect(parsed.ignored).toContain("ipvs: configures another proxy mode; signpost-proxy runs the iptables mode");
+    // Only what holds more than its zero value is named as ignored.
+    expect(parsed.ignored).toEqual(["bindAddress: the primary IP family is taken from the Node's addresses"]);
   });
 
   it("reads the sync periods and node-port addresses", () => {
@@ -88,7 +90,6 @@ describe("parseKubeProxyConfig", () => {
     ["detectLocalMode: 7\n", "SP_BAD_CONFIG: f: detectLocalMode: must be a string"],
     ["iptables:\n  masqueradeBit: 15\n", "SP_BAD_CONFIG: f: iptables.masqueradeBit: 15 is not supported"],
     ["iptables:\n  syncPeriod: soon\n", 'SP_BAD_CONFIG: f: iptables.syncPeriod: "soon" is not a duration'],
-    ["featureGates:\n  Foo: true\n", "SP_BAD_CONFIG: f: featureGates: is not supported"],
     ["iptables:\n  masqueradeAl: true\n", "SP_BAD_CONFIG: f: iptables.masqueradeAl: is not a field"],
     ["nodePortAddresses: 10.0.0.0/8\n", "SP_BAD_CONFIG: f: nodePortAddresses: must be a list of CIDRs"],
     ["nodePortAddresses: [7]\n", "SP_BAD_CONFIG: f: nodePortAddresses[0]: must be a string, not 7"],
@@ -96,12 +97,10 @@ describe("parseKubeProxyConfig", () => {
     ["iptables:\n  masqueradeAll: yes please\n", 'SP_BAD_CONFIG: f: iptables.masqueradeAll: must be true or false, not "yes please"'],
     ["iptables: [1]\n", "SP_BAD_CONFIG: f: iptables: must be a mapping"],
     ["minSyncPeriod: 1y\n", 'SP_BAD_CONFIG: f: minSyncPeriod: "1y" is not a duration'],
-    ["portRange: 30000-32767\n", "SP_BAD_CONFIG: f: portRange: is not supported"],
-    ["oomScoreAdj: -999\n", "SP_BAD_CONFIG: f: oomScoreAdj: is not supported"],
-    ["enableProfiling: true\n", "SP_BAD_CONFIG: f: enableProfiling: is not supported"],
-    ["windowsRunAsService: true\n", "SP_BAD_CONFIG: f: windowsRunAsService: is not supported"],
+    ["oomScoreAdj: -1001\n", "SP_BAD_CONFIG: f: oomScoreAdj: must be a whole number from -1000 to 1000, not -1001"],
+    ["bindAddressHardFail: 1\n", "SP_BAD_CONFIG: f: bindAddressHardFail: must be true or false, not 1"],
+    ["configSyncPeriod: often\n", 'SP_BAD_CONFIG: f: configSyncPeriod: "often" is not a duration'],
     ["detectLocal:\n  bridge: cbr0\n", "SP_BAD_CONFIG: f: detectLocal.bridge: is not a field"],
-    ["showHiddenMetricsForVersion: '1.29'\n", "SP_BAD_CONFIG: f: showHiddenMetricsForVersion: is not supported"],
     ["hostnameOverride: [a]\n", "SP_BAD_CONFIG: f: hostnameOverride: must be a string"],
   ])("refuses %j by its path", (body, message) => {
     expect(() => parseKubeProxyConfig(`${head}${body}`, "f")).toThrow(message);
@@ -124,7 +123,46 @@ describe("parseKubeProxyConfig", () => {
     expect(parseKubeProxyConfig(`${head}nodePortAddresses: [primary]\nsyncPeriod: 0s\n`, "f").values).toEqual({ nodePortAddresses: ["primary"] });
   });
 
-  it("refuses a file of another kind or version", () => {
+  it("starts with every field kube-proxy knows set, and names each one it ignores with why", () => {
+    const everything = `${head}bindAddress: 10.0.0.1
+portRange: 30000-32767
+enableProfiling: true
+featureGates:
+  SomeGate: true
+showHiddenMetricsForVersion: "1.35"
+windowsRunAsService: true
+logging:
+  format: json
+  verbosity: 4
+ipvs:
+  scheduler: rr
+nftables:
+  syncPeriod: 10s
+winkernel:
+  enableDSR: true
+clientConnection:
+  qps: 50
+  burst: 100
+  contentType: application/vnd.kubernetes.protobuf
+`;
+    const ignored = parseKubeProxyConfig(everything, "f").ignored.map((line) => line.split(":")[0]);
+    expect(ignored.sort()).toEqual(
+      ["bindAddress", "portRange", "enableProfiling", "featureGates", "showHiddenMetricsForVersion", "windowsRunAsService", "logging", "ipvs", "nftables", "winkernel", "clientConnection.qps", "clientConnection.burst", "clientConnection.contentType"].sort(),
+    );
+  });
+
+  it("reads the OOM score, the bind hard-fail switch and the config sync period", () => {
+    expect(parseKubeProxyConfig(`${head}oomScoreAdj: -500\nbindAddressHardFail: true\nconfigSyncPeriod: 5m\n`, "f").values).toEqual({
+      oomScoreAdj: -500,
+      bindAddressHardFail: true,
+      configSyncPeriodMs: 300_000,
+    });
+  });
+
+  it("refuses a file of another kind or version, naming the one version kube-proxy v1.36 reads", () => {
+    expect(() => parseKubeProxyConfig("apiVersion: kubeproxy.config.k8s.io/v1alpha2\nkind: KubeProxyConfiguration\n", "f")).toThrow(
+      'SP_BAD_CONFIG: f: apiVersion: must be kubeproxy.config.k8s.io/v1alpha1, the only version kube-proxy v1.36 reads, not "kubeproxy.config.k8s.io/v1alpha2"',
+    );
     expect(() => parseKubeProxyConfig("apiVersion: v1\nkind: ConfigMap\n", "f")).toThrow("SP_BAD_CONFIG: f: kind: must be KubeProxyConfiguration");
     expect(() => parseKubeProxyConfig("apiVersion: kubeproxy.config.k8s.io/v1beta1\nkind: KubeProxyConfiguration\n", "f")).toThrow("f: apiVersion");
     expect(() => parseKubeProxyConfig("{", "f")).toThrow("SP_BAD_CONFIG: f: not YAML or JSON");

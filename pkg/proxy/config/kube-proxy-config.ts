@@ -1,12 +1,17 @@
 // Reads a KubeProxyConfiguration (kubeproxy.config.k8s.io/v1alpha1) file, kube-proxy's --config.
-// Every field kube-proxy knows is classified: implemented, ignored for a stated reason (it tunes
-// something signpost does not have, like another proxy mode's settings), or accepted only while
-// it holds its zero value. Anything else is refused by its path, so an operator who migrates a
-// kube-proxy ConfigMap learns at once which setting would silently stop working.
+// Every field kube-proxy knows is classified: implemented, refused for a value signpost cannot
+// honour (another mode, another masquerade bit), or ignored for a stated reason (it tunes
+// something signpost does not have, like another proxy mode's settings or pprof), and then named
+// in one log line at start when it holds more than its zero value. Anything else is refused by
+// its path, so an operator who migrates a kube-proxy ConfigMap starts with it as it is and learns
+// at once which setting does nothing here.
 import { load } from "js-yaml";
 import { SignpostError } from "../../errors/errors.ts";
 import { parseDuration } from "../../cli/flags.ts";
 import type { ConntrackSettings } from "../conntrack-sysctls.ts";
+
+/** The one version of KubeProxyConfiguration that kube-proxy v1.36 reads and writes. */
+export const KUBE_PROXY_CONFIG_VERSION = "kubeproxy.config.k8s.io/v1alpha1";
 
 /** The values a config file may set; each is absent when the file does not set it. */
 export interface KubeProxyConfigValues {
@@ -24,6 +29,9 @@ export interface KubeProxyConfigValues {
   detectLocalMode?: string;
   bridgeInterface?: string;
   interfaceNamePrefix?: string;
+  bindAddressHardFail?: boolean;
+  oomScoreAdj?: number;
+  configSyncPeriodMs?: number;
 }
 
 export interface ParsedKubeProxyConfig {
@@ -35,12 +43,10 @@ export interface ParsedKubeProxyConfig {
 type Rule =
   | { readonly kind: "use"; readonly apply: (v: unknown, path: string, out: KubeProxyConfigValues) => void }
   | { readonly kind: "ignore"; readonly reason: string }
-  | { readonly kind: "zero"; readonly reason: string }
   | { readonly kind: "section"; readonly fields: Readonly<Record<string, Rule>> };
 
 const use = (apply: (v: unknown, path: string, out: KubeProxyConfigValues) => void): Rule => ({ kind: "use", apply });
 const ignore = (reason: string): Rule => ({ kind: "ignore", reason });
-const zero = (reason: string): Rule => ({ kind: "zero", reason });
 const section = (fields: Record<string, Rule>): Rule => ({ kind: "section", fields });
 
 function bad(path: string, message: string): SignpostError {
@@ -113,7 +119,7 @@ const schema: Readonly<Record<string, Rule>> = {
   healthzBindAddress: use((v, p, out) => void (out.healthzBindAddress = str(v, p))),
   metricsBindAddress: use((v, p, out) => void (out.metricsBindAddress = str(v, p))),
   bindAddress: ignore("the primary IP family is taken from the Node's addresses"),
-  bindAddressHardFail: ignore("a port that cannot be bound always stops signpost-proxy"),
+  bindAddressHardFail: use((v, p, out) => void (out.bindAddressHardFail = bool(v, p))),
   nodePortAddresses: use((v, p, out) => {
     if (v === null || v === undefined) return;
     if (!Array.isArray(v)) throw bad(p, 'must be a list of CIDRs, or ["primary"]');
@@ -154,7 +160,7 @@ const schema: Readonly<Record<string, Rule>> = {
   ipvs: ignore(otherMode),
   nftables: ignore(otherMode),
   winkernel: ignore(otherMode),
-  windowsRunAsService: zero("signpost-proxy runs on Linux only"),
+  windowsRunAsService: ignore("signpost-proxy runs on Linux only"),
   conntrack: section({
     maxPerCore: conntrackField("maxPerCore", count),
     min: conntrackField("min", count),
@@ -164,12 +170,20 @@ const schema: Readonly<Record<string, Rule>> = {
     udpTimeout: conntrackField("udpTimeout", seconds),
     udpStreamTimeout: conntrackField("udpStreamTimeout", seconds),
   }),
-  configSyncPeriod: ignore("signpost's watch keeps its cache exact without periodic resyncs"),
-  portRange: zero("the userspace proxy's port range does not exist in the iptables mode"),
-  oomScoreAdj: zero("set the process's OOM score in the DaemonSet instead"),
-  enableProfiling: zero("signpost-proxy serves no pprof endpoint"),
-  featureGates: zero("signpost-proxy has no feature gates"),
-  showHiddenMetricsForVersion: zero("signpost-proxy hides no metrics"),
+  // 0s means kube-proxy's default (15m), as for the sync periods.
+  configSyncPeriod: use((v, p, out) => {
+    const ms = duration(v, p);
+    if (ms !== undefined && ms > 0) out.configSyncPeriodMs = ms;
+  }),
+  portRange: ignore("the userspace proxy's port range, which kube-proxy v1.36 ignores too"),
+  oomScoreAdj: use((v, p, out) => {
+    if (v === null || v === undefined) return;
+    if (typeof v !== "number" || !Number.isInteger(v) || v < -1000 || v > 1000) throw bad(p, `must be a whole number from -1000 to 1000, not ${JSON.stringify(v)}`);
+    out.oomScoreAdj = v;
+  }),
+  enableProfiling: ignore("signpost-proxy serves no pprof endpoint; profile it with node's --cpu-prof"),
+  featureGates: ignore("signpost-proxy has no feature gates: it behaves as kube-proxy v1.36 with its default gates"),
+  showHiddenMetricsForVersion: ignore("signpost-proxy hides no metrics"),
   logging: ignore("signpost-proxy always logs pino JSON to stdout"),
 };
 
@@ -183,10 +197,7 @@ function walk(object: Record<string, unknown>, fields: Readonly<Record<string, R
         rule.apply(value, path, out);
         break;
       case "ignore":
-        if (prefix !== "" || (name !== "apiVersion" && name !== "kind")) ignored.push(`${path}: ${rule.reason}`);
-        break;
-      case "zero":
-        if (!isZero(value)) throw bad(path, `is not supported (${rule.reason}); remove it or leave it at its zero value`);
+        if ((prefix !== "" || (name !== "apiVersion" && name !== "kind")) && !isZero(value)) ignored.push(`${path}: ${rule.reason}`);
         break;
       case "section":
         if (value === null || value === undefined) break;
@@ -208,8 +219,9 @@ export function parseKubeProxyConfig(text: string, where: string): ParsedKubePro
   if (doc === null || typeof doc !== "object" || Array.isArray(doc)) throw bad(where, "must be a KubeProxyConfiguration mapping");
   const object = doc as Record<string, unknown>;
   if (object["kind"] !== "KubeProxyConfiguration") throw bad(`${where}: kind`, `must be KubeProxyConfiguration, not ${JSON.stringify(object["kind"])}`);
-  if (object["apiVersion"] !== "kubeproxy.config.k8s.io/v1alpha1") {
-    throw bad(`${where}: apiVersion`, `must be kubeproxy.config.k8s.io/v1alpha1, not ${JSON.stringify(object["apiVersion"])}`);
+  if (object["apiVersion"] !== KUBE_PROXY_CONFIG_VERSION) {
+    // Kubernetes v1.36 defines no other version (kube-proxy's own v1alpha2 is not served yet).
+    throw bad(`${where}: apiVersion`, `must be ${KUBE_PROXY_CONFIG_VERSION}, the only version kube-proxy v1.36 reads, not ${JSON.stringify(object["apiVersion"])}`);
   }
   const values: KubeProxyConfigValues = {};
   const ignored: string[] = [];

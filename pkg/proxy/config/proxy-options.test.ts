@@ -112,6 +112,16 @@ describe("each bad flag and config field has its own message, naming it", () => 
     expect(() => daemon(argv)).toThrow(message);
   });
 
+  it("takes kube-proxy's OOM score, bind hard-fail and config sync period, from the flags or the file", () => {
+    expect(daemon(["--hostname-override", "n1"])).toMatchObject({ oomScoreAdj: -999, bindAddressHardFail: false, configSyncPeriodMs: 900_000, initOnly: false, writeConfigTo: null });
+    const file = join(dir, "oom.yaml");
+    writeFileSync(file, "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\noomScoreAdj: -10\nbindAddressHardFail: true\nconfigSyncPeriod: 1m\n");
+    expect(daemon(["--config", file, "--hostname-override", "n1"])).toMatchObject({ oomScoreAdj: -10, bindAddressHardFail: true, configSyncPeriodMs: 60_000 });
+    expect(daemon(["--config", file, "--hostname-override", "n1", "--oom-score-adj", "100"]).oomScoreAdj).toBe(100);
+    expect(() => daemon(["--hostname-override", "n1", "--oom-score-adj", "-1001"])).toThrow("SP_BAD_FLAG: --oom-score-adj: -1001 is outside -1000..1000");
+    expect(() => daemon(["--hostname-override", "n1", "--config-sync-period", "0s"])).toThrow("SP_BAD_FLAG: --config-sync-period: must be more than 0");
+  });
+
   it("lets a flag given on the command line fix a bad config field", () => {
     expect(daemon(["--config", bad.clusterCIDR, "--cluster-cidr", "10.244.0.0/16", "--hostname-override", "n1"]).settings.clusterCIDRs).toEqual(["10.244.0.0/16"]);
   });

@@ -7,8 +7,8 @@ import { hostname } from "node:os";
 import type { FlagSpecs, FlagValues } from "../../cli/flags.ts";
 import { numberFlag, stringFlag } from "../../cli/flags.ts";
 import { SignpostError } from "../../errors/errors.ts";
-import { parseCIDR } from "../ip.ts";
-import { splitBindAddress } from "../health/listen.ts";
+import { parseCIDR } from "../../model/ip.ts";
+import { splitBindAddress } from "../../http/side-server.ts";
 import type { IptablesBackend } from "../iptables/executor.ts";
 import { iptablesBackends } from "../iptables/executor.ts";
 import type { ConntrackSettings } from "../conntrack-sysctls.ts";
@@ -45,6 +45,11 @@ export const daemonFlags: FlagSpecs = {
   "healthz-bind-address": { type: "string", help: "host:port of /healthz and /livez (default 0.0.0.0:10256)" },
   "metrics-bind-address": { type: "string", help: "host:port of /metrics (default 127.0.0.1:10249)" },
   cleanup: { type: "boolean", help: "remove every rule and chain signpost-proxy installed, then exit" },
+  "init-only": { type: "boolean", help: "do what needs full root privileges (the conntrack sysctls, route_localnet), then exit; the daemon can then run with CAP_NET_ADMIN only" },
+  "write-config-to": { type: "string", help: "write the configuration these flags and --config resolve to, as a KubeProxyConfiguration file, then exit" },
+  "bind-address-hard-fail": { type: "boolean", help: "exit when the healthz or metrics address cannot be bound; without it the daemon serves on and retries every 5s, as kube-proxy does" },
+  "oom-score-adj": { type: "integer", help: "the process's OOM score adjustment, -1000 to 1000 (default -999, kube-proxy's); a refused write is logged" },
+  "config-sync-period": { type: "duration", help: "accepted as in kube-proxy (more than 0, default 15m); signpost's watches keep their caches exact, so a periodic resync would change nothing" },
   "conntrack-max-per-core": { type: "integer", help: "conntrack entries per CPU core; 0 leaves nf_conntrack_max and --conntrack-min alone (default 32768). nf_conntrack_max is only ever raised" },
   "conntrack-min": { type: "integer", help: "the least nf_conntrack_max to set, whatever the core count (default 131072)" },
   "conntrack-tcp-timeout-established": { type: "duration", help: "idle timeout of established TCP flows, 0 to leave the kernel's (default 24h)" },
@@ -63,6 +68,8 @@ export const daemonFlags: FlagSpecs = {
 
 export interface DaemonOptions {
   readonly kubeconfig: string | undefined;
+  /** The --config file and the text it held when read; null without --config. */
+  readonly configFile: { readonly path: string; readonly text: string } | null;
   readonly nodeName: string;
   readonly settings: ProxySettings;
   readonly minSyncPeriodMs: number;
@@ -70,12 +77,23 @@ export interface DaemonOptions {
   readonly healthzBindAddress: string;
   readonly metricsBindAddress: string;
   readonly cleanup: boolean;
+  readonly initOnly: boolean;
+  /** The path of --write-config-to, or null. */
+  readonly writeConfigTo: string | null;
+  /** The node name as given (--hostname-override or hostnameOverride), "" when taken from the host. */
+  readonly hostnameOverride: string;
+  readonly bindAddressHardFail: boolean;
+  readonly oomScoreAdj: number;
+  readonly configSyncPeriodMs: number;
   readonly iptablesNetns: string | null;
   readonly iptablesBackend: IptablesBackend;
   readonly conntrack: ConntrackSettings;
   /** Config fields present and ignored, with why. */
   readonly ignoredConfig: readonly string[];
 }
+
+/** kube-proxy's OOM score adjustment (qos.KubeProxyOOMScoreAdj): the last process the kernel kills. */
+const KUBE_PROXY_OOM_SCORE_ADJ = -999;
 
 type ErrorCode = "SP_BAD_FLAG" | "SP_BAD_CONFIG";
 
@@ -139,20 +157,21 @@ function given(values: FlagValues, name: string): boolean {
 
 interface ReadConfig {
   readonly path: string;
+  readonly text: string;
   readonly values: KubeProxyConfigValues;
   readonly ignored: readonly string[];
 }
 
 function readConfig(values: FlagValues): ReadConfig {
   const path = stringFlag(values, "config");
-  if (path === "") return { path: "", values: {}, ignored: [] };
+  if (path === "") return { path: "", text: "", values: {}, ignored: [] };
   let text: string;
   try {
     text = readFileSync(path, "utf8");
   } catch (err) {
     throw new SignpostError("SP_BAD_FLAG", "--config", `${path} cannot be read`, { cause: err });
   }
-  return { path, ...parseKubeProxyConfig(text, path) };
+  return { path, text, ...parseKubeProxyConfig(text, path) };
 }
 
 function settingsFrom(values: FlagValues, config: ReadConfig): ProxySettings {
@@ -256,7 +275,7 @@ export function resolveDaemonOptions(values: FlagValues): DaemonOptions {
     if (fromFile !== undefined && fromFile !== "") return { value: fromFile, source: fromConfig(config.path, field) };
     return { value: fallback, source: fromFlag(flag) };
   };
-  const duration = (flag: string, field: string, fromFile: number | undefined, fallback: number): { value: number; source: Source } => {
+  const pickNumber = (flag: string, field: string, fromFile: number | undefined, fallback: number): { value: number; source: Source } => {
     if (given(values, flag)) return { value: numberFlag(values, flag), source: fromFlag(flag) };
     if (fromFile !== undefined) return { value: fromFile, source: fromConfig(config.path, field) };
     return { value: fallback, source: fromFlag(flag) };
@@ -272,9 +291,9 @@ export function resolveDaemonOptions(values: FlagValues): DaemonOptions {
   }
   const host = pick("hostname-override", "hostnameOverride", c.hostnameOverride, "");
   const nodeName = host.value === "" ? nodeNameFrom(hostname(), { where: "the host name (set --hostname-override)", code: "SP_BAD_FLAG" }) : nodeNameFrom(host.value, host.source);
-  const sync = duration("sync-period", "iptables.syncPeriod", c.syncPeriodMs, 30_000);
+  const sync = pickNumber("sync-period", "iptables.syncPeriod", c.syncPeriodMs, 30_000);
   if (sync.value <= 0) throw fail(sync.source, "must be more than 0");
-  const minSync = duration("min-sync-period", "iptables.minSyncPeriod", c.minSyncPeriodMs, 1000);
+  const minSync = pickNumber("min-sync-period", "iptables.minSyncPeriod", c.minSyncPeriodMs, 1000);
   if (minSync.value > sync.value) {
     // kube-proxy refuses this too: the runner could never honour both.
     const blamed = given(values, "min-sync-period") || !given(values, "sync-period") ? minSync.source : sync.source;
@@ -282,10 +301,15 @@ export function resolveDaemonOptions(values: FlagValues): DaemonOptions {
   }
   const netns = stringFlag(values, "iptables-netns");
   if (netns !== "" && !/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(netns)) throw fail(fromFlag("iptables-netns"), `"${netns}" is not a network namespace name`);
+  const oom = pickNumber("oom-score-adj", "oomScoreAdj", c.oomScoreAdj, KUBE_PROXY_OOM_SCORE_ADJ);
+  if (!Number.isInteger(oom.value) || oom.value < -1000 || oom.value > 1000) throw fail(oom.source, `${oom.value} is outside -1000..1000`);
+  const configSync = pickNumber("config-sync-period", "configSyncPeriod", c.configSyncPeriodMs, 15 * 60_000);
+  if (configSync.value <= 0) throw fail(configSync.source, "must be more than 0");
   const healthz = pick("healthz-bind-address", "healthzBindAddress", c.healthzBindAddress, "0.0.0.0:10256");
   const metrics = pick("metrics-bind-address", "metricsBindAddress", c.metricsBindAddress, "127.0.0.1:10249");
   return {
     kubeconfig: kubeconfig.value === "" ? undefined : kubeconfig.value,
+    configFile: config.path === "" ? null : { path: config.path, text: config.text },
     nodeName,
     settings: settingsFrom(values, config),
     minSyncPeriodMs: minSync.value,
@@ -293,6 +317,12 @@ export function resolveDaemonOptions(values: FlagValues): DaemonOptions {
     healthzBindAddress: bindAddress(healthz.value, healthz.source),
     metricsBindAddress: bindAddress(metrics.value, metrics.source),
     cleanup: values["cleanup"] === true,
+    initOnly: values["init-only"] === true,
+    writeConfigTo: stringFlag(values, "write-config-to") === "" ? null : stringFlag(values, "write-config-to"),
+    hostnameOverride: host.value,
+    bindAddressHardFail: given(values, "bind-address-hard-fail") ? values["bind-address-hard-fail"] === true : (c.bindAddressHardFail ?? false),
+    oomScoreAdj: oom.value,
+    configSyncPeriodMs: configSync.value,
     iptablesNetns: netns === "" ? null : netns,
     iptablesBackend: (stringFlag(values, "iptables-backend") || "default") as IptablesBackend,
     conntrack: conntrackFrom(values, config),

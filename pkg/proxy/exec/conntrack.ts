@@ -9,6 +9,7 @@ import { join } from "node:path";
 import type { IPFamily } from "../../model/types.ts";
 import type { ConntrackDeletion, ConntrackFlow } from "../conntrack-cleanup.ts";
 import type { CommandRunner } from "./command-runner.ts";
+import { SignpostError } from "../../errors/errors.ts";
 
 /** Filters per conntrack process: one process per batch instead of one per deletion. */
 export const DELETIONS_PER_CALL = 1000;
@@ -73,7 +74,7 @@ export class Conntrack {
   /** This family's UDP flows in the kernel's table. */
   async list(): Promise<ConntrackFlow[]> {
     const r = await this.#runner.run("conntrack", ["-L", "-p", "udp", "-f", this.#family === "IPv6" ? "ipv6" : "ipv4"], { timeoutMs: 60_000 });
-    if (r.exitCode !== 0) throw new Error(`conntrack -L: ${r.stderr.trim() || `exit ${r.exitCode}`}`);
+    if (r.exitCode !== 0) throw new SignpostError("SP_EXEC_FAILED", "conntrack -L", r.stderr.trim() || `exit ${r.exitCode}`);
     return parseConntrackList(r.stdout);
   }
 

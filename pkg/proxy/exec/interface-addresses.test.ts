@@ -24,7 +24,7 @@ describe("interface addresses", () => {
     expect(await readInterfaceAddresses(ok)).toHaveLength(4);
     expect(ok.calls.map((c) => [c.command, ...c.args].join(" "))).toEqual(["ip -j addr show"]);
     const failing = new FakeRunner(() => ({ exitCode: 1, stdout: "", stderr: "Cannot open network namespace\n" }));
-    await expect(readInterfaceAddresses(failing)).rejects.toThrow("ip -j addr show failed (exit 1): Cannot open network namespace");
+    await expect(readInterfaceAddresses(failing)).rejects.toThrow("SP_EXEC_FAILED: ip -j addr show: exit 1: Cannot open network namespace");
   });
 
   it("reads its own namespace's addresses without running anything, and another namespace's through ip", async () => {

@@ -6,6 +6,7 @@
 import { networkInterfaces } from "node:os";
 import type { IPFamily } from "../../model/types.ts";
 import type { CommandRunner } from "./command-runner.ts";
+import { SignpostError } from "../../errors/errors.ts";
 
 export interface InterfaceAddress {
   readonly interface: string;
@@ -21,7 +22,7 @@ interface IpAddrEntry {
 /** Parses `ip -j addr show`; entries without a local address are skipped. */
 export function parseIpAddrJson(text: string): InterfaceAddress[] {
   const parsed = JSON.parse(text) as unknown;
-  if (!Array.isArray(parsed)) throw new Error("ip -j addr printed no JSON list");
+  if (!Array.isArray(parsed)) throw new SignpostError("SP_EXEC_FAILED", "ip -j addr show", "printed no JSON list");
   const out: InterfaceAddress[] = [];
   for (const entry of parsed as IpAddrEntry[]) {
     const name = typeof entry.ifname === "string" ? entry.ifname : "";
@@ -36,7 +37,7 @@ export function parseIpAddrJson(text: string): InterfaceAddress[] {
 
 export async function readInterfaceAddresses(runner: CommandRunner): Promise<InterfaceAddress[]> {
   const r = await runner.run("ip", ["-j", "addr", "show"], { timeoutMs: 10_000 });
-  if (r.exitCode !== 0) throw new Error(`ip -j addr show failed (exit ${r.exitCode}): ${r.stderr.trim()}`);
+  if (r.exitCode !== 0) throw new SignpostError("SP_EXEC_FAILED", "ip -j addr show", `exit ${r.exitCode}: ${r.stderr.trim()}`);
   return parseIpAddrJson(r.stdout);
 }
 

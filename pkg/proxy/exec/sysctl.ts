@@ -5,6 +5,7 @@
 // /sys, one for the whole machine.
 import { readFile, writeFile } from "node:fs/promises";
 import type { CommandRunner } from "./command-runner.ts";
+import { SignpostError } from "../../errors/errors.ts";
 
 /** A sysctl's value as `sysctl -n` prints it; null when it cannot be read. */
 export async function readSysctl(runner: CommandRunner, key: string): Promise<string | null> {
@@ -22,7 +23,7 @@ export async function ensureSysctl(runner: CommandRunner, key: string, value: st
   if ((await readSysctl(runner, key)) === value) return false;
   const set = await runner.run("sysctl", ["-w", `${key}=${value}`]);
   const now = await readSysctl(runner, key);
-  if (set.exitCode !== 0 || now !== value) throw new Error(set.stderr.trim() || `sysctl -w ${key}=${value} did not take: the value is ${now ?? "unreadable"}`);
+  if (set.exitCode !== 0 || now !== value) throw new SignpostError("SP_EXEC_FAILED", `sysctl -w ${key}=${value}`, set.stderr.trim() || `did not take: the value is ${now ?? "unreadable"}`);
   return true;
 }
 

@@ -4,8 +4,8 @@ import { memoryLogger } from "../testing/test-logger.ts";
 import { makeNode } from "../testing/model-builders.ts";
 import { healthHandler } from "./health-server.ts";
 import { nodeEligible } from "./node-eligibility.ts";
-import type { Listening } from "./listen.ts";
-import { listenHttp } from "./listen.ts";
+import type { Listening } from "../../http/side-server.ts";
+import { listenHttp } from "../../http/side-server.ts";
 import { goTimeString, ProxyHealth } from "./proxy-health.ts";
 import { healthCheckBody, ServiceHealthServer } from "./service-health-server.ts";
 
@@ -46,7 +46,7 @@ describe("/healthz and /livez", () => {
     const health = new ProxyHealth(clock, 1000);
     let eligible = true;
     const counted: string[] = [];
-    const server: Listening = await listenHttp("127.0.0.1", 0, healthHandler({ health, nodeEligible: () => eligible, count: (k, c) => counted.push(`${k} ${c}`) }));
+    const server: Listening = await listenHttp("127.0.0.1", 0, healthHandler({ health, nodeEligible: () => eligible, count: (k, c) => counted.push(`${k} ${c}`) }), "--healthz-bind-address");
     open.push(server);
     expect(await get(server.port, "/healthz")).toEqual({
       status: 200,
@@ -84,7 +84,7 @@ describe("health-check node ports", () => {
     let healthy = true;
     const server = new ServiceHealthServer({ addresses: ["127.0.0.1"], proxyHealthy: () => healthy, log });
     open.push(server);
-    const probe = await listenHttp("127.0.0.1", 0, () => undefined);
+    const probe = await listenHttp("127.0.0.1", 0, () => undefined, "a free port");
     const port = probe.port;
     await probe.close();
     await server.sync(new Map([["ns1/web", { nodePort: port, localEndpoints: 2 }]]));

@@ -4,10 +4,9 @@
 // healthy, 503 otherwise, with kube-proxy's JSON body, so the cloud load balancer sends traffic
 // only to nodes that can serve it. It is handed plain data, never the proxier.
 import type { Logger } from "pino";
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Handler, Listening } from "../../http/side-server.ts";
+import { listenHttp } from "../../http/side-server.ts";
 import type { ObjectKey } from "../../model/types.ts";
-import type { Listening } from "./listen.ts";
-import { listenHttp } from "./listen.ts";
 
 export interface HealthCheckService {
   readonly nodePort: number;
@@ -85,7 +84,7 @@ export class ServiceHealthServer {
       if (this.#instances.has(key)) continue;
       const listeners: Listening[] = [];
       try {
-        for (const address of this.#o.addresses) listeners.push(await listenHttp(address, want.nodePort, this.#handler(key)));
+        for (const address of this.#o.addresses) listeners.push(await listenHttp(address, want.nodePort, this.#handler(key), `healthCheckNodePort ${want.nodePort} of ${key}`));
         this.#instances.set(key, { nodePort: want.nodePort, listeners });
         this.#o.log.info({ service: key, port: want.nodePort }, "health check node port open");
       } catch (err) {
@@ -96,7 +95,8 @@ export class ServiceHealthServer {
     }
   }
 
-  #handler(key: ObjectKey): (req: IncomingMessage, res: ServerResponse) => void {
+  /** Every path answers, as kube-proxy's health check server does. */
+  #handler(key: ObjectKey): Handler {
     return (_req, res) => {
       const count = this.#counts.get(key) ?? 0;
       const healthy = this.#o.proxyHealthy();

@@ -42,18 +42,6 @@ describe("IptablesExecutor", () => {
     expect(runner.calls.map((c) => c.command)).toEqual(["ip6tables-restore", "ip6tables-save"]);
   });
 
-  it("adds a rule only when -C does not find it", async () => {
-    let present = false;
-    const runner = new FakeRunner((call) => (call.args.includes("-C") ? { exitCode: present ? 0 : 1 } : undefined));
-    const ipt = new IptablesExecutor("IPv4", runner);
-    const rule = ["-m", "comment", "--comment", "kubernetes service portals", "-j", "KUBE-SERVICES"];
-    expect(await ipt.ensureRule("prepend", "nat", "PREROUTING", rule)).toBe(true);
-    expect(runner.calls[1]?.args).toEqual(["-w", "5", "-t", "nat", "-I", "PREROUTING", ...rule]);
-    present = true;
-    expect(await ipt.ensureRule("prepend", "nat", "PREROUTING", rule)).toBe(false);
-    expect(runner.calls).toHaveLength(3);
-  });
-
   it("reads one chain, null when it does not exist", async () => {
     const runner = new FakeRunner((call) =>
       call.args.includes("KUBE-PROXY-CANARY") ? { stdout: "-N KUBE-PROXY-CANARY\n-A KUBE-PROXY-CANARY -j RETURN\n" } : { exitCode: 1, stderr: "No chain/target/match by that name." },

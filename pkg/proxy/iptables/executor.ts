@@ -4,7 +4,7 @@
 // does not name are kept and each table commits atomically.
 import type { IPFamily, Protocol } from "../../model/types.ts";
 import type { CommandRunner } from "../exec/command-runner.ts";
-import type { Iptables, IptablesCapabilities, RulePosition } from "./iptables.ts";
+import type { Iptables, IptablesCapabilities } from "./iptables.ts";
 import { IptablesCallFailure, RestoreFailure } from "./iptables.ts";
 import type { TableName } from "./restore-parser.ts";
 import { failedLine, linesAround, restoreMessage } from "./restore-failure.ts";
@@ -75,16 +75,6 @@ export class IptablesExecutor implements Iptables {
     if (r.exitCode === 1) return null;
     if (r.exitCode !== 0) throw new IptablesCallFailure(this.#bin.iptables, args, r.exitCode, r.stderr);
     return r.stdout.split("\n").filter((l) => l.startsWith("-A "));
-  }
-
-  async ensureRule(position: RulePosition, table: TableName, chain: string, rule: readonly string[]): Promise<boolean> {
-    const check = ["-w", LOCK_WAIT_SECONDS, "-t", table, "-C", chain, ...rule];
-    const c = await this.#runner.run(this.#bin.iptables, check);
-    if (c.exitCode === 0) return false;
-    const add = ["-w", LOCK_WAIT_SECONDS, "-t", table, position === "prepend" ? "-I" : "-A", chain, ...rule];
-    const r = await this.#runner.run(this.#bin.iptables, add);
-    if (r.exitCode !== 0) throw new IptablesCallFailure(this.#bin.iptables, add, r.exitCode, r.stderr);
-    return true;
   }
 
   async deleteRule(table: TableName, chain: string, rule: readonly string[]): Promise<boolean> {

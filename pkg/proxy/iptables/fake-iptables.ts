@@ -2,7 +2,7 @@
 // kernel's semantics, for proxier tests: a restore that refers to a missing chain fails as the
 // real one would, and a test can flush a table or make the next restore fail.
 import type { IPFamily, Protocol } from "../../model/types.ts";
-import type { Iptables, IptablesCapabilities, RulePosition } from "./iptables.ts";
+import type { Iptables, IptablesCapabilities } from "./iptables.ts";
 import { RestoreFailure } from "./iptables.ts";
 import { IptablesState, RestoreError } from "./iptables-state.ts";
 import type { TableName } from "./restore-parser.ts";
@@ -56,15 +56,6 @@ export class FakeIptables implements Iptables {
     await Promise.resolve();
     if (!this.kernel.hasChain(table, chain)) return null;
     return this.kernel.rules(table, chain).map((r) => `-A ${chain} ${r.spec}`);
-  }
-
-  async ensureRule(position: RulePosition, table: TableName, chain: string, rule: readonly string[]): Promise<boolean> {
-    await Promise.resolve();
-    const spec = ruleSpec(rule);
-    if (this.kernel.rules(table, chain).some((r) => r.spec === spec)) return false;
-    const op = position === "prepend" ? `-I ${chain} 1` : `-A ${chain}`;
-    this.kernel.restore(`*${table}\n${op} ${spec}\nCOMMIT\n`, { noflush: true });
-    return true;
   }
 
   async deleteRule(table: TableName, chain: string, rule: readonly string[]): Promise<boolean> {

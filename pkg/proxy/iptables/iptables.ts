@@ -1,5 +1,5 @@
 // The narrow interface the proxier programs netfilter through (kube-proxy's pkg/util/iptables):
-// restore a text, save a table, read one chain, ensure or delete one rule in a built-in chain,
+// restore a text, save a table, read one chain, delete one rule in a built-in chain,
 // and the capabilities of the kernel and binaries, probed once. The real one runs the binaries
 // (executor.ts); the fake next to it applies the text to an in-memory rule set.
 import type { IPFamily, Protocol } from "../../model/types.ts";
@@ -19,8 +19,6 @@ export interface IptablesCapabilities {
   readonly backend: "nft" | "legacy";
 }
 
-export type RulePosition = "prepend" | "append";
-
 export interface Iptables {
   readonly family: IPFamily;
   /** Applies restore input atomically per table, keeping what it does not name (--noflush). */
@@ -29,8 +27,6 @@ export interface Iptables {
   save(table: TableName): Promise<string>;
   /** The rules of one chain as `-A CHAIN ...` lines; null when the chain does not exist. */
   chainRules(table: TableName, chain: string): Promise<string[] | null>;
-  /** Adds the rule unless an identical one exists; true when it was added. */
-  ensureRule(position: RulePosition, table: TableName, chain: string, rule: readonly string[]): Promise<boolean>;
   /** Deletes the rule when present; true when it was there. */
   deleteRule(table: TableName, chain: string, rule: readonly string[]): Promise<boolean>;
   capabilities(): Promise<IptablesCapabilities>;

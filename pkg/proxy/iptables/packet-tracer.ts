@@ -5,7 +5,7 @@
 // dropped. It answers "where does this connection go, and why", for tests and for operators.
 
 import type { Protocol } from "../../model/types.ts";
-import { cidrContains, splitHostPort } from "../ip.ts";
+import { cidrContains, splitHostPort } from "../../model/ip.ts";
 import { IptablesState } from "./iptables-state.ts";
 import type { Match, Rule, TableName } from "./restore-parser.ts";
 import { builtinJumps, localnetGuardJumps } from "./render-static.ts";

@@ -3,7 +3,7 @@
 // object or the interfaces, flags from KubeProxyConfiguration), so rendering stays pure.
 
 import type { IPFamily } from "../../model/types.ts";
-import { canonicalCIDR } from "../ip.ts";
+import { canonicalCIDR } from "../../model/ip.ts";
 
 /**
  * How to tell traffic from this cluster's pods: kube-proxy's "local detector". Its rule
@@ -57,6 +57,12 @@ export interface RenderConfig {
    * rule set small. Changing it changes every endpoint chain, so it calls for a full sync.
    */
   readonly omitEndpointComments: boolean;
+  /**
+   * Drop forwarded packets conntrack marks INVALID (kube-proxy's rule against spurious resets).
+   * Off when the node sets nf_conntrack_tcp_be_liberal, as kube-proxy leaves it out then: only
+   * out-of-window resets are INVALID there, and dropping them would hang connections.
+   */
+  readonly dropInvalid: boolean;
 }
 
 /** kube-proxy's largeClusterEndpointsThreshold. */
@@ -73,5 +79,6 @@ export function defaultRenderConfig(family: IPFamily): RenderConfig {
     localhostNodePorts: true,
     masqueradeRandomFully: false,
     omitEndpointComments: false,
+    dropInvalid: true,
   };
 }

@@ -4,7 +4,7 @@
 // leaves out when the Service did not change. The decisions follow kube-proxy's iptables proxier.
 
 import type { ServicePortState } from "../proxy-state.ts";
-import { cidrContains } from "../ip.ts";
+import { cidrContains } from "../../model/ip.ts";
 import { externallyAccessible, usesClusterEndpoints, usesLocalEndpoints } from "../service-ports.ts";
 import type { ChainNamer } from "./chain-names.ts";
 import {

@@ -3,8 +3,8 @@
 // built-in chains.
 
 import type { RenderConfig } from "./render-config.ts";
-import type { ParsedCIDR } from "../ip.ts";
-import { cidrContainsParsed, formatIP, parseCIDR, parseIP } from "../ip.ts";
+import type { ParsedCIDR } from "../../model/ip.ts";
+import { cidrContainsParsed, formatIP, parseCIDR, parseIPSloppy } from "../../model/ip.ts";
 import {
   KUBE_EXTERNAL_SERVICES,
   KUBE_FIREWALL,
@@ -82,7 +82,7 @@ export function writeFilterStatic(filter: TableBuffer, config: RenderConfig, can
   for (const chain of filterTopChains) filter.declareChain(chain);
   if (canary) writeCanary(filter);
   if (localnetGuarded(config)) writeLocalnetGuard(filter);
-  filter.append(KUBE_FORWARD, "-m conntrack --ctstate INVALID", "-j DROP");
+  if (config.dropInvalid) filter.append(KUBE_FORWARD, "-m conntrack --ctstate INVALID", "-j DROP");
   // Forward what kube-proxy marked, even under a FORWARD policy of DROP, then the rest of its flow.
   filter.append(KUBE_FORWARD, comment("kubernetes forwarding rules"), `-m mark --mark ${MASQ_MARK}/${MASQ_MARK}`, "-j ACCEPT");
   filter.append(KUBE_FORWARD, comment("kubernetes forwarding conntrack rule"), "-m conntrack --ctstate RELATED,ESTABLISHED", "-j ACCEPT");
@@ -136,7 +136,7 @@ export function nodePortsOnAllAddresses(config: RenderConfig): boolean {
  */
 export function nodePortsOnLoopback(config: RenderConfig): boolean {
   if (!localnetGuarded(config)) return false;
-  const loopback = parseIP("127.0.0.1");
+  const loopback = parseIPSloppy("127.0.0.1");
   return nodePortsOnAllAddresses(config) || (loopback !== null && nodePortCIDRs(config).some((c) => cidrContainsParsed(c, loopback)));
 }
 
@@ -148,7 +148,7 @@ export function nodePortIPs(config: RenderConfig): string[] {
   const cidrs = nodePortCIDRs(config);
   const out: string[] = [];
   for (const text of config.interfaceIPs ?? config.nodeIPs) {
-    const ip = parseIP(text);
+    const ip = parseIPSloppy(text);
     if (ip === null || ip.family !== config.family) continue;
     if (!cidrs.some((c) => cidrContainsParsed(c, ip))) continue;
     const canonical = formatIP(ip);

@@ -1,5 +1,7 @@
 // What a connection experiences under the rendered rules, traced packet by packet: where it is
-// DNATed, whether it is masqueraded, rejected or dropped. One case per behaviour of issue 3.
+// DNATed, whether it is masqueraded, rejected or dropped. One case per behaviour a user relies
+// on: ClusterIPs, node ports, external IPs and load balancers, Services without endpoints,
+// traffic policies, session affinity, topology hints, IPv6 and hostile names.
 import { describe, expect, it } from "vitest";
 import type { EndpointSlice, Service } from "../../model/types.ts";
 import type { Probe } from "../testing/render-harness.ts";
@@ -143,6 +145,12 @@ describe("NodePort", () => {
       expect(text).not.toContain("KUBE-FIREWALL");
       expect(text).not.toContain("127.0.0.0/8 -j RETURN");
     }
+  });
+
+  it("drops forwarded INVALID packets unless the node's conntrack is TCP-liberal, as kube-proxy decides", () => {
+    const invalidDrop = "-A KUBE-FORWARD -m conntrack --ctstate INVALID -j DROP";
+    expect(renderAll([svc], eps).text).toContain(invalidDrop);
+    expect(renderAll([svc], eps, { dropInvalid: false }).text).not.toContain(invalidDrop);
   });
 
   it("answers only on the addresses --nodeport-addresses selects", () => {

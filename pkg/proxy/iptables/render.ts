@@ -25,8 +25,8 @@ export interface RenderRequest {
   readonly existingChains?: ReadonlySet<string>;
   /**
    * Also write the jumps from the built-in chains (PREROUTING, INPUT...), for a restore into a
-   * fresh network namespace. The daemon leaves this off and ensures them with -C/-I instead,
-   * since --noflush would append them again on every sync.
+   * fresh network namespace. The daemon leaves this off and passes insertJumps instead, since
+   * --noflush would append them again on every sync.
    */
   readonly includeBuiltinJumps?: boolean;
   /**

@@ -6,33 +6,13 @@ import { describe, expect, it } from "vitest";
 import { defaultProxySettings } from "../proxy-settings.ts";
 import { KUBE_PROXY_CANARY } from "../iptables/chain-names.ts";
 import { checkJumps } from "../iptables/jump-check.ts";
-import { parseClusterObjects } from "./objects-file.ts";
-import { renderForNode, traceForNode } from "./offline-render.ts";
+import { parseObjects } from "../../kube/objects-file.ts";
+import { proxyObjectKinds, renderForNode, traceForNode } from "./offline-render.ts";
 
-const objects = parseClusterObjects(readFileSync(new URL("./testdata/cluster.yaml", import.meta.url), "utf8"), "cluster.yaml");
+const objects = parseObjects(readFileSync(new URL("./testdata/cluster.yaml", import.meta.url), "utf8"), "cluster.yaml", proxyObjectKinds);
 const settings = { ...defaultProxySettings, clusterCIDRs: ["10.244.0.0/16"] };
 const base = { objects, nodeName: "node-a", settings, family: "IPv4" as const };
 const trace = (src: string, dst: string, port: number) => traceForNode({ ...base, src, dst, port, protocol: "TCP" });
-
-describe("objects file", () => {
-  it("reads a v1 List and skips other kinds with a reason", () => {
-    expect(objects.nodes.map((n) => n.name)).toEqual(["node-a", "node-b"]);
-    expect(objects.services.map((s) => s.name)).toEqual(["web", "empty", "local"]);
-    expect(objects.slices).toHaveLength(2);
-    expect(objects.skipped).toEqual(["items[7] ConfigMap shop/unrelated: not a Node, Service or EndpointSlice"]);
-  });
-
-  it("reads the same objects from JSON, and reports an invalid one", () => {
-    const json = JSON.stringify({
-      apiVersion: "v1",
-      kind: "List",
-      items: [{ apiVersion: "v1", kind: "Service", metadata: { name: "bad", namespace: "x" }, spec: { clusterIP: "10.96.0.1", ports: [{ port: 70000 }] } }],
-    });
-    const parsed = parseClusterObjects(json, "x.json");
-    expect(parsed.services).toEqual([]);
-    expect(parsed.skipped[0]).toMatch(/^items\[0\] Service x\/bad: SP_INVALID_OBJECT/);
-  });
-});
 
 describe("render", () => {
   it("prints one complete restore input: built-in jumps included, every jump declared", () => {

@@ -2,9 +2,10 @@
 // objects, and one connection traced through them. Pure: objects and settings in, text or a
 // trace out. The kernel's capabilities are assumed to be those of any current node (SCTP and
 // MASQUERADE --random-fully available), which is what the daemon probes on one.
-import type { EndpointSlice, IPFamily, Node, ObjectKey, Protocol } from "../../model/types.ts";
+import { slicesByService } from "../../model/key.ts";
+import type { IPFamily, Node, Protocol } from "../../model/types.ts";
 import { SignpostError } from "../../errors/errors.ts";
-import { canonicalIP, cidrContains } from "../ip.ts";
+import { canonicalIP, cidrContains } from "../../model/ip.ts";
 import type { TraceResult } from "../iptables/packet-tracer.ts";
 import { traceRestore } from "../iptables/packet-tracer.ts";
 import { LARGE_CLUSTER_ENDPOINTS } from "../iptables/render-config.ts";
@@ -13,7 +14,7 @@ import { renderIptables } from "../iptables/render.ts";
 import { buildProxyState, totalEndpoints } from "../proxy-state.ts";
 import type { ProxySettings } from "../proxy-settings.ts";
 import { nodeIPsOf, renderConfigFor } from "../proxy-settings.ts";
-import type { ClusterObjects } from "./objects-file.ts";
+import type { ClusterObjects, ObjectKind } from "../../kube/objects-file.ts";
 
 export interface OfflineRequest {
   readonly objects: ClusterObjects;
@@ -21,6 +22,9 @@ export interface OfflineRequest {
   readonly settings: ProxySettings;
   readonly family: IPFamily;
 }
+
+/** The kinds the offline subcommands read from an --objects file. */
+export const proxyObjectKinds: readonly ObjectKind[] = ["Node", "Service", "EndpointSlice"];
 
 function findNode(objects: ClusterObjects, name: string): Node {
   const node = objects.nodes.find((n) => n.name === name);
@@ -34,11 +38,7 @@ function findNode(objects: ClusterObjects, name: string): Node {
 /** One complete iptables-restore input, jumps from the built-in chains included. */
 export function renderForNode(req: OfflineRequest): RenderResult {
   const node = findNode(req.objects, req.nodeName);
-  const byService = new Map<ObjectKey, EndpointSlice[]>();
-  for (const s of req.objects.slices) {
-    const key = `${s.namespace}/${s.serviceName}`;
-    byService.set(key, [...(byService.get(key) ?? []), s]);
-  }
+  const byService = slicesByService(req.objects.slices);
   const state = buildProxyState(req.objects.services, (k) => byService.get(k) ?? [], {
     family: req.family,
     node: { name: node.name, zone: node.zone, podCIDRs: node.podCIDRs },

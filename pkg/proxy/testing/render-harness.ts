@@ -1,8 +1,9 @@
 // A small harness for renderer tests: model objects in, node-local state, restore text and
 // traces out, on a test node with the addresses kube-proxy's own tests use.
 
+import { slicesByService } from "../../model/key.ts";
 import type { EndpointSlice, IPFamily, Protocol, Service } from "../../model/types.ts";
-import { canonicalIP } from "../ip.ts";
+import { canonicalIP } from "../../model/ip.ts";
 import type { ProxyState } from "../proxy-state.ts";
 import { buildProxyState } from "../proxy-state.ts";
 import type { TracePacket, TraceResult } from "../iptables/packet-tracer.ts";
@@ -25,11 +26,8 @@ export function stateOf(
   options: { family?: IPFamily; zone?: string } = {},
 ): ProxyState {
   const family = options.family ?? "IPv4";
-  return buildProxyState(
-    services,
-    (key) => slices.filter((s) => `${s.namespace}/${s.serviceName}` === key),
-    { family, node: { name: testNodeName, zone: options.zone ?? testZone } },
-  );
+  const byService = slicesByService(slices);
+  return buildProxyState(services, (key) => byService.get(key) ?? [], { family, node: { name: testNodeName, zone: options.zone ?? testZone } });
 }
 
 export function testConfig(overrides: Partial<RenderConfig> = {}): RenderConfig {
