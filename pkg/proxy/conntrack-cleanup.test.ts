@@ -51,6 +51,25 @@ describe("staleConntrackEntries", () => {
     expect(staleConntrackEntries(s, s)).toEqual([]);
   });
 
+  it("keeps the flows of a replica in its graceful shutdown while it serves, and clears them once it stops", () => {
+    const slice = (second: Partial<Parameters<typeof makeEndpoint>[1]> | null): EndpointSlice =>
+      makeSlice("kube-system", "dns", [makeEndpoint("10.0.0.1"), ...(second === null ? [] : [makeEndpoint("10.0.0.2", second)])], {
+        ports: [{ name: "dns", protocol: "UDP", port: 53 }, { name: "dns-tcp", protocol: "TCP", port: 53 }],
+      });
+    const both = state([dns], [slice({})]);
+    const draining = state([dns], [slice({ ready: false, serving: true, terminating: true })]);
+    const stopped = state([dns], [slice({ ready: false, serving: false, terminating: true })]);
+    const gone = state([dns], [slice(null)]);
+    // Out of the rules (a ready endpoint remains) but still serving: its flows stay, as kube-proxy keeps them.
+    expect(staleConntrackEntries(both, draining)).toEqual([]);
+    expect(staleConntrackEntries(draining, stopped)).toContainEqual({ kind: "service-ip-to-endpoint", serviceIP: "172.30.0.10", endpointIP: "10.0.0.2" });
+    expect(staleConntrackEntries(draining, gone)).toContainEqual({ kind: "service-ip-to-endpoint", serviceIP: "172.30.0.10", endpointIP: "10.0.0.2" });
+    // After a restart, the kernel's flows to it are kept too while it serves.
+    const flowTo = { origSrc: "10.0.9.9", origDst: "172.30.0.10", origSport: 40000, origDport: 53, replySrc: "10.0.0.2", replySport: 53 };
+    expect(staleKernelFlows(draining, [flowTo])).toEqual([]);
+    expect(staleKernelFlows(stopped, [flowTo])).toHaveLength(1);
+  });
+
   it("looks only at the keys it is given", () => {
     const out = staleConntrackEntries(state([dns], [udpSlice("10.0.0.1", "10.0.0.2")]), state([dns], [udpSlice("10.0.0.1")]), ["ns/other"]);
     expect(out).toEqual([]);

@@ -49,11 +49,17 @@ function udpPorts(ports: readonly ServicePortState[] | undefined): Map<string, S
   return out;
 }
 
+/** The endpoints whose UDP flows stay: those in the rules, and every other one still serving. */
+function keptAddresses(p: ServicePortState): Set<string> {
+  return new Set([...p.endpoints.allReachable, ...p.endpoints.serving].map((ep) => ep.address));
+}
+
 /**
  * The deletions that moving from previous to next calls for, looking at the given Service keys
  * (all keys of both states when omitted). Three cases, all UDP only:
- * - an endpoint this node sent traffic to is no longer used: its flows to the Service's IPs and
- *   node port;
+ * - an endpoint whose flows were kept has left the rules and stopped serving (a replica in its
+ *   graceful shutdown keeps its flows while it serves, as kube-proxy keeps them): its flows to
+ *   the Service's IPs and node port;
  * - a Service port that had no endpoint now has one: every flow to its IPs and node port, since
  *   those were made while it was rejecting;
  * - a Service port that is gone: every flow to its IPs and node port.
@@ -77,8 +83,9 @@ export function staleConntrackEntries(previous: ProxyState, next: ProxyState, ke
         wholePort(old);
         continue;
       }
-      const still = new Set(now.endpoints.allReachable.map((ep) => ep.address));
-      for (const ep of old.endpoints.allReachable) {
+      const still = keptAddresses(now);
+      const kept = new Map([...old.endpoints.allReachable, ...old.endpoints.serving].map((ep) => [ep.address, ep]));
+      for (const ep of kept.values()) {
         if (still.has(ep.address)) continue;
         for (const ip of serviceIPs(old)) add({ kind: "service-ip-to-endpoint", serviceIP: ip, endpointIP: ep.ip });
         if (old.info.nodePort !== 0) add({ kind: "node-port-to-endpoint", nodePort: old.info.nodePort, endpointIP: ep.ip });
@@ -96,9 +103,9 @@ export function staleConntrackEntries(previous: ProxyState, next: ProxyState, ke
 /**
  * The kernel's UDP flows that the current state makes stale, as kube-proxy's reconciler finds
  * them: a flow to a Service IP and port (or to a node port) that has endpoints, whose replies
- * come from somewhere that is not one of them (an endpoint gone, or no DNAT at all because it
- * was made while the port was rejecting). Ports without endpoints are left alone; flows to
- * anything else are not ours.
+ * come from somewhere that is neither one of them nor a serving endpoint (an endpoint gone, or
+ * no DNAT at all because it was made while the port was rejecting). Ports without endpoints are
+ * left alone; flows to anything else are not ours.
  */
 export function staleKernelFlows(state: ProxyState, flows: readonly ConntrackFlow[]): ConntrackDeletion[] {
   const byServiceIP = new Map<string, ReadonlySet<string>>();
@@ -107,7 +114,7 @@ export function staleKernelFlows(state: ProxyState, flows: readonly ConntrackFlo
   for (const ports of state.values()) {
     for (const p of ports) {
       if (p.info.protocol !== "UDP" || p.endpoints.allReachable.length === 0) continue;
-      const endpoints = new Set(p.endpoints.allReachable.map((ep) => ep.address));
+      const endpoints = keptAddresses(p);
       for (const ip of serviceIPs(p)) byServiceIP.set(joinHostPort(canonicalIP(ip) ?? ip, p.info.port), endpoints);
       if (p.info.nodePort !== 0) byNodePort.set(p.info.nodePort, endpoints);
     }

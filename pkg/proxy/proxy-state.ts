@@ -96,9 +96,18 @@ export function updateProxyState(
     const after = buildServiceState(lookup(key), ctx);
     if (after.length === 0) state.delete(key);
     else state.set(key, after);
-    if (!isDeepStrictEqual(before ?? [], after)) changed.add(key);
+    if (!isDeepStrictEqual(ruleInputsOf(before ?? []), ruleInputsOf(after))) changed.add(key);
   }
   return { state, changed };
+}
+
+/**
+ * A Service's state as its rules see it: a port's serving endpoints only decide which UDP flows
+ * are kept (conntrack-cleanup.ts) and write no rule, so a remote replica's readiness moving
+ * does not rewrite the Service's chains.
+ */
+function ruleInputsOf(ports: readonly ServicePortState[]): unknown[] {
+  return ports.map((p) => ({ ...p, endpoints: { ...p.endpoints, serving: null } }));
 }
 
 /**
