@@ -1,0 +1,71 @@
+// Reads the JUnit XML that e2e.test writes with --report-dir (ginkgo's reporter): one result per
+// spec, with the skip message or the failure text. Ginkgo's output is regular enough that a
+// small reader does; no XML library is needed for these few elements and attributes.
+
+export type Outcome = "passed" | "failed" | "skipped";
+
+export interface SpecResult {
+  readonly name: string;
+  readonly outcome: Outcome;
+  /** Ginkgo's skip message ("skipped" when a filter left the spec out) or the failure's first line. */
+  readonly detail: string;
+  readonly seconds: number;
+}
+
+export interface SuiteResult {
+  readonly specs: readonly SpecResult[];
+  readonly seconds: number;
+}
+
+const ENTITIES: Record<string, string> = { quot: '"', apos: "'", amp: "&", lt: "<", gt: ">" };
+
+export function decodeXml(text: string): string {
+  return text.replace(/&(#x[0-9a-fA-F]+|#[0-9]+|[a-z]+);/g, (whole, ref: string) => {
+    if (ref.startsWith("#x")) return String.fromCodePoint(parseInt(ref.slice(2), 16));
+    if (ref.startsWith("#")) return String.fromCodePoint(parseInt(ref.slice(1), 10));
+    return ENTITIES[ref] ?? whole;
+  });
+}
+
+function attributes(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const m of text.matchAll(/([\w:-]+)="([^"]*)"/g)) out.set(m[1] ?? "", decodeXml(m[2] ?? ""));
+  return out;
+}
+
+function outcomeOf(status: string): Outcome {
+  if (status === "passed") return "passed";
+  if (status === "skipped" || status === "pending") return "skipped";
+  // failed, panicked, interrupted, aborted, timedout: the spec did not pass.
+  return "failed";
+}
+
+/** The first line of a failure that says what went wrong: ginkgo's "[FAILED] ..." line. */
+function failureSummary(body: string): string {
+  const text = decodeXml(body.match(/<failure\b[^>]*>([\s\S]*?)<\/failure>/)?.[1] ?? "");
+  const lines = text.split("\n").map((l) => l.trim()).filter((l) => l !== "");
+  const line = lines.find((l) => l.startsWith("[FAILED]") || l.startsWith("[PANICKED]")) ?? lines[0] ?? "";
+  return line.replace(/^\[(FAILED|PANICKED)\]\s*/, "");
+}
+
+/** Ginkgo's own nodes (BeforeSuite, ReportAfterSuite, ...) are not specs. */
+function isSuiteNode(name: string): boolean {
+  return /^\[(Synchronized)?(Before|After)Suite\]$|^\[ReportAfterSuite\]|^\[ReportBeforeSuite\]/.test(name);
+}
+
+export function parseJUnit(xml: string): SuiteResult {
+  const specs: SpecResult[] = [];
+  for (const m of xml.matchAll(/<testcase\b([^>]*?)(?:\/>|>([\s\S]*?)<\/testcase>)/g)) {
+    const attrs = attributes(m[1] ?? "");
+    const body = m[2] ?? "";
+    const name = attrs.get("name") ?? "";
+    if (name === "" || isSuiteNode(name)) continue;
+    const outcome = outcomeOf(attrs.get("status") ?? (body.includes("<failure") ? "failed" : "passed"));
+    const detail = outcome === "skipped"
+      ? decodeXml(body.match(/<skipped\b[^>]*message="([^"]*)"/)?.[1] ?? "skipped")
+      : outcome === "failed" ? failureSummary(body) : "";
+    specs.push({ name, outcome, detail, seconds: Number(attrs.get("time") ?? "0") });
+  }
+  const suite = attributes(xml.match(/<testsuites?\b([^>]*)>/)?.[1] ?? "");
+  return { specs, seconds: Number(suite.get("time") ?? "0") };
+}
