@@ -58,7 +58,9 @@ export function parseJUnit(xml: string): SuiteResult {
   for (const m of xml.matchAll(/<testcase\b([^>]*?)(?:\/>|>([\s\S]*?)<\/testcase>)/g)) {
     const attrs = attributes(m[1] ?? "");
     const body = m[2] ?? "";
-    const name = attrs.get("name") ?? "";
+    // Ginkgo names a spec by its leaf node type first ("[It] [sig-network] ..."); the spec's
+    // text is what the selection and a reader go by.
+    const name = (attrs.get("name") ?? "").replace(/^\[It\] /, "");
     if (name === "" || isSuiteNode(name)) continue;
     const outcome = outcomeOf(attrs.get("status") ?? (body.includes("<failure") ? "failed" : "passed"));
     const detail = outcome === "skipped"

@@ -21,8 +21,8 @@ const ptr = "[sig-network] DNS configMap nameserver Forward PTR lookup should fo
 const storage = "[sig-storage] PVC should do things [Conformance]";
 
 const signpostXml = junit(`
-    <testcase name="${basic}" classname="Kubernetes e2e suite" status="passed" time="20"></testcase>
-    <testcase name="${dnsSvc}" classname="Kubernetes e2e suite" status="failed" time="300">
+    <testcase name="[It] ${basic}" classname="Kubernetes e2e suite" status="passed" time="20"></testcase>
+    <testcase name="[It] ${dnsSvc}" classname="Kubernetes e2e suite" status="failed" time="300">
       <failure type="failed">[FAILED] Unable to read jessie_udp@dns-test-service from pod dns-5/dns-test-1: the server could not find the requested resource &#xA;In [It] at: dns_common.go:459</failure>
     </testcase>
     <testcase name="${gce}" classname="Kubernetes e2e suite" status="skipped" time="0"><skipped message="skipped"></skipped></testcase>

@@ -38,7 +38,8 @@ function note(label: string, result: SpecResult | undefined): string | undefined
 }
 
 function minutes(seconds: number): string {
-  return `${Math.round(seconds / 60)} min`;
+  const s = Math.round(seconds);
+  return s < 60 ? `${s} s` : `${Math.floor(s / 60)} min ${s % 60} s`;
 }
 
 interface Counts { passed: number; failed: number; skipped: number; notRun: number }
