@@ -35,6 +35,7 @@ export KIND_EXPERIMENTAL_PROVIDER=podman
 NODES=${CONFORMANCE_NODES:-4}
 OUT=${CONFORMANCE_OUT:-$CONFORMANCE_CACHE/results/$(date -u +%Y%m%dT%H%M%SZ)}
 BIN="$CONFORMANCE_CACHE/bin-$K8S_VERSION"
+SERVICE_CIDR=10.96.0.0/16 # deploy/kind/cluster.yaml and test/conformance/reference-cluster.yaml
 start=$(date +%s)
 mkdir -p "$OUT" "$KIND_CACHE/logs"
 
@@ -78,11 +79,29 @@ run_suite() {
 
 delete_cluster() { "$kind" delete cluster --name "$1" >/dev/null 2>&1 || true; }
 
+# contain_service_cidr CLUSTER: on each node, rejects what is still addressed to the Service
+# range after the proxy's DNAT and its own filter rules (appended, so the proxy decides first),
+# i.e. a Service IP on a port no Service has. Without it such a
+# packet follows the node's default route out of the cluster, and this machine accepts every TCP
+# connection anywhere, so the specs that check a port has stopped answering ("same port and
+# different protocols") would see an answer that no cluster sent. Applied to both clusters alike.
+contain_service_cidr() {
+  local node chain
+  for node in $("$kind" get nodes --name "$1"); do
+    for chain in FORWARD OUTPUT; do
+      podman exec "$node" sh -c "iptables -C $chain -d $SERVICE_CIDR -p tcp -j REJECT --reject-with tcp-reset 2>/dev/null \
+        || { iptables -A $chain -d $SERVICE_CIDR -p tcp -j REJECT --reject-with tcp-reset && iptables -A $chain -d $SERVICE_CIDR -j REJECT; }" \
+        || die "adding the Service range's REJECT rules on node $node failed"
+    done
+  done
+}
+
 # --- signpost ---
 t0=$(date +%s)
 kubeconfig=$(SIGNPOST_KIND_CLUSTER=$SIGNPOST_CLUSTER ./hack/kind-up.sh | tail -1)
 trap 'delete_cluster $SIGNPOST_CLUSTER' EXIT
 load_images "$SIGNPOST_CLUSTER" "${test_images[@]}"
+contain_service_cidr "$SIGNPOST_CLUSTER"
 log "cluster '$SIGNPOST_CLUSTER' with signpost ready in $(($(date +%s) - t0))s"
 run_suite "$SIGNPOST_CLUSTER" "$kubeconfig"
 delete_cluster "$SIGNPOST_CLUSTER"
@@ -111,9 +130,19 @@ kubectl() { "$cp_bin/kubectl" --kubeconfig "$ref_kubeconfig" "$@"; }
 install_kind_cni kubectl || die "the pod network of '$REFERENCE_CLUSTER' failed"
 kubectl wait --for=condition=Ready node --all --timeout=180s >/dev/null
 load_images "$REFERENCE_CLUSTER" "${test_images[@]}" "${reference_images[@]}"
+contain_service_cidr "$REFERENCE_CLUSTER"
 # Their pods started before the images were there: start them again rather than wait for the
 # image pull back-off to run out.
 kubectl -n kube-system delete pod -l k8s-app=kube-proxy --wait=false >/dev/null
+# This machine's upstream resolvers (the nodes' resolv.conf: podman's aardvark-dns and the host's)
+# answer over UDP only; CoreDNS forwards a TCP question over TCP and turns the refusal into
+# SERVFAIL, which ends a `dig +tcp +search` at the node's "dns.podman" search domain. prefer_udp
+# (CoreDNS's own option) forwards over UDP as signpost-dns does; nothing else in kubeadm's
+# Corefile changes.
+kubectl -n kube-system get configmap coredns -o yaml \
+  | sed 's#^\( *\)forward \. /etc/resolv\.conf {$#&\n\1   prefer_udp#' | kubectl apply -f - >/dev/null
+kubectl -n kube-system get configmap coredns -o jsonpath='{.data.Corefile}' | grep -q prefer_udp \
+  || die "could not add prefer_udp to the reference cluster's Corefile"
 kubectl -n kube-system delete pod -l k8s-app=kube-dns --wait=false >/dev/null
 kubectl -n kube-system rollout status daemonset/kube-proxy --timeout=300s >/dev/null
 kubectl -n kube-system rollout status deployment/coredns --timeout=300s >/dev/null

@@ -40,12 +40,15 @@ function outcomeOf(status: string): Outcome {
   return "failed";
 }
 
-/** The first line of a failure that says what went wrong: ginkgo's "[FAILED] ..." line. */
-function failureSummary(body: string): string {
+/** What went wrong: ginkgo's "[FAILED] ..." line and the lines after it, up to where it happened. */
+function failureSummary(body: string, status: string): string {
   const text = decodeXml(body.match(/<failure\b[^>]*>([\s\S]*?)<\/failure>/)?.[1] ?? "");
   const lines = text.split("\n").map((l) => l.trim()).filter((l) => l !== "");
-  const line = lines.find((l) => l.startsWith("[FAILED]") || l.startsWith("[PANICKED]")) ?? lines[0] ?? "";
-  return line.replace(/^\[(FAILED|PANICKED)\]\s*/, "");
+  const first = lines.findIndex((l) => l.startsWith("[FAILED]") || l.startsWith("[PANICKED]"));
+  const from = Math.max(first, 0);
+  const end = lines.findIndex((l, i) => i > from && l.startsWith("In ["));
+  const summary = lines.slice(from, end === -1 ? from + 3 : end).join(" ").replace(/^\[(FAILED|PANICKED)\]\s*/, "");
+  return summary === "" ? status : summary;
 }
 
 /** Ginkgo's own nodes (BeforeSuite, ReportAfterSuite, ...) are not specs. */
@@ -65,7 +68,7 @@ export function parseJUnit(xml: string): SuiteResult {
     const outcome = outcomeOf(attrs.get("status") ?? (body.includes("<failure") ? "failed" : "passed"));
     const detail = outcome === "skipped"
       ? decodeXml(body.match(/<skipped\b[^>]*message="([^"]*)"/)?.[1] ?? "skipped")
-      : outcome === "failed" ? failureSummary(body) : "";
+      : outcome === "failed" ? failureSummary(body, attrs.get("status") ?? "failed") : "";
     specs.push({ name, outcome, detail, seconds: Number(attrs.get("time") ?? "0") });
   }
   const suite = attributes(xml.match(/<testsuites?\b([^>]*)>/)?.[1] ?? "");
