@@ -154,7 +154,7 @@ trap - EXIT
 rc=0
 coredns_tag=$(printf '%s\n' "${reference_images[@]}" | sed -n 's#.*/coredns:##p')
 node test/conformance/generate.ts "${report_args[@]}" --reference "$OUT/$REFERENCE_CLUSTER/junit_01.xml" \
-  --reference-description "kube-proxy $K8S_VERSION (iptables mode) and CoreDNS $coredns_tag, both built here, as kind installs them" \
+  --reference-description "kube-proxy $K8S_VERSION (iptables mode) and CoreDNS $coredns_tag, both built here, as kind installs them, except for \`prefer_udp\` in CoreDNS's forward block (this machine's upstream resolvers answer over UDP only)" \
   --out docs/conformance.md || rc=$?
 cp docs/conformance.md "$OUT/"
 log "done in $(($(date +%s) - start))s; docs/conformance.md written, reports in $OUT"

@@ -61,6 +61,8 @@ describe("selection", () => {
     expect(exclusionReason(basic)).toBeUndefined();
     expect(exclusionReason(gce)).toMatch(/provider-specific/);
     expect(exclusionReason(ptr)).toMatch(/ConfigMap/);
+    expect(exclusionReason("[sig-network] Networking should provider Internet connection for containers using DNS [Feature:Networking-DNS]"))
+      .toMatch(/needs the internet/);
   });
 
   it("makes ginkgo's skip expression from the same exclusions", () => {

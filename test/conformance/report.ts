@@ -90,6 +90,9 @@ export function renderReport(input: ReportInput): string {
     "- **signpost**: a kind cluster (podman, 1 control plane and 2 workers) with signpost-proxy and " +
       "signpost-dns in place of kube-proxy and CoreDNS (`hack/kind-up.sh`).",
     `- **reference**: the same kind cluster with ${input.referenceDescription}.`,
+    "- Both clusters: each node rejects what is still addressed to the Service range after the " +
+      "proxy (`contain_service_cidr` in `hack/conformance.sh`). This machine accepts a TCP connection " +
+      "to any address, so without it a Service port that stopped being served still looks reachable.",
     "- The selection: every `[sig-network]` spec tagged `[Conformance]` and every `[sig-network]` DNS " +
       "spec, less the ones listed under \"Left out\" with the reason (`test/conformance/selection.ts`).",
     "- `skip` is a spec that skipped itself at run time (the note says why); `not run` is a spec " +

@@ -19,6 +19,7 @@ export const EXCLUSIONS: readonly Exclusion[] = [
   { pattern: String.raw`\[Feature:PerformanceDNS\]`, reason: "[Feature:PerformanceDNS] [Serial]: creates the maximum number of services per cluster, a load test, not a behaviour check" },
   { pattern: String.raw`DNS configMap`, reason: "[Serial] [Slow]: rewrites the cluster DNS's own ConfigMap (the CoreDNS Corefile or kube-dns stubDomains) and restarts it; a configuration format of CoreDNS, not a behaviour of cluster DNS" },
   { pattern: String.raw`\[Serial\]`, reason: "[Serial]: changes cluster-wide state, run alone" },
+  { pattern: String.raw`Internet connection`, reason: "needs the internet (resolves and reaches a name outside the cluster), which this machine must not send packets to" },
   { pattern: String.raw`\[Provider:`, reason: "provider-specific: needs a cloud provider's network (and the internet)" },
   { pattern: String.raw`\[Feature:`, reason: "[Feature:...]: needs a cluster feature that a default kind cluster does not have" },
   { pattern: String.raw`\[Alpha\]`, reason: "[Alpha]: needs an alpha feature gate, off by default" },
