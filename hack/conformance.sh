@@ -42,6 +42,8 @@ mkdir -p "$OUT" "$KIND_CACHE/logs"
 ensure_kind_host || die "the host set-up failed (see above)"
 ensure_node24 || die "Node.js 24 is needed for the report"
 cp_bin=$(./hack/build-control-plane.sh | tail -1)
+# Also builds kubeadm, whose image list names the reference's images and CoreDNS's version.
+node_image=$(./hack/kind-node-image.sh | tail -1)
 kind=$(kind_binary)
 
 t0=$(date +%s)
@@ -120,7 +122,6 @@ t0=$(date +%s)
 mapfile -t reference_images < <(ensure_reference_images)
 log "reference images ready in $(($(date +%s) - t0))s: ${reference_images[*]}"
 t0=$(date +%s)
-node_image=$(./hack/kind-node-image.sh | tail -1)
 ref_kubeconfig="$KIND_CACHE/$REFERENCE_CLUSTER.kubeconfig"
 delete_cluster "$REFERENCE_CLUSTER"
 trap 'delete_cluster $REFERENCE_CLUSTER' EXIT
