@@ -55,6 +55,9 @@ log "e2e.test and ginkgo ready in $(($(date +%s) - t0))s"
 # upstream's: e2e.test maps its registry through KUBE_TEST_REPO_LIST.
 export KUBE_TEST_REPO_LIST="$OUT/repo-list.yaml"
 echo "promoterE2eRegistry: localhost/signpost-e2e-test-images" >"$KUBE_TEST_REPO_LIST"
+# The selected specs use agnhost, busybox, glibc-dns-testing and nginx; the list also names the
+# older agnhost (AgnhostPrev) and the newer nginx (NginxNew) that other specs use. A version bump
+# that changes this fails here, loudly, rather than with a pod that cannot pull its image.
 mapfile -t test_images < <("$BIN/e2e.test" --list-images 2>/dev/null \
   | grep -E '^localhost/signpost-e2e-test-images/(agnhost|busybox|glibc-dns-testing|nginx):' \
   | grep -vE '/agnhost:2\.55$' | grep -vE '/nginx:1\.27' )
