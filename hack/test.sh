@@ -3,9 +3,11 @@
 # typecheck, lint, unit tests, and integration tests against a real control plane. The tests run
 # inside a network namespace with only loopback, so no packet can leave the machine; the trap
 # removes that namespace, every process in it and the temporary directory, however the run ends.
-# Then, on a whole run (no test files named) and unless SIGNPOST_SKIP_KIND=1, the kind smoke test:
-# a 3-node kind cluster on podman with signpost in place of kube-proxy and CoreDNS
-# (hack/kind-smoke.sh --down), its node image and signpost's image built and cached here.
+# Then, on a whole run (no test files named) and unless SIGNPOST_SKIP_KIND=1, on real nodes: the
+# kind suite (hack/kind-test.sh: the smoke test and the tutorial on a 3-node kind cluster on
+# podman with signpost in place of kube-proxy and CoreDNS, removed afterwards) and a subset of
+# Kubernetes' conformance specs (hack/conformance.sh --subset); the node image, signpost's image,
+# the tutorial's images, e2e.test and the test images are built once and cached here.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -39,14 +41,22 @@ if [ -f "$tmp/results.json" ]; then
 fi
 
 if [ $# -eq 0 ] && [ "${SIGNPOST_SKIP_KIND:-}" != 1 ]; then
-  echo "== kind smoke test (SIGNPOST_SKIP_KIND=1 skips it)" >&2
-  kind_started=$(date +%s)
-  if ./hack/kind-smoke.sh --down; then
-    echo "kind smoke: passed in $(($(date +%s) - kind_started)) s"
-  else
-    echo "kind smoke: FAILED after $(($(date +%s) - kind_started)) s"
-    status=1
-  fi
+  # kind_step NAME COMMAND...: one step on real nodes, its time and result on one line.
+  kind_step() {
+    local name=$1 t0
+    shift
+    t0=$(date +%s)
+    if "$@"; then
+      echo "$name: passed in $(($(date +%s) - t0)) s"
+    else
+      echo "$name: FAILED after $(($(date +%s) - t0)) s"
+      status=1
+    fi
+  }
+  echo "== kind suite: the smoke test and the tutorial on a 3-node kind cluster (SIGNPOST_SKIP_KIND=1 skips the kind steps)" >&2
+  kind_step "kind suite" ./hack/kind-test.sh
+  echo "== conformance subset: Kubernetes' own Services and DNS conformance specs on kind" >&2
+  kind_step "conformance subset" ./hack/conformance.sh --subset
 fi
 echo "== done in $(($(date +%s) - started)) s" >&2
 exit $status
