@@ -65,7 +65,7 @@ export const dnsFlags: FlagSpecs = {
 };
 
 export const dnsSummary =
-  "Answers Kubernetes Service and Pod names by the Kubernetes DNS specification and forwards other names (replaces CoreDNS).";
+  "Answers Kubernetes Service and Pod names by the Kubernetes DNS specification and forwards other names (replaces CoreDNS). `signpost-dns import --help`: convert a Corefile or a kube-dns ConfigMap.";
 
 export interface DnsDaemonConfig {
   readonly zone: string;
