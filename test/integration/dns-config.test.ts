@@ -2,14 +2,15 @@
 // (a `..data` symlink swapped to a new directory on each change), stub domains sent to their own
 // upstreams, and the file changed under query traffic (UDP and TCP dig loops): each good version
 // takes over, a bad one is refused by its field while the last good one keeps serving, and no
-// query fails throughout. The upstreams are small servers on loopback addresses of the test's
+// query fails throughout. A kube-dns ConfigMap converted by `signpost-dns import` is served, its
+// stub domain answered by a real dnsmasq. The upstreams are small servers on loopback addresses of the test's
 // network namespace; the cluster is an empty objects file (offline mode).
 import { mkdirSync, mkdtempSync, renameSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { dig, DnsDaemonProcess } from "../support/dns-daemon.ts";
-import { LoopbackUpstream } from "../support/dns-upstream.ts";
+import { dig, DnsDaemonProcess, runDnsBin } from "../support/dns-daemon.ts";
+import { Dnsmasq, LoopbackUpstream } from "../support/dns-upstream.ts";
 import { eventually } from "../support/eventually.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "dns-config-"));
@@ -126,5 +127,36 @@ describe("the --config file", () => {
     await eventually(() => messages("these fields changed").length === 1, "the restart-only change reported");
     expect(messages("these fields changed")[0]).toMatchObject({ fields: ["cluster"] });
     expect(messages("configuration reloaded").at(-1)).toMatchObject({ config: { cluster: { ttl: 5 } } });
+  });
+});
+
+describe("a kube-dns ConfigMap converted by signpost-dns import", () => {
+  it("is served: the stub domain by its dnsmasq, other names by the upstream nameservers", async () => {
+    const dnsmasq = await Dnsmasq.start({ records: ["--local=/corp.test/", "--host-record=www.corp.test,192.0.2.77"] });
+    const configMap = join(dir, "kube-dns.yaml");
+    writeFileSync(
+      configMap,
+      `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: kube-dns, namespace: kube-system}\ndata:\n  stubDomains: |\n    {"corp.test": ["${dnsmasq.address}"]}\n  upstreamNameservers: |\n    ["127.0.0.2"]\n`,
+    );
+    const converted = await runDnsBin(["import", "--kube-dns-configmap", configMap]);
+    expect(converted).toMatchObject({ code: 0, stderr: "" });
+    const file = join(dir, "converted.yaml");
+    writeFileSync(file, converted.stdout);
+    // --upstream names a file with no usable nameserver: every upstream must come from the converted file.
+    const empty = join(dir, "empty-resolv.conf");
+    writeFileSync(empty, "# none\n");
+    const served = await DnsDaemonProcess.start(["--objects", objects, "--listen", "127.0.0.1:0", "--upstream", empty, "--config", file]);
+    try {
+      for (const transport of ["+notcp", "+tcp"]) {
+        expect((await dig("127.0.0.1", served.ports.dns, transport, "www.corp.test", "A")).answer).toEqual(["www.corp.test. A 192.0.2.77"]);
+        expect((await dig("127.0.0.1", served.ports.dns, transport, "nope.corp.test", "A")).status).toBe("NXDOMAIN");
+        expect((await dig("127.0.0.1", served.ports.dns, transport, `other${transport}.example.org`, "A")).answer).toEqual([`other${transport}.example.org. A 192.0.2.1`]);
+      }
+      expect(dnsmasq.queriesFor("www.corp.test")).toBeGreaterThan(0);
+      expect(dnsmasq.queriesFor("other+notcp.example.org")).toBe(0);
+    } finally {
+      await served.kill();
+      await dnsmasq.stop();
+    }
   });
 });
