@@ -44,6 +44,8 @@ export interface ForwarderOptions {
    * no trailing dot) is asked of, in order. Every upstream, in order, when not given.
    */
   readonly route?: (name: string) => readonly number[];
+  /** Each forwarded exchange's outcome with upstream number `index`, for health checks. */
+  readonly onResult?: (index: number, ok: boolean) => void;
 }
 
 /** An upstream as the `to` label of the forward metrics: "10.0.0.10:53", "[fd00::10]:53". */
@@ -96,9 +98,11 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
       try {
         const response = await exchange(index, () => overUdp(index, upstream, question, bits));
         const truncated = ((response[2] ?? 0) & 0x02) !== 0;
-        if (!truncated) return response;
-        return await tcpSlots.run(() => exchange(index, () => tcpExchange(upstream, question, bits, udpSize, timeoutMs)));
+        const answer = truncated ? await tcpSlots.run(() => exchange(index, () => tcpExchange(upstream, question, bits, udpSize, timeoutMs))) : response;
+        options.onResult?.(index, true);
+        return answer;
       } catch (error) {
+        options.onResult?.(index, false);
         lastError = error;
       }
     }

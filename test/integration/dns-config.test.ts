@@ -98,7 +98,7 @@ describe("the --config file", () => {
       expect((await q("+notcp", "after-b.example.corp", "A")).answer).toEqual(["after-b.example.corp. A 198.51.100.4"]);
       await okAfter(results.ok + 20);
 
-      publish(stubTo("127.0.0.3", "  - zone: example.net\n    to: [127.0.0.3]\n    policy: random\n"));
+      publish(stubTo("127.0.0.3", "  - zone: example.net\n    to: [127.0.0.3]\n    policy: fastest\n"));
       await eventually(() => messages("configuration refused").length === 1, "the bad version refused");
       expect(messages("configuration refused")[0]).toMatchObject({ file: configFile, field: `${configFile}: forward[1].policy` });
       expect((await q("+notcp", "still-b.example.corp", "A")).answer).toEqual(["still-b.example.corp. A 198.51.100.4"]);
@@ -157,6 +157,34 @@ describe("a kube-dns ConfigMap converted by signpost-dns import", () => {
     } finally {
       await served.kill();
       await dnsmasq.stop();
+    }
+  });
+});
+
+describe("two upstreams with health checks (maxFails, healthCheck)", () => {
+  it("keeps answering when one is killed, takes it out, and puts it back when it returns", async () => {
+    let first = await LoopbackUpstream.start("127.0.0.5", { address: () => "192.0.2.5" });
+    const second = await LoopbackUpstream.start("127.0.0.6", { address: () => "192.0.2.6" });
+    const file = join(dir, "health.yaml");
+    writeFileSync(file, `${head}forward:\n  - {zone: ., to: [127.0.0.5, 127.0.0.6], policy: sequential, maxFails: 1, healthCheck: 200ms}\n`);
+    const served = await DnsDaemonProcess.start(["--objects", objects, "--listen", "127.0.0.1:0", "--upstream", resolvConf, "--config", file, "--forward-cache-bytes", "0"]);
+    const ask = async (name: string) => (await dig("127.0.0.1", served.ports.dns, "+notcp", name, "A")).answer;
+    const healthy = async (address: string) => new RegExp(`^signpost_dns_forward_upstream_healthy\\{to="${address}:53"\\} 1$`, "m").test((await served.http("metrics")).body);
+    try {
+      expect(await ask("a.example.org")).toEqual(["a.example.org. A 192.0.2.5"]);
+      await first.close();
+      // Every query answered, by the second upstream, from the first one after the kill.
+      for (let i = 0; i < 10; i++) expect(await ask(`down${i}.example.org`)).toEqual([`down${i}.example.org. A 192.0.2.6`]);
+      expect(await healthy("127.0.0.5")).toBe(false);
+      expect(served.lines.some((l) => l["msg"] === "upstream failed max_fails times in a row: taken out and health-checked" && l["upstream"] === "127.0.0.5:53")).toBe(true);
+      expect((await served.http("metrics")).body).toMatch(/^coredns_forward_healthcheck_failures_total\{to="127.0.0.5:53"\} \d+$/m);
+
+      first = await LoopbackUpstream.start("127.0.0.5", { address: () => "192.0.2.5" });
+      await eventually(() => healthy("127.0.0.5"), "the first upstream back in service");
+      expect(await ask("back.example.org")).toEqual(["back.example.org. A 192.0.2.5"]);
+    } finally {
+      await served.kill();
+      await Promise.all([first.close(), second.close()]);
     }
   });
 });

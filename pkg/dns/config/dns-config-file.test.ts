@@ -44,6 +44,21 @@ lameduck: 1m
     });
   });
 
+  it("reads a forward entry's policy and health checks", () => {
+    expect(parse("forward:\n  - {zone: ., to: [10.0.0.1, 10.0.0.2], policy: round_robin, maxFails: 3, healthCheck: 1s}\n").forward).toEqual([
+      {
+        zone: ".",
+        to: [
+          { kind: "address", address: "10.0.0.1", port: 53 },
+          { kind: "address", address: "10.0.0.2", port: 53 },
+        ],
+        policy: "round_robin",
+        maxFails: 3,
+        healthCheckMs: 1000,
+      },
+    ]);
+  });
+
   it("takes an empty document body: every setting from the flags", () => {
     expect(parse("")).toEqual({});
   });
@@ -51,7 +66,10 @@ lameduck: 1m
   it.each([
     ["an unknown top-level field", "zone: cluster.local\n", /SP_BAD_CONFIG: \/etc\/signpost\/dns.yaml: zone: is not a field of DNSConfiguration; known: apiVersion, kind, listen, cluster/],
     ["an unknown nested field", "cluster:\n  ttl: 5\n  pod: verified\n", /dns.yaml: cluster.pod: is not a field of DNSConfiguration cluster; known: zone, ttl, pods/],
-    ["an unknown field of a forward entry", "forward:\n  - zone: .\n    to: [10.0.0.1]\n    policy: random\n", /dns.yaml: forward\[0\].policy: is not a field of a forward entry/],
+    ["an unknown field of a forward entry", "forward:\n  - zone: .\n    to: [10.0.0.1]\n    polcy: random\n", /dns.yaml: forward\[0\].polcy: is not a field of a forward entry; known: zone, to, policy, maxFails, healthCheck/],
+    ["an unknown policy", "forward:\n  - {zone: ., to: [10.0.0.1], policy: fastest}\n", /forward\[0\].policy: "fastest" is not one of sequential, random, round_robin/],
+    ["a negative maxFails", "forward:\n  - {zone: ., to: [10.0.0.1], maxFails: -1}\n", /forward\[0\].maxFails: must be a whole number from 0/],
+    ["a health check too frequent", "forward:\n  - {zone: ., to: [10.0.0.1], healthCheck: 1ms}\n", /forward\[0\].healthCheck: must be from 100ms to 1h/],
     ["a bad upstream, by its index", "forward:\n  - zone: .\n    to: [10.0.0.1, dns.example]\n", /dns.yaml: forward\[0\].to\[1\]: "dns.example" is not an upstream/],
     ["a zone given twice", "forward:\n  - {zone: a.test, to: [10.0.0.1]}\n  - {zone: A.test., to: [10.0.0.2]}\n", /forward\[1\].zone: "a.test" is also forward\[0\]/],
     ["an empty upstream list", "forward:\n  - {zone: a.test, to: []}\n", /forward\[0\].to: must be a list of at least one upstream/],

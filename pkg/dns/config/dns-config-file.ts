@@ -23,6 +23,9 @@ export interface ForwardZone {
   /** Lower-case, without the trailing dot; "." is the root. */
   readonly zone: string;
   readonly to: readonly ForwardTarget[];
+  readonly policy?: "sequential" | "random" | "round_robin";
+  readonly maxFails?: number;
+  readonly healthCheckMs?: number;
 }
 
 /** What the file sets; a field it leaves out is absent and the flag's value stands. */
@@ -126,8 +129,9 @@ function forwardZones(value: unknown, path: string): ForwardZone[] {
   return value.map((entry, i) => {
     const at = `${path}[${i}]`;
     const fields = mapping(entry, at);
+    const known = ["zone", "to", "policy", "maxFails", "healthCheck"];
     for (const name of Object.keys(fields)) {
-      if (name !== "zone" && name !== "to") throw bad(`${at}.${name}`, "is not a field of a forward entry; known: zone, to");
+      if (!known.includes(name)) throw bad(`${at}.${name}`, `is not a field of a forward entry; known: ${known.join(", ")}`);
     }
     const zone = forwardZoneName(fields["zone"], `${at}.zone`);
     const earlier = seen.get(zone);
@@ -135,7 +139,27 @@ function forwardZones(value: unknown, path: string): ForwardZone[] {
     seen.set(zone, i);
     const to = fields["to"];
     if (!Array.isArray(to) || to.length === 0) throw bad(`${at}.to`, "must be a list of at least one upstream (IP, IP:PORT or a resolv.conf path)");
-    return { zone, to: to.map((t, j) => parseForwardTarget(string(t, `${at}.to[${j}]`), `${at}.to[${j}]`)) };
+    const out: { zone: string; to: ForwardTarget[]; policy?: "sequential" | "random" | "round_robin"; maxFails?: number; healthCheckMs?: number } = {
+      zone,
+      to: to.map((t, j) => parseForwardTarget(string(t, `${at}.to[${j}]`), `${at}.to[${j}]`)),
+    };
+    const policy = fields["policy"];
+    if (policy !== undefined && policy !== null) {
+      if (policy !== "sequential" && policy !== "random" && policy !== "round_robin") throw bad(`${at}.policy`, `${JSON.stringify(policy)} is not one of sequential, random, round_robin`);
+      out.policy = policy;
+    }
+    const maxFails = fields["maxFails"];
+    if (maxFails !== undefined && maxFails !== null) {
+      if (typeof maxFails !== "number" || !Number.isInteger(maxFails) || maxFails < 0 || maxFails > 1000) throw bad(`${at}.maxFails`, `must be a whole number from 0 (never taken out) to 1000, not ${JSON.stringify(maxFails)}`);
+      out.maxFails = maxFails;
+    }
+    const healthCheck = fields["healthCheck"];
+    if (healthCheck !== undefined && healthCheck !== null) {
+      const ms = durationMs(healthCheck, `${at}.healthCheck`);
+      if (ms < 100 || ms > 3_600_000) throw bad(`${at}.healthCheck`, "must be from 100ms to 1h");
+      out.healthCheckMs = ms;
+    }
+    return out;
   });
 }
 

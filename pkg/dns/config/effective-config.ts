@@ -7,12 +7,21 @@ import { type Upstream, upstreamLabel } from "../forwarder.ts";
 import { formatListen, readUpstreams, refuseSelfUpstream } from "../resolv-conf.ts";
 import type { DnsConfigFile, ForwardTarget } from "./dns-config-file.ts";
 
+export type ForwardPolicy = "sequential" | "random" | "round_robin";
+
 /** A forward zone with its upstreams, in order, each once. */
 export interface ResolvedForwardZone {
   /** "." or a name without the trailing dot. */
   readonly zone: string;
   readonly upstreams: readonly Upstream[];
+  readonly policy: ForwardPolicy;
+  /** Consecutive failures that take an upstream out until it answers a probe; 0 never. */
+  readonly maxFails: number;
+  readonly healthCheckMs: number;
 }
+
+/** CoreDNS's health_check default. */
+export const DEFAULT_HEALTH_CHECK_MS = 500;
 
 export interface EffectiveDnsConfig {
   readonly daemon: DnsDaemonConfig;
@@ -58,13 +67,13 @@ export function effectiveConfig(flags: DnsDaemonConfig, file: DnsConfigFile | nu
     }
     const upstreams = dedupe(z.to.flatMap((t, j) => resolveTarget(t, `${at}.to[${j}]`)));
     refuseSelf(upstreams, daemon, `${at}.to`);
-    return { zone: z.zone, upstreams };
+    return { zone: z.zone, upstreams, policy: z.policy ?? "sequential", maxFails: z.maxFails ?? 0, healthCheckMs: z.healthCheckMs ?? DEFAULT_HEALTH_CHECK_MS };
   });
   if (!resolved.some((z) => z.zone === ".")) {
     // No root zone in the file: --upstream's resolv.conf is the default, as before.
     const upstreams = dedupe(readUpstreams(daemon.upstream));
     refuseSelfUpstream(upstreams, daemon.listen, daemon.upstream);
-    resolved.push({ zone: ".", upstreams });
+    resolved.push({ zone: ".", upstreams, policy: "sequential", maxFails: 0, healthCheckMs: DEFAULT_HEALTH_CHECK_MS });
   }
   resolved.sort((a, b) => (a.zone === "." ? -1 : b.zone === "." ? 1 : a.zone.localeCompare(b.zone)));
   return { daemon, forward: resolved };
@@ -115,7 +124,12 @@ export function describeConfig(config: EffectiveDnsConfig): Record<string, unkno
   return {
     listen: formatListen(d.listen),
     cluster: { zone: d.zone, ttl: d.ttl, pods: d.pods },
-    forward: Object.fromEntries(config.forward.map((z) => [z.zone, z.upstreams.map(upstreamLabel)])),
+    forward: Object.fromEntries(
+      config.forward.map((z) => [
+        z.zone,
+        z.policy === "sequential" && z.maxFails === 0 ? z.upstreams.map(upstreamLabel) : { to: z.upstreams.map(upstreamLabel), policy: z.policy, maxFails: z.maxFails, healthCheckMs: z.healthCheckMs },
+      ]),
+    ),
     cache: { forwardBytes: d.caches.forwardBytes, answerBytes: d.caches.answerBytes, servfailTTLMs: d.caches.servfailTtlMs },
     log: { queries: d.queryLog },
     lameduckMs: d.lameduckMs,

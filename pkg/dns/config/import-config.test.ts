@@ -15,7 +15,7 @@ describe("signpost-dns import --corefile", () => {
       apiVersion: "signpost.dev/v1alpha1",
       kind: "DNSConfiguration",
       cluster: { zone: "cluster.local", pods: "insecure", ttl: 30 },
-      forward: [{ zone: ".", to: ["/etc/resolv.conf"] }],
+      forward: [{ zone: ".", to: ["/etc/resolv.conf"], policy: "random", maxFails: 2, healthCheck: "500ms" }],
       lameduck: "5s",
     });
     expect(notes(r)).toEqual(["Corefile:14: forward option max_concurrent 1000", "Corefile:22: loadbalance"]);
@@ -23,21 +23,22 @@ describe("signpost-dns import --corefile", () => {
 
   it("converts a homelab Corefile: forward zones in the root block, an IPv6 upstream; hosts and import named", () => {
     const r = importCorefile(fixture("homelab-nas01.Corefile"), "Corefile");
+    const coreDnsDefaults = { policy: "random", maxFails: 2, healthCheck: "500ms" };
     expect(r.config["forward"]).toEqual([
-      { zone: "nas01.home.macro.network", to: ["10.133.0.11"] },
-      { zone: "home.macro.network", to: ["10.10.30.1"] },
-      { zone: ".", to: ["10.10.0.1", "[2603:6010:5300:ad0a::1]:53"] },
+      { zone: "nas01.home.macro.network", to: ["10.133.0.11"], ...coreDnsDefaults },
+      { zone: "home.macro.network", to: ["10.10.30.1"], ...coreDnsDefaults },
+      { zone: ".", to: ["10.10.0.1", "[2603:6010:5300:ad0a::1]:53"], ...coreDnsDefaults },
     ]);
     expect(notes(r)).toEqual(["Corefile:9: hosts /etc/coredns/NodeHosts", "Corefile:21: loadbalance", "Corefile:23: import /etc/coredns/custom/*.server"]);
   });
 
-  it("converts a stub-domain server block, naming its policy and health_check options", () => {
+  it("converts a stub-domain server block with its policy and health_check options", () => {
     const r = importCorefile(fixture("killsh-stub-policy.Corefile"), "Corefile");
     expect(r.config["forward"]).toEqual([
-      { zone: ".", to: ["/etc/resolv.conf"] },
-      { zone: "ohkillsh.win", to: ["10.15.0.4", "10.15.0.5"] },
+      { zone: ".", to: ["/etc/resolv.conf"], policy: "random", maxFails: 2, healthCheck: "500ms" },
+      { zone: "ohkillsh.win", to: ["10.15.0.4", "10.15.0.5"], policy: "random", maxFails: 2, healthCheck: "5s" },
     ]);
-    expect(notes(r)).toEqual(["Corefile:13: loadbalance", "Corefile:19: forward option policy random", "Corefile:20: forward option health_check 5s"]);
+    expect(notes(r)).toEqual(["Corefile:13: loadbalance"]);
   });
 
   it("prints a file that signpost-dns reads back, with what was not converted in its header", () => {
@@ -55,6 +56,9 @@ describe("signpost-dns import --corefile", () => {
       "Corefile",
     );
     expect(r.config).toMatchObject({ listen: "0.0.0.0:1053", cluster: { zone: "k8s.test" }, log: { queries: true }, forward: [{ zone: ".", to: ["10.0.0.1"] }] });
+    expect(importCorefile(".:53 {\n  forward . 10.0.0.1 {\n    policy round_robin\n    max_fails 0\n  }\n}\n", "C").config["forward"]).toEqual([
+      { zone: ".", to: ["10.0.0.1"], policy: "round_robin", maxFails: 0, healthCheck: "500ms" },
+    ]);
     expect(notes(r)).toEqual(["Corefile:4: forward ... tls://9.9.9.9", "Corefile:7: forward . 10.0.0.2", "Corefile:9: tls://corp.test"]);
   });
 });

@@ -26,7 +26,12 @@ export interface ImportResult {
 interface ForwardOut {
   zone: string;
   to: string[];
+  policy?: string;
+  maxFails?: number;
+  healthCheck?: string;
 }
+
+type ForwardExtras = Omit<ForwardOut, "zone" | "to">;
 
 class Builder {
   readonly notes: ImportNote[] = [];
@@ -47,10 +52,10 @@ class Builder {
     this.notes.push({ where: typeof line === "number" ? `${this.file}:${line}` : `${this.file}: ${line}`, what, reason });
   }
 
-  addForward(zone: string, to: string[]): void {
+  addForward(zone: string, to: string[], extras: ForwardExtras = {}): void {
     const existing = this.forward.find((f) => f.zone === zone);
     if (existing !== undefined) existing.to.push(...to.filter((t) => !existing.to.includes(t)));
-    else this.forward.push({ zone, to });
+    else this.forward.push({ zone, to, ...extras });
     this.converted++;
   }
 
@@ -98,9 +103,9 @@ function forwardTo(b: Builder, where: number | string, to: string): string | nul
 
 const forwardOptionReasons: Readonly<Record<string, string>> = {
   max_concurrent: "no equivalent: signpost-dns bounds the queries in flight itself (4096 UDP sockets, 32 TCP exchanges)",
-  policy: "no equivalent yet: signpost-dns asks the upstreams in order (sequential), the next when one fails",
-  health_check: "no equivalent yet: an upstream that fails is skipped for that query only",
-  max_fails: "no equivalent yet: an upstream that fails is skipped for that query only",
+  policy: "is not one of random, round_robin, sequential",
+  health_check: "takes one duration here; its no_rec and domain arguments have no equivalent",
+  max_fails: "takes one whole number",
   force_tcp: "no equivalent: signpost-dns asks over UDP and retries over TCP when the answer is truncated",
   prefer_udp: "is signpost-dns's behaviour already (UDP first, TCP when truncated)",
   expire: "no equivalent: signpost-dns keeps no pooled upstream connections",
@@ -111,14 +116,23 @@ function convertForward(b: Builder, d: Directive, blockZones: readonly string[],
   const [from = ".", ...targets] = d.args;
   const zones = from === "." ? blockZones : [from.toLowerCase().replace(/\.$/, "")];
   const to = targets.map((t) => forwardTo(b, d.line, t)).filter((t): t is string => t !== null);
-  for (const option of d.options) b.note(option.line, `forward option ${text(option)}`, forwardOptionReasons[option.name] ?? "is not a forward option signpost-dns knows");
+  // CoreDNS's defaults written out, so the migrated zone forwards as it did (signpost's own
+  // defaults are sequential without health checks).
+  const extras: ForwardExtras = { policy: "random", maxFails: 2, healthCheck: "500ms" };
+  for (const option of d.options) {
+    const [arg = "", ...more] = option.args;
+    if (option.name === "policy" && more.length === 0 && (arg === "random" || arg === "round_robin" || arg === "sequential")) extras.policy = arg;
+    else if (option.name === "max_fails" && more.length === 0 && /^\d+$/.test(arg)) extras.maxFails = Number(arg);
+    else if (option.name === "health_check" && more.length === 0 && /^\d+(\.\d+)?(ms|s|m|h)$/.test(arg)) extras.healthCheck = arg;
+    else b.note(option.line, `forward option ${text(option)}`, forwardOptionReasons[option.name] ?? "is not a forward option signpost-dns knows");
+  }
   if (to.length === 0) return;
   for (const zone of zones) {
     if (cluster !== undefined && zone !== "." && (zone === cluster || zone.endsWith(`.${cluster}`))) {
       b.note(d.line, text(d), `forwards names inside the cluster zone ${cluster}, which signpost-dns answers from the cluster`);
       continue;
     }
-    b.addForward(zone, to);
+    b.addForward(zone, to, extras);
   }
 }
 

@@ -11,11 +11,13 @@ import { forwardingLoopGuard, type LoopDetector } from "../loop-detect.ts";
 import type { QueryHandler } from "../query-handler.ts";
 import type { ResolvedForwardZone } from "./effective-config.ts";
 import { forwardRoutes } from "./forward-routes.ts";
+import { UpstreamHealth } from "./upstream-health.ts";
 
 interface Generation {
   readonly forwarder: Forwarder;
   readonly metrics: ForwardMetrics;
   readonly loops: LoopDetector;
+  readonly health: UpstreamHealth;
   /** The query path through this generation's loop detector, once the handler is known. */
   watched: QueryHandler | null;
   pending: number;
@@ -78,25 +80,47 @@ export class LiveForwarding {
     if (this.#started) next.loops.start();
     old.retired = true;
     old.loops.stop();
+    old.health.stop();
     if (old.pending === 0) void this.#close(old);
   }
 
   exposition(): string {
-    return this.#generation.metrics.exposition();
+    return this.#generation.metrics.exposition() + this.#generation.health.exposition();
   }
 
   async close(): Promise<void> {
     this.#generation.loops.stop();
+    this.#generation.health.stop();
     await this.#generation.forwarder.close();
   }
 
   #build(zones: readonly ResolvedForwardZone[]): Generation {
-    const routes = forwardRoutes(zones);
+    // The health checks need the forwarder to probe with, and the forwarder the routes that
+    // consult the health checks: the probe is bound once the forwarder exists.
+    let probe: (index: number, question: Buffer) => Promise<unknown> = () => Promise.reject(new Error("not started"));
+    const health: { current: UpstreamHealth | null } = { current: null };
+    const routes = forwardRoutes(zones, { up: (i) => health.current?.up(i) ?? true, allDown: () => health.current?.allDown() });
     const labels = routes.upstreams.map(upstreamLabel);
+    const checks = new UpstreamHealth({
+      labels,
+      maxFails: routes.maxFails,
+      intervalMs: routes.healthCheckMs,
+      probe: (index, question) => probe(index, question),
+      onChange: (index, healthy) =>
+        this.#log[healthy ? "info" : "warn"]({ upstream: labels[index] }, healthy ? "upstream answers its health check again: back in service" : "upstream failed max_fails times in a row: taken out and health-checked"),
+    });
+    health.current = checks;
     const metrics = new ForwardMetrics(labels);
-    const forwarder = createForwarder({ upstreams: routes.upstreams, metrics, cache: this.#cache, route: routes.route });
+    const forwarder = createForwarder({
+      upstreams: routes.upstreams,
+      metrics,
+      cache: this.#cache,
+      route: routes.route,
+      onResult: (index, ok) => checks.result(index, ok),
+    });
+    probe = (index, question) => forwarder.askUpstream(index, question);
     const loops = forwardingLoopGuard(forwarder, metrics, labels, this.#log);
-    return { forwarder, metrics, loops, watched: null, pending: 0, retired: false };
+    return { forwarder, metrics, loops, health: checks, watched: null, pending: 0, retired: false };
   }
 
   async #close(generation: Generation): Promise<void> {
