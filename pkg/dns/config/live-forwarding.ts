@@ -73,6 +73,7 @@ export class LiveForwarding {
   replace(zones: readonly ResolvedForwardZone[]): void {
     const old = this.#generation;
     const next = this.#build(zones);
+    next.metrics.carryFrom(old.metrics);
     if (this.#handler !== null) next.watched = next.loops.watch(this.#handler);
     this.#generation = next;
     // Answers of the old upstreams no longer stand, as a CoreDNS reload starts an empty cache.
