@@ -1,5 +1,5 @@
 // signpost-dns, loaded by main.ts: cluster DNS that replaces CoreDNS. This parses the command
-// line, starts the daemon (pkg/dns/daemon.ts) and turns SIGTERM and SIGINT into its lameduck
+// line (or runs `signpost-dns import`, pkg/dns/config/import-command.ts), starts the daemon (pkg/dns/daemon.ts) and turns SIGTERM and SIGINT into its lameduck
 // shutdown; a second signal ends the process at once.
 import pino from "pino";
 import { renderHelp } from "../../pkg/cli/flags.ts";
@@ -7,6 +7,11 @@ import { runMain } from "../../pkg/cli/run-main.ts";
 import { dnsFlags, dnsSummary, parseDnsCommandLine } from "../../pkg/dns/daemon-flags.ts";
 
 runMain("signpost-dns", async () => {
+  if (process.argv[2] === "import") {
+    const { runImport } = await import("../../pkg/dns/config/import-command.ts");
+    runImport(process.argv.slice(3), { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) });
+    return;
+  }
   const parsed = parseDnsCommandLine(process.argv.slice(2), process.env);
   if (parsed.help) {
     process.stdout.write(renderHelp("signpost-dns", dnsSummary, dnsFlags));

@@ -29,6 +29,8 @@ describe("signpost-dns command line", () => {
       kubeconfig: null,
       ttl: 5,
       caches: { forwardBytes: 16 * 1024 * 1024, answerBytes: 32 * 1024 * 1024, servfailTtlMs: 5000 },
+      configFile: null,
+      configPollMs: 2000,
     });
   });
 

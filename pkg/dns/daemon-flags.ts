@@ -13,6 +13,11 @@ import { DEFAULT_TCP_LIMITS, type TcpLimits } from "./tcp-limits.ts";
 const MiB = 1024 * 1024;
 
 export const dnsFlags: FlagSpecs = {
+  config: {
+    type: "string",
+    help: "a DNSConfiguration file (signpost.dev/v1alpha1, docs/dns-configuration.md); it wins over the flags it overlaps, and is reloaded when its content changes",
+  },
+  "config-poll-interval": { type: "duration", help: "how often the --config file is read to see whether it changed", default: "2s" },
   kubeconfig: { type: "string", help: "path to a kubeconfig; in-cluster or ~/.kube/config when unset" },
   zone: { type: "string", help: "the cluster domain", default: "cluster.local" },
   listen: { type: "string", help: "HOST:PORT for DNS over UDP and TCP ([::]:53 for IPv6)", default: "0.0.0.0:53" },
@@ -60,7 +65,7 @@ export const dnsFlags: FlagSpecs = {
 };
 
 export const dnsSummary =
-  "Answers Kubernetes Service and Pod names by the Kubernetes DNS specification and forwards other names (replaces CoreDNS).";
+  "Answers Kubernetes Service and Pod names by the Kubernetes DNS specification and forwards other names (replaces CoreDNS). `signpost-dns import --help`: convert a Corefile or a kube-dns ConfigMap.";
 
 export interface DnsDaemonConfig {
   readonly zone: string;
@@ -83,6 +88,9 @@ export interface DnsDaemonConfig {
   /** Seconds, CoreDNS's `ttl`: of every cluster record and the SOA minimum, which negative answers are cached for. */
   readonly ttl: number;
   readonly caches: CacheConfig;
+  /** The --config file; null when not given. */
+  readonly configFile: string | null;
+  readonly configPollMs: number;
 }
 
 /** The bounds of the two caches; a size of 0 turns that cache off. */
@@ -119,6 +127,9 @@ function configFrom(values: FlagValues, env: DnsEnvironment): DnsDaemonConfig {
   }
   const upstream = stringFlag(values, "upstream");
   if (upstream === "") throw new SignpostError("SP_BAD_FLAG", "--upstream", "is empty; give the path of a resolv.conf");
+  if (values["config"] === "") throw new SignpostError("SP_BAD_FLAG", "--config", "is empty; give the path of a DNSConfiguration file, or leave the flag out");
+  const configPollMs = durationMs(values, "config-poll-interval");
+  if (!(configPollMs >= 100)) throw new SignpostError("SP_BAD_FLAG", "--config-poll-interval", "must be at least 100ms");
   const listen = parseListen(stringFlag(values, "listen"));
   const sidePorts = sideServerPorts(values, listen);
   return {
@@ -135,6 +146,8 @@ function configFrom(values: FlagValues, env: DnsEnvironment): DnsDaemonConfig {
     kubeconfig: kubeconfig === "" ? null : kubeconfig,
     ttl: recordTtl(values),
     caches: cacheConfig(values),
+    configFile: stringFlag(values, "config") === "" ? null : stringFlag(values, "config"),
+    configPollMs,
   };
 }
 

@@ -15,16 +15,16 @@ import { loadKubeConfig } from "../kube/load-kubeconfig.ts";
 import { AnswerCache } from "./answer-cache.ts";
 import { type CacheConfig, type DnsDaemonConfig, isWildcard } from "./daemon-flags.ts";
 import { ForwardCache } from "./forward-cache.ts";
-import { ForwardMetrics } from "./forward-metrics.ts";
-import { createForwarder, upstreamLabel } from "./forwarder.ts";
+import { ReloadMetrics, contentHash, initialConfig, watchDnsConfig } from "./config/config-reload.ts";
+import { describeConfig, forwardChanged, restartOnlyChanges } from "./config/effective-config.ts";
+import { LiveForwarding } from "./config/live-forwarding.ts";
 import { startSideServers, type SideServerPorts } from "./health-server.ts";
-import { forwardingLoopGuard } from "./loop-detect.ts";
 import { QueryMetrics, TcpMetrics } from "./metrics.ts";
 import { dnsSlice } from "./dns-slice.ts";
 import { logQueries } from "./query-log.ts";
 import type { QueryHandler } from "./query-handler.ts";
 import { RecordStore } from "./record-store.ts";
-import { formatListen, readUpstreams, refuseSelfUpstream, type ListenAddress } from "./resolv-conf.ts";
+import { formatListen, type ListenAddress } from "./resolv-conf.ts";
 import { serverAddresses } from "./server-addresses.ts";
 import { createDnsServer, type DnsServer } from "./server.ts";
 import { settleHeap } from "./settle-heap.ts";
@@ -42,9 +42,12 @@ export interface DnsDaemon {
   close(): Promise<void>;
 }
 
-export async function startDnsDaemon(config: DnsDaemonConfig, log: Logger): Promise<DnsDaemon> {
-  const upstreams = readUpstreams(config.upstream);
-  refuseSelfUpstream(upstreams, config.listen, config.upstream);
+export async function startDnsDaemon(flags: DnsDaemonConfig, log: Logger): Promise<DnsDaemon> {
+  const initial = initialConfig(flags);
+  let running = initial.config;
+  const config = running.daemon;
+  /** What a reload can change in place; the rest of `config` holds until a restart. */
+  const live = { queryLog: config.queryLog };
   const registry = new Registry();
   const store = new RecordStore({ zone: config.zone, pods: config.pods, ttl: config.ttl, serverAddresses: serverAddresses(config.listen.host) });
   const stops: (() => Promise<void>)[] = [];
@@ -87,19 +90,20 @@ export async function startDnsDaemon(config: DnsDaemonConfig, log: Logger): Prom
       );
     }
 
-    const forwardMetrics = new ForwardMetrics(upstreams.map(upstreamLabel));
     const caches = createCaches(config.caches);
-    const forwarder = createForwarder({ upstreams, metrics: forwardMetrics, cache: caches.forward });
+    const forwarder = new LiveForwarding(running.forward, caches.forward, log);
     stops.push(() => forwarder.close());
-    const loops = forwardingLoopGuard(forwarder, forwardMetrics, upstreams.map(upstreamLabel), log);
     const wildcard = isWildcard(config.listen.host);
     const family = isIPv6(config.listen.host) ? "2" : "1";
     let boundPort = config.listen.port;
     const serverLabel = () => (wildcard ? `dns://:${boundPort}` : `dns://${formatListen({ ...config.listen, port: boundPort })}`);
     const metrics = new QueryMetrics({ server: serverLabel, family, cache: forwarder.cache, answerCache: caches.answer });
     const tcpMetrics = new TcpMetrics(serverLabel);
-    const instrument = (handler: QueryHandler): QueryHandler =>
-      metrics.instrument(config.queryLog ? logQueries(log.child({ component: "query-log" }), loops.watch(handler)) : loops.watch(handler));
+    const instrument = (handler: QueryHandler): QueryHandler => {
+      const watched = forwarder.watch(handler);
+      const logged = logQueries(log.child({ component: "query-log" }), watched);
+      return metrics.instrument((message, transport, peer) => (live.queryLog ? logged : watched)(message, transport, peer));
+    };
     const server = await listenDns(config.listen, {
       store,
       forward: forwarder.forward,
@@ -111,10 +115,10 @@ export async function startDnsDaemon(config: DnsDaemonConfig, log: Logger): Prom
     });
     stops.push(() => server.close());
     boundPort = server.port;
-    loops.start();
-    stops.push(() => Promise.resolve(loops.stop()));
+    forwarder.start();
 
     let shuttingDown = false;
+    const reloadMetrics = initial.text === null ? null : new ReloadMetrics(contentHash(initial.text));
     collectDefaultMetrics({ register: registry });
     const side = await startSideServers(config.httpAddress, {
       health: config.healthPort,
@@ -123,15 +127,48 @@ export async function startDnsDaemon(config: DnsDaemonConfig, log: Logger): Prom
     }, {
       notReady: () => (shuttingDown ? "shutting down (lameduck)" : store.synced ? null : "not synced with the API server yet"),
       metrics: async () => ({
-        text: (await registry.metrics()) + metrics.exposition() + tcpMetrics.exposition(server.tcpConnections) + forwardMetrics.exposition() + udpDropsExposition(),
+        text:
+          (await registry.metrics()) +
+          metrics.exposition() +
+          tcpMetrics.exposition(server.tcpConnections) +
+          forwarder.exposition() +
+          udpDropsExposition() +
+          (reloadMetrics?.exposition() ?? ""),
         contentType: registry.contentType,
       }),
     });
     stops.push(() => side.close());
 
     const dns = { host: config.listen.host, port: server.port };
+    log.info({ file: config.configFile, config: describeConfig(running) }, "configuration");
+    if (reloadMetrics !== null && config.configFile !== null && initial.text !== null) {
+      const reload = watchDnsConfig({
+        file: config.configFile,
+        flags,
+        text: initial.text,
+        intervalMs: config.configPollMs,
+        metrics: reloadMetrics,
+        log,
+        apply: (next) => {
+          const pending = restartOnlyChanges(running, next);
+          if (forwardChanged(running, next)) forwarder.replace(next.forward);
+          live.queryLog = next.daemon.queryLog;
+          running = { daemon: { ...config, queryLog: live.queryLog }, forward: next.forward };
+          if (pending.length > 0) log.warn({ file: config.configFile, fields: pending }, "these fields changed in the file and take effect when signpost-dns restarts");
+          return running;
+        },
+      });
+      stops.push(() => Promise.resolve(reload.stop()));
+    }
     log.info(
-      { dns: formatListen(dns), httpAddress: config.httpAddress, ...side.ports, zone: config.zone, upstreams: upstreams.map((u) => u.address), mode: config.objects === null ? "api" : "objects" },
+      {
+        dns: formatListen(dns),
+        httpAddress: config.httpAddress,
+        ...side.ports,
+        zone: config.zone,
+        upstreams: running.forward.flatMap((z) => z.upstreams.map((u) => u.address)),
+        mode: config.objects === null ? "api" : "objects",
+      },
       "listening",
     );
     return {

@@ -100,6 +100,12 @@ export class ForwardCache {
     return type === "success" ? this.#evictedSuccess : this.#evictedDenial;
   }
 
+  /** Drops every entry: the upstreams changed (a reload), so their answers no longer stand. */
+  clear(): void {
+    this.#entries.clear();
+    this.#bytes = 0;
+  }
+
   /** The cached response for `key` with TTLs aged, or null. Its ID is the upstream's. */
   get(key: string): Buffer | null {
     const entry = this.#entries.get(key);

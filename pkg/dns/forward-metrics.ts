@@ -32,6 +32,22 @@ export class ForwardMetrics {
     this.#loops = new Uint8Array(to.length);
   }
 
+  /**
+   * Takes over `previous`'s counts for each upstream both name (a reload of the forward zones),
+   * so counters go on rather than reset; loops are not taken over: the new probes decide.
+   */
+  carryFrom(previous: ForwardMetrics): void {
+    this.#to.forEach((to, u) => {
+      const p = previous.#to.indexOf(to);
+      if (p < 0) return;
+      this.#requests[u] = previous.#requests[p] ?? 0;
+      this.#mismatches[u] = previous.#mismatches[p] ?? 0;
+      this.#responses.set(previous.#responses.subarray(p * RCODES, (p + 1) * RCODES), u * RCODES);
+      this.#sums.set(previous.#sums.subarray(p * RCODES, (p + 1) * RCODES), u * RCODES);
+      this.#durations.set(previous.#durations.subarray(p * RCODES * SLOTS, (p + 1) * RCODES * SLOTS), u * RCODES * SLOTS);
+    });
+  }
+
   /** A datagram from upstream number `upstream` on a query's socket that did not answer it: dropped. */
   mismatch(upstream: number): void {
     this.#mismatches[upstream] = (this.#mismatches[upstream] ?? 0) + 1;

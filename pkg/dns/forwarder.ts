@@ -39,6 +39,13 @@ export interface ForwarderOptions {
    * rest wait, 1024 at most. This bounds what a flood of large answers holds in memory.
    */
   readonly maxTcpInFlight?: number;
+  /**
+   * Per-domain upstreams (stub domains): the indexes into `upstreams` that a name (lower-case,
+   * no trailing dot) is asked of, in order. Every upstream, in order, when not given.
+   */
+  readonly route?: (name: string) => readonly number[];
+  /** Each forwarded exchange's outcome with upstream number `index`, for health checks. */
+  readonly onResult?: (index: number, ok: boolean) => void;
 }
 
 /** An upstream as the `to` label of the forward metrics: "10.0.0.10:53", "[fd00::10]:53". */
@@ -80,16 +87,22 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     return response;
   };
 
-  const ask = async (question: Buffer, bits: DnssecBits): Promise<Buffer> => {
+  const everyUpstream = options.upstreams.map((_, index) => index);
+  const route = options.route ?? (() => everyUpstream);
+
+  const ask = async (question: Buffer, bits: DnssecBits, candidates: readonly number[]): Promise<Buffer> => {
     let lastError: unknown = new Error("every upstream sends our queries back to us (a forwarding loop)");
-    for (const [index, upstream] of options.upstreams.entries()) {
-      if (stopped.has(index)) continue;
+    for (const index of candidates) {
+      const upstream = options.upstreams[index];
+      if (upstream === undefined || stopped.has(index)) continue;
       try {
         const response = await exchange(index, () => overUdp(index, upstream, question, bits));
         const truncated = ((response[2] ?? 0) & 0x02) !== 0;
-        if (!truncated) return response;
-        return await tcpSlots.run(() => exchange(index, () => tcpExchange(upstream, question, bits, udpSize, timeoutMs)));
+        const answer = truncated ? await tcpSlots.run(() => exchange(index, () => tcpExchange(upstream, question, bits, udpSize, timeoutMs))) : response;
+        options.onResult?.(index, true);
+        return answer;
       } catch (error) {
+        options.onResult?.(index, false);
         lastError = error;
       }
     }
@@ -102,7 +115,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     if (cached) return Promise.resolve(cached);
     let shared = inFlight.get(key);
     if (shared === undefined) {
-      shared = ask(Buffer.from(request.question), { dnssecOk: request.dnssecOk, checkingDisabled: request.cd }).then(
+      shared = ask(Buffer.from(request.question), { dnssecOk: request.dnssecOk, checkingDisabled: request.cd }, route(request.name)).then(
         (response) => {
           cache?.set(key, response);
           return response;
