@@ -18,10 +18,10 @@ export default tseslint.config(
     },
   },
   {
-    // The product ships only the product: daemon code never reaches into test support, the local
-    // test cluster, fakes (testing/) or fixtures (testdata/).
+    // The product ships only the product: daemon code never reaches into test support (test/,
+    // the local test cluster among it), fakes (testing/) or fixtures (testdata/).
     files: ["cmd/**/*.ts", "pkg/**/*.ts"],
-    ignores: ["**/*.test.ts", "pkg/localcluster/**", "**/testing/**", "**/testdata/**"],
+    ignores: ["**/*.test.ts", "**/testing/**", "**/testdata/**"],
     rules: {
       "no-restricted-imports": [
         "error",

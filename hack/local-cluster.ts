@@ -4,7 +4,7 @@
 import { copyFile, mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import pino from "pino";
-import { LocalCluster } from "../pkg/localcluster/local-cluster.ts";
+import { LocalCluster } from "../test/support/localcluster/local-cluster.ts";
 import { numberFlag, parseFlags, stringFlag } from "../pkg/cli/flags.ts";
 import { runMain } from "../pkg/cli/run-main.ts";
 

@@ -53,11 +53,6 @@ export const errorCodes = {
     cause: "another process holds the port (an old kube-proxy or CoreDNS still running), or the address is not on this host",
     fix: "stop the other process or choose another address (--healthz-bind-address, --metrics-bind-address, --listen); signpost-proxy retries its side servers every 5 s unless --bind-address-hard-fail",
   },
-  SP_CLUSTER: {
-    summary: "the local test cluster failed",
-    cause: "the control plane or a node of the local cluster (hack/local-up.sh, the tests) could not start or stop: a binary is not built, or a port or network namespace is taken",
-    fix: "run ./hack/setup.sh (it builds the control plane), then ./hack/local-down.sh to clear what an interrupted run left",
-  },
 } as const satisfies Record<string, ErrorEntry>;
 
 /** Where the catalogue is published, for --help and error messages. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { BoundedFrequencyRunner } from "./bounded-frequency-runner.ts";
-import { FakeClock } from "./clock.ts";
+import { FakeClock } from "../../test/support/fake-clock.ts";
 
 function setup(minIntervalMs = 1000, maxIntervalMs = 30_000, syncMs = 0) {
   const clock = new FakeClock();

@@ -2,7 +2,7 @@
 // kube-proxy does), against the Node object's addresses offline, and the keyword "primary".
 import { Registry } from "prom-client";
 import { describe, expect, it } from "vitest";
-import { FakeClock } from "./clock.ts";
+import { FakeClock } from "../../test/support/fake-clock.ts";
 import { ProxyHealth } from "./health/proxy-health.ts";
 import { FakeIptables } from "./iptables/fake-iptables.ts";
 import { nodePortIPs, nodePortsOnAllAddresses, nodePortsOnLoopback } from "./iptables/render-static.ts";

@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { Registry } from "prom-client";
 import type { ConntrackFlow } from "./conntrack-cleanup.ts";
-import { FakeClock } from "./clock.ts";
+import { FakeClock } from "../../test/support/fake-clock.ts";
 import { ProxyHealth } from "./health/proxy-health.ts";
 import { FakeIptables } from "./iptables/fake-iptables.ts";
 import { tracePacket } from "./iptables/packet-tracer.ts";

@@ -3,7 +3,7 @@
 // client-node's generated code. It authenticates with the control plane's admin certificate.
 import { readFileSync } from "node:fs";
 import { Agent, request } from "undici";
-import type { ControlPlane } from "../../pkg/localcluster/control-plane.ts";
+import type { ControlPlane } from "../support/localcluster/control-plane.ts";
 
 export class KubeRest {
   readonly #agent: Agent;

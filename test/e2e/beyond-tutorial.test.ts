@@ -7,8 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { setTimeout as sleep } from "node:timers/promises";
 import { DiscoveryV1Api, KubeConfig } from "@kubernetes/client-node";
-import type { LocalCluster } from "../../pkg/localcluster/local-cluster.ts";
-import { CLUSTER_DNS_IP } from "../../pkg/localcluster/local-cluster.ts";
+import type { LocalCluster } from "../support/localcluster/local-cluster.ts";
+import { CLUSTER_DNS_IP } from "../support/localcluster/local-cluster.ts";
 import { eventually } from "../support/eventually.ts";
 import { type PodInfo, applyManifest, coreFor, inNetns, kubectlFor, listPods, startClusterWithSignpost, waitForReadyPods, clientPodManifest, echoDeploymentManifest } from "../support/local-cluster.ts";
 

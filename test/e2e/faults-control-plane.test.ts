@@ -18,8 +18,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { type LocalCluster, CLUSTER_DNS_IP, type LocalNode } from "../../pkg/localcluster/local-cluster.ts";
-import type { SupervisedProcess } from "../../pkg/localcluster/supervised-process.ts";
+import { type LocalCluster, CLUSTER_DNS_IP, type LocalNode } from "../support/localcluster/local-cluster.ts";
+import type { SupervisedProcess } from "../support/localcluster/supervised-process.ts";
 import { eventually } from "../support/eventually.ts";
 import { type PodInfo, applyManifest, coreFor, inNetns, listPods, waitForReadyPods, clientPodManifest, echoDeploymentManifest, startClusterWithSignpost } from "../support/local-cluster.ts";
 import {

@@ -14,9 +14,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { setTimeout as sleep } from "node:timers/promises";
 import { execa } from "execa";
 import { DiscoveryV1Api, KubeConfig } from "@kubernetes/client-node";
-import type { LocalCluster, LocalNode } from "../../pkg/localcluster/local-cluster.ts";
-import { CLUSTER_DNS_IP } from "../../pkg/localcluster/local-cluster.ts";
-import type { SupervisedProcess } from "../../pkg/localcluster/supervised-process.ts";
+import type { LocalCluster, LocalNode } from "../support/localcluster/local-cluster.ts";
+import { CLUSTER_DNS_IP } from "../support/localcluster/local-cluster.ts";
+import type { SupervisedProcess } from "../support/localcluster/supervised-process.ts";
 import { eventually } from "../support/eventually.ts";
 import { type PodInfo, applyManifest, coreFor, inNetns, kubectlFor, listPods, startClusterWithSignpost, waitForReadyPods, clientPodManifest, echoDeploymentManifest } from "../support/local-cluster.ts";
 import {

@@ -7,7 +7,7 @@ import { execa } from "execa";
 import { readFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import type { LocalCluster } from "../../pkg/localcluster/local-cluster.ts";
+import type { LocalCluster } from "../support/localcluster/local-cluster.ts";
 import { eventually } from "../support/eventually.ts";
 import { applyManifest, coreFor, inNetns, kubectlFor, listPods, startLocalCluster, type PodInfo } from "../support/local-cluster.ts";
 

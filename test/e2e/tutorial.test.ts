@@ -7,8 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { LocalCluster } from "../../pkg/localcluster/local-cluster.ts";
-import { EXTERNAL_CLIENT_IP } from "../../pkg/localcluster/local-cluster.ts";
+import type { LocalCluster } from "../support/localcluster/local-cluster.ts";
+import { EXTERNAL_CLIENT_IP } from "../support/localcluster/local-cluster.ts";
 import { eventually } from "../support/eventually.ts";
 import { type PodInfo, applyManifest, coreFor, inNetns, kubectlFor, listPods, repoRoot, startClusterWithSignpost, waitForReadyPods } from "../support/local-cluster.ts";
 

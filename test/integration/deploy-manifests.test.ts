@@ -4,7 +4,7 @@
 import { describe, expect, inject, it } from "vitest";
 import { execa } from "execa";
 import { join } from "node:path";
-import { controlPlaneBinDir } from "../../pkg/localcluster/binaries.ts";
+import { controlPlaneBinDir } from "../support/localcluster/binaries.ts";
 
 const kubectl = join(controlPlaneBinDir(), "kubectl");
 const deployDir = join(import.meta.dirname, "..", "..", "deploy");

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { controlPlaneBinDir, requireBinary } from "../../pkg/localcluster/binaries.ts";
+import { controlPlaneBinDir, requireBinary } from "../support/localcluster/binaries.ts";
 import { dig, DnsDaemonProcess, runDnsBin } from "../support/dns-daemon.ts";
 import { eventually } from "../support/eventually.ts";
 import { clients, createNamespace, endpointSlice, service } from "../support/kube.ts";

@@ -2,7 +2,7 @@
 // before, during the restart and after. The watch layer must back off while the server is away,
 // resume, and converge on exactly the API's state: nothing lost, nothing duplicated.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ControlPlane } from "../../pkg/localcluster/control-plane.ts";
+import { ControlPlane } from "../support/localcluster/control-plane.ts";
 import { Informer } from "../../pkg/kube/informer.ts";
 import type { InformerEvent, RawObject } from "../../pkg/kube/object-store.ts";
 import { clients, createNamespace, service, testLogger, type TestClients } from "../support/kube.ts";

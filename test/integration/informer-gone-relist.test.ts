@@ -4,7 +4,7 @@
 // control plane so that a compacted revision reaches the client as 410 at once.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KubeConfig } from "@kubernetes/client-node";
-import { ControlPlane } from "../../pkg/localcluster/control-plane.ts";
+import { ControlPlane } from "../support/localcluster/control-plane.ts";
 import { Informer } from "../../pkg/kube/informer.ts";
 import { ApiClient } from "../../pkg/kube/api-client.ts";
 import type { InformerEvent, RawObject } from "../../pkg/kube/object-store.ts";

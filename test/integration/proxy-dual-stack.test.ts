@@ -3,7 +3,7 @@
 // goes through the ip6tables rules signpost programs, next to IPv4 traffic through iptables.
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ControlPlane } from "../../pkg/localcluster/control-plane.ts";
+import { ControlPlane } from "../support/localcluster/control-plane.ts";
 import { clients, createNamespace, type TestClients } from "../support/kube.ts";
 import { eventually } from "../support/eventually.ts";
 import { ProxyDaemon } from "../support/proxy-daemon.ts";

@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { execa, type ResultPromise } from "execa";
 import { load, dump } from "js-yaml";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { controlPlaneBinDir, requireBinary } from "../../pkg/localcluster/binaries.ts";
+import { controlPlaneBinDir, requireBinary } from "../support/localcluster/binaries.ts";
 import { clients, createNamespace } from "../support/kube.ts";
 import { eventually } from "../support/eventually.ts";
 import { CountingClient, countsJson, describeCounts, reportFault, type Attempt } from "../support/fault-traffic.ts";

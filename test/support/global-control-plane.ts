@@ -2,7 +2,7 @@
 // (each file works in namespaces of its own), stopped when the run ends. Tests that must break
 // the control plane start their own with startDedicatedControlPlane().
 import type { TestProject } from "vitest/node";
-import { ControlPlane } from "../../pkg/localcluster/control-plane.ts";
+import { ControlPlane } from "./localcluster/control-plane.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {

@@ -4,8 +4,8 @@ import { execa } from "execa";
 import { join } from "node:path";
 import pino from "pino";
 import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
-import { LocalCluster } from "../../pkg/localcluster/local-cluster.ts";
-import { controlPlaneBinDir } from "../../pkg/localcluster/binaries.ts";
+import { LocalCluster } from "./localcluster/local-cluster.ts";
+import { controlPlaneBinDir } from "./localcluster/binaries.ts";
 import { eventually } from "./eventually.ts";
 
 export const repoRoot = join(import.meta.dirname, "..", "..");

@@ -4,7 +4,7 @@
 // are kept for assertions.
 import { fileURLToPath } from "node:url";
 import { execa, type ResultPromise } from "execa";
-import { freePort } from "../../pkg/localcluster/free-port.ts";
+import { freePort } from "./localcluster/free-port.ts";
 import { eventually } from "./eventually.ts";
 
 const main = fileURLToPath(new URL("../../cmd/signpost-proxy/main.ts", import.meta.url));

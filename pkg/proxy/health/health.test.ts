@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { FakeClock } from "../clock.ts";
+import { FakeClock } from "../../../test/support/fake-clock.ts";
 import { memoryLogger } from "../testing/test-logger.ts";
 import { makeNode } from "../testing/model-builders.ts";
 import { healthHandler } from "./health-server.ts";

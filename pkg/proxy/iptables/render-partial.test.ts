@@ -13,7 +13,7 @@ import { proxierOnFakeKernel } from "../testing/proxier-harness.ts";
 import { testConfig, testNodeName } from "../testing/render-harness.ts";
 import { multiProtocolAffinity, overall } from "../testing/scenarios.ts";
 import { KUBE_FIREWALL, KUBE_PROXY_CANARY } from "./chain-names.ts";
-import { checkJumps } from "./jump-check.ts";
+import { checkJumps } from "../../../test/support/jump-check.ts";
 import { serviceChainsIn } from "./kernel-checks.ts";
 import { renderIptables } from "./render.ts";
 import { filterTopChains, natTopChains } from "./render-static.ts";

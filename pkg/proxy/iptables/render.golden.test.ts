@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { renderAll } from "../testing/render-harness.ts";
 import { scenarios } from "../testing/scenarios.ts";
 import { KUBE_PROXY_CANARY } from "./chain-names.ts";
-import { checkJumps } from "./jump-check.ts";
+import { checkJumps } from "../../../test/support/jump-check.ts";
 
 const update = process.env["SIGNPOST_UPDATE_GOLDEN"] === "1";
 

@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { defaultProxySettings } from "../proxy-settings.ts";
 import { KUBE_PROXY_CANARY } from "../iptables/chain-names.ts";
-import { checkJumps } from "../iptables/jump-check.ts";
+import { checkJumps } from "../../../test/support/jump-check.ts";
 import { parseObjects } from "../../kube/objects-file.ts";
 import { proxyObjectKinds, renderForNode, traceForNode } from "./offline-render.ts";
 

@@ -3,7 +3,7 @@
 // to look at. The node is node1 at 192.168.0.2, the cluster CIDR 10.0.0.0/8.
 import { Registry } from "prom-client";
 import type { ConntrackDeletion, ConntrackFlow } from "../conntrack-cleanup.ts";
-import { FakeClock } from "../clock.ts";
+import { FakeClock } from "../../../test/support/fake-clock.ts";
 import { ProxyHealth } from "../health/proxy-health.ts";
 import { FakeIptables } from "../iptables/fake-iptables.ts";
 import { Proxier } from "../proxier.ts";

@@ -3,7 +3,7 @@
 // once through the real API server with a bounded number of requests in flight. Names follow
 // test/support/dns-bench.ts (svc-I in ns-⌊I/100⌋), so its query generators apply unchanged.
 import type { V1EndpointSlice, V1Service } from "@kubernetes/client-node";
-import type { ControlPlane } from "../../../pkg/localcluster/control-plane.ts";
+import type { ControlPlane } from "../../support/localcluster/control-plane.ts";
 import { inParallel, KubeRest } from "../kube-rest.ts";
 
 export const PER_NAMESPACE = 100;

@@ -5,8 +5,8 @@
 // after the full sync in both.
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { freePort } from "../../../pkg/localcluster/free-port.ts";
-import { SupervisedProcess } from "../../../pkg/localcluster/supervised-process.ts";
+import { freePort } from "../../support/localcluster/free-port.ts";
+import { SupervisedProcess } from "../../support/localcluster/supervised-process.ts";
 import { dnsBin } from "../../support/dns-daemon.ts";
 import { corefile } from "./corefile.ts";
 

@@ -13,7 +13,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ControlPlane } from "../../../pkg/localcluster/control-plane.ts";
+import { ControlPlane } from "../../support/localcluster/control-plane.ts";
 import { clients } from "../../support/kube.ts";
 import { writeSectionResults } from "../results.ts";
 import { createClusterObjects, SERVICE_CIDR } from "./cluster-objects.ts";

@@ -5,7 +5,7 @@
 // dnsperf, so the measured server keeps core 0 to itself.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { SupervisedProcess } from "../../../pkg/localcluster/supervised-process.ts";
+import { SupervisedProcess } from "../../support/localcluster/supervised-process.ts";
 import { FORWARD_NAMES, UPSTREAM_ZONE } from "./query-files.ts";
 import { askUntil, TYPE_A } from "./udp-probe.ts";
 

@@ -3,7 +3,7 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { controlPlaneBinDir } from "../../../pkg/localcluster/binaries.ts";
+import { controlPlaneBinDir } from "../../support/localcluster/binaries.ts";
 
 const root = join(import.meta.dirname, "..", "..", "..");
 

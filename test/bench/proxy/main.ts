@@ -10,7 +10,7 @@ import { rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import { execa } from "execa";
-import { ControlPlane } from "../../../pkg/localcluster/control-plane.ts";
+import { ControlPlane } from "../../support/localcluster/control-plane.ts";
 import { announceCommand, writeSectionResults } from "../results.ts";
 import { API_ADDRESS, BenchNode, NODE_IP, prepareHarnessNamespace, releaseHarnessNamespace } from "./bench-node.ts";
 import { churn } from "./churn.ts";

@@ -3,7 +3,7 @@
 // so a failed or interrupted test leaves nothing running.
 import { spawn, type ChildProcess } from "node:child_process";
 import { openSync, closeSync, readFileSync } from "node:fs";
-import { SignpostError } from "../errors/errors.ts";
+import { LocalClusterError } from "./cluster-error.ts";
 
 const live = new Set<SupervisedProcess>();
 let exitHookInstalled = false;
@@ -125,6 +125,6 @@ export class SupervisedProcess {
   }
 }
 
-export function processFailed(p: SupervisedProcess, what: string): SignpostError {
-  return new SignpostError("SP_CLUSTER", p.name, `${what}; last lines of ${p.logFile}:\n${p.tail()}`);
+export function processFailed(p: SupervisedProcess, what: string): LocalClusterError {
+  return new LocalClusterError(p.name, `${what}; last lines of ${p.logFile}:\n${p.tail()}`);
 }

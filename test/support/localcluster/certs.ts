@@ -5,7 +5,7 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { execa } from "execa";
-import { SignpostError } from "../errors/errors.ts";
+import { LocalClusterError } from "./cluster-error.ts";
 
 export interface CertPair {
   readonly cert: string;
@@ -26,7 +26,7 @@ async function openssl(args: readonly string[]): Promise<void> {
   try {
     await execa("openssl", args, { stdin: "ignore" });
   } catch (err) {
-    throw new SignpostError("SP_EXEC_FAILED", `openssl ${args[0] ?? ""}`, "certificate generation failed", { cause: err });
+    throw new LocalClusterError(`openssl ${args[0] ?? ""}`, "certificate generation failed", { cause: err });
   }
 }
 

@@ -98,7 +98,7 @@ export class PodWorker {
       { repoRoot: this.#d.repoRoot, node: this.#d.nodeBinary },
     );
     if (launch === null) {
-      c.state = { kind: "waiting", reason: "ErrImagePull", message: `image "${c.spec.image ?? ""}" has no mapping in the local cluster's image table (pkg/localcluster/images.ts)` };
+      c.state = { kind: "waiting", reason: "ErrImagePull", message: `image "${c.spec.image ?? ""}" has no mapping in the local cluster's image table (test/support/localcluster/images.ts)` };
       this.#d.log.warn({ pod: this.#key, container: c.spec.name, image: c.spec.image }, "image has no mapping");
       return;
     }

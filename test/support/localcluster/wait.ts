@@ -4,7 +4,7 @@ import { request } from "node:https";
 import { request as httpRequest } from "node:http";
 import { readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
-import { SignpostError } from "../errors/errors.ts";
+import { LocalClusterError } from "./cluster-error.ts";
 import { processFailed, type SupervisedProcess } from "./supervised-process.ts";
 
 export type TlsClient = { readonly ca: string; readonly cert: string; readonly key: string } | "insecure";
@@ -54,5 +54,5 @@ export async function waitUntil(check: () => Promise<boolean> | boolean, o: { ti
     if (await check()) return;
     await sleep(o.intervalMs ?? 100);
   }
-  throw new SignpostError("SP_CLUSTER", o.what, `not reached within ${o.timeoutMs} ms`);
+  throw new LocalClusterError(o.what, `not reached within ${o.timeoutMs} ms`);
 }

@@ -1,6 +1,6 @@
 // The two etcd operations tests need, through etcd's JSON gateway: the current revision, and a
 // compaction that makes older revisions unreadable (so watchers resuming from them get 410 Gone).
-import { SignpostError } from "../errors/errors.ts";
+import { LocalClusterError } from "./cluster-error.ts";
 
 export class EtcdClient {
   readonly url: string;
@@ -12,7 +12,7 @@ export class EtcdClient {
   async #post(path: string, body: unknown): Promise<unknown> {
     const res = await fetch(`${this.url}${path}`, { method: "POST", body: JSON.stringify(body) });
     const text = await res.text();
-    if (!res.ok) throw new SignpostError("SP_CLUSTER", `etcd ${path}`, `HTTP ${res.status}: ${text}`);
+    if (!res.ok) throw new LocalClusterError(`etcd ${path}`, `HTTP ${res.status}: ${text}`);
     return JSON.parse(text) as unknown;
   }
 
@@ -20,7 +20,7 @@ export class EtcdClient {
     // Any key will do: every response header carries the store's revision.
     const res = await this.#post("/v3/kv/range", { key: Buffer.from("/").toString("base64"), limit: 1 });
     const rev = (res as { header?: { revision?: string } }).header?.revision;
-    if (rev === undefined) throw new SignpostError("SP_CLUSTER", "etcd /v3/kv/range", "no revision in the response header");
+    if (rev === undefined) throw new LocalClusterError("etcd /v3/kv/range", "no revision in the response header");
     return Number(rev);
   }
 

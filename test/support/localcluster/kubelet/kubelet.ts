@@ -3,8 +3,8 @@
 // API server; only the pods' processes enter the node's and pods' namespaces.
 import type { KubeConfig, V1Pod } from "@kubernetes/client-node";
 import type { Logger } from "pino";
-import { ApiClient } from "../../kube/api-client.ts";
-import { Informer } from "../../kube/informer.ts";
+import { ApiClient } from "../../../../pkg/kube/api-client.ts";
+import { Informer } from "../../../../pkg/kube/informer.ts";
 import { heartbeat, registerNode, waitForPodCIDR } from "./node-registration.ts";
 import { PodCIDRAllocator } from "./pod-cidr-allocator.ts";
 import { PodWorker, type PodWorkerDeps } from "./pod-worker.ts";

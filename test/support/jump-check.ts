@@ -2,8 +2,8 @@
 // goto names a chain the text declares (or a built-in chain), and each declared chain is used by
 // some jump. A miss is either a restore failure waiting to happen or a leaked chain.
 
-import type { TableName } from "./restore-parser.ts";
-import { parseRestore, ruleTargetChain } from "./restore-parser.ts";
+import type { TableName } from "../../pkg/proxy/iptables/restore-parser.ts";
+import { parseRestore, ruleTargetChain } from "../../pkg/proxy/iptables/restore-parser.ts";
 
 const builtinChainNames = new Set(["PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING"]);
 

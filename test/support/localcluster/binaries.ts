@@ -3,7 +3,7 @@
 import { accessSync, constants } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { SignpostError } from "../errors/errors.ts";
+import { LocalClusterError } from "./cluster-error.ts";
 
 export const K8S_VERSION = "v1.36.3";
 export const ETCD_VERSION = "v3.6.16";
@@ -20,7 +20,7 @@ export function requireBinary(binDir: string, name: string): string {
   try {
     accessSync(path, constants.X_OK);
   } catch {
-    throw new SignpostError("SP_CLUSTER", path, `${name} is missing; run ./hack/build-control-plane.sh (or ./hack/test.sh) to build it`);
+    throw new LocalClusterError(path, `${name} is missing; run ./hack/build-control-plane.sh (or ./hack/test.sh) to build it`);
   }
   return path;
 }

@@ -17,6 +17,6 @@ describe("PodCIDRAllocator", () => {
   });
 
   it("refuses what is not an IPv4 CIDR", () => {
-    expect(() => new PodCIDRAllocator("fd00::/64")).toThrow(/SP_CLUSTER/);
+    expect(() => new PodCIDRAllocator("fd00::/64")).toThrow(/local cluster: podCIDR/);
   });
 });

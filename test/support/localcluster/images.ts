@@ -27,7 +27,7 @@ interface ImageEntry {
 }
 
 function standIn(ctx: { repoRoot: string; node: string }, file: string, env: Record<string, string>): Launch {
-  return { command: ctx.node, args: ["--disable-warning=ExperimentalWarning", join(ctx.repoRoot, "pkg", "localcluster", "standins", file)], env };
+  return { command: ctx.node, args: ["--disable-warning=ExperimentalWarning", join(ctx.repoRoot, "test", "support", "localcluster", "standins", file)], env };
 }
 
 export const imageTable: readonly ImageEntry[] = [

@@ -1,6 +1,6 @@
 // Hands out pod IPs from a node's IPv4 pod CIDR, skipping the network address, and takes them
 // back when a pod's sandbox goes.
-import { SignpostError } from "../../errors/errors.ts";
+import { LocalClusterError } from "../cluster-error.ts";
 
 function toInt(ip: string): number {
   return ip.split(".").reduce((n, o) => (n << 8) + Number(o), 0) >>> 0;
@@ -21,7 +21,7 @@ export class PodCIDRAllocator {
     const [base, bits] = cidr.split("/");
     const prefix = Number(bits);
     if (base === undefined || !/^\d+\.\d+\.\d+\.\d+$/.test(base) || !(prefix >= 8 && prefix <= 30)) {
-      throw new SignpostError("SP_CLUSTER", "podCIDR", `${cidr} is not an IPv4 CIDR between /8 and /30`);
+      throw new LocalClusterError("podCIDR", `${cidr} is not an IPv4 CIDR between /8 and /30`);
     }
     const size = 2 ** (32 - prefix);
     const network = toInt(base) & ~(size - 1);
@@ -42,7 +42,7 @@ export class PodCIDRAllocator {
         return toIP(candidate);
       }
     }
-    throw new SignpostError("SP_CLUSTER", `podCIDR ${this.cidr}`, "no free pod IP left");
+    throw new LocalClusterError(`podCIDR ${this.cidr}`, "no free pod IP left");
   }
 
   release(ip: string): void {

@@ -6,14 +6,14 @@
 import { execa } from "execa";
 import { randomBytes } from "node:crypto";
 import { mkdir, rm, writeFile } from "node:fs/promises";
-import { SignpostError } from "../errors/errors.ts";
+import { LocalClusterError } from "./cluster-error.ts";
 
 async function ip(args: readonly string[]): Promise<void> {
   try {
     await execa("ip", [...args]);
   } catch (err) {
     const stderr = (err as { stderr?: string }).stderr ?? "";
-    throw new SignpostError("SP_EXEC_FAILED", `ip ${args.join(" ")}`, stderr.trim() || String(err), { cause: err });
+    throw new LocalClusterError(`ip ${args.join(" ")}`, stderr.trim() || String(err), { cause: err });
   }
 }
 

@@ -6,7 +6,7 @@ import { mkdtemp, mkdir, rm } from "node:fs/promises";
 import { rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { SignpostError } from "../errors/errors.ts";
+import { LocalClusterError } from "./cluster-error.ts";
 import { makePki, type ClusterPki } from "./certs.ts";
 import { writeKubeconfig } from "./kubeconfig.ts";
 import { freePort } from "./free-port.ts";
@@ -254,7 +254,7 @@ export function firstServiceIP(cidr: string): string {
   if (base === undefined || base.includes(":")) return "::1";
   const octets = base.split(".").map(Number);
   if (octets.length !== 4 || octets.some((o) => !Number.isInteger(o) || o < 0 || o > 255)) {
-    throw new SignpostError("SP_CLUSTER", "serviceCIDR", `${cidr} is not an IPv4 CIDR`);
+    throw new LocalClusterError("serviceCIDR", `${cidr} is not an IPv4 CIDR`);
   }
   const n = (((octets[0] ?? 0) << 24) | ((octets[1] ?? 0) << 16) | ((octets[2] ?? 0) << 8) | (octets[3] ?? 0)) >>> 0;
   const f = n + 1;
