@@ -127,7 +127,7 @@ done
 looked_up=$(in_busybox nslookup nginx-service)
 grep -q "Address: $cluster_ip" <<<"$looked_up" || fail "nslookup nginx-service in busybox: $looked_up"
 ok "nslookup nginx-service answers $cluster_ip (server $dns_ip)"
-through_service "http://nginx-service:8080/" || fail "http://nginx-service:8080/ from busybox answered '$got', not a replica"
+eventually 30 through_service "http://nginx-service:8080/" || fail "http://nginx-service:8080/ from busybox answered '$got', not a replica"
 ok "http://nginx-service:8080/ answered by $got"
 
 # 5. WordPress and MariaDB, linked by the name mariadb; WordPress installed through the NodePort.
