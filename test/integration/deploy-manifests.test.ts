@@ -38,7 +38,7 @@ describe("deploy/", () => {
     const out = await execa(kubectl, ["kustomize", deployDir]);
     const kinds = [...out.stdout.matchAll(/^kind: (\S+)$/gm)].map((m) => m[1]).sort();
     expect(kinds).toEqual([
-      "ClusterRole", "ClusterRole", "ClusterRoleBinding", "ClusterRoleBinding", "ConfigMap", "DaemonSet",
+      "ClusterRole", "ClusterRole", "ClusterRoleBinding", "ClusterRoleBinding", "ConfigMap", "ConfigMap", "DaemonSet",
       "Deployment", "PodDisruptionBudget", "Service", "ServiceAccount", "ServiceAccount",
     ]);
     expect(out.stdout).toContain("image: signpost/signpost:0.1.0");
@@ -47,7 +47,7 @@ describe("deploy/", () => {
   it("is accepted whole by the real kube-apiserver in a server-side dry run", async () => {
     const out = await k("apply", "-k", deployDir, "--dry-run=server");
     const lines = out.split("\n").filter((l) => l.includes("(server dry run)"));
-    expect(lines.length).toBe(11);
+    expect(lines.length).toBe(12);
     expect(out).toContain("service/kube-dns created (server dry run)");
     expect(out).toContain("daemonset.apps/signpost-proxy created (server dry run)");
     expect(out).toContain("deployment.apps/signpost-dns created (server dry run)");
