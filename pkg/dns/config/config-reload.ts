@@ -6,8 +6,8 @@
 // content's SHA-512 is coredns_reload_version_info's value label, as CoreDNS labels it.
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { readFile } from "node:fs/promises";
 import type { Logger } from "pino";
+import { type FilePoll, pollFileContent } from "../../cli/file-poll.ts";
 import { SignpostError } from "../../errors/errors.ts";
 import type { DnsDaemonConfig } from "../daemon-flags.ts";
 import { parseDnsConfigFile } from "./dns-config-file.ts";
@@ -66,57 +66,30 @@ export interface ReloadOptions {
   readonly apply: (config: EffectiveDnsConfig) => EffectiveDnsConfig;
 }
 
-export interface ConfigReload {
-  /** Reads the file now and reloads if its content changed; what each poll does. */
-  check(): Promise<void>;
-  stop(): void;
-}
+/** check() reads the file now and reloads if its content changed, as each poll does. */
+export type ConfigReload = FilePoll;
 
 export function watchDnsConfig(options: ReloadOptions): ConfigReload {
   const { file, log } = options;
   let running = options.text;
-  // A refused content is reported once, not at every poll, until the file changes again.
-  let refused: string | null = null;
-  let unreadable = false;
-  let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
-
-  const check = async (): Promise<void> => {
-    let text: string;
-    try {
-      text = await readFile(file, "utf8");
-    } catch (err) {
-      if (!unreadable) log.warn({ err, file }, "the --config file cannot be read; the running configuration stays");
-      unreadable = true;
-      return;
-    }
-    unreadable = false;
-    if (stopped || text === running || text === refused) return;
-    try {
-      const config = options.apply(configFromText(options.flags, text, file));
-      running = text;
-      refused = null;
-      options.metrics.loaded(contentHash(text));
-      log.info({ file, hash: contentHash(text).slice(0, 16), config: describeConfig(config) }, "configuration reloaded");
-    } catch (err) {
-      refused = text;
-      options.metrics.failed();
-      const where = err instanceof SignpostError ? err.where : file;
-      log.error({ err, file, field: where }, `configuration refused, the previous one keeps serving: ${err instanceof Error ? err.message : String(err)}`);
-    }
-  };
-  const schedule = (): void => {
-    timer = setTimeout(() => void check().finally(() => stopped || schedule()), options.intervalMs);
-    timer.unref();
-  };
-  schedule();
-  return {
-    check,
-    stop() {
-      stopped = true;
-      clearTimeout(timer);
+  // pollFileContent reports each content once, so a refused one is logged once, not at every
+  // poll, until the file changes again; back to the running content, nothing is reloaded.
+  return pollFileContent(file, options.text, options.intervalMs, {
+    unreadable: (err) => log.warn({ err, file }, "the --config file cannot be read; the running configuration stays"),
+    changed: (text) => {
+      if (text === running) return;
+      try {
+        const config = options.apply(configFromText(options.flags, text, file));
+        running = text;
+        options.metrics.loaded(contentHash(text));
+        log.info({ file, hash: contentHash(text).slice(0, 16), config: describeConfig(config) }, "configuration reloaded");
+      } catch (err) {
+        options.metrics.failed();
+        const where = err instanceof SignpostError ? err.where : file;
+        log.error({ err, file, field: where }, `configuration refused, the previous one keeps serving: ${err instanceof Error ? err.message : String(err)}`);
+      }
     },
-  };
+  });
 }
 
 /** The configuration at start: the flags, and the --config file when given (read now; a bad one ends the start). */
