@@ -51,7 +51,7 @@ function udpPorts(ports: readonly ServicePortState[] | undefined): Map<string, S
 
 /** The endpoints whose UDP flows stay: those in the rules, and every other one still serving. */
 function keptAddresses(p: ServicePortState): Set<string> {
-  return new Set([...p.endpoints.allReachable, ...p.endpoints.serving].map((ep) => ep.address));
+  return new Set([...p.endpoints.allReachable, ...p.serving].map((ep) => ep.address));
 }
 
 /**
@@ -84,7 +84,7 @@ export function staleConntrackEntries(previous: ProxyState, next: ProxyState, ke
         continue;
       }
       const still = keptAddresses(now);
-      const kept = new Map([...old.endpoints.allReachable, ...old.endpoints.serving].map((ep) => [ep.address, ep]));
+      const kept = new Map([...old.endpoints.allReachable, ...old.serving].map((ep) => [ep.address, ep]));
       for (const ep of kept.values()) {
         if (still.has(ep.address)) continue;
         for (const ip of serviceIPs(old)) add({ kind: "service-ip-to-endpoint", serviceIP: ip, endpointIP: ep.ip });

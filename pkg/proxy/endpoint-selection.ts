@@ -36,15 +36,9 @@ export interface SelectedEndpoints {
   readonly hasAnyEndpoints: boolean;
   /** The topology filter applied to the Cluster list. */
   readonly topologyMode: TopologyMode;
-  /**
-   * Every serving endpoint of the port, ready or terminating, on any node, used in the rules or
-   * not: UDP flows to these are kept (kube-proxy's conntrack cleanup), so a replica in its
-   * graceful shutdown still answers the flows it already has.
-   */
-  readonly serving: readonly EndpointInfo[];
 }
 
-const none: SelectedEndpoints = { cluster: [], local: [], allReachable: [], hasAnyEndpoints: false, topologyMode: "", serving: [] };
+const none: SelectedEndpoints = { cluster: [], local: [], allReachable: [], hasAnyEndpoints: false, topologyMode: "" };
 
 function servingTerminating(ep: EndpointInfo): boolean {
   return ep.serving && ep.terminating;
@@ -103,7 +97,6 @@ export function selectEndpoints(
   options: SelectionOptions = defaultSelectionOptions,
 ): SelectedEndpoints {
   if (endpoints.length === 0) return none;
-  const serving = endpoints.filter((ep) => ep.serving);
 
   let cluster: readonly EndpointInfo[] = [];
   let topologyMode: TopologyMode = "";
@@ -118,7 +111,7 @@ export function selectEndpoints(
   }
 
   if (!usesLocalEndpoints(port)) {
-    return { cluster, local: [], allReachable: cluster, hasAnyEndpoints, topologyMode, serving };
+    return { cluster, local: [], allReachable: cluster, hasAnyEndpoints, topologyMode };
   }
 
   let localReady = false;
@@ -138,15 +131,15 @@ export function selectEndpoints(
   else if (localUsesTerminating) local = endpoints.filter((ep) => ep.isLocal && servingTerminating(ep));
 
   if (!usesClusterEndpoints(port)) {
-    return { cluster, local, allReachable: local, hasAnyEndpoints, topologyMode, serving };
+    return { cluster, local, allReachable: local, hasAnyEndpoints, topologyMode };
   }
   if (topologyMode === "" && !localUsesTerminating) {
     // Cluster holds every ready endpoint and Local only ready ones, so Cluster covers Local.
-    return { cluster, local, allReachable: cluster, hasAnyEndpoints, topologyMode, serving };
+    return { cluster, local, allReachable: cluster, hasAnyEndpoints, topologyMode };
   }
   const merged = new Map<string, EndpointInfo>();
   for (const ep of cluster) merged.set(ep.address, ep);
   for (const ep of local) merged.set(ep.address, ep);
   const allReachable = [...merged.values()].sort(byAddress);
-  return { cluster, local, allReachable, hasAnyEndpoints, topologyMode, serving };
+  return { cluster, local, allReachable, hasAnyEndpoints, topologyMode };
 }

@@ -399,7 +399,7 @@ export class Proxier {
     o.metrics.syncSucceeded(done);
     o.metrics.syncDuration(sync.kind, (done - sync.started) / 1000);
     const written = countWritten(result.text);
-    o.metrics.ruleCounts(o.family, result.ruleCounts, { filter: written.filter, nat: written.nat + stagedRules });
+    o.metrics.ruleCounts(result.ruleCounts, { filter: written.filter, nat: written.nat + stagedRules });
     o.metrics.noLocalEndpoints(...noLocalEndpoints(this.#state));
     for (const t of sync.triggers.values()) o.metrics.networkProgramming((done - t) / 1000);
     const writtenServices = stagedRules > 0 ? this.#state.size : result.writtenServices;

@@ -38,7 +38,7 @@ describe("proxyMetrics", () => {
       m.syncSucceeded(1_000_000);
       m.syncQueued(1_000_000);
       m.networkProgramming(1);
-      m.ruleCounts(family, { filter: 3, nat: 10 }, { filter: 1, nat: 2 });
+      m.ruleCounts({ filter: 3, nat: 10 }, { filter: 1, nat: 2 });
       m.restoreFailed("full");
       m.restoreFailed("partial");
       m.serviceChanges(0, 1);

@@ -13,7 +13,7 @@ export interface ProxyMetrics {
   syncSucceeded(atMs: number): void;
   syncQueued(atMs: number): void;
   networkProgramming(seconds: number): void;
-  ruleCounts(family: IPFamily, counts: { filter: number; nat: number }, written: { filter: number; nat: number }): void;
+  ruleCounts(counts: { filter: number; nat: number }, written: { filter: number; nat: number }): void;
   restoreFailed(kind: SyncKind): void;
   serviceChanges(pending: number, added: number): void;
   endpointChanges(pending: number, added: number): void;
@@ -182,10 +182,10 @@ function familyView(i: Instruments, family: IPFamily): ProxyMetrics {
     networkProgramming(seconds) {
       i.programming.observe({ ip_family }, Math.max(0, seconds));
     },
-    ruleCounts(counted, counts, written) {
+    ruleCounts(counts, written) {
       for (const table of ["filter", "nat"] as const) {
-        i.rulesTotal.set({ table, ip_family: counted }, counts[table]);
-        i.rulesLast.set({ table, ip_family: counted }, written[table]);
+        i.rulesTotal.set({ table, ip_family }, counts[table]);
+        i.rulesLast.set({ table, ip_family }, written[table]);
       }
     },
     restoreFailed(kind) {

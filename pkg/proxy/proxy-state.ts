@@ -13,11 +13,19 @@ import type { LostNodePorts, NodePortClaim } from "./node-port-conflicts.ts";
 import { nodePortClaim } from "./node-port-conflicts.ts";
 import type { ServicePortInfo } from "./service-ports.ts";
 import { servicePortsForFamily } from "./service-ports.ts";
+import type { EndpointInfo } from "./slice-endpoints.ts";
 import { endpointsForPort } from "./slice-endpoints.ts";
 
 export interface ServicePortState {
   readonly info: ServicePortInfo;
+  /** What this node programs. */
   readonly endpoints: SelectedEndpoints;
+  /**
+   * Every serving endpoint of the port, ready or terminating, on any node, programmed or not. It
+   * writes no rule: UDP flows to these are kept (conntrack-cleanup.ts, as kube-proxy keeps them),
+   * so a replica in its graceful shutdown still answers the flows it already has.
+   */
+  readonly serving: readonly EndpointInfo[];
 }
 
 /** The ports of one Service, in spec order; a Service that gets no rules is absent instead. */
@@ -52,7 +60,7 @@ export function buildServiceState(inputs: ServiceInputs, ctx: NodeContext): Serv
     .map((p) => (lost?.has(nodePortClaim(p.protocol, p.nodePort)) === true ? { ...p, nodePort: 0 } : p));
   return ports.map((info) => {
     const eps = endpointsForPort(inputs.slices, info.portName, info.protocol, ctx.family, ctx.node.name, ctx.node.podCIDRs);
-    return { info, endpoints: selectEndpoints(info, eps, ctx.node, options) };
+    return { info, endpoints: selectEndpoints(info, eps, ctx.node, options), serving: eps.filter((ep) => ep.serving) };
   });
 }
 
@@ -96,18 +104,17 @@ export function updateProxyState(
     const after = buildServiceState(lookup(key), ctx);
     if (after.length === 0) state.delete(key);
     else state.set(key, after);
-    if (!isDeepStrictEqual(ruleInputsOf(before ?? []), ruleInputsOf(after))) changed.add(key);
+    if (!sameRules(before ?? [], after)) changed.add(key);
   }
   return { state, changed };
 }
 
 /**
- * A Service's state as its rules see it: a port's serving endpoints only decide which UDP flows
- * are kept (conntrack-cleanup.ts) and write no rule, so a remote replica's readiness moving
- * does not rewrite the Service's chains.
+ * Whether a Service's rules would be written the same: a port's serving list writes no rule, so
+ * a remote replica's readiness moving does not rewrite the Service's chains.
  */
-function ruleInputsOf(ports: readonly ServicePortState[]): unknown[] {
-  return ports.map((p) => ({ ...p, endpoints: { ...p.endpoints, serving: null } }));
+function sameRules(a: ServiceState, b: ServiceState): boolean {
+  return a.length === b.length && a.every((p, i) => isDeepStrictEqual(p.info, b[i]?.info) && isDeepStrictEqual(p.endpoints, b[i]?.endpoints));
 }
 
 /**
