@@ -13,15 +13,14 @@ import type { ForwardRequest, Transport } from "./query-handler.ts";
 import { RCODE } from "./records.ts";
 import { LoopbackUpstream, type LoopbackUpstreamOptions } from "./testing/loopback-upstream.ts";
 import { queryBytes } from "./testing/messages.ts";
+import { eventually } from "../../test/support/eventually.ts";
 
 function request(name: string, transport: Transport = "udp"): ForwardRequest {
   const message = queryBytes(name, 1);
   return { message, question: message.subarray(12), name, qtype: 1, qclass: 1, dnssecOk: false, cd: false, transport };
 }
 
-const until = async (condition: () => boolean): Promise<void> => {
-  while (!condition()) await new Promise((r) => setTimeout(r, 5));
-};
+const until = (condition: () => boolean) => eventually(condition, "the upstream's connections");
 
 const closers: (() => unknown)[] = [];
 afterEach(async () => {

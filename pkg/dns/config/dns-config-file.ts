@@ -9,6 +9,7 @@ import { parseListen, parseZone } from "../daemon-flags.ts";
 import type { PodMode } from "../record-store.ts";
 import type { ListenAddress } from "../resolv-conf.ts";
 import { canonicalNameserver } from "../resolv-conf.ts";
+import { type CachePolicyFields, readCacheCategory, readPrefetch, readServeStale } from "./cache-config.ts";
 import { FORWARD_OPTION_FIELDS, type ForwardOptions, readForwardOptions } from "./forward-options.ts";
 
 export const DNS_CONFIG_API_VERSION = "signpost.dev/v1alpha1";
@@ -39,6 +40,8 @@ export interface DnsConfigFile {
   forwardCacheBytes?: number;
   answerCacheBytes?: number;
   servfailTtlMs?: number;
+  /** cache.success, .denial, .prefetch, .serveStale: the forward cache's policy. */
+  cachePolicy?: CachePolicyFields;
   queryLog?: boolean;
   lameduckMs?: number;
 }
@@ -185,6 +188,10 @@ const cacheFields: Fields = {
   forwardBytes: (v, p, out) => void (out.forwardCacheBytes = bytes(v, p)),
   answerBytes: (v, p, out) => void (out.answerCacheBytes = bytes(v, p)),
   servfailTTL: (v, p, out) => void (out.servfailTtlMs = durationMs(v, p)),
+  success: (v, p, out) => void ((out.cachePolicy ??= {}).success = readCacheCategory(v, p)),
+  denial: (v, p, out) => void ((out.cachePolicy ??= {}).denial = readCacheCategory(v, p)),
+  prefetch: (v, p, out) => void ((out.cachePolicy ??= {}).prefetch = readPrefetch(v, p)),
+  serveStale: (v, p, out) => void ((out.cachePolicy ??= {}).serveStale = readServeStale(v, p)),
 };
 
 const logFields: Fields = {

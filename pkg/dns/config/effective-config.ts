@@ -5,6 +5,7 @@ import { SignpostError } from "../../errors/errors.ts";
 import type { DnsDaemonConfig } from "../daemon-flags.ts";
 import { type Upstream, upstreamLabel } from "../forwarder.ts";
 import { formatListen, readUpstreams, refuseSelfUpstream } from "../resolv-conf.ts";
+import { resolveCachePolicy } from "./cache-config.ts";
 import type { DnsConfigFile, ForwardTarget } from "./dns-config-file.ts";
 import { describeForwardOptions, type ResolvedForwardOptions, resolveForwardOptions } from "./forward-options.ts";
 
@@ -49,6 +50,7 @@ export function effectiveConfig(flags: DnsDaemonConfig, file: DnsConfigFile | nu
     forwardBytes: cacheBytes(f.forwardCacheBytes ?? flags.caches.forwardBytes, `${where}: cache.forwardBytes`),
     answerBytes: cacheBytes(f.answerCacheBytes ?? flags.caches.answerBytes, `${where}: cache.answerBytes`),
     servfailTtlMs: servfailTtl(f.servfailTtlMs ?? flags.caches.servfailTtlMs, `${where}: cache.servfailTTL`),
+    forwardPolicy: resolveCachePolicy(f.cachePolicy, where),
   };
   const daemon: DnsDaemonConfig = {
     ...flags,
@@ -133,7 +135,7 @@ export function describeConfig(config: EffectiveDnsConfig): Record<string, unkno
           : { to: z.upstreams.map(upstreamLabel), policy: z.policy, maxFails: z.maxFails, healthCheckMs: z.healthCheckMs, ...describeForwardOptions(z) },
       ]),
     ),
-    cache: { forwardBytes: d.caches.forwardBytes, answerBytes: d.caches.answerBytes, servfailTTLMs: d.caches.servfailTtlMs },
+    cache: { forwardBytes: d.caches.forwardBytes, answerBytes: d.caches.answerBytes, servfailTTLMs: d.caches.servfailTtlMs, ...d.caches.forwardPolicy },
     log: { queries: d.queryLog },
     lameduckMs: d.lameduckMs,
   };
