@@ -81,7 +81,8 @@ export function cacheTtl(response: Buffer, successTtl: number, denialTtl: number
   return walked === null ? null : (classify(response, walked, policy, servfailTtl)?.ttl ?? null);
 }
 
-const clamp = (ttl: number, category: CacheCategory): number => Math.max(category.minTtl, Math.min(category.maxTtl, ttl));
+/** As CoreDNS's computeTTL: raised to minTtl, then capped at maxTtl. */
+const clamp = (ttl: number, category: CacheCategory): number => Math.min(Math.max(ttl, category.minTtl), category.maxTtl);
 
 /** How long to keep a response and under which type; null when it must not be cached. */
 export function classify(response: Buffer, walked: WalkedMessage, policy: ForwardCachePolicy, servfailTtl: number): Kept | null {
