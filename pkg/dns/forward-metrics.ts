@@ -1,7 +1,8 @@
 // The forwarder's metrics under CoreDNS's forward plugin names: coredns_forward_requests_total
 // {to}, coredns_forward_responses_total{to,rcode} and coredns_forward_request_duration_seconds
 // {to,rcode}, where `to` is the upstream's address:port; and signpost's own: datagrams dropped
-// because they were not the answer they came for, and upstreams found to loop back to us.
+// because they were not the answer they came for, and upstreams found to loop back to us; and
+// coredns_forward_max_concurrent_rejects_total, queries refused past a zone's max_concurrent.
 // Counted in typed arrays by upstream index, so a forwarded query costs no allocation; written
 // out only when Prometheus scrapes.
 import { DURATION_BUCKETS, family, histogram, rcodeName } from "./metrics.ts";

@@ -3,6 +3,7 @@
 // truncated, whatever transport the client used (CoreDNS's prefer_udp); `preferUdp: false` asks
 // over the client's transport (CoreDNS's default); `forceTcp` always asks over TCP. A zone with
 // `maxConcurrent` refuses a query that would make more upstream queries in flight than that.
+import { bareResponseFor } from "./cache-policy.ts";
 import type { Transport } from "./query-handler.ts";
 import { RCODE } from "./records.ts";
 
@@ -49,13 +50,12 @@ export interface ZoneForwarding {
   readonly concurrent: ConcurrentQueries;
 }
 
-export const UNBOUNDED_ZONE: ZoneForwarding = { transport: DEFAULT_ZONE_TRANSPORT, concurrent: new ConcurrentQueries(0) };
+/** UDP first, no bound on queries in flight: a zone without options. Each forwarder has its own. */
+export function unboundedZone(): ZoneForwarding {
+  return { transport: DEFAULT_ZONE_TRANSPORT, concurrent: new ConcurrentQueries(0) };
+}
 
 /** A REFUSED response to `question` (name, type, class as on the wire), with ID 0 and RA: the answer past max_concurrent. */
 export function refusedFor(question: Uint8Array): Buffer {
-  const out = Buffer.alloc(12 + question.length);
-  out.writeUInt16BE(0x8180 | RCODE.REFUSED, 2);
-  out.writeUInt16BE(1, 4);
-  out.set(question, 12);
-  return out;
+  return bareResponseFor(question, RCODE.REFUSED);
 }

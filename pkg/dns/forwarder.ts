@@ -12,7 +12,7 @@ import { BackgroundRefresh } from "./cache-refresh.ts";
 import { ConcurrencyLimit } from "./concurrency-limit.ts";
 import { ForwardCache, forwardCacheKey } from "./forward-cache.ts";
 import type { ForwardMetrics } from "./forward-metrics.ts";
-import { firstOverTcp, refusedFor, UNBOUNDED_ZONE, type ZoneForwarding } from "./forward-transport.ts";
+import { firstOverTcp, refusedFor, unboundedZone, type ZoneForwarding } from "./forward-transport.ts";
 import type { ForwardRequest } from "./query-handler.ts";
 import { DEFAULT_EXPIRE_MS, UpstreamPool } from "./upstream-pool.ts";
 import { QuerySockets, udpExchange } from "./upstream-udp.ts";
@@ -87,6 +87,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
   const tcpSlots = new ConcurrencyLimit(maxTcp, 1024);
   const pools = options.upstreams.map((u, i) => new UpstreamPool(u, { expireMs: options.expireMs?.[i] ?? DEFAULT_EXPIRE_MS, maxConnections: maxTcp, maxWaiting: 1024 }));
   const refreshes = new BackgroundRefresh(options.maxRefreshes ?? 64);
+  const unbounded = unboundedZone();
   const stopped = new Set<number>();
 
   const overUdp = (index: number, upstream: Upstream, question: Buffer, bits: DnssecBits): Promise<Buffer> =>
@@ -135,7 +136,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
   const fetch = (request: ForwardRequest, key: string): Promise<Buffer> => {
     const shared = inFlight.get(key);
     if (shared !== undefined) return shared;
-    const zone = options.zoneOf?.(request.name) ?? UNBOUNDED_ZONE;
+    const zone = options.zoneOf?.(request.name) ?? unbounded;
     if (!zone.concurrent.enter()) {
       // CoreDNS's max_concurrent: REFUSED, not cached, not an upstream's failure.
       options.metrics?.maxConcurrentReject();

@@ -4,7 +4,7 @@
 // those taken out by health checks left out unless every one of them is.
 // A name goes to its longest matching zone, as CoreDNS picks the most specific server block.
 import { type Upstream, upstreamLabel } from "../forwarder.ts";
-import { ConcurrentQueries, UNBOUNDED_ZONE, type ZoneForwarding } from "../forward-transport.ts";
+import { ConcurrentQueries, unboundedZone, type ZoneForwarding } from "../forward-transport.ts";
 import type { ForwardPolicy, ResolvedForwardZone } from "./effective-config.ts";
 
 export interface ForwardRoutes {
@@ -68,7 +68,7 @@ export function forwardRoutes(zones: readonly ResolvedForwardZone[], health: Rou
     const forwarding = { transport: { forceTcp: zone.forceTcp, preferUdp: zone.preferUdp }, concurrent: new ConcurrentQueries(zone.maxConcurrent) };
     byZone.set(zone.zone === "." ? "" : zone.zone, { indexes, policy: zone.policy, forwarding, next: 0 });
   }
-  const root: ZoneRoute = byZone.get("") ?? { indexes: [], policy: "sequential", forwarding: UNBOUNDED_ZONE, next: 0 };
+  const root: ZoneRoute = byZone.get("") ?? { indexes: [], policy: "sequential", forwarding: unboundedZone(), next: 0 };
   const checked = maxFails.some((n) => n > 0);
 
   const order = (zone: ZoneRoute): readonly number[] => {
