@@ -78,6 +78,15 @@ describe("prefetch and serve_stale through the forwarder", () => {
     expect(cache.servedStale).toBe(2);
   });
 
+  it("verify: an upstream answering SERVFAIL is no answer either: the stale entry stands in", async () => {
+    const { clock, upstream, cache, ask } = await setUp({ serveStale: { durationMs: 3_600_000, verify: true } }, { ttl: 10 });
+    expect(await ask("broken.example")).toBe("192.0.2.1 ttl 10");
+    upstream.options.rcode = 2;
+    clock.now += 15_000;
+    expect(await ask("broken.example")).toBe("192.0.2.1 ttl 30");
+    expect([upstream.asked.length, cache.servedStale]).toEqual([2, 1]);
+  });
+
   it("runs at most maxRefreshes refreshes at once", async () => {
     const { clock, upstream, ask } = await setUp({ serveStale: { durationMs: 3_600_000, verify: false } }, { ttl: 10 }, 1);
     for (const name of ["a.example", "b.example", "c.example"]) await ask(name);

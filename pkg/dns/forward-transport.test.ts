@@ -94,6 +94,14 @@ describe("forward transport options", () => {
     expect(upstream.asked.map((a) => a.connection)).toEqual([1, 2]);
   });
 
+  it("drops a pooled connection on which the upstream sent a frame nobody asked for", async () => {
+    const { upstream, forwarder } = await setUp({ forceTcp: true }, { doubleTcpAnswers: true });
+    expect(addressOf(await forwarder.forward(request("a.example")))).toBe("192.0.2.1");
+    await until(() => upstream.connectionsOpen === 0);
+    expect(addressOf(await forwarder.forward(request("b.example")))).toBe("192.0.2.1");
+    expect(upstream.asked.map((a) => a.connection)).toEqual([1, 2]);
+  });
+
   it("closes a pooled connection idle for `expire`, and opens a new one for the next query", async () => {
     const { upstream, forwarder } = await setUp({ forceTcp: true, expireMs: 50 });
     await forwarder.forward(request("a.example"));

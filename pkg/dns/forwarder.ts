@@ -14,6 +14,7 @@ import { ForwardCache, forwardCacheKey } from "./forward-cache.ts";
 import type { ForwardMetrics } from "./forward-metrics.ts";
 import { firstOverTcp, refusedFor, unboundedZone, type ZoneForwarding } from "./forward-transport.ts";
 import type { ForwardRequest } from "./query-handler.ts";
+import { RCODE } from "./records.ts";
 import { DEFAULT_EXPIRE_MS, UpstreamPool } from "./upstream-pool.ts";
 import { QuerySockets, udpExchange } from "./upstream-udp.ts";
 import { type DnssecBits, NO_DNSSEC_BITS } from "./upstream-query.ts";
@@ -174,12 +175,19 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
       else if (hit.state === "stale") refresh(request, key);
       return Promise.resolve(hit.response);
     }
-    return fetch(request, key).catch((error: unknown) => {
-      // RFC 8767 (serve_stale verify): the upstreams could not refresh it; the expired answer stands in.
-      const stale = cache?.stale(key) ?? null;
-      if (stale === null) throw error;
-      return stale;
-    });
+    // RFC 8767 (serve_stale verify): when the upstreams cannot refresh an expired entry (they
+    // fail, or answer neither NOERROR nor NXDOMAIN), the expired answer stands in.
+    return fetch(request, key).then(
+      (response) => {
+        const rcode = (response[3] ?? 0) & 0x0f;
+        return rcode === RCODE.NOERROR || rcode === RCODE.NXDOMAIN ? response : (cache?.stale(key) ?? response);
+      },
+      (error: unknown) => {
+        const stale = cache?.stale(key) ?? null;
+        if (stale === null) throw error;
+        return stale;
+      },
+    );
   };
 
   return {

@@ -75,7 +75,11 @@ class Connection {
 
   #answer(frame: Buffer): boolean {
     const pending = this.pending;
-    if (pending === null) return false;
+    if (pending === null) {
+      // A second frame in the chunk that carried the answer: nobody asked for it.
+      this.destroy(new Error("the upstream sent data nobody asked for"));
+      return false;
+    }
     if (!answersQuery(frame, pending.id, pending.question)) {
       this.destroy(new Error("upstream answered another question over TCP"));
       return false;

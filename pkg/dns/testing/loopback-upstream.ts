@@ -17,6 +17,10 @@ export interface LoopbackUpstreamOptions {
   silent?: boolean;
   /** Answer UDP with TC set and no records. */
   truncateUdp?: boolean;
+  /** Answer with this rcode and no records (2: SERVFAIL). */
+  rcode?: number;
+  /** Over TCP, send each answer twice in one write: a frame nobody asked for after the answer. */
+  doubleTcpAnswers?: boolean;
 }
 
 export interface Asked {
@@ -111,7 +115,8 @@ export class LoopbackUpstream {
         const length = Buffer.alloc(2);
         length.writeUInt16BE(response.length);
         this.#send(() => {
-          if (!socket.destroyed) socket.write(Buffer.concat([length, response]));
+          const frame = Buffer.concat([length, response]);
+          if (!socket.destroyed) socket.write(this.options.doubleTcpAnswers === true ? Buffer.concat([frame, frame]) : frame);
         });
       });
       socket.on("data", (chunk: Buffer) => reader.push(chunk));
@@ -131,6 +136,10 @@ export class LoopbackUpstream {
     if (this.options.silent === true) return null;
     const response = Packet.createResponseFromRequest(query);
     response.header.ra = 1;
+    if (this.options.rcode !== undefined) {
+      response.header.rcode = this.options.rcode;
+      return response.toBuffer();
+    }
     if (transport === "udp" && this.options.truncateUdp === true) {
       response.header.tc = 1;
       return response.toBuffer();
