@@ -18,6 +18,7 @@ import {
   servfailFor,
   STALE_ANSWER_TTL,
 } from "./cache-policy.ts";
+import { ForwardCacheStore, type StoredEntry } from "./forward-cache-store.ts";
 import { walkMessage } from "./message-walk.ts";
 import type { ForwardRequest } from "./query-handler.ts";
 import { TYPE } from "./records.ts";
@@ -51,10 +52,7 @@ export const DEFAULT_FORWARD_CACHE_BYTES = 16 * 1024 * 1024;
  */
 export const FORWARD_ENTRY_OVERHEAD = 600;
 
-/** A response larger than this share of the capacity is not kept: one must not flush the rest. */
-const LARGEST_SHARE = 16;
-
-interface Entry {
+interface Entry extends StoredEntry {
   /** The response, then the 16-bit offset of each TTL to age (records other than OPT). */
   readonly data: Buffer;
   /** Length of the response within `data`. */
@@ -65,13 +63,8 @@ interface Entry {
   readonly staleUntil: number;
   /** Seconds it was stored for, the base of prefetch's percentage. */
   readonly ttl: number;
-  readonly type: CacheType;
   /** A cached SERVFAIL: never served stale, never kept over a usable entry. */
   readonly failure: boolean;
-  /** Bytes charged against the capacity. */
-  readonly cost: number;
-  /** When it was last looked up, to pick the least recently used of both types. */
-  usedAt: number;
   /** Hits in a row, each within prefetch's duration of the one before. */
   hits: number;
   /** No refresh is started for it before this time: one is in flight, or one failed lately. */
@@ -86,20 +79,15 @@ export interface CacheHit {
 }
 
 export class ForwardCache {
-  readonly #entries: Record<CacheType, Map<string, Entry>> = { success: new Map(), denial: new Map() };
-  readonly #maxEntries: number;
-  readonly #maxBytes: number;
+  readonly #store: ForwardCacheStore<Entry>;
   readonly #category: Record<CacheType, CacheCategory>;
   readonly #prefetch: PrefetchPolicy | null;
   readonly #serveStale: ServeStalePolicy | null;
   readonly #servfailTtl: number;
   readonly #now: () => number;
-  #bytes = 0;
   #hits = 0;
   #denialHits = 0;
   #misses = 0;
-  #evictedSuccess = 0;
-  #evictedDenial = 0;
   #prefetches = 0;
   #servedStale = 0;
 
@@ -109,8 +97,8 @@ export class ForwardCache {
       success: options.success ?? { ...defaults.success, maxTtl: options.successTtl ?? defaults.success.maxTtl },
       denial: options.denial ?? { ...defaults.denial, maxTtl: options.denialTtl ?? defaults.denial.maxTtl },
     };
-    this.#maxEntries = options.maxEntries ?? this.#category.success.capacity + this.#category.denial.capacity;
-    this.#maxBytes = options.maxBytes ?? DEFAULT_FORWARD_CACHE_BYTES;
+    const capacity = { success: this.#category.success.capacity, denial: this.#category.denial.capacity };
+    this.#store = new ForwardCacheStore({ maxBytes: options.maxBytes ?? DEFAULT_FORWARD_CACHE_BYTES, maxEntries: options.maxEntries ?? capacity.success + capacity.denial, capacity });
     this.#prefetch = options.prefetch ?? null;
     this.#serveStale = options.serveStale ?? null;
     this.#servfailTtl = options.servfailTtl ?? 5;
@@ -118,17 +106,17 @@ export class ForwardCache {
   }
 
   get size(): number {
-    return this.#entries.success.size + this.#entries.denial.size;
+    return this.#store.size;
   }
 
   /** Entries of one type. */
   count(type: CacheType): number {
-    return this.#entries[type].size;
+    return this.#store.count(type);
   }
 
   /** Bytes held, as entryCost counts them; never above maxBytes. */
   get bytes(): number {
-    return this.#bytes;
+    return this.#store.bytes;
   }
 
   /** Lookups answered from the cache, for the cache_hits_total metric. */
@@ -157,14 +145,12 @@ export class ForwardCache {
 
   /** Entries dropped to make room, by CoreDNS's type, for coredns_cache_evictions_total. */
   evictions(type: CacheType): number {
-    return type === "success" ? this.#evictedSuccess : this.#evictedDenial;
+    return this.#store.evictions(type);
   }
 
   /** Drops every entry: the upstreams changed (a reload), so their answers no longer stand. */
   clear(): void {
-    this.#entries.success.clear();
-    this.#entries.denial.clear();
-    this.#bytes = 0;
+    this.#store.clear();
   }
 
   /** The cached response for `key` with TTLs aged, or null. Its ID is the upstream's. */
@@ -179,16 +165,15 @@ export class ForwardCache {
    */
   lookup(key: string): CacheHit | null {
     const now = this.#now();
-    const found = this.#find(key);
-    if (found === null) {
+    const entry = this.#store.get(key);
+    if (entry === undefined) {
       this.#misses++;
       return null;
     }
-    const [type, entry] = found;
     if (now >= entry.expiresAt) {
       const servable = now < entry.staleUntil && this.#serveStale !== null;
       if (!servable) {
-        if (now >= entry.staleUntil) this.#remove(key, entry);
+        if (now >= entry.staleUntil) this.#store.delete(key, entry);
         this.#misses++;
         return null;
       }
@@ -199,11 +184,11 @@ export class ForwardCache {
       // Immediate mode, or verify while a failed refresh's recheck timer runs.
       const refresh = now >= entry.refreshAfter;
       if (refresh) entry.refreshAfter = now + FAILURE_RECHECK_MS;
-      this.#hit(type, key, entry, now);
+      this.#hit(key, entry, now);
       this.#servedStale++;
       return { response: this.#copy(entry, now, true), state: refresh ? "stale" : "fresh" };
     }
-    this.#hit(type, key, entry, now);
+    this.#hit(key, entry, now);
     const prefetch = this.#wantsPrefetch(entry, now);
     if (prefetch) entry.refreshAfter = now + FAILURE_RECHECK_MS;
     return { response: this.#copy(entry, now, false), state: prefetch ? "prefetch" : "fresh" };
@@ -215,12 +200,11 @@ export class ForwardCache {
    */
   stale(key: string): Buffer | null {
     const now = this.#now();
-    const found = this.#find(key);
-    if (found === null || this.#serveStale === null) return null;
-    const [type, entry] = found;
+    const entry = this.#store.get(key);
+    if (entry === undefined || this.#serveStale === null) return null;
     if (entry.failure || now >= entry.staleUntil || now < entry.expiresAt) return null;
     entry.refreshAfter = now + FAILURE_RECHECK_MS;
-    this.#hit(type, key, entry, now);
+    this.#hit(key, entry, now);
     this.#servedStale++;
     return this.#copy(entry, now, true);
   }
@@ -241,8 +225,8 @@ export class ForwardCache {
     if (kept === null) return;
     const now = this.#now();
     // A failure never replaces an answer that can still be served (fresh, or stale on purpose).
-    const current = this.#find(key);
-    if (kept.failure && current !== null && !current[1].failure && now < current[1].staleUntil) return;
+    const current = this.#store.get(key);
+    if (kept.failure && current !== undefined && !current.failure && now < current.staleUntil) return;
     const offsets = walked.records.filter((r) => r.type !== TYPE.OPT).map((r) => r.ttlAt);
     // A copy of its own, never a slice of Buffer's shared pool, which a kept slice would pin whole.
     const data = Buffer.allocUnsafeSlow(response.length + 2 * offsets.length);
@@ -251,7 +235,7 @@ export class ForwardCache {
     const expiresAt = now + kept.ttl * 1000;
     const staleUntil = kept.failure || this.#serveStale === null ? expiresAt : expiresAt + this.#serveStale.durationMs;
     const entry: Entry = { data, length: response.length, storedAt: now, expiresAt, staleUntil, ttl: kept.ttl, type: kept.type, failure: kept.failure, cost: entryCost(key, data.length), usedAt: now, hits: 0, refreshAfter: 0 };
-    this.#store(key, entry);
+    this.#store.set(key, entry);
   }
 
   /**
@@ -263,23 +247,12 @@ export class ForwardCache {
     this.set(key, servfailFor(question));
   }
 
-  #find(key: string): [CacheType, Entry] | null {
-    const success = this.#entries.success.get(key);
-    if (success !== undefined) return ["success", success];
-    const denial = this.#entries.denial.get(key);
-    return denial === undefined ? null : ["denial", denial];
-  }
-
-  #hit(type: CacheType, key: string, entry: Entry, now: number): void {
+  #hit(key: string, entry: Entry, now: number): void {
     this.#hits++;
-    if (type === "denial") this.#denialHits++;
+    if (entry.type === "denial") this.#denialHits++;
     const window = this.#prefetch?.durationMs ?? 0;
     entry.hits = now - entry.usedAt < window || entry.hits === 0 ? entry.hits + 1 : 1;
-    entry.usedAt = now;
-    // Re-inserting keeps each Map in least-recently-used order for eviction.
-    const entries = this.#entries[type];
-    entries.delete(key);
-    entries.set(key, entry);
+    this.#store.touch(key, entry, now);
   }
 
   /** CoreDNS's rule: AMOUNT hits without a gap of DURATION, and PERCENTAGE of the TTL (at least 1 s) left. */
@@ -301,41 +274,6 @@ export class ForwardCache {
       out.writeUInt32BE(stale ? STALE_ANSWER_TTL : Math.max(0, Math.min(out.readUInt32BE(ttlAt) - age, left)), ttlAt);
     }
     return out;
-  }
-
-  #store(key: string, entry: Entry): void {
-    const old = this.#find(key);
-    if (old !== null) this.#remove(key, old[1]);
-    if (entry.cost > this.#maxBytes / LARGEST_SHARE) return;
-    this.#entries[entry.type].set(key, entry);
-    this.#bytes += entry.cost;
-    const { success, denial } = this.#entries;
-    while (success.size > this.#category.success.capacity) this.#evict("success");
-    while (denial.size > this.#category.denial.capacity) this.#evict("denial");
-    while (this.#bytes > this.#maxBytes || this.size > this.#maxEntries) {
-      const a = success.values().next();
-      const b = denial.values().next();
-      if (a.done === true && b.done === true) break;
-      this.#evict(b.done === true || (a.done !== true && a.value.usedAt <= b.value.usedAt) ? "success" : "denial");
-    }
-  }
-
-  #evict(type: CacheType): void {
-    const oldest = this.#entries[type].entries().next();
-    if (oldest.done === true) return;
-    this.#remove(oldest.value[0], oldest.value[1]);
-    if (type === "denial") this.#evictedDenial++;
-    else this.#evictedSuccess++;
-  }
-
-  #remove(key: string, entry: Entry): void {
-    this.#entries[entry.type].delete(key);
-    this.#bytes -= entry.cost;
-    // Nothing outside holds the data (get hands out copies), so its memory is given back now:
-    // left to the garbage collector, evicted 60 KB answers wait as old-generation garbage for
-    // the next full collection, which a flood of distinct large answers makes tens of MiB.
-    const { buffer } = entry.data;
-    if (buffer instanceof ArrayBuffer) buffer.transfer(0);
   }
 }
 
