@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { DEFAULT_FORWARD_CACHE_POLICY } from "../cache-policy.ts";
+import { parseDnsCommandLine } from "../daemon-flags.ts";
 import { resolveCachePolicy } from "./cache-config.ts";
 import { parseDnsConfigFile } from "./dns-config-file.ts";
+import { effectiveConfig, forwardChanged, restartOnlyChanges } from "./effective-config.ts";
 
 const head = "apiVersion: signpost.dev/v1alpha1\nkind: DNSConfiguration\n";
 const parse = (body: string) => parseDnsConfigFile(head + body, "dns.yaml");
@@ -38,5 +40,21 @@ cache:
     expect(() => parse("cache: {serveStale: {refreshMode: later}}\n")).toThrow('SP_BAD_CONFIG: dns.yaml: cache.serveStale.refreshMode: "later" is not one of immediate, verify');
     expect(() => parse("cache: {serveStale: {duration: 30d}}\n")).toThrow("SP_BAD_CONFIG: dns.yaml: cache.serveStale.duration:");
     expect(() => resolveCachePolicy(parse("cache: {success: {minTTL: 1m}}\n").cachePolicy, "dns.yaml")).toThrow("SP_BAD_CONFIG: dns.yaml: cache.success.minTTL: 60s is above maxTTL 30s");
+  });
+});
+
+describe("when the cache policy and forward options take effect", () => {
+  const parsed = parseDnsCommandLine(["--listen", "127.0.0.1:1053"]);
+  if (parsed.help) throw new Error("no flags parsed");
+  const effective = (body: string) => effectiveConfig(parsed.config, parse(body), "dns.yaml");
+  const base = "forward:\n  - {zone: ., to: [10.0.0.10]}\n";
+
+  it("a changed cache policy waits for a restart; a changed forward option reloads live", () => {
+    const running = effective(base);
+    expect(running.daemon.caches.forwardPolicy).toEqual(DEFAULT_FORWARD_CACHE_POLICY);
+    const cache = effective(`${base}cache: {serveStale: {duration: 1h}}\n`);
+    expect([restartOnlyChanges(running, cache), forwardChanged(running, cache)]).toEqual([["cache"], false]);
+    const options = effective("forward:\n  - {zone: ., to: [10.0.0.10], forceTcp: true}\n");
+    expect([restartOnlyChanges(running, options), forwardChanged(running, options)]).toEqual([[], true]);
   });
 });
