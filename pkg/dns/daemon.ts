@@ -193,7 +193,7 @@ export async function startDnsDaemon(flags: DnsDaemonConfig, log: Logger): Promi
 /** The two caches as the flags bound them; a size of 0 leaves that one out. */
 function createCaches(config: CacheConfig): { forward: ForwardCache | null; answer: AnswerCache | null } {
   return {
-    forward: config.forwardBytes === 0 ? null : new ForwardCache({ maxBytes: config.forwardBytes, servfailTtl: config.servfailTtlMs / 1000 }),
+    forward: config.forwardBytes === 0 ? null : new ForwardCache({ maxBytes: config.forwardBytes, servfailTtl: config.servfailTtlMs / 1000, ...config.forwardPolicy }),
     answer: config.answerBytes === 0 ? null : new AnswerCache({ maxBytes: config.answerBytes }),
   };
 }

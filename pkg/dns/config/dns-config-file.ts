@@ -9,6 +9,8 @@ import { parseListen, parseZone } from "../daemon-flags.ts";
 import type { PodMode } from "../record-store.ts";
 import type { ListenAddress } from "../resolv-conf.ts";
 import { canonicalNameserver } from "../resolv-conf.ts";
+import { type CachePolicyFields, readCacheCategory, readPrefetch, readServeStale } from "./cache-config.ts";
+import { FORWARD_OPTION_FIELDS, type ForwardOptions, readForwardOptions } from "./forward-options.ts";
 
 export const DNS_CONFIG_API_VERSION = "signpost.dev/v1alpha1";
 export const DNS_CONFIG_KIND = "DNSConfiguration";
@@ -19,7 +21,7 @@ export type ForwardTarget =
   | { readonly kind: "resolv-conf"; readonly path: string };
 
 /** CoreDNS's `forward ZONE TO...`: queries at or under `zone` ("." for every name) go to `to`. */
-export interface ForwardZone {
+export interface ForwardZone extends ForwardOptions {
   /** Lower-case, without the trailing dot; "." is the root. */
   readonly zone: string;
   readonly to: readonly ForwardTarget[];
@@ -38,6 +40,8 @@ export interface DnsConfigFile {
   forwardCacheBytes?: number;
   answerCacheBytes?: number;
   servfailTtlMs?: number;
+  /** cache.success, .denial, .prefetch, .serveStale: the forward cache's policy. */
+  cachePolicy?: CachePolicyFields;
   queryLog?: boolean;
   lameduckMs?: number;
 }
@@ -129,7 +133,7 @@ function forwardZones(value: unknown, path: string): ForwardZone[] {
   return value.map((entry, i) => {
     const at = `${path}[${i}]`;
     const fields = mapping(entry, at);
-    const known = ["zone", "to", "policy", "maxFails", "healthCheck"];
+    const known = ["zone", "to", "policy", "maxFails", "healthCheck", ...FORWARD_OPTION_FIELDS];
     for (const name of Object.keys(fields)) {
       if (!known.includes(name)) throw bad(`${at}.${name}`, `is not a field of a forward entry; known: ${known.join(", ")}`);
     }
@@ -139,7 +143,8 @@ function forwardZones(value: unknown, path: string): ForwardZone[] {
     seen.set(zone, i);
     const to = fields["to"];
     if (!Array.isArray(to) || to.length === 0) throw bad(`${at}.to`, "must be a list of at least one upstream (IP, IP:PORT or a resolv.conf path)");
-    const out: { zone: string; to: ForwardTarget[]; policy?: "sequential" | "random" | "round_robin"; maxFails?: number; healthCheckMs?: number } = {
+    const out: { zone: string; to: ForwardTarget[]; policy?: "sequential" | "random" | "round_robin"; maxFails?: number; healthCheckMs?: number } & ForwardOptions = {
+      ...readForwardOptions(fields, at),
       zone,
       to: to.map((t, j) => parseForwardTarget(string(t, `${at}.to[${j}]`), `${at}.to[${j}]`)),
     };
@@ -183,6 +188,10 @@ const cacheFields: Fields = {
   forwardBytes: (v, p, out) => void (out.forwardCacheBytes = bytes(v, p)),
   answerBytes: (v, p, out) => void (out.answerCacheBytes = bytes(v, p)),
   servfailTTL: (v, p, out) => void (out.servfailTtlMs = durationMs(v, p)),
+  success: (v, p, out) => void ((out.cachePolicy ??= {}).success = readCacheCategory(v, p)),
+  denial: (v, p, out) => void ((out.cachePolicy ??= {}).denial = readCacheCategory(v, p)),
+  prefetch: (v, p, out) => void ((out.cachePolicy ??= {}).prefetch = readPrefetch(v, p)),
+  serveStale: (v, p, out) => void ((out.cachePolicy ??= {}).serveStale = readServeStale(v, p)),
 };
 
 const logFields: Fields = {

@@ -9,21 +9,23 @@ const fixture = (name: string) => readFileSync(join(import.meta.dirname, "testda
 const notes = (r: ReturnType<typeof importCorefile>) => r.notes.map((n) => `${n.where}: ${n.what}`);
 
 describe("signpost-dns import --corefile", () => {
-  it("converts the Corefile kubeadm v1.36 writes, naming max_concurrent and loadbalance by their lines", () => {
+  it("converts the Corefile kubeadm v1.36 writes, with max_concurrent and cache 30, naming loadbalance by its line", () => {
     const r = importCorefile(fixture("kubeadm-v1.36.Corefile"), "Corefile");
     expect(r.config).toEqual({
       apiVersion: "signpost.dev/v1alpha1",
       kind: "DNSConfiguration",
       cluster: { zone: "cluster.local", pods: "insecure", ttl: 30 },
-      forward: [{ zone: ".", to: ["/etc/resolv.conf"], policy: "random", maxFails: 2, healthCheck: "500ms" }],
+      forward: [{ zone: ".", to: ["/etc/resolv.conf"], policy: "random", maxFails: 2, healthCheck: "500ms", preferUdp: false, maxConcurrent: 1000 }],
+      // CoreDNS's `cache 30`: successes and denials up to 30 s, at least 5 s.
+      cache: { success: { maxTTL: "30s", minTTL: "5s" }, denial: { maxTTL: "30s", minTTL: "5s" } },
       lameduck: "5s",
     });
-    expect(notes(r)).toEqual(["Corefile:14: forward option max_concurrent 1000", "Corefile:22: loadbalance"]);
+    expect(notes(r)).toEqual(["Corefile:22: loadbalance"]);
   });
 
   it("converts a homelab Corefile: forward zones in the root block, an IPv6 upstream; hosts and import named", () => {
     const r = importCorefile(fixture("homelab-nas01.Corefile"), "Corefile");
-    const coreDnsDefaults = { policy: "random", maxFails: 2, healthCheck: "500ms" };
+    const coreDnsDefaults = { policy: "random", maxFails: 2, healthCheck: "500ms", preferUdp: false };
     expect(r.config["forward"]).toEqual([
       { zone: "nas01.home.macro.network", to: ["10.133.0.11"], ...coreDnsDefaults },
       { zone: "home.macro.network", to: ["10.10.30.1"], ...coreDnsDefaults },
@@ -35,14 +37,15 @@ describe("signpost-dns import --corefile", () => {
   it("converts a stub-domain server block with its policy and health_check options", () => {
     const r = importCorefile(fixture("killsh-stub-policy.Corefile"), "Corefile");
     expect(r.config["forward"]).toEqual([
-      { zone: ".", to: ["/etc/resolv.conf"], policy: "random", maxFails: 2, healthCheck: "500ms" },
-      { zone: "ohkillsh.win", to: ["10.15.0.4", "10.15.0.5"], policy: "random", maxFails: 2, healthCheck: "5s" },
+      { zone: ".", to: ["/etc/resolv.conf"], policy: "random", maxFails: 2, healthCheck: "500ms", preferUdp: false },
+      { zone: "ohkillsh.win", to: ["10.15.0.4", "10.15.0.5"], policy: "random", maxFails: 2, healthCheck: "5s", preferUdp: false },
     ]);
+    // The stub block's `cache 30` is the root block's: nothing to name.
     expect(notes(r)).toEqual(["Corefile:13: loadbalance"]);
   });
 
   it("prints a file that signpost-dns reads back, with what was not converted in its header", () => {
-    for (const name of ["kubeadm-v1.36.Corefile", "homelab-nas01.Corefile", "killsh-stub-policy.Corefile"]) {
+    for (const name of ["kubeadm-v1.36.Corefile", "homelab-nas01.Corefile", "killsh-stub-policy.Corefile", "nodelocaldns-v1.36.Corefile", "deckhouse-node-local-dns.Corefile"]) {
       const text = renderImport(importCorefile(fixture(name), name), name);
       expect(() => parseDnsConfigFile(text, name)).not.toThrow();
     }
@@ -57,9 +60,78 @@ describe("signpost-dns import --corefile", () => {
     );
     expect(r.config).toMatchObject({ listen: "0.0.0.0:1053", cluster: { zone: "k8s.test" }, log: { queries: true }, forward: [{ zone: ".", to: ["10.0.0.1"] }] });
     expect(importCorefile(".:53 {\n  forward . 10.0.0.1 {\n    policy round_robin\n    max_fails 0\n  }\n}\n", "C").config["forward"]).toEqual([
-      { zone: ".", to: ["10.0.0.1"], policy: "round_robin", maxFails: 0, healthCheck: "500ms" },
+      { zone: ".", to: ["10.0.0.1"], policy: "round_robin", maxFails: 0, healthCheck: "500ms", preferUdp: false },
     ]);
     expect(notes(r)).toEqual(["Corefile:4: forward ... tls://9.9.9.9", "Corefile:7: forward . 10.0.0.2", "Corefile:9: tls://corp.test"]);
+  });
+});
+
+describe("signpost-dns import: forward transport and cache options", () => {
+  it("converts NodeLocal DNSCache's Corefile: force_tcp stub blocks; a stub block's own cache is named", () => {
+    const r = importCorefile(fixture("nodelocaldns-v1.36.Corefile"), "Corefile");
+    const stub = { to: ["10.96.0.11"], policy: "random", maxFails: 2, healthCheck: "500ms", forceTcp: true };
+    expect(r.config["forward"]).toEqual([
+      { zone: "cluster.local", ...stub },
+      { zone: "in-addr.arpa", ...stub },
+      { zone: "ip6.arpa", ...stub },
+      { zone: ".", to: ["/etc/resolv.conf"], policy: "random", maxFails: 2, healthCheck: "500ms", preferUdp: false },
+    ]);
+    expect(r.config["cache"]).toEqual({ success: { maxTTL: "30s", minTTL: "5s" }, denial: { maxTTL: "30s", minTTL: "5s" } });
+    expect(r.notes.at(-1)).toEqual({ where: "Corefile:3", what: "cache", reason: "signpost-dns has one cache for every forwarded zone, set by the root block's cache" });
+  });
+
+  it("converts deckhouse's node-local-dns cache: capacities, prefetch with its percentage, serve_stale", () => {
+    const r = importCorefile(fixture("deckhouse-node-local-dns.Corefile"), "Corefile");
+    expect(r.config["cache"]).toEqual({
+      success: { capacity: 39936, maxTTL: "1h", minTTL: "5s" },
+      denial: { capacity: 9984, maxTTL: "30m", minTTL: "5s" },
+      prefetch: { amount: 10, duration: "1m", percentage: 25 },
+      serveStale: { duration: "12h", refreshMode: "immediate" },
+    });
+    expect(r.config["forward"]).toEqual([{ zone: ".", to: ["10.222.0.10"], policy: "random", maxFails: 0, healthCheck: "500ms", preferUdp: false }]);
+    expect(notes(r)).toEqual(["Corefile:12: reload 2s", "Corefile:14: bind 10.222.0.10 169.254.20.10", "Corefile:18: prometheus 127.0.0.1:9254", "Corefile:19: health 127.0.0.1:9225"]);
+  });
+
+  it("converts every forward transport option and cache option, naming what does not fit", () => {
+    const r = importCorefile(
+      [
+        ".:53 {",
+        "  forward . 10.0.0.1 {",
+        "    prefer_udp",
+        "    expire 30s",
+        "    max_concurrent many",
+        "  }",
+        "  cache 300 example.org {",
+        "    success 5000 600 10",
+        "    denial 2000",
+        "    prefetch 2 30s 95%",
+        "    serve_stale 1h verify",
+        "    servfail 10s",
+        "    keepttl",
+        "    disable denial example.org",
+        "  }",
+        "}",
+      ].join("\n"),
+      "Corefile",
+    );
+    expect(r.config["forward"]).toEqual([{ zone: ".", to: ["10.0.0.1"], policy: "random", maxFails: 2, healthCheck: "500ms", preferUdp: true, expire: "30s" }]);
+    expect(r.config["cache"]).toEqual({
+      success: { capacity: 5000, maxTTL: "10m", minTTL: "10s" },
+      denial: { capacity: 2000, maxTTL: "5m", minTTL: "5s" },
+      serveStale: { duration: "1h", refreshMode: "verify" },
+      servfailTTL: "10s",
+    });
+    expect(notes(r)).toEqual([
+      "Corefile:5: forward option max_concurrent many",
+      "Corefile:7: cache 300 example.org",
+      "Corefile:10: cache option prefetch 2 30s 95%",
+      "Corefile:13: cache option keepttl",
+      "Corefile:14: cache option disable denial example.org",
+    ]);
+    expect(() => parseDnsConfigFile(renderImport(r, "Corefile"), "out")).not.toThrow();
+    expect(importCorefile(".:53 {\n  forward . 10.0.0.1 {\n    prefer_udp\n    force_tcp\n  }\n}\n", "C").config["forward"]).toEqual([
+      { zone: ".", to: ["10.0.0.1"], policy: "random", maxFails: 2, healthCheck: "500ms", forceTcp: true },
+    ]);
   });
 });
 

@@ -6,6 +6,8 @@ import { dump, load } from "js-yaml";
 import { SignpostError } from "../../errors/errors.ts";
 import { type Directive, parseCorefile, type ServerBlock } from "./corefile.ts";
 import { DNS_CONFIG_API_VERSION, DNS_CONFIG_KIND, parseForwardTarget } from "./dns-config-file.ts";
+import { type CacheOut, convertCache } from "./import-cache.ts";
+import { convertForwardTransport, COREDNS_TRANSPORT, type ForwardTransportOut } from "./import-forward-options.ts";
 
 /** Something the source sets that the output does not carry, and why. */
 export interface ImportNote {
@@ -23,7 +25,7 @@ export interface ImportResult {
   readonly converted: number;
 }
 
-interface ForwardOut {
+interface ForwardOut extends ForwardTransportOut {
   zone: string;
   to: string[];
   policy?: string;
@@ -41,6 +43,9 @@ class Builder {
   readonly forward: ForwardOut[] = [];
   queries: boolean | undefined;
   lameduck: string | undefined;
+  cache: CacheOut | undefined;
+  /** `cache` directives of stub server blocks: signpost-dns has one cache, the root block's. */
+  readonly stubCaches: Directive[] = [];
 
   readonly file: string;
 
@@ -55,7 +60,7 @@ class Builder {
   addForward(zone: string, to: string[], extras: ForwardExtras = {}): void {
     const existing = this.forward.find((f) => f.zone === zone);
     if (existing !== undefined) existing.to.push(...to.filter((t) => !existing.to.includes(t)));
-    else this.forward.push({ zone, to, ...extras });
+    else this.forward.push({ zone, to: [...new Set(to)], ...extras });
     this.converted++;
   }
 
@@ -64,6 +69,7 @@ class Builder {
     if (this.listen !== undefined) config["listen"] = this.listen;
     if (Object.keys(this.cluster).length > 0) config["cluster"] = this.cluster;
     if (this.forward.length > 0) config["forward"] = this.forward;
+    if (this.cache !== undefined) config["cache"] = this.cache;
     if (this.queries !== undefined) config["log"] = { queries: this.queries };
     if (this.lameduck !== undefined) config["lameduck"] = this.lameduck;
     return { config, notes: this.notes, converted: this.converted };
@@ -102,13 +108,13 @@ function forwardTo(b: Builder, where: number | string, to: string): string | nul
 }
 
 const forwardOptionReasons: Readonly<Record<string, string>> = {
-  max_concurrent: "no equivalent: signpost-dns bounds the queries in flight itself (4096 UDP sockets, 32 TCP exchanges)",
+  max_concurrent: "takes one whole number from 1 to 1000000",
   policy: "is not one of random, round_robin, sequential",
   health_check: "takes one duration here; its no_rec and domain arguments have no equivalent",
   max_fails: "takes one whole number",
-  force_tcp: "no equivalent: signpost-dns asks over UDP and retries over TCP when the answer is truncated",
-  prefer_udp: "is signpost-dns's behaviour already (UDP first, TCP when truncated)",
-  expire: "no equivalent: signpost-dns keeps no pooled upstream connections",
+  force_tcp: "takes no argument",
+  prefer_udp: "takes no argument",
+  expire: "takes one duration up to 1h",
   except: "no equivalent: give the excepted names a forward zone of their own",
 };
 
@@ -118,12 +124,13 @@ function convertForward(b: Builder, d: Directive, blockZones: readonly string[],
   const to = targets.map((t) => forwardTo(b, d.line, t)).filter((t): t is string => t !== null);
   // CoreDNS's defaults written out, so the migrated zone forwards as it did (signpost's own
   // defaults are sequential without health checks).
-  const extras: ForwardExtras = { policy: "random", maxFails: 2, healthCheck: "500ms" };
+  const extras: ForwardExtras = { policy: "random", maxFails: 2, healthCheck: "500ms", ...COREDNS_TRANSPORT };
   for (const option of d.options) {
     const [arg = "", ...more] = option.args;
     if (option.name === "policy" && more.length === 0 && (arg === "random" || arg === "round_robin" || arg === "sequential")) extras.policy = arg;
     else if (option.name === "max_fails" && more.length === 0 && /^\d+$/.test(arg)) extras.maxFails = Number(arg);
     else if (option.name === "health_check" && more.length === 0 && /^\d+(\.\d+)?(ms|s|m|h)$/.test(arg)) extras.healthCheck = arg;
+    else if (convertForwardTransport(option, extras)) continue;
     else b.note(option.line, `forward option ${text(option)}`, forwardOptionReasons[option.name] ?? "is not a forward option signpost-dns knows");
   }
   if (to.length === 0) return;
@@ -189,12 +196,8 @@ function convertRootDirective(b: Builder, d: Directive, zones: readonly string[]
       return;
     }
     case "cache":
-      // Forwarded answers are cached up to 30 s (denials 5 s); cluster answers until the cluster changes.
-      if (d.args.some((a) => /^\d+$/.test(a) && Number(a) > 30)) b.note(d.line, text(d), "signpost-dns caches forwarded answers at most 30 s (denials 5 s)");
-      for (const o of d.options) {
-        const clusterOnly = o.name === "disable" && o.args.length === 2 && cluster !== undefined && o.args[1]?.replace(/\.$/, "") === cluster;
-        if (!clusterOnly) b.note(o.line, `cache option ${text(o)}`, "has no equivalent in signpost-dns (its cache sizes are cache.forwardBytes and cache.answerBytes)");
-      }
+      b.cache = convertCache(d, cluster, (line, what, reason) => b.note(line, what, reason));
+      b.converted++;
       return;
     case "log":
       if (d.args.length === 0 && d.options.length === 0) {
@@ -234,7 +237,9 @@ function convertBlock(b: Builder, block: ServerBlock, rootPort: number | undefin
       convertRootDirective(b, d, zones, cluster);
     } else if (d.name === "forward") {
       convertForward(b, d, zones, cluster);
-    } else if (d.name !== "errors" && d.name !== "cache") {
+    } else if (d.name === "cache") {
+      b.stubCaches.push(d);
+    } else if (d.name !== "errors") {
       b.note(d.line, text(d), `signpost-dns gives a stub domain upstreams only; ${d.name} in this server block is not converted`);
     }
   }
@@ -253,6 +258,10 @@ export function importCorefile(source: string, file: string): ImportResult {
   for (const d of blocks.flatMap((block) => block.directives.filter((x) => x.name === "kubernetes"))) convertKubernetes(b, d);
   const cluster = b.cluster.zone ?? (blocks.some((block) => block.directives.some((d) => d.name === "kubernetes")) ? "cluster.local" : undefined);
   for (const block of blocks) convertBlock(b, block, rootPort, cluster);
+  for (const d of b.stubCaches) {
+    const same = b.cache !== undefined && JSON.stringify(convertCache(d, cluster, () => {})) === JSON.stringify(b.cache);
+    if (!same) b.note(d.line, text(d), "signpost-dns has one cache for every forwarded zone, set by the root block's cache");
+  }
   return b.result();
 }
 
