@@ -5,7 +5,7 @@
 # proxy (cached), and runs every section inside a network namespace with only loopback.
 # An opponent that cannot be built is reported as missing; signpost's figures are still taken.
 #   BENCH_QUICK=1   small scale points and few repetitions, to try the script quickly
-#   BENCH_PROXY_EVENTS=N  programming-latency events per contestant at 10,000 Services (100)
+#   BENCH_PROXY_EVENTS=N  programming-latency events per contestant and scale point (600: 300 changes, 300 new Services)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"

@@ -3,7 +3,7 @@
 // scale point, and its nftables mode as a reference), raw samples for both sides, and null with
 // the reason for a side that could not be measured.
 import type { Curve, Figure } from "../results.ts";
-import type { ContestantMeasurements, ScaleMeasurements } from "./measurements.ts";
+import { type ContestantMeasurements, emptyScale, type ScaleMeasurements } from "./measurements.ts";
 import { cdfPoints, percentile, round } from "./sampling.ts";
 import type { Plan } from "./plan.ts";
 import { BACKEND_POD_IP, BACKEND_PORT } from "./bench-node.ts";
@@ -31,15 +31,17 @@ function daemonCommands(signpost: ContestantMeasurements, opponent: ContestantMe
 }
 
 /** p50 and p99 of one way of measuring programming latency; the issue's target is on the p99. */
-function latencyFigures(source: "metric" | "probe", pick: (s: ScaleMeasurements) => readonly number[], command: string, what: string): FigureSpec[] {
+function latencyFigures(source: "metric" | "probe", pickRuns: (s: ScaleMeasurements) => readonly (readonly number[])[], command: string, what: string): FigureSpec[] {
+  const pick = (s: ScaleMeasurements): number[] => pickRuns(s).flat();
   return [50, 99].map((p) => ({
     name: `programming latency p${p}, ${source}`,
     unit: "ms",
     better: "lower",
-    samples: (s) => pct(pick(s), p),
+    // One value per run: the percentile of that run's samples, so the spread across runs shows.
+    samples: (s) => pickRuns(s).filter((run) => run.length > 0).flatMap((run) => pct(run, p)),
     ...(p === 99 ? { target: { maxRatio: 0.5 } } : {}),
     commands: (s, o) => [...daemonCommands(s, o), command],
-    note: (s, o) => `${what}; samples: signpost ${n(s, pick)}, opponent ${n(o, pick)}`,
+    note: (s, o) => `${what}; each value is one run's p${p}; samples over all runs: signpost ${n(s, pick)}, opponent ${n(o, pick)}`,
   }));
 }
 
@@ -71,8 +73,8 @@ export function figureSpecs(plan: Plan): FigureSpec[] {
       note: () =>
         `one TCP connection after the other for ${CONNECT_RATE_SECONDS} s from the client pod to the probe Service (one of the set), each reading the backend's greeting (test/bench/proxy/connect-rate.c); its first packet walks the proxy's NAT rules, so this is the rule layout's cost as pods feel it. "Straight to the pod" is the same to the backend's own IP in the same run, with no Service rule matched. One sample per run, after the latency block`,
     },
-    ...latencyFigures("metric", (x) => x.metricSeconds, "curl NODE:10249/metrics (kubeproxy_network_programming_duration_seconds _sum/_count around each change)", "one endpoint of one EndpointSlice replaced (trigger-time annotated), the daemon's own observation"),
-    ...latencyFigures("probe", (x) => x.probeSeconds, "ip netns exec CLIENT_POD node test/bench/proxy/first-connection-prober.ts", "Service + EndpointSlice created, until the first TCP connection from a pod to its ClusterIP succeeds"),
+    ...latencyFigures("metric", (x) => x.metricRuns, "curl NODE:10249/metrics (kubeproxy_network_programming_duration_seconds _sum/_count around each change)", "one endpoint of one EndpointSlice replaced (trigger-time annotated), the daemon's own observation"),
+    ...latencyFigures("probe", (x) => x.probeRuns, "ip netns exec CLIENT_POD node test/bench/proxy/first-connection-prober.ts", "Service + EndpointSlice created, until the first TCP connection from a pod to its ClusterIP succeeds"),
     {
       name: "CPU under churn, daemon",
       unit: "CPU s",
@@ -185,15 +187,15 @@ export function buildCurves(plan: Plan, all: readonly ContestantMeasurements[]):
   });
   for (const scale of plan.scales) {
     for (const [kind, pick, what] of [
-      ["metric", (s: ScaleMeasurements) => s.metricSeconds, "network_programming_duration_seconds per EndpointSlice change"],
-      ["probe", (s: ScaleMeasurements) => s.probeSeconds, "new Service to its first successful connection"],
+      ["metric", (s: ScaleMeasurements) => s.metricRuns.flat(), "network_programming_duration_seconds per EndpointSlice change"],
+      ["probe", (s: ScaleMeasurements) => s.probeRuns.flat(), "new Service to its first successful connection"],
     ] as const) {
       curves.push({
         slug: `proxy-programming-latency-${kind}-${scale}`,
         title: `Network programming latency at ${scale.toLocaleString("en-US")} Services: ${what} (CDF)`,
         xLabel: "milliseconds",
         yLabel: "fraction of changes",
-        series: all.map((m) => ({ name: m.name, points: cdfPoints(ms(pick(m.byScale.get(scale) ?? { coldStartSeconds: [], restoreFloorSeconds: [], connectPerSecond: [], directConnectPerSecond: [], metricSeconds: [], probeSeconds: [], churn: [], problems: [], resolutionSeconds: 0 }))) })),
+        series: all.map((m) => ({ name: m.name, points: cdfPoints(ms(pick(m.byScale.get(scale) ?? emptyScale()))) })),
       });
     }
   }

@@ -95,8 +95,8 @@ async function oneRun(c: Contestant, m: ContestantMeasurements, scale: number, r
       // An even number per run, so changes and probes stay equal in number.
       const events = 2 * Math.ceil(plan.events(scale, c.name) / plan.runs / 2);
       const block = await programmingLatency(cold.daemon, node, objects, { events, pauseMs: plan.pauseMs, seed: scale * 100 + run, timeoutMs: plan.eventTimeoutMs });
-      s.metricSeconds.push(...block.metricSeconds);
-      s.probeSeconds.push(...block.probeSeconds);
+      s.metricRuns.push(block.metricSeconds);
+      s.probeRuns.push(block.probeSeconds);
       s.problems.push(...block.problems);
       const ms = (v: number[]): string => `p50 ${(percentile(v, 50) * 1000).toFixed(0)} ms, p99 ${(percentile(v, 99) * 1000).toFixed(0)} ms`;
       log(`${c.name}, ${scale} Services: metric ${ms(block.metricSeconds)}; probe ${ms(block.probeSeconds)}${block.problems.length > 0 ? `; ${block.problems.length} problems: ${block.problems.slice(0, 3).join("; ")}` : ""}`);

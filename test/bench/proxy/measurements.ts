@@ -8,8 +8,9 @@ export interface ScaleMeasurements {
   /** New connections per second through a ClusterIP, and straight to the backend pod, one per run (connect-rate.ts). */
   readonly connectPerSecond: number[];
   readonly directConnectPerSecond: number[];
-  readonly metricSeconds: number[];
-  readonly probeSeconds: number[];
+  /** Programming latency samples in seconds, one list per run, so each percentile has one value per run. */
+  readonly metricRuns: number[][];
+  readonly probeRuns: number[][];
   readonly churn: ChurnResult[];
   readonly problems: string[];
   /** The coarsest cold-start sample's resolution, in seconds (cold-start.ts). */
@@ -31,8 +32,12 @@ export function newContestantMeasurements(name: string): ContestantMeasurements 
 export function atScale(m: ContestantMeasurements, scale: number): ScaleMeasurements {
   let s = m.byScale.get(scale);
   if (s === undefined) {
-    s = { coldStartSeconds: [], restoreFloorSeconds: [], connectPerSecond: [], directConnectPerSecond: [], metricSeconds: [], probeSeconds: [], churn: [], problems: [], resolutionSeconds: 0 };
+    s = emptyScale();
     m.byScale.set(scale, s);
   }
   return s;
+}
+
+export function emptyScale(): ScaleMeasurements {
+  return { coldStartSeconds: [], restoreFloorSeconds: [], connectPerSecond: [], directConnectPerSecond: [], metricRuns: [], probeRuns: [], churn: [], problems: [], resolutionSeconds: 0 };
 }
