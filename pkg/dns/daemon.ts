@@ -18,6 +18,9 @@ import { ForwardCache } from "./forward-cache.ts";
 import { ReloadMetrics, contentHash, initialConfig, watchDnsConfig } from "./config/config-reload.ts";
 import { describeConfig, forwardChanged, restartOnlyChanges } from "./config/effective-config.ts";
 import { LiveForwarding } from "./config/live-forwarding.ts";
+import { LivePlugins } from "./config/live-plugins.ts";
+import { pluginsChanged } from "./config/plugin-settings.ts";
+import { withPlugins } from "./query-plugins.ts";
 import { startSideServers, type SideServerPorts } from "./health-server.ts";
 import { QueryMetrics, TcpMetrics } from "./metrics.ts";
 import { dnsSlice } from "./dns-slice.ts";
@@ -93,6 +96,9 @@ export async function startDnsDaemon(flags: DnsDaemonConfig, log: Logger): Promi
     const caches = createCaches(config.caches);
     const forwarder = new LiveForwarding(running.forward, caches.forward, log);
     stops.push(() => forwarder.close());
+    const plugins = new LivePlugins(log);
+    await plugins.replace(running.plugins);
+    stops.push(() => Promise.resolve(plugins.close()));
     const wildcard = isWildcard(config.listen.host);
     const family = isIPv6(config.listen.host) ? "2" : "1";
     let boundPort = config.listen.port;
@@ -100,7 +106,7 @@ export async function startDnsDaemon(flags: DnsDaemonConfig, log: Logger): Promi
     const metrics = new QueryMetrics({ server: serverLabel, family, cache: forwarder.cache, answerCache: caches.answer });
     const tcpMetrics = new TcpMetrics(serverLabel);
     const instrument = (handler: QueryHandler): QueryHandler => {
-      const watched = forwarder.watch(handler);
+      const watched = forwarder.watch(withPlugins(handler, plugins.current, true));
       const logged = logQueries(log.child({ component: "query-log" }), watched);
       return metrics.instrument((message, transport, peer) => (live.queryLog ? logged : watched)(message, transport, peer));
     };
@@ -152,8 +158,9 @@ export async function startDnsDaemon(flags: DnsDaemonConfig, log: Logger): Promi
         apply: (next) => {
           const pending = restartOnlyChanges(running, next);
           if (forwardChanged(running, next)) forwarder.replace(next.forward);
+          if (pluginsChanged(running.plugins, next.plugins)) void plugins.replace(next.plugins);
           live.queryLog = next.daemon.queryLog;
-          running = { daemon: { ...config, queryLog: live.queryLog }, forward: next.forward };
+          running = { daemon: { ...config, queryLog: live.queryLog }, forward: next.forward, plugins: next.plugins };
           if (pending.length > 0) log.warn({ file: config.configFile, fields: pending }, "these fields changed in the file and take effect when signpost-dns restarts");
           return running;
         },

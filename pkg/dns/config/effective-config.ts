@@ -6,6 +6,7 @@ import type { DnsDaemonConfig } from "../daemon-flags.ts";
 import { type Upstream, upstreamLabel } from "../forwarder.ts";
 import { formatListen, readUpstreams, refuseSelfUpstream } from "../resolv-conf.ts";
 import type { DnsConfigFile, ForwardTarget } from "./dns-config-file.ts";
+import { describePlugins, type PluginSettings } from "./plugin-settings.ts";
 
 export type ForwardPolicy = "sequential" | "random" | "round_robin";
 
@@ -27,6 +28,8 @@ export interface EffectiveDnsConfig {
   readonly daemon: DnsDaemonConfig;
   /** The root zone "." first, then the others by name. */
   readonly forward: readonly ResolvedForwardZone[];
+  /** hosts, rewrite, loadbalance: all reload live. */
+  readonly plugins: PluginSettings;
 }
 
 /** Smaller than this, a cache holds too few answers to be worth its lookups (as the flags). */
@@ -76,7 +79,7 @@ export function effectiveConfig(flags: DnsDaemonConfig, file: DnsConfigFile | nu
     resolved.push({ zone: ".", upstreams, policy: "sequential", maxFails: 0, healthCheckMs: DEFAULT_HEALTH_CHECK_MS });
   }
   resolved.sort((a, b) => (a.zone === "." ? -1 : b.zone === "." ? 1 : a.zone.localeCompare(b.zone)));
-  return { daemon, forward: resolved };
+  return { daemon, forward: resolved, plugins: { hosts: f.hosts ?? null, rewrite: f.rewrite ?? [], loadbalance: f.loadbalance ?? false } };
 }
 
 function resolveTarget(target: ForwardTarget, where: string): Upstream[] {
@@ -133,6 +136,7 @@ export function describeConfig(config: EffectiveDnsConfig): Record<string, unkno
     cache: { forwardBytes: d.caches.forwardBytes, answerBytes: d.caches.answerBytes, servfailTTLMs: d.caches.servfailTtlMs },
     log: { queries: d.queryLog },
     lameduckMs: d.lameduckMs,
+    ...describePlugins(config.plugins),
   };
 }
 
