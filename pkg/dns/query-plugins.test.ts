@@ -24,8 +24,8 @@ async function upstream(request: ForwardRequest): Promise<Buffer> {
 
 function handlerWith(plugins: Partial<QueryPlugins>, forwarded: string[] = []) {
   const store = clusterStore();
-  store.upsertService(service({ name: "web", headless: true }));
-  store.upsertEndpointSlice(slice({ name: "web-1", serviceName: "web", endpoints: ["10.244.0.1", "10.244.0.2", "10.244.0.3"].map((ip) => endpoint(ip)) }));
+  store.upsertService(service({ name: "pool", headless: true }));
+  store.upsertEndpointSlice(slice({ name: "pool-1", serviceName: "pool", endpoints: ["10.244.0.1", "10.244.0.2", "10.244.0.3"].map((ip) => endpoint(ip)) }));
   const base = createQueryHandler({
     store,
     forward: (r) => {
@@ -94,7 +94,7 @@ describe("query plugins", () => {
   it("rotates cluster answers, cached ones included, and forwarded ones", async () => {
     const handle = handlerWith({ loadbalance: new RoundRobin() });
     const firsts = new Set<string>();
-    for (let i = 0; i < 3; i++) firsts.add((await ask(handle, "web.default.svc.cluster.local")).answer[0] ?? "");
+    for (let i = 0; i < 3; i++) firsts.add((await ask(handle, "pool.default.svc.cluster.local")).answer[0] ?? "");
     expect(firsts.size).toBe(3);
     const forwarded = [await ask(handle, "www.example.org"), await ask(handle, "www.example.org")].map((r) => r.answer.slice(1).map((l) => l.split(" ")[2]));
     expect(new Set(forwarded.map((a) => a.join(","))).size).toBe(2);

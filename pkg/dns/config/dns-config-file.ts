@@ -11,6 +11,7 @@ import type { ListenAddress } from "../resolv-conf.ts";
 import { canonicalNameserver } from "../resolv-conf.ts";
 import type { HostsSettings } from "../hosts-source.ts";
 import type { RewriteRule } from "../rewrite-rules.ts";
+import { type ClusterOptionsFile, parseClusterFallthrough, parseNamespaces, parseReverseCIDRs, readFlag } from "./cluster-options.ts";
 import { parseHostsConfig } from "./hosts-config.ts";
 import { parseLoadbalance } from "./plugin-settings.ts";
 import { parseRewriteRules } from "./rewrite-config.ts";
@@ -45,6 +46,7 @@ export interface DnsConfigFile {
   servfailTtlMs?: number;
   queryLog?: boolean;
   lameduckMs?: number;
+  cluster?: ClusterOptionsFile;
   hosts?: HostsSettings;
   rewrite?: RewriteRule[];
   loadbalance?: boolean;
@@ -185,6 +187,11 @@ const clusterFields: Fields = {
     if (mode !== "disabled" && mode !== "insecure" && mode !== "verified") throw bad(p, `"${mode}" is not one of disabled, insecure, verified`);
     out.pods = mode;
   },
+  namespaces: (v, p, out) => void ((out.cluster ??= {}).namespaces = parseNamespaces(v, p)),
+  endpointPodNames: (v, p, out) => readFlag((out.cluster ??= {}), "endpointPodNames", v, p),
+  noEndpoints: (v, p, out) => readFlag((out.cluster ??= {}), "noEndpoints", v, p),
+  reverseCIDRs: (v, p, out) => void ((out.cluster ??= {}).reverseCIDRs = parseReverseCIDRs(v, p)),
+  fallthrough: (v, p, out) => void ((out.cluster ??= {}).fallthrough = parseClusterFallthrough(v, p)),
 };
 
 const cacheFields: Fields = {

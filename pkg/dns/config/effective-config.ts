@@ -6,6 +6,7 @@ import type { DnsDaemonConfig } from "../daemon-flags.ts";
 import { type Upstream, upstreamLabel } from "../forwarder.ts";
 import { formatListen, readUpstreams, refuseSelfUpstream } from "../resolv-conf.ts";
 import type { DnsConfigFile, ForwardTarget } from "./dns-config-file.ts";
+import { type ClusterOptions, DEFAULT_CLUSTER_OPTIONS } from "./cluster-options.ts";
 import { describePlugins, type PluginSettings } from "./plugin-settings.ts";
 
 export type ForwardPolicy = "sequential" | "random" | "round_robin";
@@ -28,6 +29,8 @@ export interface EffectiveDnsConfig {
   readonly daemon: DnsDaemonConfig;
   /** The root zone "." first, then the others by name. */
   readonly forward: readonly ResolvedForwardZone[];
+  /** The kubernetes options beyond the flags': restart only, as the rest of `cluster`. */
+  readonly cluster: ClusterOptions;
   /** hosts, rewrite, loadbalance: all reload live. */
   readonly plugins: PluginSettings;
 }
@@ -79,7 +82,7 @@ export function effectiveConfig(flags: DnsDaemonConfig, file: DnsConfigFile | nu
     resolved.push({ zone: ".", upstreams, policy: "sequential", maxFails: 0, healthCheckMs: DEFAULT_HEALTH_CHECK_MS });
   }
   resolved.sort((a, b) => (a.zone === "." ? -1 : b.zone === "." ? 1 : a.zone.localeCompare(b.zone)));
-  return { daemon, forward: resolved, plugins: { hosts: f.hosts ?? null, rewrite: f.rewrite ?? [], loadbalance: f.loadbalance ?? false } };
+  return { daemon, forward: resolved, cluster: { ...DEFAULT_CLUSTER_OPTIONS, ...f.cluster }, plugins: { hosts: f.hosts ?? null, rewrite: f.rewrite ?? [], loadbalance: f.loadbalance ?? false } };
 }
 
 function resolveTarget(target: ForwardTarget, where: string): Upstream[] {
@@ -126,7 +129,7 @@ export function describeConfig(config: EffectiveDnsConfig): Record<string, unkno
   const d = config.daemon;
   return {
     listen: formatListen(d.listen),
-    cluster: { zone: d.zone, ttl: d.ttl, pods: d.pods },
+    cluster: { zone: d.zone, ttl: d.ttl, pods: d.pods, ...config.cluster },
     forward: Object.fromEntries(
       config.forward.map((z) => [
         z.zone,
