@@ -33,6 +33,21 @@ describe("hosts source", () => {
     source.stop();
   });
 
+  it("keeps the entries its predecessor read from the same file when the file is refused after a reload", async () => {
+    const file = join(dir, "reloaded");
+    writeFileSync(file, "10.0.0.1 a.example\n");
+    const first = new HostsSource({ ...base, entries: [], file }, log);
+    await first.start();
+    writeFileSync(file, `10.0.0.2 a.example\n${"#".repeat(100)}\n`);
+    const next = new HostsSource({ ...base, entries: ["192.0.2.9 n.example"], file }, log, first);
+    await next.start();
+    expect(addresses(next, "a.example")).toEqual(["10.0.0.1"]);
+    expect(addresses(next, "n.example")).toEqual(["192.0.2.9"]);
+    const elsewhere = new HostsSource({ ...base, entries: ["192.0.2.9 n.example"], file: join(dir, "absent") }, log, first);
+    await elsewhere.start();
+    expect(elsewhere.answer("a.example", TYPE.A)).toBeNull();
+  });
+
   it("serves the inline entries when the file is missing", async () => {
     const source = new HostsSource({ ...base, entries: ["192.0.2.1 b.example"], file: join(dir, "absent") }, log);
     await source.start();

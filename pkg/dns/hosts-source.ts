@@ -5,7 +5,7 @@
 import { open, stat } from "node:fs/promises";
 import type { Logger } from "pino";
 import { SignpostError } from "../errors/errors.ts";
-import { answerFromHosts, type HostsAnswerOptions, type HostsTable, mergeHosts, parseHosts } from "./hosts-table.ts";
+import { answerFromHosts, EMPTY_HOSTS, type HostsAnswerOptions, type HostsTable, mergeHosts, parseHosts } from "./hosts-table.ts";
 import type { Reply } from "./records.ts";
 
 export interface HostsSettings extends HostsAnswerOptions {
@@ -29,17 +29,24 @@ export class HostsSource {
   readonly #settings: HostsSettings;
   readonly #log: Logger;
   readonly #inline: HostsTable;
+  /** The file's entries last read; kept while a newer version is refused or unreadable. */
+  #file: HostsTable = EMPTY_HOSTS;
   #table: HostsTable;
   /** What identified the file's version last read: size and modification time. */
   #seen = "";
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
 
-  constructor(settings: HostsSettings, log: Logger) {
+  /**
+   * `previous`: the source this one replaces on a reload; when it read the same file, its
+   * entries serve until this one reads the file, so a file refused now loses nothing.
+   */
+  constructor(settings: HostsSettings, log: Logger, previous: HostsSource | null = null) {
     this.#settings = settings;
     this.#log = log.child({ component: "hosts" });
     this.#inline = parseHosts(settings.entries.join("\n")).table;
-    this.#table = this.#inline;
+    if (previous !== null && settings.file !== null && previous.#settings.file === settings.file) this.#file = previous.#file;
+    this.#table = mergeHosts(this.#file, this.#inline);
   }
 
   get table(): HostsTable {
@@ -81,6 +88,7 @@ export class HostsSource {
       const text = await readBounded(file, this.#settings.maxFileBytes);
       const { table, errors } = parseHosts(text);
       if (this.#stopped) return;
+      this.#file = table;
       this.#table = mergeHosts(table, this.#inline);
       if (errors.length > 0) this.#log.warn({ file, skipped: errors.length, first: errors.slice(0, 5) }, "hosts file lines skipped");
       this.#log.info({ file, names: table.byName.size }, "hosts file read");

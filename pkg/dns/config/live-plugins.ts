@@ -23,7 +23,7 @@ export class LivePlugins {
   /** Serves `settings` once its hosts file (if any) has been read. */
   async replace(settings: PluginSettings): Promise<void> {
     const version = ++this.#version;
-    const hosts = settings.hosts === null ? null : new HostsSource(settings.hosts, this.#log);
+    const hosts = settings.hosts === null ? null : new HostsSource(settings.hosts, this.#log, this.#current.hosts);
     await hosts?.start();
     if (version !== this.#version) {
       hosts?.stop();
