@@ -9,19 +9,20 @@ const fixture = (name: string) => readFileSync(join(import.meta.dirname, "testda
 const notes = (r: ReturnType<typeof importCorefile>) => r.notes.map((n) => `${n.where}: ${n.what}`);
 
 describe("signpost-dns import --corefile", () => {
-  it("converts the Corefile kubeadm v1.36 writes, naming max_concurrent and loadbalance by their lines", () => {
+  it("converts the Corefile kubeadm v1.36 writes, naming max_concurrent by its line", () => {
     const r = importCorefile(fixture("kubeadm-v1.36.Corefile"), "Corefile");
     expect(r.config).toEqual({
       apiVersion: "signpost.dev/v1alpha1",
       kind: "DNSConfiguration",
       cluster: { zone: "cluster.local", pods: "insecure", ttl: 30 },
       forward: [{ zone: ".", to: ["/etc/resolv.conf"], policy: "random", maxFails: 2, healthCheck: "500ms" }],
+      loadbalance: "round_robin",
       lameduck: "5s",
     });
-    expect(notes(r)).toEqual(["Corefile:14: forward option max_concurrent 1000", "Corefile:22: loadbalance"]);
+    expect(notes(r)).toEqual(["Corefile:14: forward option max_concurrent 1000"]);
   });
 
-  it("converts a homelab Corefile: forward zones in the root block, an IPv6 upstream; hosts and import named", () => {
+  it("converts a homelab Corefile: forward zones in the root block, an IPv6 upstream, hosts with its options; import named", () => {
     const r = importCorefile(fixture("homelab-nas01.Corefile"), "Corefile");
     const coreDnsDefaults = { policy: "random", maxFails: 2, healthCheck: "500ms" };
     expect(r.config["forward"]).toEqual([
@@ -29,7 +30,9 @@ describe("signpost-dns import --corefile", () => {
       { zone: "home.macro.network", to: ["10.10.30.1"], ...coreDnsDefaults },
       { zone: ".", to: ["10.10.0.1", "[2603:6010:5300:ad0a::1]:53"], ...coreDnsDefaults },
     ]);
-    expect(notes(r)).toEqual(["Corefile:9: hosts /etc/coredns/NodeHosts", "Corefile:21: loadbalance", "Corefile:23: import /etc/coredns/custom/*.server"]);
+    expect(r.config["hosts"]).toEqual({ file: "/etc/coredns/NodeHosts", ttl: 60, reload: "15s", fallthrough: true });
+    expect(r.config["loadbalance"]).toBe("round_robin");
+    expect(notes(r)).toEqual(["Corefile:23: import /etc/coredns/custom/*.server"]);
   });
 
   it("converts a stub-domain server block with its policy and health_check options", () => {
@@ -38,7 +41,8 @@ describe("signpost-dns import --corefile", () => {
       { zone: ".", to: ["/etc/resolv.conf"], policy: "random", maxFails: 2, healthCheck: "500ms" },
       { zone: "ohkillsh.win", to: ["10.15.0.4", "10.15.0.5"], policy: "random", maxFails: 2, healthCheck: "5s" },
     ]);
-    expect(notes(r)).toEqual(["Corefile:13: loadbalance"]);
+    expect(r.config["loadbalance"]).toBe("round_robin");
+    expect(notes(r)).toEqual([]);
   });
 
   it("prints a file that signpost-dns reads back, with what was not converted in its header", () => {
@@ -47,7 +51,7 @@ describe("signpost-dns import --corefile", () => {
       expect(() => parseDnsConfigFile(text, name)).not.toThrow();
     }
     const text = renderImport(importCorefile(fixture("kubeadm-v1.36.Corefile"), "Corefile"), "Corefile");
-    expect(text).toContain("#   Corefile:22: loadbalance: the loadbalance plugin has no equivalent in signpost-dns\n");
+    expect(text).toContain("#   Corefile:14: forward option max_concurrent 1000: no equivalent: signpost-dns bounds the queries in flight itself (4096 UDP sockets, 32 TCP exchanges)\n");
   });
 
   it("converts a port other than 53, log, and names DNS over TLS and a stub inside the cluster zone", () => {
@@ -60,6 +64,66 @@ describe("signpost-dns import --corefile", () => {
       { zone: ".", to: ["10.0.0.1"], policy: "round_robin", maxFails: 0, healthCheck: "500ms" },
     ]);
     expect(notes(r)).toEqual(["Corefile:4: forward ... tls://9.9.9.9", "Corefile:7: forward . 10.0.0.2", "Corefile:9: tls://corp.test"]);
+  });
+});
+
+describe("signpost-dns import --corefile: hosts, rewrite, loadbalance and the kubernetes options", () => {
+  const corefile = [
+    ".:53 {", // 1
+    "  kubernetes cluster.local 96.10.in-addr.arpa 244.10.in-addr.arpa {",
+    "    namespaces default kube-system",
+    "    endpoint_pod_names",
+    "    noendpoints",
+    "    fallthrough 96.10.in-addr.arpa",
+    "  }",
+    "  hosts /etc/coredns/hosts example.corp {", // 8
+    "    10.0.0.1 db.example.corp db",
+    "    no_reverse",
+    "    fallthrough_unsupported",
+    "  }",
+    "  rewrite name db.example.corp db.default.svc.cluster.local", // 13
+    "  rewrite continue name suffix .corp. .svc.cluster.local. answer auto",
+    "  rewrite stop {",
+    "    name regex (.*)-(us-west-1)\\.example\\.org {1}.service.{2}.consul",
+    "    answer name (.*)\\.service\\.(us-west-1)\\.consul {1}-{2}.example.org",
+    "  }",
+    "  rewrite type ANY HINFO", // 19
+    "  rewrite name exact a.example b.example answer value x y",
+    "  loadbalance weighted /etc/weights",
+    "  forward . 10.0.0.53",
+    "}",
+  ].join("\n");
+
+  it("converts each to its field and names what has no equivalent by its line", () => {
+    const r = importCorefile(corefile, "Corefile");
+    expect(r.config["cluster"]).toEqual({
+      zone: "cluster.local",
+      reverseCIDRs: ["10.96.0.0/16", "10.244.0.0/16"],
+      namespaces: ["default", "kube-system"],
+      endpointPodNames: true,
+      noEndpoints: true,
+      fallthrough: ["96.10.in-addr.arpa"],
+    });
+    expect(r.config["hosts"]).toEqual({ file: "/etc/coredns/hosts", zones: ["example.corp"], noReverse: true, entries: ["10.0.0.1 db.example.corp db"] });
+    expect(r.config["rewrite"]).toEqual([
+      { from: "db.example.corp", to: "db.default.svc.cluster.local" },
+      { match: "suffix", from: ".corp.", to: ".svc.cluster.local.", continue: true },
+      { match: "regex", from: "(.*)-(us-west-1)\\.example\\.org", to: "{1}.service.{2}.consul", answer: { from: "(.*)\\.service\\.(us-west-1)\\.consul", to: "{1}-{2}.example.org" } },
+      { from: "a.example", to: "b.example" },
+    ]);
+    expect(r.config["loadbalance"]).toBeUndefined();
+    expect(notes(r)).toEqual([
+      "Corefile:11: hosts option fallthrough_unsupported",
+      "Corefile:19: rewrite type ANY HINFO",
+      "Corefile:20: rewrite name exact a.example b.example answer value x y: answer value x y",
+      "Corefile:21: loadbalance weighted /etc/weights",
+    ]);
+    expect(() => parseDnsConfigFile(renderImport(r, "Corefile"), "out")).not.toThrow();
+  });
+
+  it("turns reverse fallthrough off when the kubernetes block has none, as CoreDNS answers NXDOMAIN then", () => {
+    const r = importCorefile(".:53 {\n  kubernetes cluster.local in-addr.arpa ip6.arpa\n  forward . 10.0.0.53\n}\n", "C");
+    expect(r.config["cluster"]).toEqual({ zone: "cluster.local", fallthrough: false });
   });
 });
 
