@@ -54,6 +54,7 @@ describe("cluster options", () => {
     expect(ask(store, "10.1.244.10.in-addr.arpa", TYPE.PTR, zones)).toEqual({ kind: "forward" });
     expect(ask(store, "99.0.96.10.in-addr.arpa", TYPE.PTR, new ReverseZones(["10.96.0.0/12"], ["in-addr.arpa"]))).toEqual({ kind: "forward" });
     expect(ask(store, "96.10.in-addr.arpa", TYPE.PTR, zones)).toEqual({ kind: "forward" });
+    expect(ask(store, "10.0.96.10.in-addr.arpa", TYPE.PTR, new ReverseZones([], []))).toEqual({ kind: "forward" });
   });
 
   it("reads the options in the cluster section and refuses bad ones by their fields", () => {

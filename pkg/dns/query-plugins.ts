@@ -27,7 +27,12 @@ export const NO_PLUGINS: QueryPlugins = { rewrite: [], hosts: null, loadbalance:
 export function withPlugins(handler: QueryHandler, current: () => QueryPlugins, recursionAvailable: boolean): QueryHandler {
   return (message, transport, peer) => {
     const plugins = current();
-    if (plugins.rewrite.length === 0 && plugins.hosts === null && plugins.loadbalance === null) return handler(message, transport, peer);
+    const rotation = plugins.loadbalance;
+    if (plugins.rewrite.length === 0 && plugins.hosts === null) {
+      // Nothing reads the question: the query is not decoded twice.
+      const result = handler(message, transport, peer);
+      return rotation === null ? result : then(result, (response) => rotation.rotate(response));
+    }
     const decoded = decodeQuery(message);
     if (!decoded.ok) return handler(message, transport, peer);
     const asked = decoded.query;
@@ -45,7 +50,6 @@ export function withPlugins(handler: QueryHandler, current: () => QueryPlugins, 
       const inner = again.ok ? answer(plugins, handler, renamed, again.query, transport, peer, recursionAvailable) : null;
       result = then(inner, (response) => revert(response, message, asked, rewrite, limit));
     }
-    const rotation = plugins.loadbalance;
     return rotation === null ? result : then(result, (response) => rotation.rotate(response));
   };
 }

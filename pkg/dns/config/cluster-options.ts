@@ -11,7 +11,7 @@ export interface ClusterOptions {
   readonly namespaces: readonly string[] | null;
   readonly endpointPodNames: boolean;
   readonly noEndpoints: boolean;
-  /** The CIDRs (canonical) whose reverse names the cluster answers; null for every address. */
+  /** The CIDRs (canonical) whose reverse names the cluster answers; null for every address, [] for none. */
   readonly reverseCIDRs: readonly string[] | null;
   /** Zones whose names the cluster lacks go on to the upstream; kubeadm's in-addr.arpa and ip6.arpa by default. */
   readonly fallthrough: readonly string[];
@@ -38,8 +38,9 @@ export function parseNamespaces(value: unknown, path: string): string[] {
   });
 }
 
+/** [] is no reverse zone at all: every PTR question goes upstream (CoreDNS's `kubernetes cluster.local` alone). */
 export function parseReverseCIDRs(value: unknown, path: string): string[] {
-  if (!Array.isArray(value) || value.length === 0) throw bad(path, "must be a list of at least one CIDR (leave it out to answer every address)");
+  if (!Array.isArray(value)) throw bad(path, "must be a list of CIDRs (leave it out to answer every address; [] for none)");
   return value.map((v, i) => {
     const cidr = canonicalCIDR(string(v, `${path}[${i}]`));
     if (cidr === null) throw bad(`${path}[${i}]`, `${JSON.stringify(v)} is not a CIDR (examples: 10.96.0.0/12, fd00:10:96::/112)`);

@@ -59,7 +59,7 @@ describe("signpost-dns import --corefile", () => {
       [".:1053 {", "  kubernetes k8s.test", "  log", "  forward . tls://9.9.9.9 10.0.0.1", "}", "svc.k8s.test:1053 {", "  forward . 10.0.0.2", "}", "tls://corp.test {", "  forward . 10.0.0.3", "}"].join("\n"),
       "Corefile",
     );
-    expect(r.config).toMatchObject({ listen: "0.0.0.0:1053", cluster: { zone: "k8s.test" }, log: { queries: true }, forward: [{ zone: ".", to: ["10.0.0.1"] }] });
+    expect(r.config).toMatchObject({ listen: "0.0.0.0:1053", cluster: { zone: "k8s.test", reverseCIDRs: [] }, log: { queries: true }, forward: [{ zone: ".", to: ["10.0.0.1"] }] });
     expect(importCorefile(".:53 {\n  forward . 10.0.0.1 {\n    policy round_robin\n    max_fails 0\n  }\n}\n", "C").config["forward"]).toEqual([
       { zone: ".", to: ["10.0.0.1"], policy: "round_robin", maxFails: 0, healthCheck: "500ms" },
     ]);

@@ -105,10 +105,15 @@ export function reverseZoneCIDR(zone: string): string | null {
   return null;
 }
 
-/** `kubernetes ZONE REVERSE...`: the reverse zones as cluster.reverseCIDRs (absent when both whole trees). */
+/** `kubernetes ZONE REVERSE...`: the reverse zones as cluster.reverseCIDRs (absent when both whole trees, [] when none). */
 export function convertReverseZones(sink: ImportSink, d: Directive, cluster: Record<string, unknown>): void {
   const reverse = d.args.map(plain).filter(isReverse);
-  if (reverse.length === 0) return;
+  if (reverse.length === 0) {
+    // No reverse zone: CoreDNS answers no PTR from the cluster, and neither will signpost-dns.
+    cluster["reverseCIDRs"] = [];
+    sink.converted++;
+    return;
+  }
   const cidrs = reverse.map((z) => [z, reverseZoneCIDR(z)] as const);
   for (const [zone, cidr] of cidrs) if (cidr === null) sink.note(d.line, `kubernetes ... ${zone}`, "is not a reverse zone of whole octets or nibbles");
   const found = cidrs.flatMap(([, c]) => (c === null ? [] : [c]));
