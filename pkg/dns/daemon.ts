@@ -142,6 +142,7 @@ export async function startDnsDaemon(flags: DnsDaemonConfig, log: Logger): Promi
           metrics.exposition() +
           tcpMetrics.exposition(server.tcpConnections) +
           forwarder.exposition() +
+          plugins.exposition() +
           udpDropsExposition() +
           (reloadMetrics?.exposition() ?? ""),
         contentType: registry.contentType,

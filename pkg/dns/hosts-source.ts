@@ -34,6 +34,7 @@ export class HostsSource {
   #table: HostsTable;
   /** What identified the file's version last read: size and modification time. */
   #seen = "";
+  #reloadedAt = 0;
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
 
@@ -51,6 +52,11 @@ export class HostsSource {
 
   get table(): HostsTable {
     return this.#table;
+  }
+
+  /** When the file was last read into service, in seconds since the epoch; 0 before. */
+  get reloadedAt(): number {
+    return this.#reloadedAt;
   }
 
   answer(name: string, qtype: number): Reply | null {
@@ -90,6 +96,7 @@ export class HostsSource {
       if (this.#stopped) return;
       this.#file = table;
       this.#table = mergeHosts(table, this.#inline);
+      this.#reloadedAt = Date.now() / 1000;
       if (errors.length > 0) this.#log.warn({ file, skipped: errors.length, first: errors.slice(0, 5) }, "hosts file lines skipped");
       this.#log.info({ file, names: table.byName.size }, "hosts file read");
     } catch (err) {

@@ -132,6 +132,9 @@ describe("hosts", () => {
     expect((await q("db.example.corp", "A")).answer).toEqual(["db.example.corp. A 10.8.8.9"]);
     // The inline entries serve through it all.
     expect((await q("inline.example.corp", "A")).answer).toEqual(["inline.example.corp. A 10.9.9.9"]);
+    // db and new from the file, inline from the configuration.
+    expect((await daemon.http("metrics")).body).toMatch(/^coredns_hosts_entries 3$/m);
+    expect((await daemon.http("metrics")).body).toMatch(/^coredns_hosts_reload_timestamp_seconds [1-9][0-9.]+$/m);
   });
 });
 

@@ -34,6 +34,21 @@ export class LivePlugins {
     old?.stop();
   }
 
+  /** CoreDNS's hosts metrics, when hosts is configured: the names served and when the file was last read. */
+  exposition(): string {
+    const hosts = this.#current.hosts;
+    if (hosts === null) return "";
+    return [
+      "# HELP coredns_hosts_entries The combined number of entries in hosts and Corefile.",
+      "# TYPE coredns_hosts_entries gauge",
+      `coredns_hosts_entries ${hosts.table.byName.size}`,
+      "# HELP coredns_hosts_reload_timestamp_seconds The timestamp of the last reload of hosts file.",
+      "# TYPE coredns_hosts_reload_timestamp_seconds gauge",
+      `coredns_hosts_reload_timestamp_seconds ${hosts.reloadedAt}`,
+      "",
+    ].join("\n");
+  }
+
   close(): void {
     this.#version++;
     this.#current.hosts?.stop();
