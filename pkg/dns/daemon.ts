@@ -163,7 +163,7 @@ export async function startDnsDaemon(flags: DnsDaemonConfig, log: Logger): Promi
         apply: (next) => {
           const pending = restartOnlyChanges(running, next);
           if (forwardChanged(running, next)) forwarder.replace(next.forward);
-          if (pluginsChanged(running.plugins, next.plugins)) void plugins.replace(next.plugins);
+          if (pluginsChanged(running.plugins, next.plugins)) void plugins.replace(next.plugins).catch((err: unknown) => log.error({ err }, "hosts, rewrite or loadbalance not reloaded"));
           live.queryLog = next.daemon.queryLog;
           running = { daemon: { ...config, queryLog: live.queryLog }, forward: next.forward, cluster: initial.config.cluster, plugins: next.plugins };
           if (pending.length > 0) log.warn({ file: config.configFile, fields: pending }, "these fields changed in the file and take effect when signpost-dns restarts");

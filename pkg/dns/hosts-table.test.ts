@@ -52,6 +52,16 @@ describe("hosts table", () => {
     expect(answerFromHosts(table, "1.0.0.10.in-addr.arpa", TYPE.PTR, { ...corp, reverse: false })).toBeNull();
   });
 
+  it("answers a wildcard entry one label below its parent only, after the names of their own, without PTR", () => {
+    const w = parseHosts("192.168.1.10 *.example.com\n192.168.1.11 a.example.com\n").table;
+    const first = (name: string) => lines(answerFromHosts(w, name, TYPE.A, all));
+    expect(first("a.example.com")?.answer).toEqual(["192.168.1.11"]);
+    expect(first("apps.example.com")?.answer).toEqual(["192.168.1.10"]);
+    expect(first("example.com")?.rcode).toBe(RCODE.NXDOMAIN);
+    expect(first("deep.apps.example.com")?.rcode).toBe(RCODE.NXDOMAIN);
+    expect(answerFromHosts(w, "10.1.168.192.in-addr.arpa", TYPE.PTR, all)).toBeNull();
+  });
+
   it("gives inline entries precedence over the file's for the same name", () => {
     const merged = mergeHosts(table, parseHosts("192.0.2.7 db.example.corp").table);
     expect(merged.byName.get("db.example.corp")).toEqual({ v4: ["192.0.2.7"], v6: [] });

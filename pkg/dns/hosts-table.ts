@@ -16,6 +16,12 @@ export interface HostsTable {
   readonly byName: ReadonlyMap<string, HostsAddresses>;
   /** Canonical addresses to the names that have them, in the order they were read. */
   readonly byAddress: ReadonlyMap<string, readonly string[]>;
+  /**
+   * `*.example.com` entries by their parent ("example.com"): a name one label below the parent
+   * that has no entry of its own gets these addresses (not the parent, not two labels below),
+   * as CoreDNS's hosts wildcards. They give no PTR.
+   */
+  readonly wildcards: ReadonlyMap<string, HostsAddresses>;
 }
 
 /** A line that was not an address followed by names, with its number (from 1). */
@@ -30,6 +36,7 @@ const NAME = /^(?=.{1,253}$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)(\.[a-z0-9_](
 export function parseHosts(text: string): { table: HostsTable; errors: HostsLineError[] } {
   const byName = new Map<string, { v4: string[]; v6: string[] }>();
   const byAddress = new Map<string, string[]>();
+  const wildcards = new Map<string, { v4: string[]; v6: string[] }>();
   const errors: HostsLineError[] = [];
   text.split("\n").forEach((raw, i) => {
     const fields = (raw.split("#", 1)[0] ?? "").trim().split(/\s+/).filter((f) => f !== "");
@@ -40,27 +47,32 @@ export function parseHosts(text: string): { table: HostsTable; errors: HostsLine
     if (address === null) return void errors.push({ line: i + 1, reason: `"${first}" is not an IP address` });
     if (names.length === 0) return void errors.push({ line: i + 1, reason: `${first} has no name` });
     for (const text of names) {
-      const name = text.toLowerCase().replace(/\.$/, "");
+      const lower = text.toLowerCase().replace(/\.$/, "");
+      const wildcard = lower.startsWith("*.");
+      const name = wildcard ? lower.slice(2) : lower;
       if (!NAME.test(name)) {
         errors.push({ line: i + 1, reason: `"${text}" is not a host name` });
         continue;
       }
-      const entry = byName.get(name) ?? { v4: [], v6: [] };
-      byName.set(name, entry);
+      const table = wildcard ? wildcards : byName;
+      const entry = table.get(name) ?? { v4: [], v6: [] };
+      table.set(name, entry);
       const list: string[] = address.includes(":") ? entry.v6 : entry.v4;
       if (!list.includes(address)) list.push(address);
+      if (wildcard) continue;
       const owners = byAddress.get(address) ?? [];
       byAddress.set(address, owners);
       if (!owners.includes(name)) owners.push(name);
     }
   });
-  return { table: { byName, byAddress }, errors };
+  return { table: { byName, byAddress, wildcards }, errors };
 }
 
 /** The inline entries over the file's: a name given inline keeps only its inline addresses, as CoreDNS overrides them. */
 export function mergeHosts(file: HostsTable, inline: HostsTable): HostsTable {
-  if (file.byName.size === 0) return inline;
-  if (inline.byName.size === 0) return file;
+  if (file.byName.size === 0 && file.wildcards.size === 0) return inline;
+  if (inline.byName.size === 0 && inline.wildcards.size === 0) return file;
+  const wildcards = new Map([...file.wildcards, ...inline.wildcards]);
   const byName = new Map(file.byName);
   for (const [name, addresses] of inline.byName) byName.set(name, addresses);
   const byAddress = new Map<string, string[]>();
@@ -71,10 +83,18 @@ export function mergeHosts(file: HostsTable, inline: HostsTable): HostsTable {
       owners.push(name);
     }
   }
-  return { byName, byAddress };
+  return { byName, byAddress, wildcards };
 }
 
-export const EMPTY_HOSTS: HostsTable = { byName: new Map(), byAddress: new Map() };
+export const EMPTY_HOSTS: HostsTable = { byName: new Map(), byAddress: new Map(), wildcards: new Map() };
+
+/** The entry of `name`: its own, else a wildcard of its parent. */
+function entryOf(table: HostsTable, name: string): HostsAddresses | undefined {
+  const own = table.byName.get(name);
+  if (own !== undefined || table.wildcards.size === 0) return own;
+  const dot = name.indexOf(".");
+  return dot < 0 ? undefined : table.wildcards.get(name.slice(dot + 1));
+}
 
 export interface HostsAnswerOptions {
   /** Zones the table answers for, lower-case without the trailing dot; "." is every name. */
@@ -100,7 +120,7 @@ export function answerFromHosts(table: HostsTable, name: string, qtype: number, 
     return positive([{ type: TYPE.PTR, owner: null, records: owners.map((target) => ({ type: "PTR", ttl: options.ttl, target })), additional: [] }]);
   }
   if (!inZones(name, options.zones)) return null;
-  const entry = table.byName.get(name);
+  const entry = entryOf(table, name);
   if (entry === undefined) {
     if (inZones(name, options.fallthrough)) return null;
     return { rcode: RCODE.NXDOMAIN, authoritative: true, answer: [], authority: [], additional: [] };

@@ -62,3 +62,12 @@ export function parseClusterFallthrough(value: unknown, path: string): string[] 
 export function readFlag(out: ClusterOptionsFile, key: "endpointPodNames" | "noEndpoints", value: unknown, path: string): void {
   out[key] = boolean(value, path);
 }
+
+/** The options that differ from the defaults, for the configuration log line. */
+export function describeClusterOptions(options: ClusterOptions): Partial<ClusterOptions> {
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(DEFAULT_CLUSTER_OPTIONS) as (keyof ClusterOptions)[]) {
+    if (JSON.stringify(options[key]) !== JSON.stringify(DEFAULT_CLUSTER_OPTIONS[key])) out[key] = options[key];
+  }
+  return out as Partial<ClusterOptions>;
+}

@@ -6,7 +6,7 @@ import type { DnsDaemonConfig } from "../daemon-flags.ts";
 import { type Upstream, upstreamLabel } from "../forwarder.ts";
 import { formatListen, readUpstreams, refuseSelfUpstream } from "../resolv-conf.ts";
 import type { DnsConfigFile, ForwardTarget } from "./dns-config-file.ts";
-import { type ClusterOptions, DEFAULT_CLUSTER_OPTIONS } from "./cluster-options.ts";
+import { type ClusterOptions, DEFAULT_CLUSTER_OPTIONS, describeClusterOptions } from "./cluster-options.ts";
 import { describePlugins, type PluginSettings } from "./plugin-settings.ts";
 
 export type ForwardPolicy = "sequential" | "random" | "round_robin";
@@ -129,7 +129,7 @@ export function describeConfig(config: EffectiveDnsConfig): Record<string, unkno
   const d = config.daemon;
   return {
     listen: formatListen(d.listen),
-    cluster: { zone: d.zone, ttl: d.ttl, pods: d.pods, ...config.cluster },
+    cluster: { zone: d.zone, ttl: d.ttl, pods: d.pods, ...describeClusterOptions(config.cluster) },
     forward: Object.fromEntries(
       config.forward.map((z) => [
         z.zone,

@@ -56,6 +56,6 @@ function hostsLine(value: unknown, path: string): string {
   const { table, errors } = parseHosts(line);
   const first = errors[0];
   if (first !== undefined) throw bad(path, first.reason);
-  if (table.byName.size === 0) throw bad(path, `"${line}" is not ADDRESS NAME [ALIAS...]`);
+  if (table.byName.size === 0 && table.wildcards.size === 0) throw bad(path, `"${line}" is not ADDRESS NAME [ALIAS...]`);
   return line;
 }

@@ -41,7 +41,7 @@ export class LivePlugins {
     return [
       "# HELP coredns_hosts_entries The combined number of entries in hosts and Corefile.",
       "# TYPE coredns_hosts_entries gauge",
-      `coredns_hosts_entries ${hosts.table.byName.size}`,
+      `coredns_hosts_entries ${hosts.table.byName.size + hosts.table.wildcards.size}`,
       "# HELP coredns_hosts_reload_timestamp_seconds The timestamp of the last reload of hosts file.",
       "# TYPE coredns_hosts_reload_timestamp_seconds gauge",
       `coredns_hosts_reload_timestamp_seconds ${hosts.reloadedAt}`,

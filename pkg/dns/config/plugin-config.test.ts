@@ -16,6 +16,7 @@ describe("hosts, rewrite and loadbalance in the DNS configuration", () => {
       reloadMs: 5000,
       maxFileBytes: 8 * 1024 * 1024,
     });
+    expect(parse("hosts:\n  entries: ['10.0.0.9 *.apps.example.corp']\n").hosts?.entries).toEqual(["10.0.0.9 *.apps.example.corp"]);
     const h = parse("hosts:\n  file: /etc/hosts\n  zones: [example.corp]\n  ttl: 60\n  noReverse: true\n  fallthrough: true\n  reload: 1s\n  maxFileSize: 1Mi\n").hosts;
     expect(h).toMatchObject({ file: "/etc/hosts", zones: ["example.corp"], ttl: 60, reverse: false, fallthrough: ["example.corp"], reloadMs: 1000, maxFileBytes: 1048576 });
     expect(parse("hosts:\n  file: /etc/hosts\n  fallthrough: [in-addr.arpa]\n").hosts?.fallthrough).toEqual(["in-addr.arpa"]);
