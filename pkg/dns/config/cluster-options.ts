@@ -64,10 +64,10 @@ export function readFlag(out: ClusterOptionsFile, key: "endpointPodNames" | "noE
 }
 
 /** The options that differ from the defaults, for the configuration log line. */
-export function describeClusterOptions(options: ClusterOptions): Partial<ClusterOptions> {
+export function describeClusterOptions(options: ClusterOptions): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(DEFAULT_CLUSTER_OPTIONS) as (keyof ClusterOptions)[]) {
     if (JSON.stringify(options[key]) !== JSON.stringify(DEFAULT_CLUSTER_OPTIONS[key])) out[key] = options[key];
   }
-  return out as Partial<ClusterOptions>;
+  return out;
 }
