@@ -186,6 +186,28 @@ describe("kubernetes options", () => {
   });
 });
 
+describe("noEndpoints", () => {
+  it("keeps ClusterIP Services' records and drops every endpoint record", async () => {
+    const file = join(dir, "no-endpoints.yaml");
+    writeFileSync(file, `apiVersion: signpost.dev/v1alpha1\nkind: DNSConfiguration\ncluster: {noEndpoints: true}\nforward: [{zone: ., to: [${upstream.address}]}]\n`);
+    const served = await DnsDaemonProcess.start(["--kubeconfig", kubeconfig, "--listen", "127.0.0.1:0", "--config", file]);
+    const ask = (...args: string[]) => dig("127.0.0.1", served.ports.dns, ...args);
+    try {
+      await eventually(async () => (await served.http("ready")).status === 200, "the second signpost-dns ready");
+      expect((await ask(fqdn("web"), "A")).answer).toEqual([`${fqdn("web")}. A ${webIP}`]);
+      expect((await ask(`_http._tcp.${fqdn("web")}`, "SRV")).answer).toEqual([`_http._tcp.${fqdn("web")}. SRV 0 100 80 ${fqdn("web")}.`]);
+      expect((await ask(fqdn("pool"), "A")).status).toBe("NXDOMAIN");
+      expect((await ask(`10-244-8-3.${fqdn("pool")}`, "A")).status).toBe("NXDOMAIN");
+      // No endpoint PTR: the endpoint's address is not the cluster's to answer any more.
+      const before = upstream.queriesFor("1.7.244.10.in-addr.arpa");
+      await ask("-x", "10.244.7.1");
+      expect(upstream.queriesFor("1.7.244.10.in-addr.arpa")).toBe(before + 1);
+    } finally {
+      await served.kill();
+    }
+  });
+});
+
 describe("a reload", () => {
   it("changes hosts, rewrite and loadbalance live", async () => {
     writeFileSync(configFile, config("second"));
