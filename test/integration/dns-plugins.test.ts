@@ -198,7 +198,7 @@ describe("noEndpoints", () => {
       expect((await ask(`_http._tcp.${fqdn("web")}`, "SRV")).answer).toEqual([`_http._tcp.${fqdn("web")}. SRV 0 100 80 ${fqdn("web")}.`]);
       expect((await ask(fqdn("pool"), "A")).status).toBe("NXDOMAIN");
       expect((await ask(`10-244-8-3.${fqdn("pool")}`, "A")).status).toBe("NXDOMAIN");
-      // No endpoint PTR: the endpoint's address is not the cluster's to answer any more.
+      // The cluster keeps no PTR for an endpoint: its reverse name goes upstream.
       const before = upstream.queriesFor("1.7.244.10.in-addr.arpa");
       await ask("-x", "10.244.7.1");
       expect(upstream.queriesFor("1.7.244.10.in-addr.arpa")).toBe(before + 1);
