@@ -8,8 +8,6 @@ import type { ClusterOptions } from "./config/cluster-options.ts";
 import { dnsSlice, type DnsEndpointSlice } from "./dns-slice.ts";
 import type { RecordStoreOptions } from "./record-store.ts";
 
-export type { DnsEndpointSlice };
-
 export function storeScope(options: ClusterOptions): Pick<RecordStoreOptions, "namespaces" | "endpoints"> {
   return { namespaces: options.namespaces === null ? null : new Set(options.namespaces), endpoints: !options.noEndpoints };
 }
