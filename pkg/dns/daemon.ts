@@ -18,12 +18,18 @@ import { ForwardCache } from "./forward-cache.ts";
 import { ReloadMetrics, contentHash, initialConfig, watchDnsConfig } from "./config/config-reload.ts";
 import { describeConfig, forwardChanged, restartOnlyChanges } from "./config/effective-config.ts";
 import { LiveForwarding } from "./config/live-forwarding.ts";
+import { LivePlugins } from "./config/live-plugins.ts";
+import { pluginsChanged } from "./config/plugin-settings.ts";
+import { withPlugins } from "./query-plugins.ts";
 import { startSideServers, type SideServerPorts } from "./health-server.ts";
 import { QueryMetrics, TcpMetrics } from "./metrics.ts";
-import { dnsSlice } from "./dns-slice.ts";
+import { sliceProjection, storeScope } from "./cluster-scope.ts";
+import type { DnsEndpointSlice } from "./dns-slice.ts";
+import type { EndpointSlice } from "../model/types.ts";
 import { logQueries } from "./query-log.ts";
 import type { QueryHandler } from "./query-handler.ts";
 import { RecordStore } from "./record-store.ts";
+import { ReverseZones } from "./reverse-zones.ts";
 import { formatListen, type ListenAddress } from "./resolv-conf.ts";
 import { serverAddresses } from "./server-addresses.ts";
 import { createDnsServer, type DnsServer } from "./server.ts";
@@ -49,7 +55,8 @@ export async function startDnsDaemon(flags: DnsDaemonConfig, log: Logger): Promi
   /** What a reload can change in place; the rest of `config` holds until a restart. */
   const live = { queryLog: config.queryLog };
   const registry = new Registry();
-  const store = new RecordStore({ zone: config.zone, pods: config.pods, ttl: config.ttl, serverAddresses: serverAddresses(config.listen.host) });
+  const cluster = running.cluster;
+  const store = new RecordStore({ zone: config.zone, pods: config.pods, ttl: config.ttl, serverAddresses: serverAddresses(config.listen.host), ...storeScope(cluster) });
   const stops: (() => Promise<void>)[] = [];
   const closeAll = async () => {
     for (const stop of stops.splice(0).reverse()) await stop();
@@ -57,12 +64,12 @@ export async function startDnsDaemon(flags: DnsDaemonConfig, log: Logger): Promi
 
   try {
     if (config.objects !== null) {
-      loadFile(store, config.objects, log);
+      loadFile(store, config.objects, log, sliceProjection(cluster));
       log.info({ ms: Math.round(settleHeap()) }, "heap settled after loading");
     } else {
       const client = new ApiClient(loadKubeConfig(config.kubeconfig ?? undefined));
       const deps = { client, log, metrics: informerMetrics(registry) };
-      const informers = { services: serviceInformer(deps), endpointSlices: projectedEndpointSliceInformer(deps, dnsSlice), namespaces: namespaceInformer(deps) };
+      const informers = { services: serviceInformer(deps), endpointSlices: projectedEndpointSliceInformer(deps, sliceProjection(cluster)), namespaces: namespaceInformer(deps) };
       // Pods are watched only to verify pod names: at scale they are the largest list there is.
       const pods = config.pods === "verified" ? podInformer(deps) : null;
       const all = [informers.services, informers.endpointSlices, informers.namespaces, ...(pods === null ? [] : [pods])];
@@ -93,6 +100,9 @@ export async function startDnsDaemon(flags: DnsDaemonConfig, log: Logger): Promi
     const caches = createCaches(config.caches);
     const forwarder = new LiveForwarding(running.forward, caches.forward, log);
     stops.push(() => forwarder.close());
+    const plugins = new LivePlugins(log);
+    await plugins.replace(running.plugins);
+    stops.push(() => Promise.resolve(plugins.close()));
     const wildcard = isWildcard(config.listen.host);
     const family = isIPv6(config.listen.host) ? "2" : "1";
     let boundPort = config.listen.port;
@@ -100,13 +110,14 @@ export async function startDnsDaemon(flags: DnsDaemonConfig, log: Logger): Promi
     const metrics = new QueryMetrics({ server: serverLabel, family, cache: forwarder.cache, answerCache: caches.answer });
     const tcpMetrics = new TcpMetrics(serverLabel);
     const instrument = (handler: QueryHandler): QueryHandler => {
-      const watched = forwarder.watch(handler);
+      const watched = forwarder.watch(withPlugins(handler, plugins.current, true));
       const logged = logQueries(log.child({ component: "query-log" }), watched);
       return metrics.instrument((message, transport, peer) => (live.queryLog ? logged : watched)(message, transport, peer));
     };
     const server = await listenDns(config.listen, {
       store,
       forward: forwarder.forward,
+      reverseZones: new ReverseZones(cluster.reverseCIDRs, cluster.fallthrough),
       answerCache: caches.answer,
       instrument,
       tcp: config.tcp,
@@ -132,6 +143,7 @@ export async function startDnsDaemon(flags: DnsDaemonConfig, log: Logger): Promi
           metrics.exposition() +
           tcpMetrics.exposition(server.tcpConnections) +
           forwarder.exposition() +
+          plugins.exposition() +
           udpDropsExposition() +
           (reloadMetrics?.exposition() ?? ""),
         contentType: registry.contentType,
@@ -152,8 +164,9 @@ export async function startDnsDaemon(flags: DnsDaemonConfig, log: Logger): Promi
         apply: (next) => {
           const pending = restartOnlyChanges(running, next);
           if (forwardChanged(running, next)) forwarder.replace(next.forward);
+          if (pluginsChanged(running.plugins, next.plugins)) void plugins.replace(next.plugins).catch((err: unknown) => log.error({ err }, "hosts, rewrite or loadbalance not reloaded"));
           live.queryLog = next.daemon.queryLog;
-          running = { daemon: { ...config, queryLog: live.queryLog }, forward: next.forward };
+          running = { daemon: { ...config, queryLog: live.queryLog }, forward: next.forward, cluster: initial.config.cluster, plugins: next.plugins };
           if (pending.length > 0) log.warn({ file: config.configFile, fields: pending }, "these fields changed in the file and take effect when signpost-dns restarts");
           return running;
         },
@@ -201,11 +214,11 @@ function createCaches(config: CacheConfig): { forward: ForwardCache | null; answ
 /** The kinds signpost-dns reads from an --objects file. */
 const dnsObjectKinds: readonly ObjectKind[] = ["Namespace", "Service", "EndpointSlice", "Pod"];
 
-function loadFile(store: RecordStore, path: string, log: Logger): void {
+function loadFile(store: RecordStore, path: string, log: Logger, project: (slice: EndpointSlice) => DnsEndpointSlice): void {
   const loaded = readObjectsFile(path, dnsObjectKinds);
   const invalid = loaded.skipped.filter((s) => s.invalid);
   for (const s of invalid) log.warn({ err: s.reason }, "object in --objects file skipped");
-  loadStore(store, storeObjects(loaded));
+  loadStore(store, storeObjects(loaded, project));
   log.info(
     {
       file: path,

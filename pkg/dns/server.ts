@@ -8,6 +8,7 @@ import type { AnswerCache } from "./answer-cache.ts";
 import type { Forward } from "./cname-chase.ts";
 import { createQueryHandler, type QueryHandler } from "./query-handler.ts";
 import type { RecordStore } from "./record-store.ts";
+import type { ReverseZones } from "./reverse-zones.ts";
 import { TcpAdmission } from "./tcp-admission.ts";
 import { DEFAULT_TCP_LIMITS, type TcpLimits } from "./tcp-limits.ts";
 import { safely, serveTcpConnection, type TcpConnectionEvents } from "./tcp-connection.ts";
@@ -21,6 +22,7 @@ export interface DnsServerOptions {
   readonly forward?: Forward;
   /** Pass unknown reverse names upstream (default true), as kubeadm's Corefile does. */
   readonly reverseFallthrough?: boolean;
+  readonly reverseZones?: ReverseZones;
   /** Encoded cluster answers; a default-sized one when absent, none when null. */
   readonly answerCache?: AnswerCache | null;
   /** Limits on TCP connections; DEFAULT_TCP_LIMITS for those not given. */

@@ -11,6 +11,12 @@ import type { ListenAddress } from "../resolv-conf.ts";
 import { canonicalNameserver } from "../resolv-conf.ts";
 import { type CachePolicyFields, readCacheCategory, readPrefetch, readServeStale } from "./cache-config.ts";
 import { FORWARD_OPTION_FIELDS, type ForwardOptions, readForwardOptions } from "./forward-options.ts";
+import type { HostsSettings } from "../hosts-source.ts";
+import type { RewriteRule } from "../rewrite-rules.ts";
+import { type ClusterOptionsFile, parseClusterFallthrough, parseNamespaces, parseReverseCIDRs, readFlag } from "./cluster-options.ts";
+import { parseHostsConfig } from "./hosts-config.ts";
+import { parseLoadbalance } from "./plugin-settings.ts";
+import { parseRewriteRules } from "./rewrite-config.ts";
 
 export const DNS_CONFIG_API_VERSION = "signpost.dev/v1alpha1";
 export const DNS_CONFIG_KIND = "DNSConfiguration";
@@ -44,15 +50,19 @@ export interface DnsConfigFile {
   cachePolicy?: CachePolicyFields;
   queryLog?: boolean;
   lameduckMs?: number;
+  cluster?: ClusterOptionsFile;
+  hosts?: HostsSettings;
+  rewrite?: RewriteRule[];
+  loadbalance?: boolean;
 }
 
-function bad(path: string, message: string): SignpostError {
+export function bad(path: string, message: string): SignpostError {
   return new SignpostError("SP_BAD_CONFIG", path, message);
 }
 
 type Fields = Readonly<Record<string, (value: unknown, path: string, out: DnsConfigFile) => void>>;
 
-function mapping(value: unknown, path: string): Record<string, unknown> {
+export function mapping(value: unknown, path: string): Record<string, unknown> {
   if (value === null || typeof value !== "object" || Array.isArray(value)) throw bad(path, "must be a mapping");
   return value as Record<string, unknown>;
 }
@@ -67,24 +77,24 @@ function walk(value: unknown, path: string, fields: Fields, out: DnsConfigFile):
   }
 }
 
-function string(value: unknown, path: string): string {
+export function string(value: unknown, path: string): string {
   if (typeof value !== "string") throw bad(path, `must be a string, not ${JSON.stringify(value)}`);
   return value;
 }
 
-function boolean(value: unknown, path: string): boolean {
+export function boolean(value: unknown, path: string): boolean {
   if (typeof value !== "boolean") throw bad(path, `must be true or false, not ${JSON.stringify(value)}`);
   return value;
 }
 
-function durationMs(value: unknown, path: string): number {
+export function durationMs(value: unknown, path: string): number {
   const ms = parseDuration(string(value, path));
   if (Number.isNaN(ms)) throw bad(path, `${JSON.stringify(value)} is not a duration (examples: 5s, 500ms, 1m30s)`);
   return ms;
 }
 
 /** A size as a quantity ("32Mi") or a whole number of bytes. */
-function bytes(value: unknown, path: string): number {
+export function bytes(value: unknown, path: string): number {
   const n = typeof value === "number" && Number.isInteger(value) && value >= 0 ? value : parseSize(typeof value === "string" ? value : "");
   if (Number.isNaN(n)) throw bad(path, `${JSON.stringify(value)} is not a size in bytes (examples: 32Mi, 512Ki, 1048576)`);
   return n;
@@ -116,7 +126,7 @@ export function parseForwardTarget(text: string, path: string): ForwardTarget {
 }
 
 /** "." or a domain name; reverse zones ("10.in-addr.arpa") are allowed here. */
-function forwardZoneName(value: unknown, path: string): string {
+export function forwardZoneName(value: unknown, path: string): string {
   const text = string(value, path);
   if (text === ".") return ".";
   const name = text.toLowerCase().replace(/\.$/, "");
@@ -182,6 +192,11 @@ const clusterFields: Fields = {
     if (mode !== "disabled" && mode !== "insecure" && mode !== "verified") throw bad(p, `"${mode}" is not one of disabled, insecure, verified`);
     out.pods = mode;
   },
+  namespaces: (v, p, out) => void ((out.cluster ??= {}).namespaces = parseNamespaces(v, p)),
+  endpointPodNames: (v, p, out) => readFlag((out.cluster ??= {}), "endpointPodNames", v, p),
+  noEndpoints: (v, p, out) => readFlag((out.cluster ??= {}), "noEndpoints", v, p),
+  reverseCIDRs: (v, p, out) => void ((out.cluster ??= {}).reverseCIDRs = parseReverseCIDRs(v, p)),
+  fallthrough: (v, p, out) => void ((out.cluster ??= {}).fallthrough = parseClusterFallthrough(v, p)),
 };
 
 const cacheFields: Fields = {
@@ -207,6 +222,9 @@ const topFields: Fields = {
   cache: (v, p, out) => walk(v, p, cacheFields, out),
   log: (v, p, out) => walk(v, p, logFields, out),
   lameduck: (v, p, out) => void (out.lameduckMs = durationMs(v, p)),
+  hosts: (v, p, out) => void (out.hosts = parseHostsConfig(v, p)),
+  rewrite: (v, p, out) => void (out.rewrite = parseRewriteRules(v, p)),
+  loadbalance: (v, p, out) => void (out.loadbalance = parseLoadbalance(v, p)),
 };
 
 /** Parses the text of a --config file; `file` names it in every error. */

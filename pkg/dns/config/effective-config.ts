@@ -8,6 +8,8 @@ import { formatListen, readUpstreams, refuseSelfUpstream } from "../resolv-conf.
 import { resolveCachePolicy } from "./cache-config.ts";
 import type { DnsConfigFile, ForwardTarget } from "./dns-config-file.ts";
 import { describeForwardOptions, type ResolvedForwardOptions, resolveForwardOptions } from "./forward-options.ts";
+import { type ClusterOptions, DEFAULT_CLUSTER_OPTIONS, describeClusterOptions } from "./cluster-options.ts";
+import { describePlugins, type PluginSettings } from "./plugin-settings.ts";
 
 export type ForwardPolicy = "sequential" | "random" | "round_robin";
 
@@ -29,6 +31,10 @@ export interface EffectiveDnsConfig {
   readonly daemon: DnsDaemonConfig;
   /** The root zone "." first, then the others by name. */
   readonly forward: readonly ResolvedForwardZone[];
+  /** The kubernetes options beyond the flags': restart only, as the rest of `cluster`. */
+  readonly cluster: ClusterOptions;
+  /** hosts, rewrite, loadbalance: all reload live. */
+  readonly plugins: PluginSettings;
 }
 
 /** Smaller than this, a cache holds too few answers to be worth its lookups (as the flags). */
@@ -79,7 +85,7 @@ export function effectiveConfig(flags: DnsDaemonConfig, file: DnsConfigFile | nu
     resolved.push({ zone: ".", upstreams, policy: "sequential", maxFails: 0, healthCheckMs: DEFAULT_HEALTH_CHECK_MS, ...resolveForwardOptions({}) });
   }
   resolved.sort((a, b) => (a.zone === "." ? -1 : b.zone === "." ? 1 : a.zone.localeCompare(b.zone)));
-  return { daemon, forward: resolved };
+  return { daemon, forward: resolved, cluster: { ...DEFAULT_CLUSTER_OPTIONS, ...f.cluster }, plugins: { hosts: f.hosts ?? null, rewrite: f.rewrite ?? [], loadbalance: f.loadbalance ?? false } };
 }
 
 function resolveTarget(target: ForwardTarget, where: string): Upstream[] {
@@ -126,7 +132,7 @@ export function describeConfig(config: EffectiveDnsConfig): Record<string, unkno
   const d = config.daemon;
   return {
     listen: formatListen(d.listen),
-    cluster: { zone: d.zone, ttl: d.ttl, pods: d.pods },
+    cluster: { zone: d.zone, ttl: d.ttl, pods: d.pods, ...describeClusterOptions(config.cluster) },
     forward: Object.fromEntries(
       config.forward.map((z) => [
         z.zone,
@@ -138,6 +144,7 @@ export function describeConfig(config: EffectiveDnsConfig): Record<string, unkno
     cache: { forwardBytes: d.caches.forwardBytes, answerBytes: d.caches.answerBytes, servfailTTLMs: d.caches.servfailTtlMs, ...d.caches.forwardPolicy },
     log: { queries: d.queryLog },
     lameduckMs: d.lameduckMs,
+    ...describePlugins(config.plugins),
   };
 }
 

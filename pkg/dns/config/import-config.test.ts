@@ -9,7 +9,7 @@ const fixture = (name: string) => readFileSync(join(import.meta.dirname, "testda
 const notes = (r: ReturnType<typeof importCorefile>) => r.notes.map((n) => `${n.where}: ${n.what}`);
 
 describe("signpost-dns import --corefile", () => {
-  it("converts the Corefile kubeadm v1.36 writes, with max_concurrent and cache 30, naming loadbalance by its line", () => {
+  it("converts the Corefile kubeadm v1.36 writes whole: max_concurrent, cache 30, loadbalance", () => {
     const r = importCorefile(fixture("kubeadm-v1.36.Corefile"), "Corefile");
     expect(r.config).toEqual({
       apiVersion: "signpost.dev/v1alpha1",
@@ -18,12 +18,13 @@ describe("signpost-dns import --corefile", () => {
       forward: [{ zone: ".", to: ["/etc/resolv.conf"], policy: "random", maxFails: 2, healthCheck: "500ms", preferUdp: false, maxConcurrent: 1000 }],
       // CoreDNS's `cache 30`: successes and denials up to 30 s, at least 5 s.
       cache: { success: { maxTTL: "30s", minTTL: "5s" }, denial: { maxTTL: "30s", minTTL: "5s" } },
+      loadbalance: "round_robin",
       lameduck: "5s",
     });
-    expect(notes(r)).toEqual(["Corefile:22: loadbalance"]);
+    expect(notes(r)).toEqual([]);
   });
 
-  it("converts a homelab Corefile: forward zones in the root block, an IPv6 upstream; hosts and import named", () => {
+  it("converts a homelab Corefile: forward zones in the root block, an IPv6 upstream, hosts with its options; import named", () => {
     const r = importCorefile(fixture("homelab-nas01.Corefile"), "Corefile");
     const coreDnsDefaults = { policy: "random", maxFails: 2, healthCheck: "500ms", preferUdp: false };
     expect(r.config["forward"]).toEqual([
@@ -31,7 +32,9 @@ describe("signpost-dns import --corefile", () => {
       { zone: "home.macro.network", to: ["10.10.30.1"], ...coreDnsDefaults },
       { zone: ".", to: ["10.10.0.1", "[2603:6010:5300:ad0a::1]:53"], ...coreDnsDefaults },
     ]);
-    expect(notes(r)).toEqual(["Corefile:9: hosts /etc/coredns/NodeHosts", "Corefile:21: loadbalance", "Corefile:23: import /etc/coredns/custom/*.server"]);
+    expect(r.config["hosts"]).toEqual({ file: "/etc/coredns/NodeHosts", ttl: 60, reload: "15s", fallthrough: true });
+    expect(r.config["loadbalance"]).toBe("round_robin");
+    expect(notes(r)).toEqual(["Corefile:23: import /etc/coredns/custom/*.server"]);
   });
 
   it("converts a stub-domain server block with its policy and health_check options", () => {
@@ -40,8 +43,9 @@ describe("signpost-dns import --corefile", () => {
       { zone: ".", to: ["/etc/resolv.conf"], policy: "random", maxFails: 2, healthCheck: "500ms", preferUdp: false },
       { zone: "ohkillsh.win", to: ["10.15.0.4", "10.15.0.5"], policy: "random", maxFails: 2, healthCheck: "5s", preferUdp: false },
     ]);
+    expect(r.config["loadbalance"]).toBe("round_robin");
     // The stub block's `cache 30` is the root block's: nothing to name.
-    expect(notes(r)).toEqual(["Corefile:13: loadbalance"]);
+    expect(notes(r)).toEqual([]);
   });
 
   it("prints a file that signpost-dns reads back, with what was not converted in its header", () => {
@@ -49,8 +53,8 @@ describe("signpost-dns import --corefile", () => {
       const text = renderImport(importCorefile(fixture(name), name), name);
       expect(() => parseDnsConfigFile(text, name)).not.toThrow();
     }
-    const text = renderImport(importCorefile(fixture("kubeadm-v1.36.Corefile"), "Corefile"), "Corefile");
-    expect(text).toContain("#   Corefile:22: loadbalance: the loadbalance plugin has no equivalent in signpost-dns\n");
+    const text = renderImport(importCorefile(fixture("homelab-nas01.Corefile"), "Corefile"), "Corefile");
+    expect(text).toContain("# Not converted:\n#   Corefile:23: import /etc/coredns/custom/*.server: is outside any server block (an import or snippet); not converted: convert the file it names on its own\n");
   });
 
   it("converts a port other than 53, log, and names DNS over TLS and a stub inside the cluster zone", () => {
@@ -58,7 +62,7 @@ describe("signpost-dns import --corefile", () => {
       [".:1053 {", "  kubernetes k8s.test", "  log", "  forward . tls://9.9.9.9 10.0.0.1", "}", "svc.k8s.test:1053 {", "  forward . 10.0.0.2", "}", "tls://corp.test {", "  forward . 10.0.0.3", "}"].join("\n"),
       "Corefile",
     );
-    expect(r.config).toMatchObject({ listen: "0.0.0.0:1053", cluster: { zone: "k8s.test" }, log: { queries: true }, forward: [{ zone: ".", to: ["10.0.0.1"] }] });
+    expect(r.config).toMatchObject({ listen: "0.0.0.0:1053", cluster: { zone: "k8s.test", reverseCIDRs: [] }, log: { queries: true }, forward: [{ zone: ".", to: ["10.0.0.1"] }] });
     expect(importCorefile(".:53 {\n  forward . 10.0.0.1 {\n    policy round_robin\n    max_fails 0\n  }\n}\n", "C").config["forward"]).toEqual([
       { zone: ".", to: ["10.0.0.1"], policy: "round_robin", maxFails: 0, healthCheck: "500ms", preferUdp: false },
     ]);
@@ -132,6 +136,66 @@ describe("signpost-dns import: forward transport and cache options", () => {
     expect(importCorefile(".:53 {\n  forward . 10.0.0.1 {\n    prefer_udp\n    force_tcp\n  }\n}\n", "C").config["forward"]).toEqual([
       { zone: ".", to: ["10.0.0.1"], policy: "random", maxFails: 2, healthCheck: "500ms", forceTcp: true },
     ]);
+  });
+});
+
+describe("signpost-dns import --corefile: hosts, rewrite, loadbalance and the kubernetes options", () => {
+  const corefile = [
+    ".:53 {", // 1
+    "  kubernetes cluster.local 96.10.in-addr.arpa 244.10.in-addr.arpa {",
+    "    namespaces default kube-system",
+    "    endpoint_pod_names",
+    "    noendpoints",
+    "    fallthrough 96.10.in-addr.arpa",
+    "  }",
+    "  hosts /etc/coredns/hosts example.corp {", // 8
+    "    10.0.0.1 db.example.corp db",
+    "    no_reverse",
+    "    fallthrough_unsupported",
+    "  }",
+    "  rewrite name db.example.corp db.default.svc.cluster.local", // 13
+    "  rewrite continue name suffix .corp. .svc.cluster.local. answer auto",
+    "  rewrite stop {",
+    "    name regex (.*)-(us-west-1)\\.example\\.org {1}.service.{2}.consul",
+    "    answer name (.*)\\.service\\.(us-west-1)\\.consul {1}-{2}.example.org",
+    "  }",
+    "  rewrite type ANY HINFO", // 19
+    "  rewrite name exact a.example b.example answer value x y",
+    "  loadbalance weighted /etc/weights",
+    "  forward . 10.0.0.53",
+    "}",
+  ].join("\n");
+
+  it("converts each to its field and names what has no equivalent by its line", () => {
+    const r = importCorefile(corefile, "Corefile");
+    expect(r.config["cluster"]).toEqual({
+      zone: "cluster.local",
+      reverseCIDRs: ["10.96.0.0/16", "10.244.0.0/16"],
+      namespaces: ["default", "kube-system"],
+      endpointPodNames: true,
+      noEndpoints: true,
+      fallthrough: ["96.10.in-addr.arpa"],
+    });
+    expect(r.config["hosts"]).toEqual({ file: "/etc/coredns/hosts", zones: ["example.corp"], noReverse: true, entries: ["10.0.0.1 db.example.corp db"] });
+    expect(r.config["rewrite"]).toEqual([
+      { from: "db.example.corp", to: "db.default.svc.cluster.local" },
+      { match: "suffix", from: ".corp.", to: ".svc.cluster.local.", continue: true },
+      { match: "regex", from: "(.*)-(us-west-1)\\.example\\.org", to: "{1}.service.{2}.consul", answer: { from: "(.*)\\.service\\.(us-west-1)\\.consul", to: "{1}-{2}.example.org" } },
+      { from: "a.example", to: "b.example" },
+    ]);
+    expect(r.config["loadbalance"]).toBeUndefined();
+    expect(notes(r)).toEqual([
+      "Corefile:11: hosts option fallthrough_unsupported",
+      "Corefile:19: rewrite type ANY HINFO",
+      "Corefile:20: rewrite name exact a.example b.example answer value x y: answer value x y",
+      "Corefile:21: loadbalance weighted /etc/weights",
+    ]);
+    expect(() => parseDnsConfigFile(renderImport(r, "Corefile"), "out")).not.toThrow();
+  });
+
+  it("turns reverse fallthrough off when the kubernetes block has none, as CoreDNS answers NXDOMAIN then", () => {
+    const r = importCorefile(".:53 {\n  kubernetes cluster.local in-addr.arpa ip6.arpa\n  forward . 10.0.0.53\n}\n", "C");
+    expect(r.config["cluster"]).toEqual({ zone: "cluster.local", fallthrough: false });
   });
 });
 

@@ -8,6 +8,7 @@ import { type Directive, parseCorefile, type ServerBlock } from "./corefile.ts";
 import { DNS_CONFIG_API_VERSION, DNS_CONFIG_KIND, parseForwardTarget } from "./dns-config-file.ts";
 import { type CacheOut, convertCache } from "./import-cache.ts";
 import { convertForwardTransport, COREDNS_TRANSPORT, type ForwardTransportOut } from "./import-forward-options.ts";
+import { convertHosts, convertKubernetesOption, convertLoadbalance, convertReverseZones, convertRewrite } from "./import-plugins.ts";
 
 /** Something the source sets that the output does not carry, and why. */
 export interface ImportNote {
@@ -39,8 +40,10 @@ class Builder {
   readonly notes: ImportNote[] = [];
   converted = 0;
   listen: string | undefined;
-  cluster: { zone?: string; ttl?: number; pods?: string } = {};
+  cluster: { zone?: string; ttl?: number; pods?: string } & Record<string, unknown> = {};
   readonly forward: ForwardOut[] = [];
+  /** hosts, rewrite, loadbalance (import-plugins.ts). */
+  readonly plugins: { hosts?: Record<string, unknown>; rewrite?: Record<string, unknown>[]; loadbalance?: string } = {};
   queries: boolean | undefined;
   lameduck: string | undefined;
   cache: CacheOut | undefined;
@@ -70,6 +73,7 @@ class Builder {
     if (Object.keys(this.cluster).length > 0) config["cluster"] = this.cluster;
     if (this.forward.length > 0) config["forward"] = this.forward;
     if (this.cache !== undefined) config["cache"] = this.cache;
+    Object.assign(config, this.plugins);
     if (this.queries !== undefined) config["log"] = { queries: this.queries };
     if (this.lameduck !== undefined) config["lameduck"] = this.lameduck;
     return { config, notes: this.notes, converted: this.converted };
@@ -150,9 +154,10 @@ function convertKubernetes(b: Builder, d: Directive): void {
     b.cluster.zone = zone;
     b.converted++;
   }
-  for (const other of zones.filter((z) => z !== zone && z !== "in-addr.arpa" && z !== "ip6.arpa")) {
+  for (const other of zones.filter((z) => z !== zone && !isReverse(z))) {
     b.note(d.line, `kubernetes ... ${other}`, "signpost-dns serves one cluster zone, and PTR records under in-addr.arpa and ip6.arpa for the service and pod addresses it knows");
   }
+  convertReverseZones(b, d, b.cluster);
   for (const o of d.options) {
     if (o.name === "pods" && (o.args[0] === "insecure" || o.args[0] === "verified" || o.args[0] === "disabled")) {
       b.cluster.pods = o.args[0];
@@ -160,8 +165,8 @@ function convertKubernetes(b: Builder, d: Directive): void {
     } else if (o.name === "ttl" && o.args.length === 1 && /^\d+$/.test(o.args[0] ?? "") && Number(o.args[0]) <= 3600) {
       b.cluster.ttl = Number(o.args[0]);
       b.converted++;
-    } else if (o.name === "fallthrough" && o.args.length > 0 && o.args.every((z) => isReverse(z.replace(/\.$/, "")))) {
-      // signpost-dns passes reverse names it does not know upstream, always.
+    } else if (convertKubernetesOption(b, o, b.cluster)) {
+      // namespaces, endpoint_pod_names, noendpoints, fallthrough
     } else if (o.name === "kubeconfig" || o.name === "endpoint") {
       b.note(o.line, text(o), "is the --kubeconfig flag of signpost-dns (in a pod: the service account, as CoreDNS)");
     } else {
@@ -185,6 +190,20 @@ function convertRootDirective(b: Builder, d: Directive, zones: readonly string[]
       return; // read first, in convertBlock
     case "forward":
       return convertForward(b, d, zones, cluster);
+    case "hosts": {
+      const hosts = convertHosts(b, d);
+      if (hosts !== null) b.plugins.hosts = hosts;
+      return;
+    }
+    case "rewrite":
+      b.plugins.rewrite = [...(b.plugins.rewrite ?? []), ...convertRewrite(b, d)];
+      if (b.plugins.rewrite.length === 0) delete b.plugins.rewrite;
+      return;
+    case "loadbalance": {
+      const policy = convertLoadbalance(b, d);
+      if (policy !== null) b.plugins.loadbalance = policy;
+      return;
+    }
     case "health": {
       if (d.args.length > 0) b.note(d.line, text(d), "the address of /health is the --health-port and --http-address flags");
       for (const o of d.options) {
