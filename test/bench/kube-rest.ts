@@ -34,6 +34,14 @@ export class KubeRest {
     return text === "" ? null : (JSON.parse(text) as unknown);
   }
 
+  /** GETs a path that answers plain text (/metrics). */
+  async text(path: string): Promise<string> {
+    const r = await request(this.#server + path, { method: "GET", dispatcher: this.#agent });
+    const text = await r.body.text();
+    if (r.statusCode >= 300) throw new Error(`GET ${path}: HTTP ${r.statusCode}: ${text.slice(0, 500)}`);
+    return text;
+  }
+
   async close(): Promise<void> {
     await this.#agent.close();
   }

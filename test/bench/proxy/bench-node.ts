@@ -73,7 +73,8 @@ export class BenchNode {
     this.#namespaces = namespaces;
   }
 
-  static async create(): Promise<BenchNode> {
+  /** With pods false, only the node: no client or backend namespace, no echo server or prober (the fleet's many nodes). */
+  static async create(options: { pods?: boolean } = {}): Promise<BenchNode> {
     const index = (nodesMade++ % 250) + 1;
     const node = await NetNs.create("node");
     const namespaces = [node];
@@ -85,6 +86,7 @@ export class BenchNode {
       await node.run("ip", ["route", "add", `${API_ADDRESS}/32`, "via", `172.30.${index}.1`]);
       await node.run("ip", ["addr", "add", `${NODE_IP}/32`, "dev", "lo"]);
       await node.run("ip", ["route", "add", "unreachable", SERVICE_CIDR]);
+      if (options.pods === false) return b;
       for (const [label, podIP] of [["client", CLIENT_POD_IP], ["backend", BACKEND_POD_IP]] as const) {
         const pod = await NetNs.create(label);
         namespaces.push(pod);

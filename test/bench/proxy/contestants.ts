@@ -3,8 +3,8 @@
 // the node's network namespace (ip netns exec execs it, so the pid is the daemon's), with the
 // same kubeconfig, cluster CIDR and default sync periods, serving /metrics on the node's link
 // address so the harness can scrape it.
-import { appendFileSync, mkdirSync } from "node:fs";
-import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
+import { appendFileSync, existsSync, mkdirSync } from "node:fs";
+import { mkdir, mkdtemp, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -139,7 +139,8 @@ export function kubeProxy(binary: string, mode: RuleBackend): Contestant {
     backend: mode,
     async commandFor(node, kubeconfig) {
       configDir ??= await mkdtemp(join(tmpdir(), "signpost-bench-kube-proxy-"));
-      const file = join(configDir, `kube-proxy-${mode}.yaml`);
+      // One file per node: the fleet starts many at once, and each must read its own addresses.
+      const file = join(configDir, `kube-proxy-${mode}-${node.linkAddress}.yaml`);
       await writeFile(
         file,
         [
@@ -165,9 +166,9 @@ export function kubeProxy(binary: string, mode: RuleBackend): Contestant {
       if (mode === "nftables" || iptablesFlavour() === "default") return { command: binary, args: [`--config=${file}`] };
       const path = join(configDir, "iptables-legacy-bin");
       await mkdir(path, { recursive: true });
+      // Made once and never removed while instances run with it on their PATH.
       for (const tool of ["iptables", "iptables-save", "iptables-restore", "ip6tables", "ip6tables-save", "ip6tables-restore"]) {
-        await rm(join(path, tool), { force: true });
-        await symlink(`/usr/sbin/${tool.replace("tables", "tables-legacy")}`, join(path, tool));
+        if (!existsSync(join(path, tool))) await symlink(`/usr/sbin/${tool.replace("tables", "tables-legacy")}`, join(path, tool));
       }
       return { command: binary, args: [`--config=${file}`], path };
     },

@@ -18,8 +18,9 @@ import { ClusterObjects, SERVICE_CIDR } from "./cluster-objects.ts";
 import { coldStart } from "./cold-start.ts";
 import { restoreFloor } from "./restore-floor.ts";
 import { connectRates } from "./connect-rate.ts";
+import { apiServerPid, measureFleet } from "./fleet.ts";
 import { type Contestant, iptablesFlavour, kubeProxy, kubeProxyConfigDir, kubeProxyVersion, signpost } from "./contestants.ts";
-import { buildCurves, buildFigures } from "./figures.ts";
+import { buildCurves, buildFigures, type FleetOutcome, fleetFigures } from "./figures.ts";
 import { KubeRest } from "../kube-rest.ts";
 import { atScale, type ContestantMeasurements, newContestantMeasurements } from "./measurements.ts";
 import { benchPlan } from "./plan.ts";
@@ -31,6 +32,8 @@ const plan = benchPlan();
 const kubeProxyBinary = process.env["BENCH_KUBE_PROXY"] ?? "";
 const connectRateBinary = process.env["BENCH_CONNECT_RATE"] ?? "";
 const liveNodes = new Set<BenchNode>();
+const fleets = new Map<string, FleetOutcome>();
+const median = (v: readonly number[]): number => percentile(v, 50);
 let controlPlane: ControlPlane | null = null;
 let api: KubeRest | null = null;
 
@@ -167,6 +170,21 @@ async function main(): Promise<void> {
         await oneRun(c, m, scale, run, objects, kubeconfig);
       }
     }
+    if (scale === Math.min(...plan.scales) && plan.fleet.instances > 0) {
+      const apiPid = await apiServerPid(controlPlane.apiServerUrl);
+      for (const { c } of contestants) {
+        if (c.backend !== "iptables" || !wanted(c)) continue;
+        log(`${c.name}: a fleet of ${plan.fleet.instances} instances on one API server, ${scale} Services`);
+        try {
+          const r = await measureFleet(c, kubeconfig, objects, api, apiPid, plan.fleet);
+          fleets.set(c.name, { scale, result: r });
+          log(`${c.name} fleet: all healthy after ${r.allSyncedSeconds.toFixed(1)} s; RSS median ${median(r.rssMiB).toFixed(0)} MiB; ${r.watches} watches; API server ${r.apiServerCpu.toFixed(2)} CPU under churn`);
+        } catch (err) {
+          fleets.set(c.name, { scale, failure: err instanceof Error ? err.message : String(err) });
+          log(`${c.name} fleet failed: ${err instanceof Error ? err.message : String(err)}`);
+        }
+      }
+    }
   }
 
   const signpostM = contestants[0]?.m ?? newContestantMeasurements("signpost");
@@ -179,6 +197,7 @@ async function main(): Promise<void> {
   const figures = buildFigures(plan, signpostM, [opponentFor("kube-proxy (iptables)", true), opponentFor("kube-proxy (nftables)", false)]).map((f) =>
     kubeProxyNote === "" || f.opponent !== null ? f : { ...f, note: `${f.note ?? ""}. ${kubeProxyNote}` },
   );
+  figures.push(...fleetFigures(fleets, `kube-proxy (iptables) ${versions["kube-proxy"] ?? "v1.36.3"}`));
   const file = writeSectionResults({
     section: "proxy",
     startedAt,
