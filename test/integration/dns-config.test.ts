@@ -5,7 +5,7 @@
 // query fails throughout. A kube-dns ConfigMap converted by `signpost-dns import` is served, its
 // stub domain answered by a real dnsmasq. The upstreams are small servers on loopback addresses of the test's
 // network namespace; the cluster is an empty objects file (offline mode).
-import { mkdirSync, mkdtempSync, renameSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -163,6 +163,46 @@ describe("a kube-dns ConfigMap converted by signpost-dns import", () => {
     } finally {
       await served.kill();
       await dnsmasq.stop();
+    }
+  });
+});
+
+describe("the Corefile kubeadm v1.36 writes, converted by signpost-dns import", () => {
+  it("is served whole: cluster names with its TTL, PTR, loadbalance, and other names through its forward", async () => {
+    // The fixture as kubeadm writes it, but forwarding to the test's resolv.conf: the machine's
+    // own /etc/resolv.conf names resolvers outside, where no test may send a packet.
+    const corefile = join(dir, "Corefile");
+    const fixture = readFileSync(join(import.meta.dirname, "../../pkg/dns/config/testdata/kubeadm-v1.36.Corefile"), "utf8");
+    writeFileSync(corefile, fixture.replace("forward . /etc/resolv.conf", `forward . ${resolvConf}`));
+    const converted = await runDnsBin(["import", "--corefile", corefile]);
+    expect(converted).toMatchObject({ code: 0, stderr: "" });
+    // Everything as converted except where it listens, which the test picks.
+    const file = join(dir, "kubeadm.yaml");
+    writeFileSync(file, converted.stdout.replace(/^listen: .*\n/m, ""));
+    const cluster = join(dir, "kubeadm-objects.yaml");
+    writeFileSync(
+      cluster,
+      "apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: Namespace, metadata: {name: default}}\n" +
+        "- {apiVersion: v1, kind: Service, metadata: {name: web, namespace: default}, spec: {clusterIP: 10.96.0.7, clusterIPs: [10.96.0.7], ports: [{port: 80}]}}\n" +
+        "- {apiVersion: v1, kind: Service, metadata: {name: db, namespace: default}, spec: {clusterIP: None, ports: [{port: 3306}]}}\n" +
+        "- apiVersion: discovery.k8s.io/v1\n  kind: EndpointSlice\n  metadata: {name: db-1, namespace: default, labels: {kubernetes.io/service-name: db}}\n  addressType: IPv4\n" +
+        "  endpoints: [{addresses: [10.244.1.1], conditions: {ready: true}}, {addresses: [10.244.1.2], conditions: {ready: true}}, {addresses: [10.244.1.3], conditions: {ready: true}}]\n  ports: [{port: 3306}]\n",
+    );
+    const served = await DnsDaemonProcess.start(["--objects", cluster, "--listen", "127.0.0.1:0", "--config", file]);
+    try {
+      const ask = (...args: string[]) => dig("127.0.0.1", served.ports.dns, ...args);
+      const web = await ask("web.default.svc.cluster.local", "A");
+      expect(web.answer).toEqual(["web.default.svc.cluster.local. A 10.96.0.7"]);
+      expect(web.raw).toMatch(/^web\.default\.svc\.cluster\.local\.\s+30\s+IN\s+A\s+10\.96\.0\.7$/m);
+      expect((await ask("7.0.96.10.in-addr.arpa", "PTR")).answer).toEqual(["7.0.96.10.in-addr.arpa. PTR web.default.svc.cluster.local."]);
+      expect((await ask("elsewhere.example.org", "A")).answer).toEqual(["elsewhere.example.org. A 192.0.2.1"]);
+      expect(defaultUpstream.queriesFor("elsewhere.example.org")).toBeGreaterThan(0);
+      // loadbalance: the headless Service's three addresses come back in more than one order.
+      const firsts = new Set<string>();
+      for (let i = 0; i < 6; i++) firsts.add((await ask("db.default.svc.cluster.local", "A")).answer[0] ?? "");
+      expect(firsts.size).toBeGreaterThan(1);
+    } finally {
+      await served.kill();
     }
   });
 });
