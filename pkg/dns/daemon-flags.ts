@@ -6,6 +6,7 @@ import { numberFlag, parseDuration, parseFlags, parseSize, stringFlag, type Flag
 import { DEFAULT_ANSWER_CACHE_BYTES } from "./answer-cache.ts";
 import { DEFAULT_FORWARD_CACHE_BYTES } from "./forward-cache.ts";
 import { SignpostError } from "../errors/errors.ts";
+import type { AutopathConfig } from "./config/autopath-config.ts";
 import type { PodMode } from "./record-store.ts";
 import type { ListenAddress } from "./resolv-conf.ts";
 import { DEFAULT_TCP_LIMITS, type TcpLimits } from "./tcp-limits.ts";
@@ -91,6 +92,8 @@ export interface DnsDaemonConfig {
   /** The --config file; null when not given. */
   readonly configFile: string | null;
   readonly configPollMs: number;
+  /** CoreDNS's `autopath @kubernetes`; only the --config file turns it on. */
+  readonly autopath?: AutopathConfig;
 }
 
 /** The bounds of the two caches; a size of 0 turns that cache off. */

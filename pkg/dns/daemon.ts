@@ -13,6 +13,7 @@ import { type ObjectKind, readObjectsFile, skippedKinds } from "../kube/objects-
 import { informerMetrics } from "../kube/informer-metrics.ts";
 import { loadKubeConfig } from "../kube/load-kubeconfig.ts";
 import { AnswerCache } from "./answer-cache.ts";
+import { AutopathMetrics, createAutopath } from "./autopath.ts";
 import { type CacheConfig, type DnsDaemonConfig, isWildcard } from "./daemon-flags.ts";
 import { ForwardCache } from "./forward-cache.ts";
 import { ReloadMetrics, contentHash, initialConfig, watchDnsConfig } from "./config/config-reload.ts";
@@ -104,10 +105,13 @@ export async function startDnsDaemon(flags: DnsDaemonConfig, log: Logger): Promi
       const logged = logQueries(log.child({ component: "query-log" }), watched);
       return metrics.instrument((message, transport, peer) => (live.queryLog ? logged : watched)(message, transport, peer));
     };
+    const autopathMetrics = config.autopath === undefined ? null : new AutopathMetrics();
+    const autopath = config.autopath === undefined ? undefined : createAutopath({ store, forward: forwarder.forward, search: config.autopath.search, onSuccess: autopathMetrics?.success });
     const server = await listenDns(config.listen, {
       store,
       forward: forwarder.forward,
       answerCache: caches.answer,
+      ...(autopath === undefined ? {} : { autopath }),
       instrument,
       tcp: config.tcp,
       tcpEvents: tcpMetrics,
@@ -133,7 +137,8 @@ export async function startDnsDaemon(flags: DnsDaemonConfig, log: Logger): Promi
           tcpMetrics.exposition(server.tcpConnections) +
           forwarder.exposition() +
           udpDropsExposition() +
-          (reloadMetrics?.exposition() ?? ""),
+          (reloadMetrics?.exposition() ?? "") +
+          (autopathMetrics?.exposition(serverLabel()) ?? ""),
         contentType: registry.contentType,
       }),
     });

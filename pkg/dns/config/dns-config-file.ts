@@ -7,6 +7,7 @@ import { parseDuration, parseSize } from "../../cli/flags.ts";
 import { SignpostError } from "../../errors/errors.ts";
 import { parseListen, parseZone } from "../daemon-flags.ts";
 import type { PodMode } from "../record-store.ts";
+import { readAutopath, readAutopathSearch } from "./autopath-config.ts";
 import type { ListenAddress } from "../resolv-conf.ts";
 import { canonicalNameserver } from "../resolv-conf.ts";
 
@@ -34,6 +35,8 @@ export interface DnsConfigFile {
   zone?: string;
   ttl?: number;
   pods?: PodMode;
+  autopath?: boolean;
+  autopathSearch?: string[];
   forward?: ForwardZone[];
   forwardCacheBytes?: number;
   answerCacheBytes?: number;
@@ -177,6 +180,8 @@ const clusterFields: Fields = {
     if (mode !== "disabled" && mode !== "insecure" && mode !== "verified") throw bad(p, `"${mode}" is not one of disabled, insecure, verified`);
     out.pods = mode;
   },
+  autopath: (v, p, out) => void (out.autopath = readAutopath(v, p)),
+  autopathSearch: (v, p, out) => void (out.autopathSearch = readAutopathSearch(v, p)),
 };
 
 const cacheFields: Fields = {

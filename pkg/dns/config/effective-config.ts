@@ -5,6 +5,7 @@ import { SignpostError } from "../../errors/errors.ts";
 import type { DnsDaemonConfig } from "../daemon-flags.ts";
 import { type Upstream, upstreamLabel } from "../forwarder.ts";
 import { formatListen, readUpstreams, refuseSelfUpstream } from "../resolv-conf.ts";
+import { autopathConfig } from "./autopath-config.ts";
 import type { DnsConfigFile, ForwardTarget } from "./dns-config-file.ts";
 
 export type ForwardPolicy = "sequential" | "random" | "round_robin";
@@ -49,7 +50,7 @@ export function effectiveConfig(flags: DnsDaemonConfig, file: DnsConfigFile | nu
     answerBytes: cacheBytes(f.answerCacheBytes ?? flags.caches.answerBytes, `${where}: cache.answerBytes`),
     servfailTtlMs: servfailTtl(f.servfailTtlMs ?? flags.caches.servfailTtlMs, `${where}: cache.servfailTTL`),
   };
-  const daemon: DnsDaemonConfig = {
+  let daemon: DnsDaemonConfig = {
     ...flags,
     listen: f.listen ?? flags.listen,
     zone: f.zone ?? flags.zone,
@@ -59,6 +60,8 @@ export function effectiveConfig(flags: DnsDaemonConfig, file: DnsConfigFile | nu
     lameduckMs: f.lameduckMs ?? flags.lameduckMs,
     caches,
   };
+  const autopath = autopathConfig(f.autopath, f.autopathSearch, daemon.pods, where);
+  if (autopath !== undefined) daemon = { ...daemon, autopath };
   const zones = f.forward ?? [];
   const resolved = zones.map((z, i): ResolvedForwardZone => {
     const at = `${where}: forward[${i}]`;
@@ -123,7 +126,7 @@ export function describeConfig(config: EffectiveDnsConfig): Record<string, unkno
   const d = config.daemon;
   return {
     listen: formatListen(d.listen),
-    cluster: { zone: d.zone, ttl: d.ttl, pods: d.pods },
+    cluster: { zone: d.zone, ttl: d.ttl, pods: d.pods, ...(d.autopath === undefined ? {} : { autopath: d.autopath }) },
     forward: Object.fromEntries(
       config.forward.map((z) => [
         z.zone,
