@@ -17,13 +17,14 @@ import { AutopathMetrics, createAutopath } from "./autopath.ts";
 import { type CacheConfig, type DnsDaemonConfig, isWildcard } from "./daemon-flags.ts";
 import { ForwardCache } from "./forward-cache.ts";
 import { ReloadMetrics, contentHash, initialConfig, watchDnsConfig } from "./config/config-reload.ts";
-import { describeConfig, forwardChanged, restartOnlyChanges } from "./config/effective-config.ts";
+import { describeConfig, type EffectiveDnsConfig, forwardChanged, restartOnlyChanges } from "./config/effective-config.ts";
 import { LiveForwarding } from "./config/live-forwarding.ts";
 import { startSideServers, type SideServerPorts } from "./health-server.ts";
 import { QueryMetrics, TcpMetrics } from "./metrics.ts";
 import { dnsSlice } from "./dns-slice.ts";
 import { logQueries } from "./query-log.ts";
 import type { QueryHandler } from "./query-handler.ts";
+import { ProgrammingLatency } from "./programming-latency.ts";
 import { RecordStore } from "./record-store.ts";
 import { formatListen, type ListenAddress } from "./resolv-conf.ts";
 import { serverAddresses } from "./server-addresses.ts";
@@ -73,6 +74,11 @@ export async function startDnsDaemon(flags: DnsDaemonConfig, log: Logger): Promi
       const synced = syncStore(store, pods === null ? informers : { ...informers, pods }, () => {
         settledMs = Math.round(settleHeap());
       });
+      // Registered after the store's handler, so it runs once the store has applied the slice.
+      const programming = new ProgrammingLatency(registry);
+      informers.endpointSlices.onEvent((e) => {
+        if (e.type !== "delete") programming.sliceApplied(e.type === "update" ? e.old.triggerTimeMs : undefined, e.object.triggerTimeMs);
+      });
       for (const informer of all) informer.start();
       stops.push(async () => void (await Promise.all(all.map((i) => i.stop()))));
       synced.then(
@@ -98,7 +104,7 @@ export async function startDnsDaemon(flags: DnsDaemonConfig, log: Logger): Promi
     const family = isIPv6(config.listen.host) ? "2" : "1";
     let boundPort = config.listen.port;
     const serverLabel = () => (wildcard ? `dns://:${boundPort}` : `dns://${formatListen({ ...config.listen, port: boundPort })}`);
-    const metrics = new QueryMetrics({ server: serverLabel, family, cache: forwarder.cache, answerCache: caches.answer });
+    const metrics = new QueryMetrics({ server: serverLabel, family, cache: forwarder.cache, answerCache: caches.answer, zones: metricZones(running) });
     const tcpMetrics = new TcpMetrics(serverLabel);
     const instrument = (handler: QueryHandler): QueryHandler => {
       const watched = forwarder.watch(handler);
@@ -157,6 +163,7 @@ export async function startDnsDaemon(flags: DnsDaemonConfig, log: Logger): Promi
         apply: (next) => {
           const pending = restartOnlyChanges(running, next);
           if (forwardChanged(running, next)) forwarder.replace(next.forward);
+          metrics.setZones(metricZones({ ...next, daemon: config }));
           live.queryLog = next.daemon.queryLog;
           running = { daemon: { ...config, queryLog: live.queryLog }, forward: next.forward };
           if (pending.length > 0) log.warn({ file: config.configFile, fields: pending }, "these fields changed in the file and take effect when signpost-dns restarts");
@@ -193,6 +200,11 @@ export async function startDnsDaemon(flags: DnsDaemonConfig, log: Logger): Promi
     await closeAll();
     throw err;
   }
+}
+
+/** The zones queries are counted by: the cluster zone and every forward zone. */
+function metricZones(config: EffectiveDnsConfig): string[] {
+  return [config.daemon.zone, ...config.forward.map((z) => z.zone)];
 }
 
 /** The two caches as the flags bound them; a size of 0 leaves that one out. */

@@ -10,6 +10,7 @@ import type { AnswerCache } from "./answer-cache.ts";
 import type { ForwardCache } from "./forward-cache.ts";
 import type { QueryHandler, QueryResult, Transport } from "./query-handler.ts";
 import { TYPE } from "./records.ts";
+import { RequestZones } from "./request-zones.ts";
 import type { TcpRejectReason } from "./tcp-admission.ts";
 import type { TcpCloseReason, TcpConnectionEvents, TcpPauseReason } from "./tcp-connection.ts";
 
@@ -24,6 +25,8 @@ export interface QueryMetricsOptions {
   readonly answerCache?: AnswerCache | null;
   /** Milliseconds, monotonic; performance.now by default. */
   readonly now?: () => number;
+  /** The zones requests and responses are counted by (request-zones.ts), "." always among them. */
+  readonly zones?: readonly string[];
 }
 
 /** The query types CoreDNS reports by name; every other type is "other". */
@@ -42,7 +45,6 @@ export const RCODE_NAMES: readonly string[] = [
   "YXDOMAIN", "YXRRSET", "NXRRSET", "NOTAUTH", "NOTZONE", "", "", "", "", "",
   "BADVERS", "BADKEY", "BADTIME", "BADMODE", "BADNAME", "BADALG", "BADTRUNC", "BADCOOKIE",
 ];
-const RCODES = 4096;
 
 /** CoreDNS's buckets: 0.25 ms doubling up to 8.192 s. */
 export const DURATION_BUCKETS: readonly number[] = Array.from({ length: 16 }, (_, i) => 0.00025 * 2 ** i);
@@ -57,9 +59,8 @@ const PROTOCOLS: readonly Transport[] = ["udp", "tcp"];
 export class QueryMetrics {
   readonly #options: QueryMetricsOptions;
   readonly #now: () => number;
-  /** By protocol then type. */
-  readonly #requests = new Float64Array(PROTOCOLS.length * TYPE_LABELS.length);
-  readonly #responses = new Float64Array(RCODES);
+  /** Requests by protocol then type, and responses by rcode, per zone. */
+  readonly #zones: RequestZones;
   /** By protocol then bucket, as #buckets; with the sums by protocol. */
   readonly #requestSizes = new Float64Array(PROTOCOLS.length * SIZE_SLOTS);
   readonly #requestSizeSums = new Float64Array(PROTOCOLS.length);
@@ -72,6 +73,12 @@ export class QueryMetrics {
   constructor(options: QueryMetricsOptions) {
     this.#options = options;
     this.#now = options.now ?? (() => performance.now());
+    this.#zones = new RequestZones(options.zones ?? [], PROTOCOLS.length * TYPE_LABELS.length);
+  }
+
+  /** Counts by these zones from now on (a reload changed the forward zones). */
+  setZones(zones: readonly string[]): void {
+    this.#zones.setZones(zones);
   }
 
   /** Wraps a query handler so that each query is counted and timed. */
@@ -94,10 +101,11 @@ export class QueryMetrics {
   record(message: Uint8Array, transport: Transport, response: Uint8Array | null, started: number): void {
     const type = typeIndex(message);
     const proto = transport === "udp" ? 0 : 1;
-    add(this.#requests, proto * TYPE_LABELS.length + type, 1);
+    const zone = this.#zones.of(message);
+    add(zone.requests, proto * TYPE_LABELS.length + type, 1);
     observeSize(this.#requestSizes, this.#requestSizeSums, proto, message.length);
     if (response !== null) {
-      add(this.#responses, rcodeOf(response), 1);
+      zone.response(rcodeOf(response));
       observeSize(this.#responseSizes, this.#responseSizeSums, proto, response.length);
     }
     const seconds = Math.max(0, (this.#now() - started) / 1000);
@@ -113,16 +121,22 @@ export class QueryMetrics {
     const server = `server="${serverLabel}",zone="."`;
     const out: string[] = [];
     family(out, "coredns_dns_requests_total", "counter", "Counter of DNS requests made per zone, protocol and family.");
-    PROTOCOLS.forEach((proto, p) => {
-      TYPE_LABELS.forEach((type, t) => {
-        const n = this.#requests[p * TYPE_LABELS.length + t] ?? 0;
-        if (n > 0) out.push(`coredns_dns_requests_total{${server},view="",proto="${proto}",family="${this.#options.family}",type="${type}"} ${n}`);
+    const zones = this.#zones.all();
+    for (const zone of zones) {
+      const labels = `server="${serverLabel}",zone="${zone.label}",view=""`;
+      PROTOCOLS.forEach((proto, p) => {
+        TYPE_LABELS.forEach((type, t) => {
+          const n = zone.requests[p * TYPE_LABELS.length + t] ?? 0;
+          if (n > 0) out.push(`coredns_dns_requests_total{${labels},proto="${proto}",family="${this.#options.family}",type="${type}"} ${n}`);
+        });
       });
-    });
+    }
     family(out, "coredns_dns_responses_total", "counter", "Counter of response status codes.");
-    this.#responses.forEach((n, rcode) => {
-      if (n > 0) out.push(`coredns_dns_responses_total{${server},view="",rcode="${rcodeName(rcode)}",plugin=""} ${n}`);
-    });
+    for (const zone of zones) {
+      for (const [rcode, n] of zone.responseCounts()) {
+        out.push(`coredns_dns_responses_total{server="${serverLabel}",zone="${zone.label}",view="",rcode="${rcodeName(rcode)}",plugin=""} ${n}`);
+      }
+    }
     const duration = "coredns_dns_request_duration_seconds";
     family(out, duration, "histogram", "Histogram of the time (in seconds) each request took per zone.");
     TYPE_LABELS.forEach((type, t) => {
