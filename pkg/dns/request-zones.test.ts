@@ -2,16 +2,9 @@ import { describe, expect, it } from "vitest";
 import { QueryMetrics } from "./metrics.ts";
 import { RCODE, TYPE } from "./records.ts";
 import { RequestZones } from "./request-zones.ts";
-import { queryBytes } from "./testing/messages.ts";
+import { queryBytes, responseWith } from "./testing/messages.ts";
 
 const zoneOf = (zones: RequestZones, name: string) => zones.of(queryBytes(name, TYPE.A)).label;
-
-function responseWith(rcode: number): Buffer {
-  const response = Buffer.alloc(12);
-  response[2] = 0x80;
-  response[3] = rcode;
-  return response;
-}
 
 describe("the zone a query is counted under", () => {
   it("is the most specific configured zone that holds the name, else the root", () => {
