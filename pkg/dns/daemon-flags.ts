@@ -7,6 +7,7 @@ import { DEFAULT_ANSWER_CACHE_BYTES } from "./answer-cache.ts";
 import { DEFAULT_FORWARD_CACHE_BYTES } from "./forward-cache.ts";
 import { SignpostError } from "../errors/errors.ts";
 import type { AutopathConfig } from "./config/autopath-config.ts";
+import type { LogSettings } from "./config/log-config.ts";
 import type { PodMode } from "./record-store.ts";
 import type { ListenAddress } from "./resolv-conf.ts";
 import { DEFAULT_TCP_LIMITS, type TcpLimits } from "./tcp-limits.ts";
@@ -94,6 +95,8 @@ export interface DnsDaemonConfig {
   readonly configPollMs: number;
   /** CoreDNS's `autopath @kubernetes`; only the --config file turns it on. */
   readonly autopath?: AutopathConfig;
+  /** Query log classes and rate, error consolidation; the defaults when absent (only the --config file sets them). */
+  readonly log?: LogSettings;
 }
 
 /** The bounds of the two caches; a size of 0 turns that cache off. */

@@ -19,10 +19,13 @@ import { ForwardCache } from "./forward-cache.ts";
 import { ReloadMetrics, contentHash, initialConfig, watchDnsConfig } from "./config/config-reload.ts";
 import { describeConfig, type EffectiveDnsConfig, forwardChanged, restartOnlyChanges } from "./config/effective-config.ts";
 import { LiveForwarding } from "./config/live-forwarding.ts";
+import { DEFAULT_LOG_SETTINGS } from "./config/log-config.ts";
+import { ErrorLog, reportingErrors } from "./error-log.ts";
 import { startSideServers, type SideServerPorts } from "./health-server.ts";
 import { QueryMetrics, TcpMetrics } from "./metrics.ts";
 import { dnsSlice } from "./dns-slice.ts";
 import { logQueries } from "./query-log.ts";
+import { logDroppedExposition, QueryLogGate } from "./query-log-gate.ts";
 import type { QueryHandler } from "./query-handler.ts";
 import { ProgrammingLatency } from "./programming-latency.ts";
 import { RecordStore } from "./record-store.ts";
@@ -100,6 +103,10 @@ export async function startDnsDaemon(flags: DnsDaemonConfig, log: Logger): Promi
     const caches = createCaches(config.caches);
     const forwarder = new LiveForwarding(running.forward, caches.forward, log);
     stops.push(() => forwarder.close());
+    const queryLogGate = new QueryLogGate(config.log ?? DEFAULT_LOG_SETTINGS);
+    const errorLog = new ErrorLog(log.child({ component: "errors" }), config.log ?? DEFAULT_LOG_SETTINGS);
+    stops.push(() => Promise.resolve(errorLog.close()));
+    const forward = reportingErrors(forwarder.forward, errorLog);
     const wildcard = isWildcard(config.listen.host);
     const family = isIPv6(config.listen.host) ? "2" : "1";
     let boundPort = config.listen.port;
@@ -108,14 +115,14 @@ export async function startDnsDaemon(flags: DnsDaemonConfig, log: Logger): Promi
     const tcpMetrics = new TcpMetrics(serverLabel);
     const instrument = (handler: QueryHandler): QueryHandler => {
       const watched = forwarder.watch(handler);
-      const logged = logQueries(log.child({ component: "query-log" }), watched);
+      const logged = logQueries(log.child({ component: "query-log" }), watched, queryLogGate);
       return metrics.instrument((message, transport, peer) => (live.queryLog ? logged : watched)(message, transport, peer));
     };
     const autopathMetrics = config.autopath === undefined ? null : new AutopathMetrics();
-    const autopath = config.autopath === undefined ? undefined : createAutopath({ store, forward: forwarder.forward, search: config.autopath.search, onSuccess: autopathMetrics?.success });
+    const autopath = config.autopath === undefined ? undefined : createAutopath({ store, forward, search: config.autopath.search, onSuccess: autopathMetrics?.success });
     const server = await listenDns(config.listen, {
       store,
-      forward: forwarder.forward,
+      forward,
       answerCache: caches.answer,
       ...(autopath === undefined ? {} : { autopath }),
       instrument,
@@ -144,6 +151,7 @@ export async function startDnsDaemon(flags: DnsDaemonConfig, log: Logger): Promi
           forwarder.exposition() +
           udpDropsExposition() +
           (reloadMetrics?.exposition() ?? "") +
+          logDroppedExposition(queryLogGate.dropped, errorLog.dropped) +
           (autopathMetrics?.exposition(serverLabel()) ?? ""),
         contentType: registry.contentType,
       }),
@@ -165,7 +173,9 @@ export async function startDnsDaemon(flags: DnsDaemonConfig, log: Logger): Promi
           if (forwardChanged(running, next)) forwarder.replace(next.forward);
           metrics.setZones(metricZones({ ...next, daemon: config }));
           live.queryLog = next.daemon.queryLog;
-          running = { daemon: { ...config, queryLog: live.queryLog }, forward: next.forward };
+          queryLogGate.configure(next.daemon.log ?? DEFAULT_LOG_SETTINGS);
+          errorLog.configure(next.daemon.log ?? DEFAULT_LOG_SETTINGS);
+          running = { daemon: { ...config, queryLog: live.queryLog, ...(next.daemon.log === undefined ? {} : { log: next.daemon.log }) }, forward: next.forward };
           if (pending.length > 0) log.warn({ file: config.configFile, fields: pending }, "these fields changed in the file and take effect when signpost-dns restarts");
           return running;
         },

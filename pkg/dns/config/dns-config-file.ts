@@ -8,6 +8,7 @@ import { SignpostError } from "../../errors/errors.ts";
 import { parseListen, parseZone } from "../daemon-flags.ts";
 import type { PodMode } from "../record-store.ts";
 import { readAutopath, readAutopathSearch } from "./autopath-config.ts";
+import { type LogFileSettings, readErrorsSection, readLogClasses, readLogRate } from "./log-config.ts";
 import type { ListenAddress } from "../resolv-conf.ts";
 import { canonicalNameserver } from "../resolv-conf.ts";
 
@@ -42,6 +43,7 @@ export interface DnsConfigFile {
   answerCacheBytes?: number;
   servfailTtlMs?: number;
   queryLog?: boolean;
+  log?: LogFileSettings;
   lameduckMs?: number;
 }
 
@@ -192,6 +194,9 @@ const cacheFields: Fields = {
 
 const logFields: Fields = {
   queries: (v, p, out) => void (out.queryLog = boolean(v, p)),
+  classes: (v, p, out) => void ((out.log ??= {}).classes = readLogClasses(v, p)),
+  rate: (v, p, out) => void ((out.log ??= {}).rate = readLogRate(v, p)),
+  errors: (v, p, out) => void ((out.log ??= {}).consolidate = readErrorsSection(v, p)),
 };
 
 const topFields: Fields = {

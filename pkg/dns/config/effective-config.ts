@@ -7,6 +7,7 @@ import { type Upstream, upstreamLabel } from "../forwarder.ts";
 import { formatListen, readUpstreams, refuseSelfUpstream } from "../resolv-conf.ts";
 import { autopathConfig } from "./autopath-config.ts";
 import type { DnsConfigFile, ForwardTarget } from "./dns-config-file.ts";
+import { DEFAULT_LOG_SETTINGS, describeLogSettings, logSettings } from "./log-config.ts";
 
 export type ForwardPolicy = "sequential" | "random" | "round_robin";
 
@@ -57,6 +58,7 @@ export function effectiveConfig(flags: DnsDaemonConfig, file: DnsConfigFile | nu
     ttl: f.ttl ?? flags.ttl,
     pods: f.pods ?? flags.pods,
     queryLog: f.queryLog ?? flags.queryLog,
+    log: logSettings(f.log),
     lameduckMs: f.lameduckMs ?? flags.lameduckMs,
     caches,
   };
@@ -134,7 +136,7 @@ export function describeConfig(config: EffectiveDnsConfig): Record<string, unkno
       ]),
     ),
     cache: { forwardBytes: d.caches.forwardBytes, answerBytes: d.caches.answerBytes, servfailTTLMs: d.caches.servfailTtlMs },
-    log: { queries: d.queryLog },
+    log: { queries: d.queryLog, ...describeLogSettings(d.log ?? DEFAULT_LOG_SETTINGS) },
     lameduckMs: d.lameduckMs,
   };
 }
