@@ -119,7 +119,7 @@ export async function startDnsDaemon(flags: DnsDaemonConfig, log: Logger): Promi
       return metrics.instrument((message, transport, peer) => (live.queryLog ? logged : watched)(message, transport, peer));
     };
     const autopathMetrics = config.autopath === undefined ? null : new AutopathMetrics();
-    const autopath = config.autopath === undefined ? undefined : createAutopath({ store, forward, search: config.autopath.search, onSuccess: autopathMetrics?.success });
+    const autopath = config.autopath === undefined || autopathMetrics === null ? undefined : createAutopath({ store, forward, search: config.autopath.search, onSuccess: autopathMetrics.success });
     const server = await listenDns(config.listen, {
       store,
       forward,
@@ -173,9 +173,10 @@ export async function startDnsDaemon(flags: DnsDaemonConfig, log: Logger): Promi
           if (forwardChanged(running, next)) forwarder.replace(next.forward);
           metrics.setZones(metricZones({ ...next, daemon: config }));
           live.queryLog = next.daemon.queryLog;
-          queryLogGate.configure(next.daemon.log ?? DEFAULT_LOG_SETTINGS);
-          errorLog.configure(next.daemon.log ?? DEFAULT_LOG_SETTINGS);
-          running = { daemon: { ...config, queryLog: live.queryLog, ...(next.daemon.log === undefined ? {} : { log: next.daemon.log }) }, forward: next.forward };
+          const logSettings = next.daemon.log ?? DEFAULT_LOG_SETTINGS;
+          queryLogGate.configure(logSettings);
+          errorLog.configure(logSettings);
+          running = { daemon: { ...config, queryLog: live.queryLog, log: logSettings }, forward: next.forward };
           if (pending.length > 0) log.warn({ file: config.configFile, fields: pending }, "these fields changed in the file and take effect when signpost-dns restarts");
           return running;
         },

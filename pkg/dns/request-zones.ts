@@ -1,22 +1,44 @@
-// The zone label of coredns_dns_requests_total and coredns_dns_responses_total: each query is
-// counted under the most specific configured zone that holds its name (the cluster zone, a
+// The zone label of CoreDNS's query metrics (requests, responses, durations, sizes): each query
+// is counted under the most specific configured zone that holds its name (the cluster zone, a
 // forward zone, else "."), as CoreDNS counts it under the server block that served it. The zones
 // come from the configuration, never from queries, so a client cannot grow the label set. The
 // name is matched on the wire, label by label from the end, without decoding or allocating.
+
+/** How many slots each series of a zone has, as QueryMetrics lays them out. */
+export interface ZoneLayout {
+  readonly protocols: number;
+  readonly types: number;
+  readonly durationBuckets: number;
+  readonly sizeBuckets: number;
+}
 
 /** The counters of one zone. */
 export class ZoneCounts {
   /** CoreDNS's spelling: "cluster.local.", "." for the root. */
   readonly label: string;
-  /** By protocol then type, as QueryMetrics lays them out. */
+  /** By protocol then type. */
   readonly requests: Float64Array;
   /** By rcode below RARE_RCODE; the rest, which are rare, in `rare`. */
   readonly responses = new Float64Array(RARE_RCODE);
   readonly rare = new Map<number, number>();
+  /** By type then bucket (not cumulative; the last bucket is +Inf), with the sums by type. */
+  readonly durations: Float64Array;
+  readonly durationSums: Float64Array;
+  /** By protocol then bucket, with the sums by protocol. */
+  readonly requestSizes: Float64Array;
+  readonly requestSizeSums: Float64Array;
+  readonly responseSizes: Float64Array;
+  readonly responseSizeSums: Float64Array;
 
-  constructor(label: string, requestSlots: number) {
+  constructor(label: string, layout: ZoneLayout) {
     this.label = label;
-    this.requests = new Float64Array(requestSlots);
+    this.requests = new Float64Array(layout.protocols * layout.types);
+    this.durations = new Float64Array(layout.types * layout.durationBuckets);
+    this.durationSums = new Float64Array(layout.types);
+    this.requestSizes = new Float64Array(layout.protocols * layout.sizeBuckets);
+    this.requestSizeSums = new Float64Array(layout.protocols);
+    this.responseSizes = new Float64Array(layout.protocols * layout.sizeBuckets);
+    this.responseSizeSums = new Float64Array(layout.protocols);
   }
 
   response(rcode: number): void {
@@ -47,16 +69,16 @@ interface Zone {
 }
 
 export class RequestZones {
-  readonly #requestSlots: number;
+  readonly #layout: ZoneLayout;
   /** Most labels first, so the most specific zone wins. */
   #zones: readonly Zone[] = [];
   #root: ZoneCounts;
   readonly #offsets = new Int32Array(MAX_LABELS);
 
   /** `zones`: names without the trailing dot; "." is always there. */
-  constructor(zones: readonly string[], requestSlots: number) {
-    this.#requestSlots = requestSlots;
-    this.#root = new ZoneCounts(".", requestSlots);
+  constructor(zones: readonly string[], layout: ZoneLayout) {
+    this.#layout = layout;
+    this.#root = new ZoneCounts(".", layout);
     this.setZones(zones);
   }
 
@@ -68,7 +90,7 @@ export class RequestZones {
       .map((name) => {
         const labels = name.split(".");
         const label = `${name}.`;
-        return { wire: wireName(labels), labels: labels.length, counts: kept.get(label) ?? new ZoneCounts(label, this.#requestSlots) };
+        return { wire: wireName(labels), labels: labels.length, counts: kept.get(label) ?? new ZoneCounts(label, this.#layout) };
       })
       .sort((a, b) => b.labels - a.labels);
   }
