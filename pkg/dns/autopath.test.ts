@@ -63,6 +63,17 @@ describe("autopath (server-side search path for verified Pods)", () => {
     expect(asked).toEqual([]);
   });
 
+  it("answers a name that exists without records of the type (NODATA) with the CNAME, so the resolver stops walking", async () => {
+    const { ask, asked } = setup();
+    const out = await ask("www.example.org.default.svc.cluster.local", "10.244.7.7", TYPE.AAAA);
+    expect(out).toMatchObject({ rcode: RCODE.NOERROR, answer: ["www.example.org.default.svc.cluster.local CNAME www.example.org"], authority: [] });
+    expect(asked).toEqual(["www.example.org"]);
+    // In the zone: the namespace "empty" exists, so empty.svc.cluster.local is NODATA, with the zone's SOA.
+    const inZone = await ask("empty.default.svc.cluster.local", "10.244.7.7");
+    expect(inZone.answer).toEqual(["empty.default.svc.cluster.local CNAME empty.svc.cluster.local"]);
+    expect(inZone.authority[0]).toMatch(/^cluster\.local SOA /);
+  });
+
   it("leaves a name that exists as asked to the plain answer, without a CNAME", async () => {
     const { ask, metrics } = setup();
     expect((await ask("nginx.default.svc.cluster.local", "10.244.7.7")).answer).toEqual(["nginx.default.svc.cluster.local A 10.96.0.10"]);

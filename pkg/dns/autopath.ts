@@ -102,17 +102,19 @@ async function lookUp(name: string, qtype: number, { store, forward, answerOptio
 }
 
 /**
- * CoreDNS's form: the records found for `name`, under their own owner, after a CNAME from the
- * asked name to `name`. A name that exists without records of the type (NODATA) is answered as
- * NODATA for the asked name, with no CNAME, as CoreDNS does.
+ * CoreDNS's form: a CNAME from the asked name to `name`, then the records found for `name` under
+ * their own owner. A name that exists without records of the type (NODATA: an IPv4-only name
+ * asked for AAAA) gets the CNAME too, with the NODATA's authority: CoreDNS answers NODATA for
+ * the asked name instead, which a resolver asking for one family at a time (gethostbyname2)
+ * takes as "try the next search domain", walking the list again that autopath just walked.
  */
 function aliased(name: string, reply: Reply): Reply {
-  const first = reply.answer[0];
-  if (first === undefined) return reply;
-  const ttl = first.records[0]?.ttl ?? 0;
+  const first = reply.answer[0] ?? reply.authority[0];
+  const ttl = first?.records[0]?.ttl ?? 0;
   const cname: RRSet = { type: TYPE.CNAME, owner: null, records: [{ type: "CNAME", ttl, target: name }], additional: [] };
   const renamed = reply.answer.map((set) => (set.owner === null ? { ...set, owner: name } : set));
-  return { ...reply, answer: [cname, ...renamed] };
+  const authority = reply.authority.map((set) => (set.owner === null ? { ...set, owner: name } : set));
+  return { ...reply, answer: [cname, ...renamed], authority };
 }
 
 /** coredns_autopath_success_total: queries answered by a name further down the search list. */
