@@ -5,7 +5,7 @@
 # proxy (cached), and runs every section inside a network namespace with only loopback.
 # An opponent that cannot be built is reported as missing; signpost's figures are still taken.
 #   BENCH_QUICK=1   small scale points and few repetitions, to try the script quickly
-#   BENCH_PROXY_EVENTS=N  programming-latency events per contestant at 10,000 Services (100)
+#   BENCH_PROXY_EVENTS=N  programming-latency events per contestant and scale point (600: 300 changes, 300 new Services)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -30,6 +30,25 @@ export BENCH_KUBE_PROXY BENCH_COREDNS
 BENCH_KUBE_PROXY=$(opponent kube-proxy ./hack/build-control-plane.sh --with-kube-proxy || true)
 BENCH_COREDNS=$(opponent coredns ./hack/build-coredns.sh || true)
 echo "[bench] kube-proxy: ${BENCH_KUBE_PROXY:-missing}; coredns: ${BENCH_COREDNS:-missing}" >&2
+
+# Bench-only C tools, each built once per version of its source and cached: the DNS section's
+# UDP ceiling responder and the proxy section's connection-rate client.
+bench_tool() { # bench_tool SOURCE: the built binary's path, or empty when it cannot be built
+  local src=$1 out
+  out="${SIGNPOST_CACHE:-$HOME/.cache/signpost}/bench/$(basename "$src" .c)-$(sha256sum "$src" | cut -c1-12)"
+  if [ ! -x "$out" ]; then
+    mkdir -p "$(dirname "$out")"
+    if ! gcc -O2 -Wall -Wextra -Werror -o "$out.tmp" "$src" >&2; then
+      echo "[bench] could not build $src; its figures will be marked missing" >&2
+      return 0
+    fi
+    mv "$out.tmp" "$out"
+  fi
+  echo "$out"
+}
+export BENCH_UDP_CEILING BENCH_CONNECT_RATE
+BENCH_UDP_CEILING=$(bench_tool test/bench/dns/udp-ceiling.c)
+BENCH_CONNECT_RATE=$(bench_tool test/bench/proxy/connect-rate.c)
 
 run="signpost-bench$$"
 tmp=$(mktemp -d /tmp/signpost-bench.XXXXXX)

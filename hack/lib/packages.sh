@@ -4,8 +4,9 @@
 # DNS server the forwarding tests start; wget and curl are the tutorial's clients; python3 serves
 # HTTP in the e2e pod that keeps serving through its grace period.
 SIGNPOST_DEBS=(iproute2 iptables conntrack dnsutils openssl procps util-linux dnsmasq-base mariadb-server mariadb-client curl wget python3)
-# `npm run bench` only: dnsperf drives both DNS servers, nftables runs kube-proxy's nftables mode.
-SIGNPOST_BENCH_DEBS=(dnsperf nftables)
+# `npm run bench` only: dnsperf drives both DNS servers, nftables runs kube-proxy's nftables mode,
+# gcc builds the UDP ceiling responder (test/bench/dns/udp-ceiling.c).
+SIGNPOST_BENCH_DEBS=(dnsperf nftables gcc libc6-dev)
 
 # ensure_debs [PACKAGE...]: the packages named, or SIGNPOST_DEBS.
 ensure_debs() {

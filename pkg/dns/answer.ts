@@ -3,6 +3,7 @@
 // is an existing namespace; NXDOMAIN for unknown services and namespaces and bad shapes. Both
 // negative answers carry the zone's SOA, and before the first sync they become SERVFAIL.
 import { ipFromPodLabel } from "./ip-names.ts";
+import type { ReverseZones } from "./reverse-zones.ts";
 import { normalizeName, parseName, type RequestRecord } from "./parse-name.ts";
 import { RCODE, type Reply, type RRSet, toRRSets, TYPE } from "./records.ts";
 import type { NameEntry } from "./name-table.ts";
@@ -22,6 +23,8 @@ export type Answer =
 export interface AnswerOptions {
   /** Pass reverse names the store does not know to the upstream, as kubeadm's Corefile does. */
   readonly reverseFallthrough?: boolean;
+  /** The cluster's reverse zones and their fallthrough; when given, it decides instead of reverseFallthrough. */
+  readonly reverseZones?: ReverseZones;
   /**
    * Answer ANY minimally (RFC 8482), as over UDP: one record set of a cluster name, its
    * addresses when it has them. Off, ANY gets every record set. (A name that goes upstream is
@@ -47,9 +50,10 @@ export function answerQuestion(store: RecordStore, name: string, qtype: number, 
   const request = parseName(name, store.zone);
   if (request.kind === "outside") return { kind: "forward" };
   if (request.kind === "reverse") {
+    if (options.reverseZones?.serves(request.ip) === false) return { kind: "forward" };
     const entry = store.lookup(name);
     if (entry === undefined || entry.rrsets.length === 0) {
-      if (options.reverseFallthrough ?? true) return { kind: "forward" };
+      if (options.reverseZones?.fallsThrough(name) ?? options.reverseFallthrough ?? true) return { kind: "forward" };
       return negative(store, request.zone, store.synced ? RCODE.NXDOMAIN : RCODE.SERVFAIL);
     }
     return fromEntry(store, request.zone, minimalAny ? oneSet(entry) : entry, qtype, 0);

@@ -4,6 +4,7 @@
 import { isIP, isIPv6 } from "node:net";
 import { numberFlag, parseDuration, parseFlags, parseSize, stringFlag, type FlagSpecs, type FlagValues } from "../cli/flags.ts";
 import { DEFAULT_ANSWER_CACHE_BYTES } from "./answer-cache.ts";
+import type { ForwardCachePolicy } from "./cache-policy.ts";
 import { DEFAULT_FORWARD_CACHE_BYTES } from "./forward-cache.ts";
 import { SignpostError } from "../errors/errors.ts";
 import type { AutopathConfig } from "./config/autopath-config.ts";
@@ -105,6 +106,8 @@ export interface CacheConfig {
   readonly answerBytes: number;
   /** How long a failed upstream question is answered SERVFAIL from the cache; 0 never. */
   readonly servfailTtlMs: number;
+  /** The forward cache's capacities, TTL ranges, prefetch and serve_stale (--config only); the defaults when absent. */
+  readonly forwardPolicy?: ForwardCachePolicy;
 }
 
 export type ParsedCommandLine = { readonly help: true } | { readonly help: false; readonly config: DnsDaemonConfig };

@@ -21,14 +21,20 @@ import { describeConfig, type EffectiveDnsConfig, forwardChanged, restartOnlyCha
 import { LiveForwarding } from "./config/live-forwarding.ts";
 import { DEFAULT_LOG_SETTINGS } from "./config/log-config.ts";
 import { ErrorLog, reportingErrors } from "./error-log.ts";
+import { LivePlugins } from "./config/live-plugins.ts";
+import { pluginsChanged } from "./config/plugin-settings.ts";
+import { withPlugins } from "./query-plugins.ts";
 import { startSideServers, type SideServerPorts } from "./health-server.ts";
 import { QueryMetrics, TcpMetrics } from "./metrics.ts";
-import { dnsSlice } from "./dns-slice.ts";
+import { sliceProjection, storeScope } from "./cluster-scope.ts";
+import type { DnsEndpointSlice } from "./dns-slice.ts";
+import type { EndpointSlice } from "../model/types.ts";
 import { logQueries } from "./query-log.ts";
 import { logDroppedExposition, QueryLogGate } from "./query-log-gate.ts";
 import type { QueryHandler } from "./query-handler.ts";
 import { ProgrammingLatency } from "./programming-latency.ts";
 import { RecordStore } from "./record-store.ts";
+import { ReverseZones } from "./reverse-zones.ts";
 import { formatListen, type ListenAddress } from "./resolv-conf.ts";
 import { serverAddresses } from "./server-addresses.ts";
 import { createDnsServer, type DnsServer } from "./server.ts";
@@ -54,7 +60,8 @@ export async function startDnsDaemon(flags: DnsDaemonConfig, log: Logger): Promi
   /** What a reload can change in place; the rest of `config` holds until a restart. */
   const live = { queryLog: config.queryLog };
   const registry = new Registry();
-  const store = new RecordStore({ zone: config.zone, pods: config.pods, ttl: config.ttl, serverAddresses: serverAddresses(config.listen.host) });
+  const cluster = running.cluster;
+  const store = new RecordStore({ zone: config.zone, pods: config.pods, ttl: config.ttl, serverAddresses: serverAddresses(config.listen.host), ...storeScope(cluster) });
   const stops: (() => Promise<void>)[] = [];
   const closeAll = async () => {
     for (const stop of stops.splice(0).reverse()) await stop();
@@ -62,12 +69,12 @@ export async function startDnsDaemon(flags: DnsDaemonConfig, log: Logger): Promi
 
   try {
     if (config.objects !== null) {
-      loadFile(store, config.objects, log);
+      loadFile(store, config.objects, log, sliceProjection(cluster));
       log.info({ ms: Math.round(settleHeap()) }, "heap settled after loading");
     } else {
       const client = new ApiClient(loadKubeConfig(config.kubeconfig ?? undefined));
       const deps = { client, log, metrics: informerMetrics(registry) };
-      const informers = { services: serviceInformer(deps), endpointSlices: projectedEndpointSliceInformer(deps, dnsSlice), namespaces: namespaceInformer(deps) };
+      const informers = { services: serviceInformer(deps), endpointSlices: projectedEndpointSliceInformer(deps, sliceProjection(cluster)), namespaces: namespaceInformer(deps) };
       // Pods are watched only to verify pod names: at scale they are the largest list there is.
       const pods = config.pods === "verified" ? podInformer(deps) : null;
       const all = [informers.services, informers.endpointSlices, informers.namespaces, ...(pods === null ? [] : [pods])];
@@ -107,6 +114,9 @@ export async function startDnsDaemon(flags: DnsDaemonConfig, log: Logger): Promi
     const errorLog = new ErrorLog(log.child({ component: "errors" }), config.log ?? DEFAULT_LOG_SETTINGS);
     stops.push(() => Promise.resolve(errorLog.close()));
     const forward = reportingErrors(forwarder.forward, errorLog);
+    const plugins = new LivePlugins(log);
+    await plugins.replace(running.plugins);
+    stops.push(() => Promise.resolve(plugins.close()));
     const wildcard = isWildcard(config.listen.host);
     const family = isIPv6(config.listen.host) ? "2" : "1";
     let boundPort = config.listen.port;
@@ -114,7 +124,7 @@ export async function startDnsDaemon(flags: DnsDaemonConfig, log: Logger): Promi
     const metrics = new QueryMetrics({ server: serverLabel, family, cache: forwarder.cache, answerCache: caches.answer, zones: metricZones(running) });
     const tcpMetrics = new TcpMetrics(serverLabel);
     const instrument = (handler: QueryHandler): QueryHandler => {
-      const watched = forwarder.watch(handler);
+      const watched = forwarder.watch(withPlugins(handler, plugins.current, true));
       const logged = logQueries(log.child({ component: "query-log" }), watched, queryLogGate);
       return metrics.instrument((message, transport, peer) => (live.queryLog ? logged : watched)(message, transport, peer));
     };
@@ -123,6 +133,7 @@ export async function startDnsDaemon(flags: DnsDaemonConfig, log: Logger): Promi
     const server = await listenDns(config.listen, {
       store,
       forward,
+      reverseZones: new ReverseZones(cluster.reverseCIDRs, cluster.fallthrough),
       answerCache: caches.answer,
       ...(autopath === undefined ? {} : { autopath }),
       instrument,
@@ -149,6 +160,7 @@ export async function startDnsDaemon(flags: DnsDaemonConfig, log: Logger): Promi
           metrics.exposition() +
           tcpMetrics.exposition(server.tcpConnections) +
           forwarder.exposition() +
+          plugins.exposition() +
           udpDropsExposition() +
           (reloadMetrics?.exposition() ?? "") +
           logDroppedExposition(queryLogGate.dropped, errorLog.dropped) +
@@ -172,11 +184,12 @@ export async function startDnsDaemon(flags: DnsDaemonConfig, log: Logger): Promi
           const pending = restartOnlyChanges(running, next);
           if (forwardChanged(running, next)) forwarder.replace(next.forward);
           metrics.setZones(metricZones({ ...next, daemon: config }));
+          if (pluginsChanged(running.plugins, next.plugins)) void plugins.replace(next.plugins).catch((err: unknown) => log.error({ err }, "hosts, rewrite or loadbalance not reloaded"));
           live.queryLog = next.daemon.queryLog;
           const logSettings = next.daemon.log ?? DEFAULT_LOG_SETTINGS;
           queryLogGate.configure(logSettings);
           errorLog.configure(logSettings);
-          running = { daemon: { ...config, queryLog: live.queryLog, log: logSettings }, forward: next.forward };
+          running = { daemon: { ...config, queryLog: live.queryLog, log: logSettings }, forward: next.forward, cluster: initial.config.cluster, plugins: next.plugins };
           if (pending.length > 0) log.warn({ file: config.configFile, fields: pending }, "these fields changed in the file and take effect when signpost-dns restarts");
           return running;
         },
@@ -221,7 +234,7 @@ function metricZones(config: EffectiveDnsConfig): string[] {
 /** The two caches as the flags bound them; a size of 0 leaves that one out. */
 function createCaches(config: CacheConfig): { forward: ForwardCache | null; answer: AnswerCache | null } {
   return {
-    forward: config.forwardBytes === 0 ? null : new ForwardCache({ maxBytes: config.forwardBytes, servfailTtl: config.servfailTtlMs / 1000 }),
+    forward: config.forwardBytes === 0 ? null : new ForwardCache({ maxBytes: config.forwardBytes, servfailTtl: config.servfailTtlMs / 1000, ...config.forwardPolicy }),
     answer: config.answerBytes === 0 ? null : new AnswerCache({ maxBytes: config.answerBytes }),
   };
 }
@@ -229,11 +242,11 @@ function createCaches(config: CacheConfig): { forward: ForwardCache | null; answ
 /** The kinds signpost-dns reads from an --objects file. */
 const dnsObjectKinds: readonly ObjectKind[] = ["Namespace", "Service", "EndpointSlice", "Pod"];
 
-function loadFile(store: RecordStore, path: string, log: Logger): void {
+function loadFile(store: RecordStore, path: string, log: Logger, project: (slice: EndpointSlice) => DnsEndpointSlice): void {
   const loaded = readObjectsFile(path, dnsObjectKinds);
   const invalid = loaded.skipped.filter((s) => s.invalid);
   for (const s of invalid) log.warn({ err: s.reason }, "object in --objects file skipped");
-  loadStore(store, storeObjects(loaded));
+  loadStore(store, storeObjects(loaded, project));
   log.info(
     {
       file: path,

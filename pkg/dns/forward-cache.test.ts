@@ -255,3 +255,93 @@ describe("walkMessage", () => {
     for (let cut = 0; cut < full.length; cut++) expect(walkMessage(full.subarray(0, cut))).toBeNull();
   });
 });
+
+describe("ForwardCache policy (CoreDNS cache's success, denial, prefetch, serve_stale)", () => {
+  const nxdomain = (ttl: number) => response({ rcode: 3, soa: { ttl, minimum: ttl } });
+
+  it("keeps each type within its capacity, evicting that type's least recently used", () => {
+    const cache = new ForwardCache({ success: { capacity: 2, maxTtl: 30, minTtl: 0 }, denial: { capacity: 1, maxTtl: 5, minTtl: 0 } });
+    cache.set("s1", response({ answers: [60] }));
+    cache.set("s2", response({ answers: [60] }));
+    cache.set("d1", nxdomain(60));
+    cache.get("s1");
+    cache.set("s3", response({ answers: [60] }));
+    cache.set("d2", nxdomain(60));
+    expect([cache.count("success"), cache.count("denial")]).toEqual([2, 1]);
+    expect([cache.get("s1") !== null, cache.get("s2"), cache.get("s3") !== null, cache.get("d1"), cache.get("d2") !== null]).toEqual([true, null, true, null, true]);
+    expect([cache.evictions("success"), cache.evictions("denial")]).toEqual([1, 1]);
+  });
+
+  it("clamps a response's TTL to its type's range: maxTTL caps it, minTTL keeps a short one longer", () => {
+    let now = 0;
+    const cache = new ForwardCache({ now: () => now, success: { capacity: 10, maxTtl: 300, minTtl: 20 }, denial: { capacity: 10, maxTtl: 60, minTtl: 10 } });
+    cache.set("short", response({ answers: [2] }));
+    cache.set("long", response({ answers: [3600] }));
+    cache.set("denied", nxdomain(1));
+    now = 9_000;
+    expect([cache.get("short") !== null, cache.get("denied") !== null]).toEqual([true, true]);
+    now = 15_000;
+    expect([cache.get("short") !== null, cache.get("denied")]).toEqual([true, null]);
+    now = 299_000;
+    expect([cache.get("short"), cache.get("long") !== null]).toEqual([null, true]);
+    now = 300_000;
+    expect(cache.get("long")).toBeNull();
+  });
+
+  it("marks a popular entry for a refresh once the share of its TTL is left, once", () => {
+    let now = 0;
+    const cache = new ForwardCache({ now: () => now, success: { capacity: 10, maxTtl: 100, minTtl: 0 }, prefetch: { amount: 3, durationMs: 10_000, percentage: 10 } });
+    cache.set("k", response({ answers: [100] }));
+    const states = (): string[] => [cache.lookup("k")?.state ?? "miss"];
+    now = 50_000;
+    expect([...states(), ...states(), ...states()]).toEqual(["fresh", "fresh", "fresh"]);
+    now = 91_000;
+    // Popular (3 hits within 10 s of each other), but the last one 41 s before: the count starts again.
+    expect([...states(), ...states()]).toEqual(["fresh", "fresh"]);
+    expect(states()).toEqual(["prefetch"]);
+    expect(states()).toEqual(["fresh"]);
+  });
+
+  it("serves an expired entry at once with a 30 s TTL and asks for a refresh (immediate), within its duration only", () => {
+    let now = 0;
+    const cache = new ForwardCache({ now: () => now, serveStale: { durationMs: 60_000, verify: false } });
+    cache.set("k", response({ answers: [10] }));
+    now = 15_000;
+    const hit = cache.lookup("k");
+    expect(hit?.state).toBe("stale");
+    expect(hit && render(hit.response, true).answer).toEqual(["example.org 30 A 192.0.2.1"]);
+    // The refresh is in flight (or failed): served stale without another, for RFC 8767's 30 s.
+    expect(cache.lookup("k")?.state).toBe("fresh");
+    now = 46_000;
+    expect(cache.lookup("k")?.state).toBe("stale");
+    expect(cache.servedStale).toBe(3);
+    now = 70_001;
+    expect(cache.lookup("k")).toBeNull();
+    expect(cache.size).toBe(0);
+  });
+
+  it("verify: asks first; the stale entry answers only when the upstreams fail, and a failure does not replace it", () => {
+    let now = 0;
+    const cache = new ForwardCache({ now: () => now, servfailTtl: 5, serveStale: { durationMs: 60_000, verify: true } });
+    cache.set("k", response({ answers: [10] }));
+    now = 15_000;
+    expect(cache.lookup("k")).toBeNull();
+    cache.setFailure("k", response({}).subarray(12, 29));
+    const stale = cache.stale("k");
+    expect(stale && render(stale, true).answer).toEqual(["example.org 30 A 192.0.2.1"]);
+    // Within the failure recheck timer, the stale entry answers without asking.
+    expect(cache.lookup("k")?.state).toBe("fresh");
+    expect(cache.servedStale).toBe(2);
+    // A failure for a name with nothing to serve is kept, as before.
+    cache.setFailure("other", response({}).subarray(12, 29));
+    expect(cache.get("other")?.readUInt16BE(2)).toBe(0x8182);
+  });
+
+  it("never serves a cached failure stale", () => {
+    let now = 0;
+    const cache = new ForwardCache({ now: () => now, servfailTtl: 5, serveStale: { durationMs: 60_000, verify: false } });
+    cache.setFailure("k", response({}).subarray(12, 29));
+    now = 6_000;
+    expect([cache.lookup("k"), cache.stale("k")]).toEqual([null, null]);
+  });
+});

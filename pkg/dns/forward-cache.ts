@@ -1,20 +1,42 @@
-// Caches upstream answers by question, as CoreDNS's `cache 30` does: a success lives at most
-// 30 s, a denial (NXDOMAIN or NODATA, which must carry an SOA) at most 5 s, a failure
-// (SERVFAIL, or no upstream answering) 5 s (RFC 9520), and none longer than its own TTLs say.
-// A hit is a copy of the stored bytes with every TTL aged to the time left. The cache is
-// bounded by bytes as well as by entries: an upstream can answer up to 64 KiB a question, so a
-// count alone lets a client that asks for many large names take all the daemon's memory.
-import { sameName, skipName, walkMessage, type WalkedMessage } from "./message-walk.ts";
+// Caches upstream answers by question, as CoreDNS's `cache` does: successes and denials each up
+// to their capacity in entries and kept within their TTL range (cache-policy.ts; by default a
+// success at most 30 s, a denial at most 5 s), a failure (SERVFAIL, or no upstream answering)
+// 5 s (RFC 9520), and none longer than its own TTLs say. A hit is a copy of the stored bytes with
+// every TTL aged to the time left. The cache is bounded by bytes as well as by entries: an
+// upstream can answer up to 64 KiB a question, so a count alone lets a client that asks for many
+// large names take all the daemon's memory. With `prefetch`, a popular entry near its expiry is
+// handed out marked for a refresh; with `serveStale`, an expired entry is kept that much longer
+// and handed out (RFC 8767, with a 30 s TTL) when the upstreams cannot answer.
+import {
+  type CacheCategory,
+  type CacheType,
+  classify,
+  DEFAULT_FORWARD_CACHE_POLICY,
+  FAILURE_RECHECK_MS,
+  type PrefetchPolicy,
+  type ServeStalePolicy,
+  servfailFor,
+  STALE_ANSWER_TTL,
+} from "./cache-policy.ts";
+import { ForwardCacheStore, type StoredEntry } from "./forward-cache-store.ts";
+import { walkMessage } from "./message-walk.ts";
 import type { ForwardRequest } from "./query-handler.ts";
-import { RCODE, TYPE } from "./records.ts";
+import { TYPE } from "./records.ts";
+
+export { cacheTtl, servfailFor, type CacheType } from "./cache-policy.ts";
 
 export interface ForwardCacheOptions {
-  /** Responses kept at most; 10,000 by default (CoreDNS keeps 9,984 successes and 9,984 denials). */
+  /** Responses kept at most, both types together; their capacities' sum by default. */
   readonly maxEntries?: number;
   /** Bytes kept at most, counted by entryCost; DEFAULT_FORWARD_CACHE_BYTES (16 MiB) by default. */
   readonly maxBytes?: number;
+  /** Shorthands for success.maxTtl and denial.maxTtl. */
   readonly successTtl?: number;
   readonly denialTtl?: number;
+  readonly success?: CacheCategory;
+  readonly denial?: CacheCategory;
+  readonly prefetch?: PrefetchPolicy | null;
+  readonly serveStale?: ServeStalePolicy | null;
   /** Seconds a failure is answered from the cache; 5 by default, 0 keeps none. */
   readonly servfailTtl?: number;
   /** Milliseconds; Date.now by default. */
@@ -30,55 +52,71 @@ export const DEFAULT_FORWARD_CACHE_BYTES = 16 * 1024 * 1024;
  */
 export const FORWARD_ENTRY_OVERHEAD = 600;
 
-/** A response larger than this share of the capacity is not kept: one must not flush the rest. */
-const LARGEST_SHARE = 16;
-
-interface Entry {
+interface Entry extends StoredEntry {
   /** The response, then the 16-bit offset of each TTL to age (records other than OPT). */
   readonly data: Buffer;
   /** Length of the response within `data`. */
   readonly length: number;
   readonly storedAt: number;
   readonly expiresAt: number;
-  /** NXDOMAIN, NODATA or a failure: counted apart as CoreDNS's type="denial". */
-  readonly denial: boolean;
-  /** Bytes charged against the capacity. */
-  readonly cost: number;
+  /** Until when it may be served stale; expiresAt for a failure or without serveStale. */
+  readonly staleUntil: number;
+  /** Seconds it was stored for, the base of prefetch's percentage. */
+  readonly ttl: number;
+  /** A cached SERVFAIL: never served stale, never kept over a usable entry. */
+  readonly failure: boolean;
+  /** Hits in a row, each within prefetch's duration of the one before. */
+  hits: number;
+  /** No refresh is started for it before this time: one is in flight, or one failed lately. */
+  refreshAfter: number;
 }
 
-export type CacheType = "success" | "denial";
+/** A hit: the response with TTLs aged, and what the forwarder should do besides answering. */
+export interface CacheHit {
+  readonly response: Buffer;
+  /** "prefetch": popular and near its expiry, refresh it now; "stale": expired, served per RFC 8767, refresh it. */
+  readonly state: "fresh" | "prefetch" | "stale";
+}
 
 export class ForwardCache {
-  readonly #entries = new Map<string, Entry>();
-  readonly #maxEntries: number;
-  readonly #maxBytes: number;
-  readonly #successTtl: number;
-  readonly #denialTtl: number;
+  readonly #store: ForwardCacheStore<Entry>;
+  readonly #category: Record<CacheType, CacheCategory>;
+  readonly #prefetch: PrefetchPolicy | null;
+  readonly #serveStale: ServeStalePolicy | null;
   readonly #servfailTtl: number;
   readonly #now: () => number;
-  #bytes = 0;
   #hits = 0;
   #denialHits = 0;
   #misses = 0;
-  #evictedSuccess = 0;
-  #evictedDenial = 0;
+  #prefetches = 0;
+  #servedStale = 0;
 
   constructor(options: ForwardCacheOptions = {}) {
-    this.#maxEntries = options.maxEntries ?? 10_000;
-    this.#maxBytes = options.maxBytes ?? DEFAULT_FORWARD_CACHE_BYTES;
-    this.#successTtl = options.successTtl ?? 30;
-    this.#denialTtl = options.denialTtl ?? 5;
+    const defaults = DEFAULT_FORWARD_CACHE_POLICY;
+    this.#category = {
+      success: options.success ?? { ...defaults.success, maxTtl: options.successTtl ?? defaults.success.maxTtl },
+      denial: options.denial ?? { ...defaults.denial, maxTtl: options.denialTtl ?? defaults.denial.maxTtl },
+    };
+    const capacity = { success: this.#category.success.capacity, denial: this.#category.denial.capacity };
+    this.#store = new ForwardCacheStore({ maxBytes: options.maxBytes ?? DEFAULT_FORWARD_CACHE_BYTES, maxEntries: options.maxEntries ?? capacity.success + capacity.denial, capacity });
+    this.#prefetch = options.prefetch ?? null;
+    this.#serveStale = options.serveStale ?? null;
     this.#servfailTtl = options.servfailTtl ?? 5;
     this.#now = options.now ?? Date.now;
   }
 
   get size(): number {
-    return this.#entries.size;
+    return this.#store.size;
+  }
+
+  /** Entries of one type. */
+  count(type: CacheType): number {
+    return this.#store.count(type);
   }
 
   /** Bytes held, as entryCost counts them; never above maxBytes. */
   get bytes(): number {
-    return this.#bytes;
+    return this.#store.bytes;
   }
 
   /** Lookups answered from the cache, for the cache_hits_total metric. */
@@ -95,40 +133,85 @@ export class ForwardCache {
     return this.#misses;
   }
 
+  /** Refreshes of popular entries started, for coredns_cache_prefetch_total. */
+  get prefetches(): number {
+    return this.#prefetches;
+  }
+
+  /** Answers served from expired entries, for coredns_cache_served_stale_total. */
+  get servedStale(): number {
+    return this.#servedStale;
+  }
+
   /** Entries dropped to make room, by CoreDNS's type, for coredns_cache_evictions_total. */
   evictions(type: CacheType): number {
-    return type === "success" ? this.#evictedSuccess : this.#evictedDenial;
+    return this.#store.evictions(type);
   }
 
   /** Drops every entry: the upstreams changed (a reload), so their answers no longer stand. */
   clear(): void {
-    this.#entries.clear();
-    this.#bytes = 0;
+    this.#store.clear();
   }
 
   /** The cached response for `key` with TTLs aged, or null. Its ID is the upstream's. */
   get(key: string): Buffer | null {
-    const entry = this.#entries.get(key);
+    return this.lookup(key)?.response ?? null;
+  }
+
+  /**
+   * The cached response for `key`, with what to do besides answering: refresh it (prefetch),
+   * or it is served stale (RFC 8767, immediate mode, or while a failed refresh's recheck timer
+   * runs). Null: ask the upstreams (in verify mode, `stale` answers if they fail).
+   */
+  lookup(key: string): CacheHit | null {
     const now = this.#now();
-    if (entry === undefined || now >= entry.expiresAt) {
-      if (entry !== undefined) this.#remove(key, entry);
+    const entry = this.#store.get(key);
+    if (entry === undefined) {
       this.#misses++;
       return null;
     }
-    this.#hits++;
-    if (entry.denial) this.#denialHits++;
-    // Re-inserting keeps the Map in least-recently-used order for eviction.
-    this.#entries.delete(key);
-    this.#entries.set(key, entry);
-    const out = Buffer.allocUnsafe(entry.length);
-    entry.data.copy(out, 0, 0, entry.length);
-    const age = Math.floor((now - entry.storedAt) / 1000);
-    const left = Math.ceil((entry.expiresAt - now) / 1000);
-    for (let at = entry.length; at < entry.data.length; at += 2) {
-      const ttlAt = entry.data.readUInt16BE(at);
-      out.writeUInt32BE(Math.max(0, Math.min(out.readUInt32BE(ttlAt) - age, left)), ttlAt);
+    if (now >= entry.expiresAt) {
+      const servable = now < entry.staleUntil && this.#serveStale !== null;
+      if (!servable) {
+        if (now >= entry.staleUntil) this.#store.delete(key, entry);
+        this.#misses++;
+        return null;
+      }
+      if (this.#serveStale?.verify === true && now >= entry.refreshAfter) {
+        this.#misses++;
+        return null;
+      }
+      // Immediate mode, or verify while a failed refresh's recheck timer runs.
+      const refresh = now >= entry.refreshAfter;
+      if (refresh) entry.refreshAfter = now + FAILURE_RECHECK_MS;
+      this.#hit(key, entry, now);
+      this.#servedStale++;
+      return { response: this.#copy(entry, now, true), state: refresh ? "stale" : "fresh" };
     }
-    return out;
+    this.#hit(key, entry, now);
+    const prefetch = this.#wantsPrefetch(entry, now);
+    if (prefetch) entry.refreshAfter = now + FAILURE_RECHECK_MS;
+    return { response: this.#copy(entry, now, false), state: prefetch ? "prefetch" : "fresh" };
+  }
+
+  /**
+   * The expired entry for `key`, with the stale TTL, when it may still be served: the upstreams
+   * failed to refresh it. Starts RFC 8767's failure recheck timer and counts a stale answer.
+   */
+  stale(key: string): Buffer | null {
+    const now = this.#now();
+    const entry = this.#store.get(key);
+    if (entry === undefined || this.#serveStale === null) return null;
+    if (entry.failure || now >= entry.staleUntil || now < entry.expiresAt) return null;
+    entry.refreshAfter = now + FAILURE_RECHECK_MS;
+    this.#hit(key, entry, now);
+    this.#servedStale++;
+    return this.#copy(entry, now, true);
+  }
+
+  /** A refresh of a popular entry was started (the forwarder had room for it). */
+  notePrefetch(): void {
+    this.#prefetches++;
   }
 
   /**
@@ -138,16 +221,21 @@ export class ForwardCache {
   set(key: string, response: Buffer): void {
     const walked = walkMessage(response);
     if (walked === null) return;
-    const kept = classify(response, walked, this.#successTtl, this.#denialTtl, this.#servfailTtl);
+    const kept = classify(response, walked, { success: this.#category.success, denial: this.#category.denial, prefetch: null, serveStale: null }, this.#servfailTtl);
     if (kept === null) return;
+    const now = this.#now();
+    // A failure never replaces an answer that can still be served (fresh, or stale on purpose).
+    const current = this.#store.get(key);
+    if (kept.failure && current !== undefined && !current.failure && now < current.staleUntil) return;
     const offsets = walked.records.filter((r) => r.type !== TYPE.OPT).map((r) => r.ttlAt);
     // A copy of its own, never a slice of Buffer's shared pool, which a kept slice would pin whole.
     const data = Buffer.allocUnsafeSlow(response.length + 2 * offsets.length);
     response.copy(data);
     offsets.forEach((ttlAt, i) => data.writeUInt16BE(ttlAt, response.length + 2 * i));
-    const now = this.#now();
-    const denial = kept.type === "denial";
-    this.#store(key, { data, length: response.length, storedAt: now, expiresAt: now + kept.ttl * 1000, denial, cost: entryCost(key, data.length) });
+    const expiresAt = now + kept.ttl * 1000;
+    const staleUntil = kept.failure || this.#serveStale === null ? expiresAt : expiresAt + this.#serveStale.durationMs;
+    const entry: Entry = { data, length: response.length, storedAt: now, expiresAt, staleUntil, ttl: kept.ttl, type: kept.type, failure: kept.failure, cost: entryCost(key, data.length), usedAt: now, hits: 0, refreshAfter: 0 };
+    this.#store.set(key, entry);
   }
 
   /**
@@ -159,30 +247,33 @@ export class ForwardCache {
     this.set(key, servfailFor(question));
   }
 
-  #store(key: string, entry: Entry): void {
-    const old = this.#entries.get(key);
-    if (old !== undefined) this.#remove(key, old);
-    if (entry.cost > this.#maxBytes / LARGEST_SHARE) return;
-    this.#entries.set(key, entry);
-    this.#bytes += entry.cost;
-    while (this.#bytes > this.#maxBytes || this.#entries.size > this.#maxEntries) {
-      const oldest = this.#entries.entries().next();
-      if (oldest.done === true) break;
-      const [oldestKey, evicted] = oldest.value;
-      this.#remove(oldestKey, evicted);
-      if (evicted.denial) this.#evictedDenial++;
-      else this.#evictedSuccess++;
-    }
+  #hit(key: string, entry: Entry, now: number): void {
+    this.#hits++;
+    if (entry.type === "denial") this.#denialHits++;
+    const window = this.#prefetch?.durationMs ?? 0;
+    entry.hits = now - entry.usedAt < window || entry.hits === 0 ? entry.hits + 1 : 1;
+    this.#store.touch(key, entry, now);
   }
 
-  #remove(key: string, entry: Entry): void {
-    this.#entries.delete(key);
-    this.#bytes -= entry.cost;
-    // Nothing outside holds the data (get hands out copies), so its memory is given back now:
-    // left to the garbage collector, evicted 60 KB answers wait as old-generation garbage for
-    // the next full collection, which a flood of distinct large answers makes tens of MiB.
-    const { buffer } = entry.data;
-    if (buffer instanceof ArrayBuffer) buffer.transfer(0);
+  /** CoreDNS's rule: AMOUNT hits without a gap of DURATION, and PERCENTAGE of the TTL (at least 1 s) left. */
+  #wantsPrefetch(entry: Entry, now: number): boolean {
+    const policy = this.#prefetch;
+    if (policy === null || entry.failure || entry.hits < policy.amount || now < entry.refreshAfter) return false;
+    const threshold = Math.max(1, Math.ceil((policy.percentage / 100) * entry.ttl));
+    return (entry.expiresAt - now) / 1000 <= threshold;
+  }
+
+  /** A copy of the response with each TTL aged to the time left, or STALE_ANSWER_TTL when stale. */
+  #copy(entry: Entry, now: number, stale: boolean): Buffer {
+    const out = Buffer.allocUnsafe(entry.length);
+    entry.data.copy(out, 0, 0, entry.length);
+    const age = Math.floor((now - entry.storedAt) / 1000);
+    const left = Math.ceil((entry.expiresAt - now) / 1000);
+    for (let at = entry.length; at < entry.data.length; at += 2) {
+      const ttlAt = entry.data.readUInt16BE(at);
+      out.writeUInt32BE(stale ? STALE_ANSWER_TTL : Math.max(0, Math.min(out.readUInt32BE(ttlAt) - age, left)), ttlAt);
+    }
+    return out;
   }
 }
 
@@ -196,69 +287,3 @@ export function entryCost(key: string, dataBytes: number): number {
   return dataBytes + key.length + FORWARD_ENTRY_OVERHEAD;
 }
 
-/** A SERVFAIL response to `question` (name, type, class as on the wire), with ID 0 and RA. */
-export function servfailFor(question: Uint8Array): Buffer {
-  const out = Buffer.alloc(12 + question.length);
-  out.writeUInt16BE(0x8180 | RCODE.SERVFAIL, 2);
-  out.writeUInt16BE(1, 4);
-  out.set(question, 12);
-  return out;
-}
-
-/** Seconds to keep a response, or null when it must not be cached. */
-export function cacheTtl(response: Buffer, successTtl: number, denialTtl: number, servfailTtl = 0): number | null {
-  const walked = walkMessage(response);
-  return walked === null ? null : (classify(response, walked, successTtl, denialTtl, servfailTtl)?.ttl ?? null);
-}
-
-/** How long to keep a response and under which type; null when it must not be cached. */
-function classify(
-  response: Buffer,
-  walked: WalkedMessage,
-  successTtl: number,
-  denialTtl: number,
-  servfailTtl: number,
-): { readonly ttl: number; readonly type: CacheType } | null {
-  const flags = response.readUInt16BE(2);
-  if ((flags & 0x0200) !== 0) return null; // truncated
-  const rcode = flags & 0x0f;
-  if (rcode === RCODE.SERVFAIL) return servfailTtl > 0 && walked.questionEnd > 12 ? { ttl: servfailTtl, type: "denial" } : null;
-  if (rcode === 0 && chainAnswers(response, walked)) {
-    let ttl = successTtl;
-    for (const r of walked.records) if (r.type !== TYPE.OPT) ttl = Math.min(ttl, response.readUInt32BE(r.ttlAt));
-    return ttl > 0 ? { ttl, type: "success" } : null;
-  }
-  if (rcode !== 0 && rcode !== RCODE.NXDOMAIN) return null;
-  // A denial: NXDOMAIN, or NODATA, for the name or for the end of the CNAME chain it begins.
-  // Without an SOA it cannot be told from a partial answer, and it carries no TTL to keep it by.
-  // RFC 2308: a denial is cached for the lesser of the SOA's TTL and its minimum field.
-  const soa = walked.records.find((r) => r.section === 1 && r.type === TYPE.SOA);
-  if (soa === undefined) return null;
-  const mname = skipName(response, soa.ttlAt + 6);
-  const rname = mname < 0 ? -1 : skipName(response, mname);
-  if (rname < 0 || rname + 20 > soa.end) return null;
-  const ttl = Math.min(denialTtl, response.readUInt32BE(soa.ttlAt), response.readUInt32BE(rname + 16));
-  return ttl > 0 ? { ttl, type: "denial" } : null;
-}
-
-/**
- * Whether the answer section answers the question: a record of the asked type at the name, or
- * at the end of the CNAME chain that starts there. A chain that stops short (the upstream gave
- * up, or a forger cut it) is not a complete answer.
- */
-function chainAnswers(response: Buffer, walked: WalkedMessage): boolean {
-  const answers = walked.records.filter((r) => r.section === 0);
-  if (answers.length === 0 || walked.questionEnd <= 12) return false;
-  const qtype = response.readUInt16BE(walked.questionEnd - 4);
-  if (qtype === TYPE.ANY) return true;
-  let name = 12;
-  // Each step follows one CNAME, so a chain longer than the answers is a loop.
-  for (let step = 0; step <= answers.length; step++) {
-    const here = answers.filter((r) => sameName(response, r.start, name));
-    if (here.some((r) => r.type === qtype)) return true;
-    const cname = here.find((r) => r.type === TYPE.CNAME);
-    if (cname === undefined) return false;
-    name = cname.ttlAt + 6;
-  }
-  return false;
-}

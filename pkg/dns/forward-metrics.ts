@@ -1,7 +1,8 @@
 // The forwarder's metrics under CoreDNS's forward plugin names: coredns_forward_requests_total
 // {to}, coredns_forward_responses_total{to,rcode} and coredns_forward_request_duration_seconds
 // {to,rcode}, where `to` is the upstream's address:port; and signpost's own: datagrams dropped
-// because they were not the answer they came for, and upstreams found to loop back to us.
+// because they were not the answer they came for, and upstreams found to loop back to us; and
+// coredns_forward_max_concurrent_rejects_total, queries refused past a zone's max_concurrent.
 // Counted in typed arrays by upstream index, so a forwarded query costs no allocation; written
 // out only when Prometheus scrapes.
 import { DURATION_BUCKETS, family, histogram, rcodeName } from "./metrics.ts";
@@ -20,6 +21,7 @@ export class ForwardMetrics {
   readonly #sums: Float64Array;
   readonly #mismatches: Float64Array;
   readonly #loops: Uint8Array;
+  #maxConcurrentRejects = 0;
 
   /** `to`: the upstreams' labels, "10.0.0.10:53" or "[fd00::10]:53", in the forwarder's order. */
   constructor(to: readonly string[]) {
@@ -37,6 +39,7 @@ export class ForwardMetrics {
    * so counters go on rather than reset; loops are not taken over: the new probes decide.
    */
   carryFrom(previous: ForwardMetrics): void {
+    this.#maxConcurrentRejects = previous.#maxConcurrentRejects;
     this.#to.forEach((to, u) => {
       const p = previous.#to.indexOf(to);
       if (p < 0) return;
@@ -56,6 +59,11 @@ export class ForwardMetrics {
   /** Upstream number `upstream` sends our queries back to us: nothing is forwarded to it any more. */
   loop(upstream: number): void {
     this.#loops[upstream] = 1;
+  }
+
+  /** A query refused because its zone had max_concurrent queries in flight. */
+  maxConcurrentReject(): void {
+    this.#maxConcurrentRejects++;
   }
 
   /** A query sent to upstream number `upstream`. */
@@ -95,6 +103,9 @@ export class ForwardMetrics {
     this.#to.forEach((to, u) => out.push(`${dropped}{to="${to}",reason="mismatch"} ${this.#mismatches[u] ?? 0}`));
     family(out, "signpost_dns_forward_loop_detected", "gauge", "1 when the upstream sent signpost-dns's loop probe back to it; nothing is forwarded there any more.");
     this.#to.forEach((to, u) => out.push(`signpost_dns_forward_loop_detected{to="${to}"} ${this.#loops[u] ?? 0}`));
+    const rejects = "coredns_forward_max_concurrent_rejects_total";
+    family(out, rejects, "counter", "Counter of the number of queries rejected because the concurrent queries were at maximum.");
+    out.push(`${rejects} ${this.#maxConcurrentRejects}`);
     return out.join("\n") + "\n";
   }
 

@@ -1,15 +1,21 @@
 // Sends names outside the cluster zone to the upstream servers: over UDP first, each query on
 // a socket of its own (upstream-udp.ts), again over TCP when the answer comes back truncated,
-// the next upstream when one times out or refuses. Answers are cached (forward-cache.ts) and
-// identical questions in flight share one upstream query. An upstream found to send our
-// queries back to us (loop-detect.ts) is skipped from then on.
+// the next upstream when one times out or refuses; a zone may ask over TCP always or over the
+// client's transport, and bound its queries in flight (forward-transport.ts). TCP connections
+// are pooled per upstream (upstream-pool.ts). Answers are cached (forward-cache.ts), popular
+// ones refreshed before they expire and expired ones served stale when so configured
+// (cache-refresh.ts), and identical questions in flight share one upstream query. An upstream
+// found to send our queries back to us (loop-detect.ts) is skipped from then on.
 import { isIPv6 } from "node:net";
 import type { Forward } from "./cname-chase.ts";
+import { BackgroundRefresh } from "./cache-refresh.ts";
 import { ConcurrencyLimit } from "./concurrency-limit.ts";
 import { ForwardCache, forwardCacheKey } from "./forward-cache.ts";
 import type { ForwardMetrics } from "./forward-metrics.ts";
+import { firstOverTcp, refusedFor, unboundedZone, type ZoneForwarding } from "./forward-transport.ts";
 import type { ForwardRequest } from "./query-handler.ts";
-import { tcpExchange } from "./upstream-tcp.ts";
+import { RCODE } from "./records.ts";
+import { DEFAULT_EXPIRE_MS, UpstreamPool } from "./upstream-pool.ts";
 import { QuerySockets, udpExchange } from "./upstream-udp.ts";
 import { type DnssecBits, NO_DNSSEC_BITS } from "./upstream-query.ts";
 import { SERVER_UDP_SIZE } from "./wire.ts";
@@ -46,6 +52,14 @@ export interface ForwarderOptions {
   readonly route?: (name: string) => readonly number[];
   /** Each forwarded exchange's outcome with upstream number `index`, for health checks. */
   readonly onResult?: (index: number, ok: boolean) => void;
+  /** How a name's zone sends its queries and bounds them; over UDP first, unbounded, when not given. */
+  readonly zoneOf?: (name: string) => ZoneForwarding;
+  /** Per upstream: how long an idle pooled TCP connection is kept; 10 s (CoreDNS's expire) when not given. */
+  readonly expireMs?: readonly number[];
+  /** Per upstream: whether probes (health, loop) go over TCP, as its zones force TCP. */
+  readonly probeOverTcp?: readonly boolean[];
+  /** Cache refreshes (prefetch, stale) in flight at most; 64 by default. */
+  readonly maxRefreshes?: number;
 }
 
 /** An upstream as the `to` label of the forward metrics: "10.0.0.10:53", "[fd00::10]:53". */
@@ -70,7 +84,11 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
   const cache = options.cache === undefined ? new ForwardCache() : options.cache;
   const inFlight = new Map<string, Promise<Buffer>>();
   const sockets = new QuerySockets(options.maxInFlight ?? 4096);
-  const tcpSlots = new ConcurrencyLimit(options.maxTcpInFlight ?? 32, 1024);
+  const maxTcp = options.maxTcpInFlight ?? 32;
+  const tcpSlots = new ConcurrencyLimit(maxTcp, 1024);
+  const pools = options.upstreams.map((u, i) => new UpstreamPool(u, { expireMs: options.expireMs?.[i] ?? DEFAULT_EXPIRE_MS, maxConnections: maxTcp, maxWaiting: 1024 }));
+  const refreshes = new BackgroundRefresh(options.maxRefreshes ?? 64);
+  const unbounded = unboundedZone();
   const stopped = new Set<number>();
 
   const overUdp = (index: number, upstream: Upstream, question: Buffer, bits: DnssecBits): Promise<Buffer> =>
@@ -90,15 +108,21 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
   const everyUpstream = options.upstreams.map((_, index) => index);
   const route = options.route ?? (() => everyUpstream);
 
-  const ask = async (question: Buffer, bits: DnssecBits, candidates: readonly number[]): Promise<Buffer> => {
+  const overTcp = (index: number, question: Buffer, bits: DnssecBits): Promise<Buffer> => {
+    const pool = pools[index];
+    if (pool === undefined) return Promise.reject(new Error(`no upstream number ${index}`));
+    return tcpSlots.run(() => exchange(index, () => pool.exchange(question, bits, udpSize, timeoutMs)));
+  };
+
+  const ask = async (question: Buffer, bits: DnssecBits, candidates: readonly number[], tcpFirst: boolean): Promise<Buffer> => {
     let lastError: unknown = new Error("every upstream sends our queries back to us (a forwarding loop)");
     for (const index of candidates) {
       const upstream = options.upstreams[index];
       if (upstream === undefined || stopped.has(index)) continue;
       try {
-        const response = await exchange(index, () => overUdp(index, upstream, question, bits));
-        const truncated = ((response[2] ?? 0) & 0x02) !== 0;
-        const answer = truncated ? await tcpSlots.run(() => exchange(index, () => tcpExchange(upstream, question, bits, udpSize, timeoutMs))) : response;
+        const response = tcpFirst ? null : await exchange(index, () => overUdp(index, upstream, question, bits));
+        const truncated = response === null || ((response[2] ?? 0) & 0x02) !== 0;
+        const answer = truncated ? await overTcp(index, question, bits) : response;
         options.onResult?.(index, true);
         return answer;
       } catch (error) {
@@ -109,28 +133,61 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     throw lastError;
   };
 
+  /** The upstreams' answer to `request`, cached; one query in flight per key, within the zone's bound. */
+  const fetch = (request: ForwardRequest, key: string): Promise<Buffer> => {
+    const shared = inFlight.get(key);
+    if (shared !== undefined) return shared;
+    const zone = options.zoneOf?.(request.name) ?? unbounded;
+    if (!zone.concurrent.enter()) {
+      // CoreDNS's max_concurrent: REFUSED, not cached, not an upstream's failure.
+      options.metrics?.maxConcurrentReject();
+      return Promise.resolve(refusedFor(request.question));
+    }
+    const tcpFirst = firstOverTcp(zone.transport, request.transport ?? "udp");
+    const asked = ask(Buffer.from(request.question), { dnssecOk: request.dnssecOk, checkingDisabled: request.cd }, route(request.name), tcpFirst).then(
+      (response) => {
+        cache?.set(key, response);
+        return response;
+      },
+      (error: unknown) => {
+        // Every upstream failed: the next asker gets SERVFAIL from the cache for a while (unless
+        // the cache holds an answer it may still serve).
+        cache?.setFailure(key, request.question);
+        throw error;
+      },
+    );
+    const settled = asked.finally(() => {
+      zone.concurrent.leave();
+      inFlight.delete(key);
+    });
+    settled.catch(() => {});
+    inFlight.set(key, asked);
+    return asked;
+  };
+
+  const refresh = (request: ForwardRequest, key: string): boolean => refreshes.start(() => fetch(request, key));
+
   const forward: Forward = (request: ForwardRequest) => {
     const key = forwardCacheKey(request);
-    const cached = cache?.get(key);
-    if (cached) return Promise.resolve(cached);
-    let shared = inFlight.get(key);
-    if (shared === undefined) {
-      shared = ask(Buffer.from(request.question), { dnssecOk: request.dnssecOk, checkingDisabled: request.cd }, route(request.name)).then(
-        (response) => {
-          cache?.set(key, response);
-          return response;
-        },
-        (error: unknown) => {
-          // Every upstream failed: the next asker gets SERVFAIL from the cache for a while.
-          cache?.setFailure(key, request.question);
-          throw error;
-        },
-      );
-      const settled = shared.finally(() => inFlight.delete(key));
-      settled.catch(() => {});
-      inFlight.set(key, shared);
+    const hit = cache?.lookup(key) ?? null;
+    if (hit !== null) {
+      if (hit.state === "prefetch" && refresh(request, key)) cache?.notePrefetch();
+      else if (hit.state === "stale") refresh(request, key);
+      return Promise.resolve(hit.response);
     }
-    return shared;
+    // RFC 8767 (serve_stale verify): when the upstreams cannot refresh an expired entry (they
+    // fail, or answer neither NOERROR nor NXDOMAIN), the expired answer stands in.
+    return fetch(request, key).then(
+      (response) => {
+        const rcode = (response[3] ?? 0) & 0x0f;
+        return rcode === RCODE.NOERROR || rcode === RCODE.NXDOMAIN ? response : (cache?.stale(key) ?? response);
+      },
+      (error: unknown) => {
+        const stale = cache?.stale(key) ?? null;
+        if (stale === null) throw error;
+        return stale;
+      },
+    );
   };
 
   return {
@@ -139,11 +196,13 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     askUpstream: (index, question) => {
       const upstream = options.upstreams[index];
       if (upstream === undefined) return Promise.reject(new Error(`no upstream number ${index}`));
+      if (options.probeOverTcp?.[index] === true) return overTcp(index, question, NO_DNSSEC_BITS);
       return exchange(index, () => overUdp(index, upstream, question, NO_DNSSEC_BITS));
     },
     stopForwardingTo: (index) => void stopped.add(index),
     close: () => {
       sockets.closeAll();
+      for (const pool of pools) pool.close();
       return Promise.resolve();
     },
   };

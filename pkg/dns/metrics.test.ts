@@ -80,6 +80,15 @@ describe("QueryMetrics", () => {
     expect(text).toContain('coredns_cache_misses_total{server="dns://127.0.0.1:1053",view="",zones="."} 1\n');
   });
 
+  it("reports prefetches started and stale answers served, under CoreDNS's names", () => {
+    const cache = new ForwardCache({ serveStale: { durationMs: 60_000, verify: false } });
+    cache.notePrefetch();
+    const text = new QueryMetrics({ server: () => "dns://:53", family: "1", cache }).exposition();
+    expect(text).toContain('coredns_cache_prefetch_total{server="dns://:53",view="",zones="."} 1\n');
+    expect(text).toContain('coredns_cache_served_stale_total{server="dns://:53",view="",zones="."} 0\n');
+    expect(text).toContain("# TYPE coredns_cache_served_stale_total counter\n");
+  });
+
   it("reports what each cache holds in bytes and entries, and what it evicted", async () => {
     const forward = new ForwardCache({ maxBytes: 1024 * 1024, servfailTtl: 5 });
     const question = queryBytes("example.org", TYPE.A).subarray(12);

@@ -164,6 +164,10 @@ export class QueryMetrics {
       out.push(`coredns_cache_entries{${zones},type="all"} ${cache.size}`);
       family(out, "coredns_cache_evictions_total", "counter", "The count of cache evictions.");
       for (const type of ["success", "denial"] as const) out.push(`coredns_cache_evictions_total{${zones},type="${type}"} ${cache.evictions(type)}`);
+      family(out, "coredns_cache_prefetch_total", "counter", "The number of times the cache has prefetched a cached item.");
+      out.push(`coredns_cache_prefetch_total{${zones}} ${cache.prefetches}`);
+      family(out, "coredns_cache_served_stale_total", "counter", "The number of requests served from stale cache entries.");
+      out.push(`coredns_cache_served_stale_total{${zones}} ${cache.servedStale}`);
       family(out, "signpost_dns_forward_cache_bytes", "gauge", "Bytes held by the cache of upstream answers (bounded by --forward-cache-bytes).");
       out.push(`signpost_dns_forward_cache_bytes ${cache.bytes}`);
     }

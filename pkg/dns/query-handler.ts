@@ -23,6 +23,8 @@ export interface ForwardRequest {
   /** The client's DO bit (EDNS) and CD bit: answers differ by them, so the cache keys on them. */
   readonly dnssecOk: boolean;
   readonly cd: boolean;
+  /** How the client asked; a zone with `preferUdp: false` asks upstream the same way. UDP when not given. */
+  readonly transport?: Transport;
 }
 
 export type Transport = "udp" | "tcp";
@@ -82,7 +84,7 @@ export function createQueryHandler(options: QueryHandlerOptions): QueryHandler {
       if (answer.kind === "forward") {
         if (forward === undefined) return fail(RCODE.REFUSED);
         if (minimalAny) return encodeReply(message, query, RFC8482_REPLY, encodeOptions);
-        return relay(forward, message, query, limit, fail);
+        return relay(forward, message, query, limit, fail, transport);
       }
       if (query.qclass !== CLASS_IN && query.qclass !== CLASS_ANY) return fail(RCODE.REFUSED);
       if (answer.kind === "reply") {
@@ -119,6 +121,7 @@ async function relay(
   query: Query,
   limit: number,
   fail: (rcode: number) => Buffer,
+  transport: Transport,
 ): Promise<Buffer> {
   try {
     const question = message.subarray(12, query.questionEnd);
@@ -130,6 +133,7 @@ async function relay(
       qclass: query.qclass,
       dnssecOk: query.edns?.dnssecOk === true,
       cd: query.cd,
+      transport,
     });
     return relayResponse(response, message, query, limit) ?? fail(RCODE.SERVFAIL);
   } catch {

@@ -44,6 +44,10 @@ export interface RecordStoreOptions {
    * the Services with an endpoint there are the zone's name servers (see nameServers).
    */
   readonly serverAddresses?: readonly string[];
+  /** Only these namespaces are served (CoreDNS `namespaces`); objects of others are not kept. All when absent. */
+  readonly namespaces?: ReadonlySet<string> | null;
+  /** False: EndpointSlices are not kept, so no endpoint name, headless address or endpoint PTR (CoreDNS `noendpoints`). */
+  readonly endpoints?: boolean;
 }
 
 /** One name server of the zone: the name in the NS record, and the addresses at that name. */
@@ -65,6 +69,8 @@ export class RecordStore {
   readonly ttl: number;
   readonly pods: PodMode;
   readonly #serverAddresses: readonly string[];
+  readonly #exposed: ReadonlySet<string> | null;
+  readonly #keepSlices: boolean;
   #synced = false;
 
   readonly #objects = new ServiceObjects();
@@ -81,6 +87,8 @@ export class RecordStore {
     this.ttl = options.ttl ?? 5;
     this.pods = options.pods ?? "insecure";
     this.#serverAddresses = options.serverAddresses ?? [];
+    this.#exposed = options.namespaces ?? null;
+    this.#keepSlices = options.endpoints ?? true;
     this.#names = new NameTable(this.zone);
     this.#changes = new ZoneChanges(this.zone, this.ttl, options.now ?? Date.now);
   }
@@ -163,7 +171,7 @@ export class RecordStore {
   }
 
   upsertNamespace(namespace: Namespace): void {
-    if (this.#namespaces.has(namespace.name)) return;
+    if (this.#namespaces.has(namespace.name) || !this.#serves(namespace.name)) return;
     this.#namespaces.add(namespace.name);
     this.#changes.changed(namespace.name, false);
   }
@@ -176,7 +184,7 @@ export class RecordStore {
 
   /** A Pod's addresses, for `pods verified`; in the other modes Pods are not kept. */
   upsertPod(pod: Pod): void {
-    if (this.pods !== "verified") return;
+    if (this.pods !== "verified" || !this.#serves(pod.namespace)) return;
     if (this.#podIPs.upsert(pod)) this.#changes.changed(pod.namespace, false);
   }
 
@@ -186,6 +194,7 @@ export class RecordStore {
   }
 
   upsertService(service: Service): void {
+    if (!this.#serves(service.namespace)) return;
     this.#rebuild(this.#objects.upsertService(service));
   }
 
@@ -195,12 +204,17 @@ export class RecordStore {
   }
 
   upsertEndpointSlice(slice: DnsEndpointSlice): void {
+    if (!this.#keepSlices || !this.#serves(slice.namespace)) return;
     for (const key of this.#objects.upsertSlice(slice)) this.#rebuild(key);
   }
 
   deleteEndpointSlice(namespace: string, name: string): void {
     const key = this.#objects.deleteSlice(namespace, name);
     if (key !== null) this.#rebuild(key);
+  }
+
+  #serves(namespace: string): boolean {
+    return this.#exposed === null || this.#exposed.has(namespace);
   }
 
   #rebuild(serviceKey: string): void {

@@ -9,6 +9,7 @@ import type { Forward } from "./cname-chase.ts";
 import type { Autopath } from "./autopath.ts";
 import { createQueryHandler, type QueryHandler } from "./query-handler.ts";
 import type { RecordStore } from "./record-store.ts";
+import type { ReverseZones } from "./reverse-zones.ts";
 import { TcpAdmission } from "./tcp-admission.ts";
 import { DEFAULT_TCP_LIMITS, type TcpLimits } from "./tcp-limits.ts";
 import { safely, serveTcpConnection, type TcpConnectionEvents } from "./tcp-connection.ts";
@@ -22,6 +23,7 @@ export interface DnsServerOptions {
   readonly forward?: Forward;
   /** Pass unknown reverse names upstream (default true), as kubeadm's Corefile does. */
   readonly reverseFallthrough?: boolean;
+  readonly reverseZones?: ReverseZones;
   /** Encoded cluster answers; a default-sized one when absent, none when null. */
   readonly answerCache?: AnswerCache | null;
   /** Server-side search-path expansion for verified Pods; off when absent. */

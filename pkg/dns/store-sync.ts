@@ -5,7 +5,7 @@
 import type { ClusterObjects } from "../kube/objects-file.ts";
 import type { InformerEvent } from "../kube/object-store.ts";
 import type { Pod } from "../model/pod.ts";
-import type { Namespace, Service } from "../model/types.ts";
+import type { EndpointSlice, Namespace, Service } from "../model/types.ts";
 import { dnsSlice, type DnsEndpointSlice } from "./dns-slice.ts";
 import type { RecordStore } from "./record-store.ts";
 
@@ -70,6 +70,6 @@ export function loadStore(store: RecordStore, objects: StoreObjects): void {
 }
 
 /** An --objects file's objects as the store takes them: slices reduced to what the DNS keeps. */
-export function storeObjects(objects: ClusterObjects): StoreObjects {
-  return { namespaces: objects.namespaces, services: objects.services, endpointSlices: objects.slices.map(dnsSlice), pods: objects.pods };
+export function storeObjects(objects: ClusterObjects, project: (slice: EndpointSlice) => DnsEndpointSlice = dnsSlice): StoreObjects {
+  return { namespaces: objects.namespaces, services: objects.services, endpointSlices: objects.slices.map(project), pods: objects.pods };
 }

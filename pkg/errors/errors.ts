@@ -48,6 +48,11 @@ export const errorCodes = {
     cause: "the resolv.conf signpost-dns forwards to (--upstream, /etc/resolv.conf by default) names the cluster DNS address, so forwarded queries come back: the kubelet's resolvConf points at the cluster DNS, or the DNS pods run with dnsPolicy ClusterFirst",
     fix: "give signpost-dns a resolv.conf whose nameservers are not itself (--upstream FILE), or run its pods with dnsPolicy: Default, as deploy/ does, so they get the node's resolvers",
   },
+  SP_HOSTS_FILE_TOO_LARGE: {
+    summary: "signpost-dns's hosts file is larger than its bound",
+    cause: "the file named by hosts.file in the DNS configuration grew past hosts.maxFileSize (8Mi by default): a blocklist appended to, or the wrong file named",
+    fix: "trim the file or raise hosts.maxFileSize (it costs memory: some 200 bytes per name); until then the entries read before keep serving",
+  },
   SP_LISTEN: {
     summary: "a server could not listen on its address",
     cause: "another process holds the port (an old kube-proxy or CoreDNS still running), or the address is not on this host",

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, release, totalmem } from "node:os";
 import { join, relative } from "node:path";
 import { benchOutDir, type Figure, type SectionResults } from "./results.ts";
-import { formatNumber, formatSpread, formatTarget, ratioOf, spreadOf, verdictOf } from "./summary.ts";
+import { ceilingShareOf, formatNumber, formatSpread, formatTarget, ratioOf, spreadOf, verdictOf } from "./summary.ts";
 import { renderSvgPlot } from "./svg-plot.ts";
 
 const root = join(import.meta.dirname, "..", "..");
@@ -53,15 +53,30 @@ function ratioCell(figure: Figure): string {
   return `${formatNumber(ratio)}${ratio === 1 ? "" : better ? " (signpost better)" : " (signpost worse)"}`;
 }
 
+/** The machine's limit and each contestant's share of it, for a figure that has one. */
+function ceilingCell(figure: Figure): string {
+  if (figure.ceiling === undefined) return "";
+  const spread = spreadOf(figure.ceiling.samples);
+  if (spread === null) return `${figure.ceiling.name}: missing`;
+  // A rate is a share of the ceiling; a time, a multiple of the floor.
+  const share = (samples: readonly number[] | null): string => {
+    const fraction = ceilingShareOf(figure, samples);
+    if (fraction === null) return "—";
+    return figure.better === "higher" ? `${Math.round(fraction * 100)}%` : `${formatNumber(fraction)}×`;
+  };
+  return `${figure.ceiling.name}: ${formatSpread(spread, figure.unit)}; signpost ${share(figure.signpost)}, ${figure.opponentName} ${share(figure.opponent)}`;
+}
+
 function figureTable(figures: readonly Figure[]): string[] {
+  const withCeiling = figures.some((f) => f.ceiling !== undefined);
   const lines = [
-    "| group | figure | signpost: median (min–max, n) | opponent: median (min–max, n) | ratio signpost/opponent | target ratio | verdict |",
-    "| --- | --- | --- | --- | --- | --- | --- |",
+    `| group | figure | signpost: median (min–max, n) | opponent: median (min–max, n) | ratio signpost/opponent |${withCeiling ? " machine's limit, and each one against it |" : ""} target | verdict |`,
+    `| --- | --- | --- | --- | --- |${withCeiling ? " --- |" : ""} --- | --- |`,
   ];
   for (const f of figures) {
     const verdict = verdictOf(f);
     lines.push(
-      `| ${f.group} | ${f.name} (${f.better} is better) | ${formatSpread(spreadOf(f.signpost), f.unit)} | ${f.opponentName}: ${formatSpread(spreadOf(f.opponent), f.unit)} | ${ratioCell(f)} | ${formatTarget(f)} | ${verdict === "no target" ? "" : verdict} |`,
+      `| ${f.group} | ${f.name} (${f.better} is better) | ${formatSpread(spreadOf(f.signpost), f.unit)} | ${f.opponentName}: ${formatSpread(spreadOf(f.opponent), f.unit)} | ${ratioCell(f)} |${withCeiling ? ` ${ceilingCell(f)} |` : ""} ${formatTarget(f)} | ${verdict === "no target" ? "" : verdict} |`,
     );
   }
   return lines;

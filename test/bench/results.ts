@@ -22,8 +22,13 @@ export interface Figure {
   /** The exact commands run to get this figure, printed by the script too. */
   readonly commands: readonly string[];
   readonly note?: string;
+  /**
+   * The machine's limit for this figure, measured in the same run (the DNS section's UDP
+   * responder): the report shows each contestant's median as a share of its median.
+   */
+  readonly ceiling?: { readonly name: string; readonly samples: readonly number[] | null };
   /** The goal for this figure as a ratio signpost/opponent, e.g. { maxRatio: 0.5 }. */
-  readonly target?: { readonly maxRatio?: number; readonly minRatio?: number };
+  readonly target?: { readonly maxRatio?: number; readonly minRatio?: number; readonly minCeilingShare?: number };
 }
 
 export interface CurveSeries {

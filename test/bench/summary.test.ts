@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Figure } from "./results.ts";
-import { formatNumber, formatSpread, ratioOf, spreadOf, verdictOf } from "./summary.ts";
+import { ceilingShareOf, formatNumber, formatSpread, formatTarget, ratioOf, spreadOf, verdictOf } from "./summary.ts";
 import { niceTicks, renderSvgPlot } from "./svg-plot.ts";
 
 const figure = (signpost: number[] | null, opponent: number[] | null, target?: Figure["target"]): Figure => ({
@@ -21,6 +21,20 @@ describe("benchmark summary", () => {
     expect(spreadOf([4, 1, 2, 3])).toEqual({ median: 2.5, min: 1, max: 4, n: 4 });
     expect(spreadOf([])).toBeNull();
     expect(spreadOf(null)).toBeNull();
+  });
+
+  it("gives a contestant's share of the machine's ceiling, and judges a target on it", () => {
+    const withCeiling = (signpost: number[], ceiling: number[] | null): Figure => ({
+      ...figure(signpost, [10, 10, 10], { minRatio: 3, minCeilingShare: 0.5 }),
+      better: "higher",
+      ceiling: { name: "UDP ceiling", samples: ceiling },
+    });
+    expect(ceilingShareOf(withCeiling([40, 50, 60], [100, 100, 100]), [40, 50, 60])).toBe(0.5);
+    expect(verdictOf(withCeiling([40, 50, 60], [100, 100, 100]))).toBe("met");
+    expect(verdictOf(withCeiling([40, 45, 45], [100, 100, 100]))).toBe("missed");
+    expect(verdictOf(withCeiling([40, 50, 60], null))).toBe("not measured");
+    expect(ceilingShareOf(figure([1], [1]), [1])).toBeNull();
+    expect(formatTarget(withCeiling([1], null))).toBe("≥ 3, signpost ≥ 50% of the ceiling");
   });
 
   it("gives the ratio signpost/opponent only when both were measured", () => {

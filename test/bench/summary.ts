@@ -25,15 +25,28 @@ export function ratioOf(figure: Figure): number | null {
   return s.median / o.median;
 }
 
+/** A contestant's median as a fraction of the ceiling's median; null when either is missing. */
+export function ceilingShareOf(figure: Figure, samples: readonly number[] | null): number | null {
+  const c = spreadOf(figure.ceiling?.samples ?? null);
+  const s = spreadOf(samples);
+  if (c === null || s === null || c.median === 0) return null;
+  return s.median / c.median;
+}
+
 export type Verdict = "met" | "missed" | "no target" | "not measured";
 
 export function verdictOf(figure: Figure): Verdict {
   if (figure.target === undefined) return "no target";
   const ratio = ratioOf(figure);
   if (ratio === null) return "not measured";
-  const { maxRatio, minRatio } = figure.target;
+  const { maxRatio, minRatio, minCeilingShare } = figure.target;
   if (maxRatio !== undefined && ratio > maxRatio) return "missed";
   if (minRatio !== undefined && ratio < minRatio) return "missed";
+  if (minCeilingShare !== undefined) {
+    const share = ceilingShareOf(figure, figure.signpost);
+    if (share === null) return "not measured";
+    if (share < minCeilingShare) return "missed";
+  }
   return "met";
 }
 
@@ -58,5 +71,6 @@ export function formatTarget(figure: Figure): string {
   const parts: string[] = [];
   if (figure.target.maxRatio !== undefined) parts.push(`≤ ${figure.target.maxRatio}`);
   if (figure.target.minRatio !== undefined) parts.push(`≥ ${figure.target.minRatio}`);
+  if (figure.target.minCeilingShare !== undefined) parts.push(`signpost ≥ ${Math.round(figure.target.minCeilingShare * 100)}% of the ceiling`);
   return parts.join(", ");
 }

@@ -104,9 +104,15 @@ describe("the --config file", () => {
       expect((await q("+notcp", "still-b.example.corp", "A")).answer).toEqual(["still-b.example.corp. A 198.51.100.4"]);
       await okAfter(results.ok + 20);
 
-      publish(stubTo("127.0.0.3", "log: {queries: true}\n"));
+      // hosts, rewrite and loadbalance reload live too; the loops' names fall through the hosts.
+      const plugins = "hosts: {entries: ['10.1.2.3 pinned.example.corp'], fallthrough: true}\nrewrite: [{from: alias.example.corp, to: target.example.corp}]\nloadbalance: round_robin\n";
+      publish(stubTo("127.0.0.3", `log: {queries: true}\n${plugins}`));
       await eventually(() => reloads() === 2, "the third version reloaded");
       expect((await q("+notcp", "after-a.example.corp", "A")).answer).toEqual(["after-a.example.corp. A 198.51.100.3"]);
+      expect(messages("configuration reloaded")[1]).toMatchObject({ config: { hosts: { entries: 1 }, rewrite: [{ from: "alias.example.corp." }], loadbalance: "round_robin" } });
+      await eventually(async () => (await q("+tcp", "pinned.example.corp", "A")).answer[0] === "pinned.example.corp. A 10.1.2.3", "the hosts entry served");
+      expect((await q("+notcp", "alias.example.corp", "A")).answer).toEqual(["alias.example.corp. A 198.51.100.3"]);
+      expect(stubA.queriesFor("target.example.corp")).toBeGreaterThan(0);
       await eventually(() => daemon.lines.some((l) => l["component"] === "query-log"), "queries logged after log.queries was turned on");
       await okAfter(results.ok + 20);
     } finally {

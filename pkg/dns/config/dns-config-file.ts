@@ -11,6 +11,14 @@ import { readAutopath, readAutopathSearch } from "./autopath-config.ts";
 import { type LogFileSettings, readErrorsSection, readLogClasses, readLogRate } from "./log-config.ts";
 import type { ListenAddress } from "../resolv-conf.ts";
 import { canonicalNameserver } from "../resolv-conf.ts";
+import { type CachePolicyFields, readCacheCategory, readPrefetch, readServeStale } from "./cache-config.ts";
+import { FORWARD_OPTION_FIELDS, type ForwardOptions, readForwardOptions } from "./forward-options.ts";
+import type { HostsSettings } from "../hosts-source.ts";
+import type { RewriteRule } from "../rewrite-rules.ts";
+import { type ClusterOptionsFile, parseClusterFallthrough, parseNamespaces, parseReverseCIDRs, readFlag } from "./cluster-options.ts";
+import { parseHostsConfig } from "./hosts-config.ts";
+import { parseLoadbalance } from "./plugin-settings.ts";
+import { parseRewriteRules } from "./rewrite-config.ts";
 
 export const DNS_CONFIG_API_VERSION = "signpost.dev/v1alpha1";
 export const DNS_CONFIG_KIND = "DNSConfiguration";
@@ -21,7 +29,7 @@ export type ForwardTarget =
   | { readonly kind: "resolv-conf"; readonly path: string };
 
 /** CoreDNS's `forward ZONE TO...`: queries at or under `zone` ("." for every name) go to `to`. */
-export interface ForwardZone {
+export interface ForwardZone extends ForwardOptions {
   /** Lower-case, without the trailing dot; "." is the root. */
   readonly zone: string;
   readonly to: readonly ForwardTarget[];
@@ -42,18 +50,24 @@ export interface DnsConfigFile {
   forwardCacheBytes?: number;
   answerCacheBytes?: number;
   servfailTtlMs?: number;
+  /** cache.success, .denial, .prefetch, .serveStale: the forward cache's policy. */
+  cachePolicy?: CachePolicyFields;
   queryLog?: boolean;
   log?: LogFileSettings;
   lameduckMs?: number;
+  cluster?: ClusterOptionsFile;
+  hosts?: HostsSettings;
+  rewrite?: RewriteRule[];
+  loadbalance?: boolean;
 }
 
-function bad(path: string, message: string): SignpostError {
+export function bad(path: string, message: string): SignpostError {
   return new SignpostError("SP_BAD_CONFIG", path, message);
 }
 
 type Fields = Readonly<Record<string, (value: unknown, path: string, out: DnsConfigFile) => void>>;
 
-function mapping(value: unknown, path: string): Record<string, unknown> {
+export function mapping(value: unknown, path: string): Record<string, unknown> {
   if (value === null || typeof value !== "object" || Array.isArray(value)) throw bad(path, "must be a mapping");
   return value as Record<string, unknown>;
 }
@@ -68,24 +82,24 @@ function walk(value: unknown, path: string, fields: Fields, out: DnsConfigFile):
   }
 }
 
-function string(value: unknown, path: string): string {
+export function string(value: unknown, path: string): string {
   if (typeof value !== "string") throw bad(path, `must be a string, not ${JSON.stringify(value)}`);
   return value;
 }
 
-function boolean(value: unknown, path: string): boolean {
+export function boolean(value: unknown, path: string): boolean {
   if (typeof value !== "boolean") throw bad(path, `must be true or false, not ${JSON.stringify(value)}`);
   return value;
 }
 
-function durationMs(value: unknown, path: string): number {
+export function durationMs(value: unknown, path: string): number {
   const ms = parseDuration(string(value, path));
   if (Number.isNaN(ms)) throw bad(path, `${JSON.stringify(value)} is not a duration (examples: 5s, 500ms, 1m30s)`);
   return ms;
 }
 
 /** A size as a quantity ("32Mi") or a whole number of bytes. */
-function bytes(value: unknown, path: string): number {
+export function bytes(value: unknown, path: string): number {
   const n = typeof value === "number" && Number.isInteger(value) && value >= 0 ? value : parseSize(typeof value === "string" ? value : "");
   if (Number.isNaN(n)) throw bad(path, `${JSON.stringify(value)} is not a size in bytes (examples: 32Mi, 512Ki, 1048576)`);
   return n;
@@ -117,7 +131,7 @@ export function parseForwardTarget(text: string, path: string): ForwardTarget {
 }
 
 /** "." or a domain name; reverse zones ("10.in-addr.arpa") are allowed here. */
-function forwardZoneName(value: unknown, path: string): string {
+export function forwardZoneName(value: unknown, path: string): string {
   const text = string(value, path);
   if (text === ".") return ".";
   const name = text.toLowerCase().replace(/\.$/, "");
@@ -134,7 +148,7 @@ function forwardZones(value: unknown, path: string): ForwardZone[] {
   return value.map((entry, i) => {
     const at = `${path}[${i}]`;
     const fields = mapping(entry, at);
-    const known = ["zone", "to", "policy", "maxFails", "healthCheck"];
+    const known = ["zone", "to", "policy", "maxFails", "healthCheck", ...FORWARD_OPTION_FIELDS];
     for (const name of Object.keys(fields)) {
       if (!known.includes(name)) throw bad(`${at}.${name}`, `is not a field of a forward entry; known: ${known.join(", ")}`);
     }
@@ -144,7 +158,8 @@ function forwardZones(value: unknown, path: string): ForwardZone[] {
     seen.set(zone, i);
     const to = fields["to"];
     if (!Array.isArray(to) || to.length === 0) throw bad(`${at}.to`, "must be a list of at least one upstream (IP, IP:PORT or a resolv.conf path)");
-    const out: { zone: string; to: ForwardTarget[]; policy?: "sequential" | "random" | "round_robin"; maxFails?: number; healthCheckMs?: number } = {
+    const out: { zone: string; to: ForwardTarget[]; policy?: "sequential" | "random" | "round_robin"; maxFails?: number; healthCheckMs?: number } & ForwardOptions = {
+      ...readForwardOptions(fields, at),
       zone,
       to: to.map((t, j) => parseForwardTarget(string(t, `${at}.to[${j}]`), `${at}.to[${j}]`)),
     };
@@ -184,12 +199,21 @@ const clusterFields: Fields = {
   },
   autopath: (v, p, out) => void (out.autopath = readAutopath(v, p)),
   autopathSearch: (v, p, out) => void (out.autopathSearch = readAutopathSearch(v, p)),
+  namespaces: (v, p, out) => void ((out.cluster ??= {}).namespaces = parseNamespaces(v, p)),
+  endpointPodNames: (v, p, out) => readFlag((out.cluster ??= {}), "endpointPodNames", v, p),
+  noEndpoints: (v, p, out) => readFlag((out.cluster ??= {}), "noEndpoints", v, p),
+  reverseCIDRs: (v, p, out) => void ((out.cluster ??= {}).reverseCIDRs = parseReverseCIDRs(v, p)),
+  fallthrough: (v, p, out) => void ((out.cluster ??= {}).fallthrough = parseClusterFallthrough(v, p)),
 };
 
 const cacheFields: Fields = {
   forwardBytes: (v, p, out) => void (out.forwardCacheBytes = bytes(v, p)),
   answerBytes: (v, p, out) => void (out.answerCacheBytes = bytes(v, p)),
   servfailTTL: (v, p, out) => void (out.servfailTtlMs = durationMs(v, p)),
+  success: (v, p, out) => void ((out.cachePolicy ??= {}).success = readCacheCategory(v, p)),
+  denial: (v, p, out) => void ((out.cachePolicy ??= {}).denial = readCacheCategory(v, p)),
+  prefetch: (v, p, out) => void ((out.cachePolicy ??= {}).prefetch = readPrefetch(v, p)),
+  serveStale: (v, p, out) => void ((out.cachePolicy ??= {}).serveStale = readServeStale(v, p)),
 };
 
 const logFields: Fields = {
@@ -208,6 +232,9 @@ const topFields: Fields = {
   cache: (v, p, out) => walk(v, p, cacheFields, out),
   log: (v, p, out) => walk(v, p, logFields, out),
   lameduck: (v, p, out) => void (out.lameduckMs = durationMs(v, p)),
+  hosts: (v, p, out) => void (out.hosts = parseHostsConfig(v, p)),
+  rewrite: (v, p, out) => void (out.rewrite = parseRewriteRules(v, p)),
+  loadbalance: (v, p, out) => void (out.loadbalance = parseLoadbalance(v, p)),
 };
 
 /** Parses the text of a --config file; `file` names it in every error. */

@@ -6,13 +6,17 @@ import type { DnsDaemonConfig } from "../daemon-flags.ts";
 import { type Upstream, upstreamLabel } from "../forwarder.ts";
 import { formatListen, readUpstreams, refuseSelfUpstream } from "../resolv-conf.ts";
 import { autopathConfig } from "./autopath-config.ts";
+import { resolveCachePolicy } from "./cache-config.ts";
 import type { DnsConfigFile, ForwardTarget } from "./dns-config-file.ts";
+import { describeForwardOptions, type ResolvedForwardOptions, resolveForwardOptions } from "./forward-options.ts";
+import { type ClusterOptions, DEFAULT_CLUSTER_OPTIONS, describeClusterOptions } from "./cluster-options.ts";
 import { DEFAULT_LOG_SETTINGS, describeLogSettings, logSettings } from "./log-config.ts";
+import { describePlugins, type PluginSettings } from "./plugin-settings.ts";
 
 export type ForwardPolicy = "sequential" | "random" | "round_robin";
 
 /** A forward zone with its upstreams, in order, each once. */
-export interface ResolvedForwardZone {
+export interface ResolvedForwardZone extends ResolvedForwardOptions {
   /** "." or a name without the trailing dot. */
   readonly zone: string;
   readonly upstreams: readonly Upstream[];
@@ -29,6 +33,10 @@ export interface EffectiveDnsConfig {
   readonly daemon: DnsDaemonConfig;
   /** The root zone "." first, then the others by name. */
   readonly forward: readonly ResolvedForwardZone[];
+  /** The kubernetes options beyond the flags': restart only, as the rest of `cluster`. */
+  readonly cluster: ClusterOptions;
+  /** hosts, rewrite, loadbalance: all reload live. */
+  readonly plugins: PluginSettings;
 }
 
 /** Smaller than this, a cache holds too few answers to be worth its lookups (as the flags). */
@@ -50,6 +58,7 @@ export function effectiveConfig(flags: DnsDaemonConfig, file: DnsConfigFile | nu
     forwardBytes: cacheBytes(f.forwardCacheBytes ?? flags.caches.forwardBytes, `${where}: cache.forwardBytes`),
     answerBytes: cacheBytes(f.answerCacheBytes ?? flags.caches.answerBytes, `${where}: cache.answerBytes`),
     servfailTtlMs: servfailTtl(f.servfailTtlMs ?? flags.caches.servfailTtlMs, `${where}: cache.servfailTTL`),
+    forwardPolicy: resolveCachePolicy(f.cachePolicy, where),
   };
   let daemon: DnsDaemonConfig = {
     ...flags,
@@ -72,16 +81,16 @@ export function effectiveConfig(flags: DnsDaemonConfig, file: DnsConfigFile | nu
     }
     const upstreams = dedupe(z.to.flatMap((t, j) => resolveTarget(t, `${at}.to[${j}]`)));
     refuseSelf(upstreams, daemon, `${at}.to`);
-    return { zone: z.zone, upstreams, policy: z.policy ?? "sequential", maxFails: z.maxFails ?? 0, healthCheckMs: z.healthCheckMs ?? DEFAULT_HEALTH_CHECK_MS };
+    return { zone: z.zone, upstreams, policy: z.policy ?? "sequential", maxFails: z.maxFails ?? 0, healthCheckMs: z.healthCheckMs ?? DEFAULT_HEALTH_CHECK_MS, ...resolveForwardOptions(z) };
   });
   if (!resolved.some((z) => z.zone === ".")) {
     // No root zone in the file: --upstream's resolv.conf is the default, as before.
     const upstreams = dedupe(readUpstreams(daemon.upstream));
     refuseSelfUpstream(upstreams, daemon.listen, daemon.upstream);
-    resolved.push({ zone: ".", upstreams, policy: "sequential", maxFails: 0, healthCheckMs: DEFAULT_HEALTH_CHECK_MS });
+    resolved.push({ zone: ".", upstreams, policy: "sequential", maxFails: 0, healthCheckMs: DEFAULT_HEALTH_CHECK_MS, ...resolveForwardOptions({}) });
   }
   resolved.sort((a, b) => (a.zone === "." ? -1 : b.zone === "." ? 1 : a.zone.localeCompare(b.zone)));
-  return { daemon, forward: resolved };
+  return { daemon, forward: resolved, cluster: { ...DEFAULT_CLUSTER_OPTIONS, ...f.cluster }, plugins: { hosts: f.hosts ?? null, rewrite: f.rewrite ?? [], loadbalance: f.loadbalance ?? false } };
 }
 
 function resolveTarget(target: ForwardTarget, where: string): Upstream[] {
@@ -128,16 +137,19 @@ export function describeConfig(config: EffectiveDnsConfig): Record<string, unkno
   const d = config.daemon;
   return {
     listen: formatListen(d.listen),
-    cluster: { zone: d.zone, ttl: d.ttl, pods: d.pods, ...(d.autopath === undefined ? {} : { autopath: d.autopath }) },
+    cluster: { zone: d.zone, ttl: d.ttl, pods: d.pods, ...(d.autopath === undefined ? {} : { autopath: d.autopath }), ...describeClusterOptions(config.cluster) },
     forward: Object.fromEntries(
       config.forward.map((z) => [
         z.zone,
-        z.policy === "sequential" && z.maxFails === 0 ? z.upstreams.map(upstreamLabel) : { to: z.upstreams.map(upstreamLabel), policy: z.policy, maxFails: z.maxFails, healthCheckMs: z.healthCheckMs },
+        z.policy === "sequential" && z.maxFails === 0 && Object.keys(describeForwardOptions(z)).length === 0
+          ? z.upstreams.map(upstreamLabel)
+          : { to: z.upstreams.map(upstreamLabel), policy: z.policy, maxFails: z.maxFails, healthCheckMs: z.healthCheckMs, ...describeForwardOptions(z) },
       ]),
     ),
-    cache: { forwardBytes: d.caches.forwardBytes, answerBytes: d.caches.answerBytes, servfailTTLMs: d.caches.servfailTtlMs },
+    cache: { forwardBytes: d.caches.forwardBytes, answerBytes: d.caches.answerBytes, servfailTTLMs: d.caches.servfailTtlMs, ...d.caches.forwardPolicy },
     log: { queries: d.queryLog, ...describeLogSettings(d.log ?? DEFAULT_LOG_SETTINGS) },
     lameduckMs: d.lameduckMs,
+    ...describePlugins(config.plugins),
   };
 }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ForwardPolicy } from "./effective-config.ts";
+import { resolveForwardOptions } from "./forward-options.ts";
 import { forwardRoutes } from "./forward-routes.ts";
 
 const up = (address: string, port = 53) => ({ address, port });
@@ -9,6 +10,7 @@ const zone = (name: string, upstreams: { address: string; port: number }[], poli
   policy,
   maxFails,
   healthCheckMs: 500,
+  ...resolveForwardOptions({}),
 });
 
 describe("forward routes", () => {

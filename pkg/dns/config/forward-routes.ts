@@ -4,6 +4,7 @@
 // those taken out by health checks left out unless every one of them is.
 // A name goes to its longest matching zone, as CoreDNS picks the most specific server block.
 import { type Upstream, upstreamLabel } from "../forwarder.ts";
+import { ConcurrentQueries, unboundedZone, type ZoneForwarding } from "../forward-transport.ts";
 import type { ForwardPolicy, ResolvedForwardZone } from "./effective-config.ts";
 
 export interface ForwardRoutes {
@@ -13,6 +14,12 @@ export interface ForwardRoutes {
   readonly healthCheckMs: readonly number[];
   /** The upstream indexes for `name` (lower-case, without the trailing dot), in the order to ask them. */
   readonly route: (name: string) => readonly number[];
+  /** How `name`'s zone sends its queries (force_tcp, prefer_udp) and bounds them (max_concurrent). */
+  readonly zoneOf: (name: string) => ZoneForwarding;
+  /** Per upstream: how long its idle TCP connections are kept (the shortest expire of its zones). */
+  readonly expireMs: readonly number[];
+  /** Per upstream: every zone that names it forces TCP, so probes go over TCP too. */
+  readonly probeOverTcp: readonly boolean[];
 }
 
 export interface RouteHealth {
@@ -25,6 +32,7 @@ const ALWAYS_UP: RouteHealth = { up: () => true, allDown: () => {} };
 interface ZoneRoute {
   readonly indexes: readonly number[];
   readonly policy: ForwardPolicy;
+  readonly forwarding: ZoneForwarding;
   next: number;
 }
 
@@ -32,6 +40,8 @@ export function forwardRoutes(zones: readonly ResolvedForwardZone[], health: Rou
   const upstreams: Upstream[] = [];
   const maxFails: number[] = [];
   const healthCheckMs: number[] = [];
+  const expireMs: number[] = [];
+  const probeOverTcp: boolean[] = [];
   const indexOf = new Map<string, number>();
   const byZone = new Map<string, ZoneRoute>();
   for (const zone of zones) {
@@ -43,7 +53,11 @@ export function forwardRoutes(zones: readonly ResolvedForwardZone[], health: Rou
         indexOf.set(label, index);
         maxFails.push(0);
         healthCheckMs.push(zone.healthCheckMs);
+        expireMs.push(zone.expireMs);
+        probeOverTcp.push(zone.forceTcp);
       }
+      expireMs[index] = Math.min(expireMs[index] ?? zone.expireMs, zone.expireMs);
+      probeOverTcp[index] = (probeOverTcp[index] ?? true) && zone.forceTcp;
       const current = maxFails[index] ?? 0;
       if (zone.maxFails > 0 && (current === 0 || zone.maxFails < current)) {
         maxFails[index] = zone.maxFails;
@@ -51,9 +65,10 @@ export function forwardRoutes(zones: readonly ResolvedForwardZone[], health: Rou
       }
       return index;
     });
-    byZone.set(zone.zone === "." ? "" : zone.zone, { indexes, policy: zone.policy, next: 0 });
+    const forwarding = { transport: { forceTcp: zone.forceTcp, preferUdp: zone.preferUdp }, concurrent: new ConcurrentQueries(zone.maxConcurrent) };
+    byZone.set(zone.zone === "." ? "" : zone.zone, { indexes, policy: zone.policy, forwarding, next: 0 });
   }
-  const root: ZoneRoute = byZone.get("") ?? { indexes: [], policy: "sequential", next: 0 };
+  const root: ZoneRoute = byZone.get("") ?? { indexes: [], policy: "sequential", forwarding: unboundedZone(), next: 0 };
   const checked = maxFails.some((n) => n > 0);
 
   const order = (zone: ZoneRoute): readonly number[] => {
@@ -90,5 +105,5 @@ export function forwardRoutes(zones: readonly ResolvedForwardZone[], health: Rou
     return root;
   };
 
-  return { upstreams, maxFails, healthCheckMs, route: (name) => order(find(name)) };
+  return { upstreams, maxFails, healthCheckMs, expireMs, probeOverTcp, route: (name) => order(find(name)), zoneOf: (name) => find(name).forwarding };
 }

@@ -7,7 +7,10 @@ import { dump, load } from "js-yaml";
 import { SignpostError } from "../../errors/errors.ts";
 import { type Directive, parseCorefile, type ServerBlock } from "./corefile.ts";
 import { DNS_CONFIG_API_VERSION, DNS_CONFIG_KIND, parseForwardTarget } from "./dns-config-file.ts";
+import { type CacheOut, convertCache } from "./import-cache.ts";
+import { convertForwardTransport, COREDNS_TRANSPORT, type ForwardTransportOut } from "./import-forward-options.ts";
 import { convertAutopath, convertErrors, convertLog } from "./import-log.ts";
+import { convertHosts, convertKubernetesOption, convertLoadbalance, convertReverseZones, convertRewrite } from "./import-plugins.ts";
 
 /** Something the source sets that the output does not carry, and why. */
 export interface ImportNote {
@@ -25,7 +28,7 @@ export interface ImportResult {
   readonly converted: number;
 }
 
-interface ForwardOut {
+interface ForwardOut extends ForwardTransportOut {
   zone: string;
   to: string[];
   policy?: string;
@@ -39,10 +42,16 @@ class Builder {
   readonly notes: ImportNote[] = [];
   converted = 0;
   listen: string | undefined;
-  cluster: { zone?: string; ttl?: number; pods?: string; autopath?: boolean } = {};
+  cluster: { zone?: string; ttl?: number; pods?: string; autopath?: boolean } & Record<string, unknown> = {};
   readonly forward: ForwardOut[] = [];
+  /** hosts, rewrite, loadbalance (import-plugins.ts). */
+  readonly plugins: { hosts?: Record<string, unknown>; rewrite?: Record<string, unknown>[]; loadbalance?: string } = {};
+  /** log.queries, log.classes, log.errors (import-log.ts). */
   readonly log: Record<string, unknown> = {};
   lameduck: string | undefined;
+  cache: CacheOut | undefined;
+  /** `cache` directives of stub server blocks: signpost-dns has one cache, the root block's. */
+  readonly stubCaches: Directive[] = [];
 
   readonly file: string;
 
@@ -57,7 +66,7 @@ class Builder {
   addForward(zone: string, to: string[], extras: ForwardExtras = {}): void {
     const existing = this.forward.find((f) => f.zone === zone);
     if (existing !== undefined) existing.to.push(...to.filter((t) => !existing.to.includes(t)));
-    else this.forward.push({ zone, to, ...extras });
+    else this.forward.push({ zone, to: [...new Set(to)], ...extras });
     this.converted++;
   }
 
@@ -66,6 +75,8 @@ class Builder {
     if (this.listen !== undefined) config["listen"] = this.listen;
     if (Object.keys(this.cluster).length > 0) config["cluster"] = this.cluster;
     if (this.forward.length > 0) config["forward"] = this.forward;
+    if (this.cache !== undefined) config["cache"] = this.cache;
+    Object.assign(config, this.plugins);
     if (Object.keys(this.log).length > 0) config["log"] = this.log;
     if (this.lameduck !== undefined) config["lameduck"] = this.lameduck;
     return { config, notes: this.notes, converted: this.converted };
@@ -104,13 +115,13 @@ function forwardTo(b: Builder, where: number | string, to: string): string | nul
 }
 
 const forwardOptionReasons: Readonly<Record<string, string>> = {
-  max_concurrent: "no equivalent: signpost-dns bounds the queries in flight itself (4096 UDP sockets, 32 TCP exchanges)",
+  max_concurrent: "takes one whole number from 1 to 1000000",
   policy: "is not one of random, round_robin, sequential",
   health_check: "takes one duration here; its no_rec and domain arguments have no equivalent",
   max_fails: "takes one whole number",
-  force_tcp: "no equivalent: signpost-dns asks over UDP and retries over TCP when the answer is truncated",
-  prefer_udp: "is signpost-dns's behaviour already (UDP first, TCP when truncated)",
-  expire: "no equivalent: signpost-dns keeps no pooled upstream connections",
+  force_tcp: "takes no argument",
+  prefer_udp: "takes no argument",
+  expire: "takes one duration up to 1h",
   except: "no equivalent: give the excepted names a forward zone of their own",
 };
 
@@ -120,12 +131,13 @@ function convertForward(b: Builder, d: Directive, blockZones: readonly string[],
   const to = targets.map((t) => forwardTo(b, d.line, t)).filter((t): t is string => t !== null);
   // CoreDNS's defaults written out, so the migrated zone forwards as it did (signpost's own
   // defaults are sequential without health checks).
-  const extras: ForwardExtras = { policy: "random", maxFails: 2, healthCheck: "500ms" };
+  const extras: ForwardExtras = { policy: "random", maxFails: 2, healthCheck: "500ms", ...COREDNS_TRANSPORT };
   for (const option of d.options) {
     const [arg = "", ...more] = option.args;
     if (option.name === "policy" && more.length === 0 && (arg === "random" || arg === "round_robin" || arg === "sequential")) extras.policy = arg;
     else if (option.name === "max_fails" && more.length === 0 && /^\d+$/.test(arg)) extras.maxFails = Number(arg);
     else if (option.name === "health_check" && more.length === 0 && /^\d+(\.\d+)?(ms|s|m|h)$/.test(arg)) extras.healthCheck = arg;
+    else if (convertForwardTransport(option, extras)) continue;
     else b.note(option.line, `forward option ${text(option)}`, forwardOptionReasons[option.name] ?? "is not a forward option signpost-dns knows");
   }
   if (to.length === 0) return;
@@ -145,9 +157,10 @@ function convertKubernetes(b: Builder, d: Directive): void {
     b.cluster.zone = zone;
     b.converted++;
   }
-  for (const other of zones.filter((z) => z !== zone && z !== "in-addr.arpa" && z !== "ip6.arpa")) {
+  for (const other of zones.filter((z) => z !== zone && !isReverse(z))) {
     b.note(d.line, `kubernetes ... ${other}`, "signpost-dns serves one cluster zone, and PTR records under in-addr.arpa and ip6.arpa for the service and pod addresses it knows");
   }
+  convertReverseZones(b, d, b.cluster);
   for (const o of d.options) {
     if (o.name === "pods" && (o.args[0] === "insecure" || o.args[0] === "verified" || o.args[0] === "disabled")) {
       b.cluster.pods = o.args[0];
@@ -155,8 +168,8 @@ function convertKubernetes(b: Builder, d: Directive): void {
     } else if (o.name === "ttl" && o.args.length === 1 && /^\d+$/.test(o.args[0] ?? "") && Number(o.args[0]) <= 3600) {
       b.cluster.ttl = Number(o.args[0]);
       b.converted++;
-    } else if (o.name === "fallthrough" && o.args.length > 0 && o.args.every((z) => isReverse(z.replace(/\.$/, "")))) {
-      // signpost-dns passes reverse names it does not know upstream, always.
+    } else if (convertKubernetesOption(b, o, b.cluster)) {
+      // namespaces, endpoint_pod_names, noendpoints, fallthrough
     } else if (o.name === "kubeconfig" || o.name === "endpoint") {
       b.note(o.line, text(o), "is the --kubeconfig flag of signpost-dns (in a pod: the service account, as CoreDNS)");
     } else {
@@ -179,6 +192,20 @@ function convertRootDirective(b: Builder, d: Directive, zones: readonly string[]
       return; // read first, in convertBlock
     case "forward":
       return convertForward(b, d, zones, cluster);
+    case "hosts": {
+      const hosts = convertHosts(b, d);
+      if (hosts !== null) b.plugins.hosts = hosts;
+      return;
+    }
+    case "rewrite":
+      b.plugins.rewrite = [...(b.plugins.rewrite ?? []), ...convertRewrite(b, d)];
+      if (b.plugins.rewrite.length === 0) delete b.plugins.rewrite;
+      return;
+    case "loadbalance": {
+      const policy = convertLoadbalance(b, d);
+      if (policy !== null) b.plugins.loadbalance = policy;
+      return;
+    }
     case "health": {
       if (d.args.length > 0) b.note(d.line, text(d), "the address of /health is the --health-port and --http-address flags");
       for (const o of d.options) {
@@ -190,12 +217,8 @@ function convertRootDirective(b: Builder, d: Directive, zones: readonly string[]
       return;
     }
     case "cache":
-      // Forwarded answers are cached up to 30 s (denials 5 s); cluster answers until the cluster changes.
-      if (d.args.some((a) => /^\d+$/.test(a) && Number(a) > 30)) b.note(d.line, text(d), "signpost-dns caches forwarded answers at most 30 s (denials 5 s)");
-      for (const o of d.options) {
-        const clusterOnly = o.name === "disable" && o.args.length === 2 && cluster !== undefined && o.args[1]?.replace(/\.$/, "") === cluster;
-        if (!clusterOnly) b.note(o.line, `cache option ${text(o)}`, "has no equivalent in signpost-dns (its cache sizes are cache.forwardBytes and cache.answerBytes)");
-      }
+      b.cache = convertCache(d, cluster, (line, what, reason) => b.note(line, what, reason));
+      b.converted++;
       return;
     case "log": {
       const log = convertLog(d, (line, what, reason) => b.note(line, what, reason));
@@ -251,7 +274,9 @@ function convertBlock(b: Builder, block: ServerBlock, rootPort: number | undefin
       convertRootDirective(b, d, zones, cluster);
     } else if (d.name === "forward") {
       convertForward(b, d, zones, cluster);
-    } else if (d.name !== "errors" && d.name !== "cache") {
+    } else if (d.name === "cache") {
+      b.stubCaches.push(d);
+    } else if (d.name !== "errors") {
       b.note(d.line, text(d), `signpost-dns gives a stub domain upstreams only; ${d.name} in this server block is not converted`);
     }
   }
@@ -270,6 +295,10 @@ export function importCorefile(source: string, file: string): ImportResult {
   for (const d of blocks.flatMap((block) => block.directives.filter((x) => x.name === "kubernetes"))) convertKubernetes(b, d);
   const cluster = b.cluster.zone ?? (blocks.some((block) => block.directives.some((d) => d.name === "kubernetes")) ? "cluster.local" : undefined);
   for (const block of blocks) convertBlock(b, block, rootPort, cluster);
+  for (const d of b.stubCaches) {
+    const same = b.cache !== undefined && JSON.stringify(convertCache(d, cluster, () => {})) === JSON.stringify(b.cache);
+    if (!same) b.note(d.line, text(d), "signpost-dns has one cache for every forwarded zone, set by the root block's cache");
+  }
   return b.result();
 }
 

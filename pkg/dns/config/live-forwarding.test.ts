@@ -7,6 +7,7 @@ import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import type { ForwardRequest } from "../query-handler.ts";
 import { queryBytes } from "../testing/messages.ts";
+import { resolveForwardOptions } from "./forward-options.ts";
 import { LiveForwarding } from "./live-forwarding.ts";
 
 function request(name: string): ForwardRequest {
@@ -56,7 +57,7 @@ describe("live forwarding across a reload", () => {
   it("answers a query in flight from the old upstream and sends the next to the new one", async () => {
     const [oldUpstream, newUpstream] = await Promise.all([heldUpstream("192.0.2.1"), heldUpstream("192.0.2.2")]);
     closers.push(() => oldUpstream.close(), () => newUpstream.close());
-    const zone = (port: number) => [{ zone: ".", upstreams: [{ address: "127.0.0.1", port }], policy: "sequential" as const, maxFails: 0, healthCheckMs: 500 }];
+    const zone = (port: number) => [{ zone: ".", upstreams: [{ address: "127.0.0.1", port }], policy: "sequential" as const, maxFails: 0, healthCheckMs: 500, ...resolveForwardOptions({}) }];
     const live = new LiveForwarding(zone(oldUpstream.port), null, pino({ level: "silent" }));
     closers.push(() => live.close());
 

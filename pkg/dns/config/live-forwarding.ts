@@ -117,6 +117,9 @@ export class LiveForwarding {
       metrics,
       cache: this.#cache,
       route: routes.route,
+      zoneOf: routes.zoneOf,
+      expireMs: routes.expireMs,
+      probeOverTcp: routes.probeOverTcp,
       onResult: (index, ok) => checks.result(index, ok),
     });
     probe = (index, question) => forwarder.askUpstream(index, question);

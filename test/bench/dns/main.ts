@@ -3,6 +3,8 @@
 // alternating, each pinned to core 0 with dnsperf on core 1. hack/bench.sh runs it inside a
 // network namespace with only loopback:
 //   node test/bench/dns/main.ts        (BENCH_COREDNS = coredns binary or empty, BENCH_QUICK=1)
+// Each round also measures the machine's UDP ceiling (udp-ceiling.ts; BENCH_UDP_CEILING, built by
+// hack/bench.sh) under the same saturation load.
 // For a closer look (plan.ts): BENCH_DNS_SERVICES, BENCH_DNS_ROUNDS, BENCH_DNS_SECONDS,
 // BENCH_DNS_FIXED_SECONDS, BENCH_DNS_RATE, BENCH_DNS_PROPAGATION, and BENCH_DNS_NODE_OPTIONS
 // (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof": signpost-dns then stops with SIGTERM, so the
@@ -24,6 +26,7 @@ import { benchPlan } from "./plan.ts";
 import { PROPAGATION_NAMESPACE } from "./propagation.ts";
 import { writeQueryFiles } from "./query-files.ts";
 import { Tally } from "./tally.ts";
+import { measureCeiling } from "./udp-ceiling.ts";
 import { startUpstream } from "./upstream.ts";
 import { dnsVersions } from "./versions.ts";
 
@@ -67,7 +70,13 @@ async function main(): Promise<void> {
         corednsBinary,
         signpostNodeOptions: process.env["BENCH_DNS_NODE_OPTIONS"] ?? "",
       };
+      const ceilingBinary = process.env["BENCH_UDP_CEILING"] ?? "";
+      if (ceilingBinary === "") log("no BENCH_UDP_CEILING: the UDP ceiling is not measured");
       for (let round = 1; round <= plan.rounds; round++) {
+        if (ceilingBinary !== "") {
+          log(`round ${round}/${plan.rounds}: UDP ceiling`);
+          await measureCeiling({ binary: ceilingBinary, dir, plan, queryFiles, tally, log });
+        }
         const order: ContestantId[] = round % 2 === 1 ? ["signpost", "coredns"] : ["coredns", "signpost"];
         for (const id of order) {
           if (tally.failures.has(id)) continue;

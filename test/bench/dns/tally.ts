@@ -3,6 +3,9 @@
 // plots, and why a contestant could not be measured. main.ts turns it into SectionResults.
 import type { ContestantId } from "./contestants.ts";
 
+/** Whose samples: a contestant's, or the machine's UDP ceiling (udp-ceiling.ts). */
+export type SampleOwner = ContestantId | "ceiling";
+
 export class Tally {
   readonly #samples = new Map<string, number[]>();
   readonly #commands = new Map<string, string[]>();
@@ -11,12 +14,12 @@ export class Tally {
   readonly #lost = new Map<string, { lost: number; sent: number }>();
   readonly failures = new Map<ContestantId, string>();
 
-  add(id: ContestantId, key: string, value: number): void {
+  add(id: SampleOwner, key: string, value: number): void {
     const k = `${id}/${key}`;
     this.#samples.set(k, [...(this.#samples.get(k) ?? []), Number(value.toPrecision(6))]);
   }
 
-  samples(id: ContestantId, key: string): number[] | null {
+  samples(id: SampleOwner, key: string): number[] | null {
     const values = this.#samples.get(`${id}/${key}`);
     return values === undefined || values.length === 0 ? null : values;
   }

@@ -46,6 +46,8 @@ export async function releaseHarnessNamespace(): Promise<void> {
 
 export interface ProbeResult {
   readonly okAtMs?: number;
+  /** The start of the last attempt that failed before okAtMs. */
+  readonly lastFailedAtMs?: number;
   readonly error?: string;
   readonly attempts: number;
 }

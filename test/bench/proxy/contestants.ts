@@ -13,7 +13,8 @@ import type { BenchNode } from "./bench-node.ts";
 import { CLUSTER_CIDR } from "./bench-node.ts";
 import { NODE_NAME } from "./cluster-objects.ts";
 
-const signpostMain = fileURLToPath(new URL("../../../cmd/signpost-proxy/main.ts", import.meta.url));
+// As operators run it: through the bin, which finds Node.js 24 and uses the compile cache.
+const signpostBin = fileURLToPath(new URL("../../../bin/signpost-proxy", import.meta.url));
 export const METRICS_PORT = 10249;
 export const HEALTHZ_PORT = 10256;
 
@@ -40,7 +41,7 @@ export interface Contestant {
   readonly isSignpost: boolean;
   readonly backend: RuleBackend;
   /** The command line, as printed and recorded with each figure (paths shortened). */
-  commandFor(node: BenchNode, kubeconfig: string): Promise<{ command: string; args: string[]; path?: string }>;
+  commandFor(node: BenchNode, kubeconfig: string): Promise<{ command: string; args: string[]; path?: string; nodeOptions?: string }>;
 }
 
 export class RunningDaemon {
@@ -95,14 +96,14 @@ let daemonsStarted = 0;
 
 /** Starts the contestant on the node; with BENCH_PROXY_LOGS=DIR its output is also kept there. */
 export async function startDaemon(contestant: Contestant, node: BenchNode, kubeconfig: string): Promise<{ daemon: RunningDaemon; command: string }> {
-  const { command, args, path } = await contestant.commandFor(node, kubeconfig);
+  const { command, args, path, nodeOptions } = await contestant.commandFor(node, kubeconfig);
   const logDir = process.env["BENCH_PROXY_LOGS"] ?? "";
   if (logDir !== "") mkdirSync(logDir, { recursive: true });
   const logFile = logDir === "" ? null : join(logDir, `${String(++daemonsStarted).padStart(2, "0")}-${contestant.name.replace(/[^a-z0-9]+/g, "-")}.log`);
-  const env = path === undefined ? {} : { PATH: `${path}:${process.env["PATH"] ?? ""}` };
+  const env = { ...(path === undefined ? {} : { PATH: `${path}:${process.env["PATH"] ?? ""}` }), ...(nodeOptions === undefined ? {} : { NODE_OPTIONS: nodeOptions }) };
   const p = execa("ip", ["netns", "exec", node.node.name, command, ...args], { reject: false, stdin: "ignore", buffer: false, env });
   const daemon = new RunningDaemon(p, `http://${node.linkAddress}:${METRICS_PORT}/metrics`, logFile);
-  return { daemon, command: [...(path === undefined ? [] : [`PATH=${path}:$PATH`]), "ip", "netns", "exec", "NODE_NETNS", command, ...args].join(" ") };
+  return { daemon, command: [...(path === undefined ? [] : [`PATH=${path}:$PATH`]), ...(nodeOptions === undefined ? [] : [`NODE_OPTIONS='${nodeOptions}'`]), "ip", "netns", "exec", "NODE_NETNS", command, ...args].join(" ") };
 }
 
 export function signpost(): Contestant {
@@ -113,11 +114,9 @@ export function signpost(): Contestant {
     commandFor(node, kubeconfig) {
       const profileDir = process.env["BENCH_SIGNPOST_CPU_PROF"];
       return Promise.resolve({
-        command: process.execPath,
+        command: signpostBin,
+        ...(profileDir === undefined || profileDir === "" ? {} : { nodeOptions: `--cpu-prof --cpu-prof-dir=${profileDir}` }),
         args: [
-          "--disable-warning=ExperimentalWarning",
-          ...(profileDir === undefined || profileDir === "" ? [] : ["--cpu-prof", `--cpu-prof-dir=${profileDir}`]),
-          signpostMain,
           "--kubeconfig", kubeconfig,
           "--hostname-override", NODE_NAME,
           "--cluster-cidr", CLUSTER_CIDR,

@@ -3,9 +3,11 @@
 // scale point, and its nftables mode as a reference), raw samples for both sides, and null with
 // the reason for a side that could not be measured.
 import type { Curve, Figure } from "../results.ts";
-import type { ContestantMeasurements, ScaleMeasurements } from "./measurements.ts";
+import { type ContestantMeasurements, emptyScale, type ScaleMeasurements } from "./measurements.ts";
 import { cdfPoints, percentile, round } from "./sampling.ts";
 import type { Plan } from "./plan.ts";
+import { BACKEND_POD_IP, BACKEND_PORT } from "./bench-node.ts";
+import { CONNECT_RATE_SECONDS } from "./connect-rate.ts";
 
 interface FigureSpec {
   readonly name: string;
@@ -16,6 +18,8 @@ interface FigureSpec {
   readonly target?: { readonly maxRatio?: number; readonly minRatio?: number };
   readonly commands: (signpost: ContestantMeasurements, opponent: ContestantMeasurements | null) => string[];
   readonly note: (signpost: ScaleMeasurements | undefined, opponent: ScaleMeasurements | undefined) => string;
+  /** The machine's limit for the figure, from signpost's runs. */
+  readonly ceiling?: { readonly name: string; readonly samples: (signpost: ScaleMeasurements) => number[] };
 }
 
 const ms = (seconds: readonly number[]): number[] => seconds.map((s) => round(s * 1000, 1));
@@ -27,15 +31,17 @@ function daemonCommands(signpost: ContestantMeasurements, opponent: ContestantMe
 }
 
 /** p50 and p99 of one way of measuring programming latency; the issue's target is on the p99. */
-function latencyFigures(source: "metric" | "probe", pick: (s: ScaleMeasurements) => readonly number[], command: string, what: string): FigureSpec[] {
+function latencyFigures(source: "metric" | "probe", pickRuns: (s: ScaleMeasurements) => readonly (readonly number[])[], command: string, what: string): FigureSpec[] {
+  const pick = (s: ScaleMeasurements): number[] => pickRuns(s).flat();
   return [50, 99].map((p) => ({
     name: `programming latency p${p}, ${source}`,
     unit: "ms",
     better: "lower",
-    samples: (s) => pct(pick(s), p),
+    // One value per run: the percentile of that run's samples, so the spread across runs shows.
+    samples: (s) => pickRuns(s).filter((run) => run.length > 0).flatMap((run) => pct(run, p)),
     ...(p === 99 ? { target: { maxRatio: 0.5 } } : {}),
     commands: (s, o) => [...daemonCommands(s, o), command],
-    note: (s, o) => `${what}; samples: signpost ${n(s, pick)}, opponent ${n(o, pick)}`,
+    note: (s, o) => `${what}; each value is one run's p${p}; samples over all runs: signpost ${n(s, pick)}, opponent ${n(o, pick)}`,
   }));
 }
 
@@ -46,14 +52,29 @@ export function figureSpecs(plan: Plan): FigureSpec[] {
       name: "cold start",
       unit: "s",
       better: "lower",
-      samples: (s) => s.coldStartSeconds.map((v) => round(v, 2)),
+      samples: (s) => s.coldStartSeconds.map((v) => round(v, 3)),
       target: { maxRatio: 1 },
-      commands: (s, o) => [...daemonCommands(s, o), "ip netns exec NODE_NETNS iptables -w -t nat -S KUBE-SERVICES (polled), then iptables-save -t nat", "ip netns exec NODE_NETNS nft list map ip kube-proxy service-ips (polled), then nft list table ip kube-proxy"],
+      ceiling: { name: "iptables-restore floor", samples: (s) => s.restoreFloorSeconds.map((v) => round(v, 3)) },
+      commands: (s, o) => [
+        ...daemonCommands(s, o),
+        "ip netns exec CLIENT_POD node test/bench/proxy/first-connection-prober.ts (a probe Service made before the start), then iptables-save -t nat / nft list table ip kube-proxy once",
+        "ip netns exec NODE_NETNS iptables -w -t nat -S KUBE-SERVICES / nft list map ip kube-proxy service-ips (polled, only when the probe connected before the full set)",
+      ],
       note: (s, o) =>
-        `process start to every ClusterIP and endpoint in the kernel's rules, one sample per run; poll resolution ≤ ${round(Math.max(s?.pollSeconds ?? 0, o?.pollSeconds ?? 0), 2)} s`,
+        `process start to the first TCP connection from a pod through the ClusterIP of a probe Service made before the start (tried every 2 ms; a first sync programs every Service at once), confirmed by reading the whole NAT table right after: every ClusterIP and endpoint must be there, else the Service list is polled until it is. One sample per run. The iptables-restore floor is signpost's own rule set (iptables-save of the node after its cold start) restored by one iptables-restore into an empty namespace: no proxy writes those rules faster. Resolution ≤ ${round(Math.max(s?.resolutionSeconds ?? 0, o?.resolutionSeconds ?? 0) * 1000, 1)} ms`,
     },
-    ...latencyFigures("metric", (x) => x.metricSeconds, "curl NODE:10249/metrics (kubeproxy_network_programming_duration_seconds _sum/_count around each change)", "one endpoint of one EndpointSlice replaced (trigger-time annotated), the daemon's own observation"),
-    ...latencyFigures("probe", (x) => x.probeSeconds, "ip netns exec CLIENT_POD node test/bench/proxy/first-connection-prober.ts", "Service + EndpointSlice created, until the first TCP connection from a pod to its ClusterIP succeeds"),
+    {
+      name: "new connections/s through a ClusterIP",
+      unit: "conn/s",
+      better: "higher",
+      samples: (s) => s.connectPerSecond.map((v) => Math.round(v)),
+      ceiling: { name: "straight to the pod", samples: (s) => s.directConnectPerSecond.map((v) => Math.round(v)) },
+      commands: () => [`ip netns exec CLIENT_POD taskset -c 1 connect-rate CLUSTER_IP 80 ${CONNECT_RATE_SECONDS}`, `ip netns exec CLIENT_POD taskset -c 1 connect-rate ${BACKEND_POD_IP} ${BACKEND_PORT} ${CONNECT_RATE_SECONDS}`],
+      note: () =>
+        `one TCP connection after the other for ${CONNECT_RATE_SECONDS} s from the client pod to the probe Service (one of the set), each reading the backend's greeting (test/bench/proxy/connect-rate.c); its first packet walks the proxy's NAT rules, so this is the rule layout's cost as pods feel it. "Straight to the pod" is the same to the backend's own IP in the same run, with no Service rule matched. One sample per run, after the latency block`,
+    },
+    ...latencyFigures("metric", (x) => x.metricRuns, "curl NODE:10249/metrics (kubeproxy_network_programming_duration_seconds _sum/_count around each change)", "one endpoint of one EndpointSlice replaced (trigger-time annotated), the daemon's own observation"),
+    ...latencyFigures("probe", (x) => x.probeRuns, "ip netns exec CLIENT_POD node test/bench/proxy/first-connection-prober.ts", "Service + EndpointSlice created, until the first TCP connection from a pod to its ClusterIP succeeds"),
     {
       name: "CPU under churn, daemon",
       unit: "CPU s",
@@ -140,6 +161,7 @@ export function buildFigures(plan: Plan, signpost: ContestantMeasurements, oppon
           commands: spec.commands(signpost, o.m),
           note: notes.join(". "),
           ...(o.targets && scale === largest && spec.target !== undefined ? { target: spec.target } : {}),
+          ...(spec.ceiling === undefined ? {} : { ceiling: { name: spec.ceiling.name, samples: samplesOf(signpost, scale, spec.ceiling.samples) } }),
         });
       }
     }
@@ -165,15 +187,15 @@ export function buildCurves(plan: Plan, all: readonly ContestantMeasurements[]):
   });
   for (const scale of plan.scales) {
     for (const [kind, pick, what] of [
-      ["metric", (s: ScaleMeasurements) => s.metricSeconds, "network_programming_duration_seconds per EndpointSlice change"],
-      ["probe", (s: ScaleMeasurements) => s.probeSeconds, "new Service to its first successful connection"],
+      ["metric", (s: ScaleMeasurements) => s.metricRuns.flat(), "network_programming_duration_seconds per EndpointSlice change"],
+      ["probe", (s: ScaleMeasurements) => s.probeRuns.flat(), "new Service to its first successful connection"],
     ] as const) {
       curves.push({
         slug: `proxy-programming-latency-${kind}-${scale}`,
         title: `Network programming latency at ${scale.toLocaleString("en-US")} Services: ${what} (CDF)`,
         xLabel: "milliseconds",
         yLabel: "fraction of changes",
-        series: all.map((m) => ({ name: m.name, points: cdfPoints(ms(pick(m.byScale.get(scale) ?? { coldStartSeconds: [], metricSeconds: [], probeSeconds: [], churn: [], problems: [], pollSeconds: 0 }))) })),
+        series: all.map((m) => ({ name: m.name, points: cdfPoints(ms(pick(m.byScale.get(scale) ?? emptyScale()))) })),
       });
     }
   }

@@ -16,6 +16,8 @@ import { API_ADDRESS, BenchNode, NODE_IP, prepareHarnessNamespace, releaseHarnes
 import { churn } from "./churn.ts";
 import { ClusterObjects, SERVICE_CIDR } from "./cluster-objects.ts";
 import { coldStart } from "./cold-start.ts";
+import { restoreFloor } from "./restore-floor.ts";
+import { connectRates } from "./connect-rate.ts";
 import { type Contestant, iptablesFlavour, kubeProxy, kubeProxyConfigDir, kubeProxyVersion, signpost } from "./contestants.ts";
 import { buildCurves, buildFigures } from "./figures.ts";
 import { KubeRest } from "../kube-rest.ts";
@@ -27,6 +29,7 @@ import { log, percentile } from "./sampling.ts";
 const startedAt = new Date().toISOString();
 const plan = benchPlan();
 const kubeProxyBinary = process.env["BENCH_KUBE_PROXY"] ?? "";
+const connectRateBinary = process.env["BENCH_CONNECT_RATE"] ?? "";
 const liveNodes = new Set<BenchNode>();
 let controlPlane: ControlPlane | null = null;
 let api: KubeRest | null = null;
@@ -74,7 +77,7 @@ async function oneRun(c: Contestant, m: ContestantMeasurements, scale: number, r
     log(`${c.name}, ${scale} Services, run ${run + 1}/${plan.runs}: cold start`);
     const cold = await coldStart(c, node, kubeconfig, objects, plan.coldStartTimeoutMs);
     if (m.command.length === 0) m.command.push(announceCommand(cold.command));
-    s.pollSeconds = Math.max(s.pollSeconds, cold.pollSeconds);
+    s.resolutionSeconds = Math.max(s.resolutionSeconds, cold.resolutionSeconds);
     try {
       if (cold.seconds === null) {
         m.failure = cold.failure ?? "did not start";
@@ -82,16 +85,28 @@ async function oneRun(c: Contestant, m: ContestantMeasurements, scale: number, r
         return;
       }
       s.coldStartSeconds.push(cold.seconds);
-      log(`${c.name}, ${scale} Services: cold start ${cold.seconds.toFixed(2)} s (poll ≤ ${cold.pollSeconds.toFixed(2)} s)`);
+      if (c.isSignpost && c.backend === "iptables") {
+        const floor = await restoreFloor(node);
+        s.restoreFloorSeconds.push(floor.seconds);
+        log(`${c.name}, ${scale} Services: its rule set (${floor.bytes} bytes) restored into an empty namespace in ${floor.seconds.toFixed(3)} s`);
+      }
+      log(`${c.name}, ${scale} Services: cold start ${cold.seconds.toFixed(2)} s (${cold.how}, resolution ${(cold.resolutionSeconds * 1000).toFixed(1)} ms)`);
       await sleep(plan.settleMs);
       // An even number per run, so changes and probes stay equal in number.
       const events = 2 * Math.ceil(plan.events(scale, c.name) / plan.runs / 2);
       const block = await programmingLatency(cold.daemon, node, objects, { events, pauseMs: plan.pauseMs, seed: scale * 100 + run, timeoutMs: plan.eventTimeoutMs });
-      s.metricSeconds.push(...block.metricSeconds);
-      s.probeSeconds.push(...block.probeSeconds);
+      s.metricRuns.push(block.metricSeconds);
+      s.probeRuns.push(block.probeSeconds);
       s.problems.push(...block.problems);
       const ms = (v: number[]): string => `p50 ${(percentile(v, 50) * 1000).toFixed(0)} ms, p99 ${(percentile(v, 99) * 1000).toFixed(0)} ms`;
       log(`${c.name}, ${scale} Services: metric ${ms(block.metricSeconds)}; probe ${ms(block.probeSeconds)}${block.problems.length > 0 ? `; ${block.problems.length} problems: ${block.problems.slice(0, 3).join("; ")}` : ""}`);
+      if (connectRateBinary !== "") {
+        const r = await connectRates(connectRateBinary, node, cold.probeClusterIP);
+        s.connectPerSecond.push(r.service.perSecond);
+        s.directConnectPerSecond.push(r.direct.perSecond);
+        if (r.service.failed > 0) s.problems.push(`${r.service.failed} connections through ${cold.probeClusterIP} failed`);
+        log(`${c.name}, ${scale} Services: ${r.service.perSecond.toFixed(0)} new connections/s through a ClusterIP (${r.service.failed} failed), ${r.direct.perSecond.toFixed(0)}/s straight to the pod`);
+      }
       if (run === plan.runs - 1 && plan.churnScales.includes(scale)) {
         log(`${c.name}, ${scale} Services: churn, ${plan.churnPerSecond}/s for ${plan.churnSeconds} s`);
         const r = await churn(c, cold.daemon, node, objects, { seconds: plan.churnSeconds, perSecond: plan.churnPerSecond, seed: scale });

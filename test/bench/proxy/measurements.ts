@@ -3,12 +3,18 @@ import type { ChurnResult } from "./churn.ts";
 
 export interface ScaleMeasurements {
   readonly coldStartSeconds: number[];
-  readonly metricSeconds: number[];
-  readonly probeSeconds: number[];
+  /** signpost only: its own rule set restored into an empty namespace (restore-floor.ts), one per run. */
+  readonly restoreFloorSeconds: number[];
+  /** New connections per second through a ClusterIP, and straight to the backend pod, one per run (connect-rate.ts). */
+  readonly connectPerSecond: number[];
+  readonly directConnectPerSecond: number[];
+  /** Programming latency samples in seconds, one list per run, so each percentile has one value per run. */
+  readonly metricRuns: number[][];
+  readonly probeRuns: number[][];
   readonly churn: ChurnResult[];
   readonly problems: string[];
-  /** The longest poll of the Service list during cold starts (the resolution), in seconds. */
-  pollSeconds: number;
+  /** The coarsest cold-start sample's resolution, in seconds (cold-start.ts). */
+  resolutionSeconds: number;
 }
 
 export interface ContestantMeasurements {
@@ -26,8 +32,12 @@ export function newContestantMeasurements(name: string): ContestantMeasurements 
 export function atScale(m: ContestantMeasurements, scale: number): ScaleMeasurements {
   let s = m.byScale.get(scale);
   if (s === undefined) {
-    s = { coldStartSeconds: [], metricSeconds: [], probeSeconds: [], churn: [], problems: [], pollSeconds: 0 };
+    s = emptyScale();
     m.byScale.set(scale, s);
   }
   return s;
+}
+
+export function emptyScale(): ScaleMeasurements {
+  return { coldStartSeconds: [], restoreFloorSeconds: [], connectPerSecond: [], directConnectPerSecond: [], metricRuns: [], probeRuns: [], churn: [], problems: [], resolutionSeconds: 0 };
 }
