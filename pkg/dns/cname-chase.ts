@@ -10,6 +10,14 @@ export type Forward = (request: ForwardRequest) => Promise<Buffer>;
 
 /** The upstream's A, AAAA and CNAME records for `target`, as record sets; [] on any failure. */
 export async function resolveTarget(forward: Forward, target: string, qtype: number): Promise<RRSet[]> {
+  return (await askUpstream(forward, target, qtype))?.sets ?? [];
+}
+
+/**
+ * Asks the upstream `target`'s `qtype`: its rcode and its A, AAAA and CNAME records as record
+ * sets (owners as answered); null when the upstream fails or answers another question.
+ */
+export async function askUpstream(forward: Forward, target: string, qtype: number): Promise<{ rcode: number; sets: RRSet[] } | null> {
   const query = new Packet();
   query.header.id = randomInt(0x10000);
   query.header.rd = 1;
@@ -20,12 +28,12 @@ export async function resolveTarget(forward: Forward, target: string, qtype: num
     const question = message.subarray(12);
     response = Packet.parse(await forward({ message, question, name: target, qtype, qclass: Packet.CLASS.IN, dnssecOk: false, cd: false }));
   } catch {
-    return [];
+    return null;
   }
   // The forwarder matched the upstream's answer to its own query (its own ID), and a cached
   // answer keeps that ID, so the ID says nothing here: check that it answers our question.
   const asked = response.questions[0];
-  if (asked === undefined || asked.name.toLowerCase() !== target || asked.type !== qtype) return [];
+  if (asked === undefined || asked.name.toLowerCase() !== target || asked.type !== qtype) return null;
   const byOwner = new Map<string, DnsRecord[]>();
   for (const rr of response.answers) {
     const record = toRecord(rr);
@@ -33,7 +41,7 @@ export async function resolveTarget(forward: Forward, target: string, qtype: num
     const owner = rr.name.toLowerCase();
     byOwner.set(owner, [...(byOwner.get(owner) ?? []), record]);
   }
-  return [...byOwner].flatMap(([owner, records]) => toRRSets(owner, records));
+  return { rcode: response.header.rcode, sets: [...byOwner].flatMap(([owner, records]) => toRRSets(owner, records)) };
 }
 
 function toRecord(rr: Resource): DnsRecord | null {

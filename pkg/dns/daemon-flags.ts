@@ -7,6 +7,8 @@ import { DEFAULT_ANSWER_CACHE_BYTES } from "./answer-cache.ts";
 import type { ForwardCachePolicy } from "./cache-policy.ts";
 import { DEFAULT_FORWARD_CACHE_BYTES } from "./forward-cache.ts";
 import { SignpostError } from "../errors/errors.ts";
+import type { AutopathConfig } from "./config/autopath-config.ts";
+import { DEFAULT_LOG_SETTINGS, type LogSettings } from "./config/log-config.ts";
 import type { PodMode } from "./record-store.ts";
 import type { ListenAddress } from "./resolv-conf.ts";
 import { DEFAULT_TCP_LIMITS, type TcpLimits } from "./tcp-limits.ts";
@@ -54,7 +56,7 @@ export const dnsFlags: FlagSpecs = {
     default: DEFAULT_TCP_LIMITS.writeBufferBytes,
   },
   lameduck: { type: "duration", help: "on SIGTERM, keep answering this long with /ready failing", default: "5s" },
-  "query-log": { type: "boolean", help: "log every query and its answer", default: false },
+  "query-log": { type: "boolean", help: `log every query and its answer, at most ${DEFAULT_LOG_SETTINGS.rate} lines a second (log.rate in --config; the rest are counted)`, default: false },
   objects: {
     type: "string",
     help: "serve the objects of this v1 List (YAML or JSON, as kubectl get -o yaml prints it) instead of an API server",
@@ -92,6 +94,10 @@ export interface DnsDaemonConfig {
   /** The --config file; null when not given. */
   readonly configFile: string | null;
   readonly configPollMs: number;
+  /** CoreDNS's `autopath @kubernetes`; only the --config file turns it on. */
+  readonly autopath?: AutopathConfig;
+  /** Query log classes and rate, error consolidation; the defaults when absent (only the --config file sets them). */
+  readonly log?: LogSettings;
 }
 
 /** The bounds of the two caches; a size of 0 turns that cache off. */

@@ -13,11 +13,14 @@ import { type ObjectKind, readObjectsFile, skippedKinds } from "../kube/objects-
 import { informerMetrics } from "../kube/informer-metrics.ts";
 import { loadKubeConfig } from "../kube/load-kubeconfig.ts";
 import { AnswerCache } from "./answer-cache.ts";
+import { AutopathMetrics, createAutopath } from "./autopath.ts";
 import { type CacheConfig, type DnsDaemonConfig, isWildcard } from "./daemon-flags.ts";
 import { ForwardCache } from "./forward-cache.ts";
 import { ReloadMetrics, contentHash, initialConfig, watchDnsConfig } from "./config/config-reload.ts";
-import { describeConfig, forwardChanged, restartOnlyChanges } from "./config/effective-config.ts";
+import { describeConfig, type EffectiveDnsConfig, forwardChanged, restartOnlyChanges } from "./config/effective-config.ts";
 import { LiveForwarding } from "./config/live-forwarding.ts";
+import { DEFAULT_LOG_SETTINGS } from "./config/log-config.ts";
+import { ErrorLog, reportingErrors } from "./error-log.ts";
 import { LivePlugins } from "./config/live-plugins.ts";
 import { pluginsChanged } from "./config/plugin-settings.ts";
 import { withPlugins } from "./query-plugins.ts";
@@ -27,7 +30,9 @@ import { sliceProjection, storeScope } from "./cluster-scope.ts";
 import type { DnsEndpointSlice } from "./dns-slice.ts";
 import type { EndpointSlice } from "../model/types.ts";
 import { logQueries } from "./query-log.ts";
+import { logDroppedExposition, QueryLogGate } from "./query-log-gate.ts";
 import type { QueryHandler } from "./query-handler.ts";
+import { ProgrammingLatency } from "./programming-latency.ts";
 import { RecordStore } from "./record-store.ts";
 import { ReverseZones } from "./reverse-zones.ts";
 import { formatListen, type ListenAddress } from "./resolv-conf.ts";
@@ -79,6 +84,11 @@ export async function startDnsDaemon(flags: DnsDaemonConfig, log: Logger): Promi
       const synced = syncStore(store, pods === null ? informers : { ...informers, pods }, () => {
         settledMs = Math.round(settleHeap());
       });
+      // Registered after the store's handler, so it runs once the store has applied the slice.
+      const programming = new ProgrammingLatency(registry);
+      informers.endpointSlices.onEvent((e) => {
+        if (e.type !== "delete") programming.sliceApplied(e.type === "update" ? e.old.triggerTimeMs : undefined, e.object.triggerTimeMs);
+      });
       for (const informer of all) informer.start();
       stops.push(async () => void (await Promise.all(all.map((i) => i.stop()))));
       synced.then(
@@ -100,6 +110,10 @@ export async function startDnsDaemon(flags: DnsDaemonConfig, log: Logger): Promi
     const caches = createCaches(config.caches);
     const forwarder = new LiveForwarding(running.forward, caches.forward, log);
     stops.push(() => forwarder.close());
+    const queryLogGate = new QueryLogGate(config.log ?? DEFAULT_LOG_SETTINGS);
+    const errorLog = new ErrorLog(log.child({ component: "errors" }), config.log ?? DEFAULT_LOG_SETTINGS);
+    stops.push(() => Promise.resolve(errorLog.close()));
+    const forward = reportingErrors(forwarder.forward, errorLog);
     const plugins = new LivePlugins(log);
     await plugins.replace(running.plugins);
     stops.push(() => Promise.resolve(plugins.close()));
@@ -107,18 +121,21 @@ export async function startDnsDaemon(flags: DnsDaemonConfig, log: Logger): Promi
     const family = isIPv6(config.listen.host) ? "2" : "1";
     let boundPort = config.listen.port;
     const serverLabel = () => (wildcard ? `dns://:${boundPort}` : `dns://${formatListen({ ...config.listen, port: boundPort })}`);
-    const metrics = new QueryMetrics({ server: serverLabel, family, cache: forwarder.cache, answerCache: caches.answer });
+    const metrics = new QueryMetrics({ server: serverLabel, family, cache: forwarder.cache, answerCache: caches.answer, zones: metricZones(running) });
     const tcpMetrics = new TcpMetrics(serverLabel);
     const instrument = (handler: QueryHandler): QueryHandler => {
       const watched = forwarder.watch(withPlugins(handler, plugins.current, true));
-      const logged = logQueries(log.child({ component: "query-log" }), watched);
+      const logged = logQueries(log.child({ component: "query-log" }), watched, queryLogGate);
       return metrics.instrument((message, transport, peer) => (live.queryLog ? logged : watched)(message, transport, peer));
     };
+    const autopathMetrics = config.autopath === undefined ? null : new AutopathMetrics();
+    const autopath = config.autopath === undefined || autopathMetrics === null ? undefined : createAutopath({ store, forward, search: config.autopath.search, onSuccess: autopathMetrics.success });
     const server = await listenDns(config.listen, {
       store,
-      forward: forwarder.forward,
+      forward,
       reverseZones: new ReverseZones(cluster.reverseCIDRs, cluster.fallthrough),
       answerCache: caches.answer,
+      ...(autopath === undefined ? {} : { autopath }),
       instrument,
       tcp: config.tcp,
       tcpEvents: tcpMetrics,
@@ -145,7 +162,9 @@ export async function startDnsDaemon(flags: DnsDaemonConfig, log: Logger): Promi
           forwarder.exposition() +
           plugins.exposition() +
           udpDropsExposition() +
-          (reloadMetrics?.exposition() ?? ""),
+          (reloadMetrics?.exposition() ?? "") +
+          logDroppedExposition(queryLogGate.dropped, errorLog.dropped) +
+          (autopathMetrics?.exposition(serverLabel()) ?? ""),
         contentType: registry.contentType,
       }),
     });
@@ -164,9 +183,13 @@ export async function startDnsDaemon(flags: DnsDaemonConfig, log: Logger): Promi
         apply: (next) => {
           const pending = restartOnlyChanges(running, next);
           if (forwardChanged(running, next)) forwarder.replace(next.forward);
+          metrics.setZones(metricZones({ ...next, daemon: config }));
           if (pluginsChanged(running.plugins, next.plugins)) void plugins.replace(next.plugins).catch((err: unknown) => log.error({ err }, "hosts, rewrite or loadbalance not reloaded"));
           live.queryLog = next.daemon.queryLog;
-          running = { daemon: { ...config, queryLog: live.queryLog }, forward: next.forward, cluster: initial.config.cluster, plugins: next.plugins };
+          const logSettings = next.daemon.log ?? DEFAULT_LOG_SETTINGS;
+          queryLogGate.configure(logSettings);
+          errorLog.configure(logSettings);
+          running = { daemon: { ...config, queryLog: live.queryLog, log: logSettings }, forward: next.forward, cluster: initial.config.cluster, plugins: next.plugins };
           if (pending.length > 0) log.warn({ file: config.configFile, fields: pending }, "these fields changed in the file and take effect when signpost-dns restarts");
           return running;
         },
@@ -201,6 +224,11 @@ export async function startDnsDaemon(flags: DnsDaemonConfig, log: Logger): Promi
     await closeAll();
     throw err;
   }
+}
+
+/** The zones queries are counted by: the cluster zone and every forward zone. */
+function metricZones(config: EffectiveDnsConfig): string[] {
+  return [config.daemon.zone, ...config.forward.map((z) => z.zone)];
 }
 
 /** The two caches as the flags bound them; a size of 0 leaves that one out. */

@@ -18,10 +18,13 @@ export interface DnsEndpoint extends Pick<Endpoint, "addresses" | "hostname"> {
 
 export interface DnsEndpointSlice extends Pick<EndpointSlice, "namespace" | "name" | "serviceName" | "addressType" | "ports"> {
   readonly endpoints: readonly DnsEndpoint[];
+  /** The slice's last-change-trigger-time in ms, where DNS programming latency starts; absent when it has none. */
+  readonly triggerTimeMs?: number;
 }
 
-export function dnsSlice(slice: EndpointSlice): DnsEndpointSlice {
+export function dnsSlice(slice: EndpointSlice, triggerTimeMs: number | null = null): DnsEndpointSlice {
   return Object.freeze({
+    ...(triggerTimeMs === null ? {} : { triggerTimeMs }),
     namespace: slice.namespace,
     name: slice.name,
     serviceName: slice.serviceName,

@@ -4,15 +4,8 @@ import { ForwardCache } from "./forward-cache.ts";
 import { QueryMetrics, rcodeOf, TcpMetrics } from "./metrics.ts";
 import { createQueryHandler, type QueryHandler } from "./query-handler.ts";
 import { TYPE } from "./records.ts";
-import { queryBytes } from "./testing/messages.ts";
+import { queryBytes, responseWith } from "./testing/messages.ts";
 import { clusterStore } from "./testing/objects.ts";
-
-function responseWith(rcode: number): Buffer {
-  const response = Buffer.alloc(12);
-  response[2] = 0x80;
-  response[3] = rcode;
-  return response;
-}
 
 describe("QueryMetrics", () => {
   it("counts requests by protocol and type, responses by rcode, and durations, under CoreDNS's names", async () => {

@@ -10,6 +10,7 @@ import type { AnswerCache } from "./answer-cache.ts";
 import type { ForwardCache } from "./forward-cache.ts";
 import type { QueryHandler, QueryResult, Transport } from "./query-handler.ts";
 import { TYPE } from "./records.ts";
+import { RequestZones } from "./request-zones.ts";
 import type { TcpRejectReason } from "./tcp-admission.ts";
 import type { TcpCloseReason, TcpConnectionEvents, TcpPauseReason } from "./tcp-connection.ts";
 
@@ -24,6 +25,8 @@ export interface QueryMetricsOptions {
   readonly answerCache?: AnswerCache | null;
   /** Milliseconds, monotonic; performance.now by default. */
   readonly now?: () => number;
+  /** The zones requests and responses are counted by (request-zones.ts), "." always among them. */
+  readonly zones?: readonly string[];
 }
 
 /** The query types CoreDNS reports by name; every other type is "other". */
@@ -42,7 +45,6 @@ export const RCODE_NAMES: readonly string[] = [
   "YXDOMAIN", "YXRRSET", "NXRRSET", "NOTAUTH", "NOTZONE", "", "", "", "", "",
   "BADVERS", "BADKEY", "BADTIME", "BADMODE", "BADNAME", "BADALG", "BADTRUNC", "BADCOOKIE",
 ];
-const RCODES = 4096;
 
 /** CoreDNS's buckets: 0.25 ms doubling up to 8.192 s. */
 export const DURATION_BUCKETS: readonly number[] = Array.from({ length: 16 }, (_, i) => 0.00025 * 2 ** i);
@@ -57,21 +59,19 @@ const PROTOCOLS: readonly Transport[] = ["udp", "tcp"];
 export class QueryMetrics {
   readonly #options: QueryMetricsOptions;
   readonly #now: () => number;
-  /** By protocol then type. */
-  readonly #requests = new Float64Array(PROTOCOLS.length * TYPE_LABELS.length);
-  readonly #responses = new Float64Array(RCODES);
-  /** By protocol then bucket, as #buckets; with the sums by protocol. */
-  readonly #requestSizes = new Float64Array(PROTOCOLS.length * SIZE_SLOTS);
-  readonly #requestSizeSums = new Float64Array(PROTOCOLS.length);
-  readonly #responseSizes = new Float64Array(PROTOCOLS.length * SIZE_SLOTS);
-  readonly #responseSizeSums = new Float64Array(PROTOCOLS.length);
-  /** By type then bucket (not cumulative; the last bucket is +Inf). */
-  readonly #buckets = new Float64Array(TYPE_LABELS.length * BUCKETS);
-  readonly #sums = new Float64Array(TYPE_LABELS.length);
+  /** Every series, per zone (request-zones.ts). */
+  readonly #zones: RequestZones;
 
   constructor(options: QueryMetricsOptions) {
     this.#options = options;
     this.#now = options.now ?? (() => performance.now());
+    const layout = { protocols: PROTOCOLS.length, types: TYPE_LABELS.length, durationBuckets: BUCKETS, sizeBuckets: SIZE_SLOTS };
+    this.#zones = new RequestZones(options.zones ?? [], layout);
+  }
+
+  /** Counts by these zones from now on (a reload changed the forward zones). */
+  setZones(zones: readonly string[]): void {
+    this.#zones.setZones(zones);
   }
 
   /** Wraps a query handler so that each query is counted and timed. */
@@ -94,61 +94,63 @@ export class QueryMetrics {
   record(message: Uint8Array, transport: Transport, response: Uint8Array | null, started: number): void {
     const type = typeIndex(message);
     const proto = transport === "udp" ? 0 : 1;
-    add(this.#requests, proto * TYPE_LABELS.length + type, 1);
-    observeSize(this.#requestSizes, this.#requestSizeSums, proto, message.length);
+    const zone = this.#zones.of(message);
+    add(zone.requests, proto * TYPE_LABELS.length + type, 1);
+    observeSize(zone.requestSizes, zone.requestSizeSums, proto, message.length);
     if (response !== null) {
-      add(this.#responses, rcodeOf(response), 1);
-      observeSize(this.#responseSizes, this.#responseSizeSums, proto, response.length);
+      zone.response(rcodeOf(response));
+      observeSize(zone.responseSizes, zone.responseSizeSums, proto, response.length);
     }
     const seconds = Math.max(0, (this.#now() - started) / 1000);
     let bucket = 0;
     while (bucket < DURATION_BUCKETS.length && seconds > (DURATION_BUCKETS[bucket] ?? 0)) bucket++;
-    add(this.#buckets, type * BUCKETS + bucket, 1);
-    add(this.#sums, type, seconds);
+    add(zone.durations, type * BUCKETS + bucket, 1);
+    add(zone.durationSums, type, seconds);
   }
 
   /** Prometheus text exposition (format 0.0.4) of every series counted so far. */
   exposition(): string {
     const serverLabel = this.#options.server();
-    const server = `server="${serverLabel}",zone="."`;
     const out: string[] = [];
     family(out, "coredns_dns_requests_total", "counter", "Counter of DNS requests made per zone, protocol and family.");
-    PROTOCOLS.forEach((proto, p) => {
-      TYPE_LABELS.forEach((type, t) => {
-        const n = this.#requests[p * TYPE_LABELS.length + t] ?? 0;
-        if (n > 0) out.push(`coredns_dns_requests_total{${server},view="",proto="${proto}",family="${this.#options.family}",type="${type}"} ${n}`);
+    const counted = this.#zones.all();
+    for (const zone of counted) {
+      const labels = `server="${serverLabel}",zone="${zone.label}",view=""`;
+      PROTOCOLS.forEach((proto, p) => {
+        TYPE_LABELS.forEach((type, t) => {
+          const n = zone.requests[p * TYPE_LABELS.length + t] ?? 0;
+          if (n > 0) out.push(`coredns_dns_requests_total{${labels},proto="${proto}",family="${this.#options.family}",type="${type}"} ${n}`);
+        });
       });
-    });
+    }
     family(out, "coredns_dns_responses_total", "counter", "Counter of response status codes.");
-    this.#responses.forEach((n, rcode) => {
-      if (n > 0) out.push(`coredns_dns_responses_total{${server},view="",rcode="${rcodeName(rcode)}",plugin=""} ${n}`);
-    });
+    for (const zone of counted) {
+      for (const [rcode, n] of zone.responseCounts()) {
+        out.push(`coredns_dns_responses_total{server="${serverLabel}",zone="${zone.label}",view="",rcode="${rcodeName(rcode)}",plugin=""} ${n}`);
+      }
+    }
     const duration = "coredns_dns_request_duration_seconds";
     family(out, duration, "histogram", "Histogram of the time (in seconds) each request took per zone.");
-    TYPE_LABELS.forEach((type, t) => {
-      let cumulative = 0;
-      const lines: string[] = [];
-      for (let b = 0; b < BUCKETS; b++) {
-        cumulative += this.#buckets[t * BUCKETS + b] ?? 0;
-        const le = b < DURATION_BUCKETS.length ? String(DURATION_BUCKETS[b]) : "+Inf";
-        lines.push(`${duration}_bucket{${server},view="",type="${type}",le="${le}"} ${cumulative}`);
-      }
-      if (cumulative === 0) return;
-      out.push(...lines);
-      out.push(`${duration}_sum{${server},view="",type="${type}"} ${this.#sums[t] ?? 0}`);
-      out.push(`${duration}_count{${server},view="",type="${type}"} ${cumulative}`);
-    });
+    for (const zone of counted) {
+      TYPE_LABELS.forEach((type, t) => {
+        const labels = `server="${serverLabel}",zone="${zone.label}",view="",type="${type}"`;
+        const total = histogram(out, duration, labels, DURATION_BUCKETS, zone.durations, t * BUCKETS);
+        if (total > 0) out.push(`${duration}_sum{${labels}} ${zone.durationSums[t] ?? 0}`, `${duration}_count{${labels}} ${total}`);
+      });
+    }
     const sizes = [
-      ["coredns_dns_request_size_bytes", "Size of the EDNS0 UDP buffer in bytes (64K for TCP) per zone and protocol.", this.#requestSizes, this.#requestSizeSums],
-      ["coredns_dns_response_size_bytes", "Size of the returned response in bytes.", this.#responseSizes, this.#responseSizeSums],
+      ["coredns_dns_request_size_bytes", "Size of the EDNS0 UDP buffer in bytes (64K for TCP) per zone and protocol.", "requestSizes", "requestSizeSums"],
+      ["coredns_dns_response_size_bytes", "Size of the returned response in bytes.", "responseSizes", "responseSizeSums"],
     ] as const;
     for (const [name, help, counts, sums] of sizes) {
       family(out, name, "histogram", help);
-      PROTOCOLS.forEach((proto, p) => {
-        const labels = `${server},view="",proto="${proto}"`;
-        const total = histogram(out, name, labels, SIZE_BUCKETS, counts, p * SIZE_SLOTS);
-        if (total > 0) out.push(`${name}_sum{${labels}} ${sums[p] ?? 0}`, `${name}_count{${labels}} ${total}`);
-      });
+      for (const zone of counted) {
+        PROTOCOLS.forEach((proto, p) => {
+          const labels = `server="${serverLabel}",zone="${zone.label}",view="",proto="${proto}"`;
+          const total = histogram(out, name, labels, SIZE_BUCKETS, zone[counts], p * SIZE_SLOTS);
+          if (total > 0) out.push(`${name}_sum{${labels}} ${zone[sums][p] ?? 0}`, `${name}_count{${labels}} ${total}`);
+        });
+      }
     }
     const cache = this.#options.cache;
     if (cache !== undefined && cache !== null) {

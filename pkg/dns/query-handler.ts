@@ -4,6 +4,7 @@
 // readable header is dropped.
 import { AnswerCache } from "./answer-cache.ts";
 import { answerQuestion, type AnswerOptions, RFC8482_REPLY } from "./answer.ts";
+import type { Autopath } from "./autopath.ts";
 import { type Forward, resolveTarget } from "./cname-chase.ts";
 import { decodeQuery, type Query } from "./query-decode.ts";
 import { CLASS_ANY, CLASS_IN, RCODE, type Reply, TYPE } from "./records.ts";
@@ -34,9 +35,11 @@ export interface QueryHandlerOptions extends AnswerOptions {
   readonly forward?: Forward;
   /** Encoded cluster answers, kept until their scope in the store changes; null turns it off. On by default. */
   readonly answerCache?: AnswerCache | null;
+  /** Walks a verified Pod's search list server-side (autopath.ts); off when absent. */
+  readonly autopath?: Autopath;
 }
 
-/** Where a query came from, for logs; the answer never depends on it. */
+/** Where a query came from, for logs and autopath (whose answer depends on the Pod it is). */
 export interface Peer {
   readonly address: string;
   readonly port: number;
@@ -50,7 +53,7 @@ export function createQueryHandler(options: QueryHandlerOptions): QueryHandler {
   const recursionAvailable = forward !== undefined;
   const cache = options.answerCache === undefined ? new AnswerCache() : options.answerCache;
 
-  return (message, transport) => {
+  return (message, transport, peer) => {
     const decoded = decodeQuery(message);
     if (!decoded.ok) {
       if (decoded.action === "drop") return null;
@@ -67,6 +70,8 @@ export function createQueryHandler(options: QueryHandlerOptions): QueryHandler {
     const fail = (rcode: number) => encodeBare(message, query, { rcode, ra: recursionAvailable }, query.questionEnd);
     try {
       if (query.edns !== null && query.edns.version > 0) return fail(RCODE.BADVERS);
+      const walked = query.qclass === CLASS_IN ? (options.autopath?.(query, peer?.address) ?? null) : null;
+      if (walked !== null) return walked.then((reply) => encodeReply(message, query, reply, encodeOptions), () => fail(RCODE.SERVFAIL));
       // Only a synced store's answers are kept: before the sync they are SERVFAIL.
       const key = cache !== null && store.synced && !any ? AnswerCache.key(query) : null;
       if (cache !== null && key !== null) {

@@ -15,7 +15,7 @@ import { ipFromReverseName } from "./ip-names.ts";
 import { type NameEntry, NameTable } from "./name-table.ts";
 import { normalizeName } from "./parse-name.ts";
 import type { EndpointNames } from "./endpoint-names.ts";
-import { PodIPs } from "./pod-ips.ts";
+import { type PodAtAddress, PodIPs } from "./pod-ips.ts";
 import { type DnsRecord, NO_RRSETS, type RRSet } from "./records.ts";
 import {
   addressRecords,
@@ -163,6 +163,11 @@ export class RecordStore {
   /** Whether a Pod in `namespace` has this address (canonical form); only `pods verified` tracks Pods. */
   hasPodIP(namespace: string, ip: string): boolean {
     return this.#podIPs.has(namespace, ip);
+  }
+
+  /** The one live Pod with this address (canonical form), null when none or several have it; only `pods verified` tracks Pods. */
+  podAt(ip: string): PodAtAddress | null {
+    return this.#podIPs.soleOwner(ip);
   }
 
   upsertNamespace(namespace: Namespace): void {

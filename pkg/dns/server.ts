@@ -6,6 +6,7 @@ import { isIPv6 } from "node:net";
 import { createServer as createTcpServer, type Server, type Socket as TcpSocket } from "node:net";
 import type { AnswerCache } from "./answer-cache.ts";
 import type { Forward } from "./cname-chase.ts";
+import type { Autopath } from "./autopath.ts";
 import { createQueryHandler, type QueryHandler } from "./query-handler.ts";
 import type { RecordStore } from "./record-store.ts";
 import type { ReverseZones } from "./reverse-zones.ts";
@@ -25,6 +26,8 @@ export interface DnsServerOptions {
   readonly reverseZones?: ReverseZones;
   /** Encoded cluster answers; a default-sized one when absent, none when null. */
   readonly answerCache?: AnswerCache | null;
+  /** Server-side search-path expansion for verified Pods; off when absent. */
+  readonly autopath?: Autopath;
   /** Limits on TCP connections; DEFAULT_TCP_LIMITS for those not given. */
   readonly tcp?: Partial<TcpLimits>;
   /** Rejected, timed-out and paused TCP connections, for metrics. */

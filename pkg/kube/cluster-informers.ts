@@ -14,6 +14,7 @@ import type { ApiClient } from "./api-client.ts";
 import { Informer } from "./informer.ts";
 import type { InformerMetrics } from "./informer-metrics.ts";
 import type { RawObject } from "./object-store.ts";
+import { lastChangeTriggerTimeMs } from "./trigger-time.ts";
 
 export interface InformerDeps {
   readonly client: ApiClient;
@@ -29,9 +30,13 @@ export function serviceInformer(deps: InformerDeps, labelSelector?: string): Inf
   return make(deps, "services", "/api/v1/services", (raw) => convertService(raw as V1Service), labelSelector === undefined ? {} : { labelSelector });
 }
 
-/** Slices converted and checked as the model has them, then reduced by `project` to what the daemon keeps. */
-export function projectedEndpointSliceInformer<T>(deps: InformerDeps, project: (slice: EndpointSlice) => T, labelSelector?: string): Informer<T> {
-  return make(deps, "endpointslices", "/apis/discovery.k8s.io/v1/endpointslices", (raw) => project(convertEndpointSlice(raw as V1EndpointSlice)), labelSelector === undefined ? {} : { labelSelector });
+/**
+ * Slices converted and checked as the model has them, then reduced by `project` to what the
+ * daemon keeps, with the slice's last-change-trigger-time (trigger-time.ts), which the model drops.
+ */
+export function projectedEndpointSliceInformer<T>(deps: InformerDeps, project: (slice: EndpointSlice, triggerTimeMs: number | null) => T, labelSelector?: string): Informer<T> {
+  const convert = (raw: RawObject) => project(convertEndpointSlice(raw as V1EndpointSlice), lastChangeTriggerTimeMs(raw));
+  return make(deps, "endpointslices", "/apis/discovery.k8s.io/v1/endpointslices", convert, labelSelector === undefined ? {} : { labelSelector });
 }
 
 export function nodeInformer(deps: InformerDeps, fieldSelector?: string): Informer<Node> {

@@ -5,6 +5,7 @@
 // over one set of instruments per registry.
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import type { IPFamily } from "../model/types.ts";
+import { PROGRAMMING_LATENCY_BUCKETS } from "../kube/trigger-time.ts";
 
 export type SyncKind = "full" | "partial";
 
@@ -28,14 +29,6 @@ export interface ProxyMetrics {
 
 /** kube-proxy's buckets: 1 ms doubling to 16 s. */
 const syncBuckets = Array.from({ length: 15 }, (_, i) => 0.001 * 2 ** i);
-
-/** kube-proxy's buckets for network programming latency: 0.25 s to 10 min. */
-const programmingBuckets = [
-  0.25, 0.5,
-  ...Array.from({ length: 59 }, (_, i) => i + 1),
-  ...Array.from({ length: 12 }, (_, i) => 60 + 5 * i),
-  ...Array.from({ length: 10 }, (_, i) => 300 + 30 * i),
-];
 
 type Instruments = ReturnType<typeof instruments>;
 
@@ -91,7 +84,7 @@ function instruments(registry: Registry) {
     name: "kubeproxy_network_programming_duration_seconds",
     labelNames,
     help: "In Cluster Network Programming Latency in seconds",
-    buckets: programmingBuckets,
+    buckets: [...PROGRAMMING_LATENCY_BUCKETS],
     registers,
   });
   const rulesTotal = new Gauge({

@@ -7,8 +7,7 @@ import { convertEndpointSlice } from "../model/convert-endpointslice.ts";
 import type { EndpointSlice } from "../model/types.ts";
 import type { InformerDeps } from "../kube/cluster-informers.ts";
 import { Informer } from "../kube/informer.ts";
-
-export const triggerTimeAnnotation = "endpoints.kubernetes.io/last-change-trigger-time";
+import { lastChangeTriggerTimeMs } from "../kube/trigger-time.ts";
 
 export interface TimedSlice {
   readonly slice: EndpointSlice;
@@ -17,9 +16,7 @@ export interface TimedSlice {
 }
 
 export function convertTimedSlice(raw: V1EndpointSlice): TimedSlice {
-  const text = raw.metadata?.annotations?.[triggerTimeAnnotation];
-  const ms = text === undefined ? Number.NaN : Date.parse(text);
-  return { slice: convertEndpointSlice(raw), triggerTimeMs: Number.isNaN(ms) ? null : ms };
+  return { slice: convertEndpointSlice(raw), triggerTimeMs: lastChangeTriggerTimeMs(raw) };
 }
 
 export function timedSliceInformer(deps: InformerDeps, labelSelector: string): Informer<TimedSlice> {

@@ -1,6 +1,6 @@
 // `--pods verified` against the real kube-apiserver: a-b-c-d.<ns>.pod.<zone> is answered only
 // while a Pod in <ns> has that IP, as CoreDNS answers it. The Pods are API objects whose status
-// (podIPs, phase) the test writes through the status subresource; no kubelet runs them.
+// (podIPs, phase) the test writes through the status subresource (pod-objects.ts).
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { dig, DnsDaemonProcess } from "../support/dns-daemon.ts";
 import { eventually } from "../support/eventually.ts";
 import { clients, createNamespace } from "../support/kube.ts";
+import { createPod as createPodObject, setPodStatus, withDefaultServiceAccount } from "../support/pod-objects.ts";
 
 const kubeconfig = inject("kubeconfig");
 const c = clients(kubeconfig);
@@ -22,31 +23,14 @@ let daemon: DnsDaemonProcess;
 const podName = (ip: string, namespace = ns) => `${ip.replaceAll(".", "-").replaceAll(":", "-")}.${namespace}.pod.cluster.local`;
 const ask = (transport: string, name: string, type = "A") => dig("127.0.0.1", daemon.ports.dns, transport, name, type);
 
-/** A Pod object with the given IPs in its status, as a kubelet would have reported them. */
-async function createPod(namespace: string, name: string, ips: readonly string[]): Promise<void> {
-  const body: V1Pod = {
-    metadata: { name, namespace },
-    spec: { containers: [{ name: "app", image: "registry.invalid/app:1" }], automountServiceAccountToken: false },
-  };
-  await c.core.createNamespacedPod({ namespace, body });
-  await setStatus(namespace, name, { phase: "Running", podIP: ips[0] ?? "", podIPs: ips.map((ip) => ({ ip })) });
-}
-
-async function setStatus(namespace: string, name: string, status: NonNullable<V1Pod["status"]>): Promise<void> {
-  const current = await c.core.readNamespacedPodStatus({ namespace, name });
-  await c.core.replaceNamespacedPodStatus({ namespace, name, body: { ...current, status: { ...current.status, ...status } } });
-}
-
-async function withDefaultServiceAccount(namespace: string): Promise<void> {
-  // No controller-manager runs here to make it, and Pod admission wants it.
-  await c.core.createNamespacedServiceAccount({ namespace, body: { metadata: { name: "default", namespace } } });
-}
+const createPod = (namespace: string, name: string, ips: readonly string[]) => createPodObject(c.core, namespace, name, ips);
+const setStatus = (namespace: string, name: string, status: NonNullable<V1Pod["status"]>) => setPodStatus(c.core, namespace, name, status);
 
 beforeAll(async () => {
   ns = await createNamespace(c.core, "dnspods");
   other = await createNamespace(c.core, "dnspods-other");
-  await withDefaultServiceAccount(ns);
-  await withDefaultServiceAccount(other);
+  await withDefaultServiceAccount(c.core, ns);
+  await withDefaultServiceAccount(c.core, other);
   await createPod(ns, "web-0", ["10.244.5.6", "fd00:10:244::5:6"]);
   daemon = await DnsDaemonProcess.start(["--kubeconfig", kubeconfig, "--listen", "127.0.0.1:0", "--upstream", upstream, "--pods", "verified"]);
   await eventually(async () => (await daemon.http("ready")).status === 200, "signpost-dns ready");

@@ -144,6 +144,11 @@ export interface DigResult {
 /** Asks with the real dig and reads its sections; records as "name TYPE data", without TTLs. */
 export async function dig(server: string, port: number, ...args: string[]): Promise<DigResult> {
   const { stdout } = await run("dig", [`@${server}`, "-p", String(port), "+time=3", "+tries=1", "+nocookie", ...args], { timeout: 20_000 });
+  return parseDig(stdout);
+}
+
+/** dig's output read as dig() reads it: for a dig run elsewhere (in a network namespace). */
+export function parseDig(stdout: string): DigResult {
   const section = (name: string): string[] => {
     const start = stdout.indexOf(`;; ${name} SECTION:`);
     if (start < 0) return [];

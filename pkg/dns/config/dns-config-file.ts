@@ -7,6 +7,8 @@ import { parseDuration, parseSize } from "../../cli/flags.ts";
 import { SignpostError } from "../../errors/errors.ts";
 import { parseListen, parseZone } from "../daemon-flags.ts";
 import type { PodMode } from "../record-store.ts";
+import { readAutopath, readAutopathSearch } from "./autopath-config.ts";
+import { type LogFileSettings, readErrorsSection, readLogClasses, readLogRate } from "./log-config.ts";
 import type { ListenAddress } from "../resolv-conf.ts";
 import { canonicalNameserver } from "../resolv-conf.ts";
 import { type CachePolicyFields, readCacheCategory, readPrefetch, readServeStale } from "./cache-config.ts";
@@ -42,6 +44,8 @@ export interface DnsConfigFile {
   zone?: string;
   ttl?: number;
   pods?: PodMode;
+  autopath?: boolean;
+  autopathSearch?: string[];
   forward?: ForwardZone[];
   forwardCacheBytes?: number;
   answerCacheBytes?: number;
@@ -49,6 +53,7 @@ export interface DnsConfigFile {
   /** cache.success, .denial, .prefetch, .serveStale: the forward cache's policy. */
   cachePolicy?: CachePolicyFields;
   queryLog?: boolean;
+  log?: LogFileSettings;
   lameduckMs?: number;
   cluster?: ClusterOptionsFile;
   hosts?: HostsSettings;
@@ -192,6 +197,8 @@ const clusterFields: Fields = {
     if (mode !== "disabled" && mode !== "insecure" && mode !== "verified") throw bad(p, `"${mode}" is not one of disabled, insecure, verified`);
     out.pods = mode;
   },
+  autopath: (v, p, out) => void (out.autopath = readAutopath(v, p)),
+  autopathSearch: (v, p, out) => void (out.autopathSearch = readAutopathSearch(v, p)),
   namespaces: (v, p, out) => void ((out.cluster ??= {}).namespaces = parseNamespaces(v, p)),
   endpointPodNames: (v, p, out) => readFlag((out.cluster ??= {}), "endpointPodNames", v, p),
   noEndpoints: (v, p, out) => readFlag((out.cluster ??= {}), "noEndpoints", v, p),
@@ -211,6 +218,9 @@ const cacheFields: Fields = {
 
 const logFields: Fields = {
   queries: (v, p, out) => void (out.queryLog = boolean(v, p)),
+  classes: (v, p, out) => void ((out.log ??= {}).classes = readLogClasses(v, p)),
+  rate: (v, p, out) => void ((out.log ??= {}).rate = readLogRate(v, p)),
+  errors: (v, p, out) => void ((out.log ??= {}).consolidate = readErrorsSection(v, p)),
 };
 
 const topFields: Fields = {

@@ -5,10 +5,12 @@ import { SignpostError } from "../../errors/errors.ts";
 import type { DnsDaemonConfig } from "../daemon-flags.ts";
 import { type Upstream, upstreamLabel } from "../forwarder.ts";
 import { formatListen, readUpstreams, refuseSelfUpstream } from "../resolv-conf.ts";
+import { autopathConfig } from "./autopath-config.ts";
 import { resolveCachePolicy } from "./cache-config.ts";
 import type { DnsConfigFile, ForwardTarget } from "./dns-config-file.ts";
 import { describeForwardOptions, type ResolvedForwardOptions, resolveForwardOptions } from "./forward-options.ts";
 import { type ClusterOptions, DEFAULT_CLUSTER_OPTIONS, describeClusterOptions } from "./cluster-options.ts";
+import { DEFAULT_LOG_SETTINGS, describeLogSettings, logSettings } from "./log-config.ts";
 import { describePlugins, type PluginSettings } from "./plugin-settings.ts";
 
 export type ForwardPolicy = "sequential" | "random" | "round_robin";
@@ -58,16 +60,19 @@ export function effectiveConfig(flags: DnsDaemonConfig, file: DnsConfigFile | nu
     servfailTtlMs: servfailTtl(f.servfailTtlMs ?? flags.caches.servfailTtlMs, `${where}: cache.servfailTTL`),
     forwardPolicy: resolveCachePolicy(f.cachePolicy, where),
   };
-  const daemon: DnsDaemonConfig = {
+  let daemon: DnsDaemonConfig = {
     ...flags,
     listen: f.listen ?? flags.listen,
     zone: f.zone ?? flags.zone,
     ttl: f.ttl ?? flags.ttl,
     pods: f.pods ?? flags.pods,
     queryLog: f.queryLog ?? flags.queryLog,
+    log: logSettings(f.log),
     lameduckMs: f.lameduckMs ?? flags.lameduckMs,
     caches,
   };
+  const autopath = autopathConfig(f.autopath, f.autopathSearch, daemon.pods, where);
+  if (autopath !== undefined) daemon = { ...daemon, autopath };
   const zones = f.forward ?? [];
   const resolved = zones.map((z, i): ResolvedForwardZone => {
     const at = `${where}: forward[${i}]`;
@@ -132,7 +137,7 @@ export function describeConfig(config: EffectiveDnsConfig): Record<string, unkno
   const d = config.daemon;
   return {
     listen: formatListen(d.listen),
-    cluster: { zone: d.zone, ttl: d.ttl, pods: d.pods, ...describeClusterOptions(config.cluster) },
+    cluster: { zone: d.zone, ttl: d.ttl, pods: d.pods, ...(d.autopath === undefined ? {} : { autopath: d.autopath }), ...describeClusterOptions(config.cluster) },
     forward: Object.fromEntries(
       config.forward.map((z) => [
         z.zone,
@@ -142,7 +147,7 @@ export function describeConfig(config: EffectiveDnsConfig): Record<string, unkno
       ]),
     ),
     cache: { forwardBytes: d.caches.forwardBytes, answerBytes: d.caches.answerBytes, servfailTTLMs: d.caches.servfailTtlMs, ...d.caches.forwardPolicy },
-    log: { queries: d.queryLog },
+    log: { queries: d.queryLog, ...describeLogSettings(d.log ?? DEFAULT_LOG_SETTINGS) },
     lameduckMs: d.lameduckMs,
     ...describePlugins(config.plugins),
   };

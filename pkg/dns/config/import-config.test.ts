@@ -48,8 +48,61 @@ describe("signpost-dns import --corefile", () => {
     expect(notes(r)).toEqual([]);
   });
 
+  it("converts kops's autopath Corefile: autopath @kubernetes with pods verified; a stub block's log and the old proxy named", () => {
+    const r = importCorefile(fixture("kops-autopath.Corefile"), "Corefile");
+    expect(r.config).toEqual({
+      apiVersion: "signpost.dev/v1alpha1",
+      kind: "DNSConfiguration",
+      // No in-addr.arpa in its kubernetes zones: CoreDNS serves no reverse zone there.
+      cluster: { zone: "cluster.local", reverseCIDRs: [], pods: "verified", autopath: true },
+      cache: { success: { maxTTL: "5m", minTTL: "5s" }, denial: { maxTTL: "5m", minTTL: "5s" } },
+    });
+    expect(notes(r)).toEqual([
+      "Corefile:18: kubernetes option upstream 169.254.169.253",
+      "Corefile:3: log .",
+      "Corefile:6: health :8084",
+      "Corefile:7: prometheus :9153",
+      "Corefile:8: proxy . 169.254.169.253",
+      "Corefile:14: health :8080",
+      "Corefile:22: proxy . 169.254.169.253",
+      "Corefile:10: cache 30",
+    ]);
+  });
+
+  it("converts log classes and errors consolidation, naming what has no equivalent", () => {
+    const r = importCorefile(
+      [
+        ".:53 {",
+        "  errors {",
+        "    consolidate 5m \".* i/o timeout$\" warning",
+        "    consolidate 30s ^.*NXDOMAIN.*$",
+        "    consolidate 10ms x",
+        "    stacktrace",
+        "  }",
+        "  log . {",
+        "    class denial error",
+        "  }",
+        "  kubernetes cluster.local",
+        "  autopath @kubernetes",
+        "  forward . 10.0.0.1",
+        "}",
+      ].join("\n"),
+      "Corefile",
+    );
+    expect(r.config["log"]).toEqual({
+      queries: true,
+      classes: ["denial", "error"],
+      errors: { consolidate: [{ period: "5m", pattern: ".* i/o timeout$", level: "warning" }, { period: "30s", pattern: "^.*NXDOMAIN.*$" }] },
+    });
+    expect(r.config["cluster"]).toEqual({ zone: "cluster.local", reverseCIDRs: [] });
+    expect(notes(r)).toEqual(["Corefile:5: errors option consolidate 10ms x", "Corefile:6: errors option stacktrace", "Corefile:12: autopath @kubernetes"]);
+    expect(r.notes[2]?.reason).toContain("needs the kubernetes plugin's `pods verified` (here disabled, the default)");
+    expect(() => parseDnsConfigFile(renderImport(r, "Corefile"), "out")).not.toThrow();
+    expect(importCorefile(".:53 {\n  log {\n    class all\n  }\n  log example.org {combined}\n}\n", "C").config["log"]).toEqual({ queries: true });
+  });
+
   it("prints a file that signpost-dns reads back, with what was not converted in its header", () => {
-    for (const name of ["kubeadm-v1.36.Corefile", "homelab-nas01.Corefile", "killsh-stub-policy.Corefile", "nodelocaldns-v1.36.Corefile", "deckhouse-node-local-dns.Corefile"]) {
+    for (const name of ["kubeadm-v1.36.Corefile", "homelab-nas01.Corefile", "killsh-stub-policy.Corefile", "nodelocaldns-v1.36.Corefile", "deckhouse-node-local-dns.Corefile", "kops-autopath.Corefile"]) {
       const text = renderImport(importCorefile(fixture(name), name), name);
       expect(() => parseDnsConfigFile(text, name)).not.toThrow();
     }

@@ -1,13 +1,15 @@
 // `signpost-dns import`: a CoreDNS Corefile or a kube-dns ConfigMap turned into the equivalent
 // DNSConfiguration, and every plugin or option that has none named with the line it came from.
 // What signpost-dns always does (errors, health, ready, prometheus, loop, reload, the reverse
-// zones' fallthrough) converts to nothing: it needs no setting.
+// zones' fallthrough) converts to nothing: it needs no setting. log, errors and autopath are
+// converted in import-log.ts.
 import { dump, load } from "js-yaml";
 import { SignpostError } from "../../errors/errors.ts";
 import { type Directive, parseCorefile, type ServerBlock } from "./corefile.ts";
 import { DNS_CONFIG_API_VERSION, DNS_CONFIG_KIND, parseForwardTarget } from "./dns-config-file.ts";
 import { type CacheOut, convertCache } from "./import-cache.ts";
 import { convertForwardTransport, COREDNS_TRANSPORT, type ForwardTransportOut } from "./import-forward-options.ts";
+import { convertAutopath, convertErrors, convertLog } from "./import-log.ts";
 import { convertHosts, convertKubernetesOption, convertLoadbalance, convertReverseZones, convertRewrite } from "./import-plugins.ts";
 
 /** Something the source sets that the output does not carry, and why. */
@@ -40,11 +42,12 @@ class Builder {
   readonly notes: ImportNote[] = [];
   converted = 0;
   listen: string | undefined;
-  cluster: { zone?: string; ttl?: number; pods?: string } & Record<string, unknown> = {};
+  cluster: { zone?: string; ttl?: number; pods?: string; autopath?: boolean } & Record<string, unknown> = {};
   readonly forward: ForwardOut[] = [];
   /** hosts, rewrite, loadbalance (import-plugins.ts). */
   readonly plugins: { hosts?: Record<string, unknown>; rewrite?: Record<string, unknown>[]; loadbalance?: string } = {};
-  queries: boolean | undefined;
+  /** log.queries, log.classes, log.errors (import-log.ts). */
+  readonly log: Record<string, unknown> = {};
   lameduck: string | undefined;
   cache: CacheOut | undefined;
   /** `cache` directives of stub server blocks: signpost-dns has one cache, the root block's. */
@@ -74,7 +77,7 @@ class Builder {
     if (this.forward.length > 0) config["forward"] = this.forward;
     if (this.cache !== undefined) config["cache"] = this.cache;
     Object.assign(config, this.plugins);
-    if (this.queries !== undefined) config["log"] = { queries: this.queries };
+    if (Object.keys(this.log).length > 0) config["log"] = this.log;
     if (this.lameduck !== undefined) config["lameduck"] = this.lameduck;
     return { config, notes: this.notes, converted: this.converted };
   }
@@ -177,7 +180,6 @@ function convertKubernetes(b: Builder, d: Directive): void {
 
 /** Plugins signpost-dns always runs as kubeadm configures them: nothing to set. */
 const builtIn: Readonly<Record<string, string>> = {
-  errors: "",
   ready: "--ready-port",
   prometheus: "--metrics-port",
   loop: "",
@@ -218,11 +220,27 @@ function convertRootDirective(b: Builder, d: Directive, zones: readonly string[]
       b.cache = convertCache(d, cluster, (line, what, reason) => b.note(line, what, reason));
       b.converted++;
       return;
-    case "log":
-      if (d.args.length === 0 && d.options.length === 0) {
-        b.queries = true;
+    case "log": {
+      const log = convertLog(d, (line, what, reason) => b.note(line, what, reason));
+      if (log !== null) {
+        Object.assign(b.log, log);
         b.converted++;
-      } else b.note(d.line, text(d), "signpost-dns logs every query (log.queries) or none; no names or classes");
+      }
+      return;
+    }
+    case "errors": {
+      const consolidate = convertErrors(d, (line, what, reason) => b.note(line, what, reason));
+      if (consolidate.length > 0) {
+        b.log["errors"] = { consolidate };
+        b.converted++;
+      }
+      return;
+    }
+    case "autopath":
+      if (convertAutopath(d, b.cluster.pods, (line, what, reason) => b.note(line, what, reason))) {
+        b.cluster.autopath = true;
+        b.converted++;
+      }
       return;
     default: {
       const flag = builtIn[d.name];

@@ -112,3 +112,11 @@ function data(r: DnsRecord): string {
       return `${JSON.stringify(r.cpu)} ${JSON.stringify(r.os)}`;
   }
 }
+
+/** A bare 12-byte response header with this rcode, for counting tests. */
+export function responseWith(rcode: number): Buffer {
+  const response = Buffer.alloc(12);
+  response[2] = 0x80;
+  response[3] = rcode;
+  return response;
+}
