@@ -24,6 +24,7 @@ import { dnsSlice } from "./dns-slice.ts";
 import { logQueries } from "./query-log.ts";
 import type { QueryHandler } from "./query-handler.ts";
 import { RecordStore } from "./record-store.ts";
+import { addNodeLocalAddress } from "./node-local-address.ts";
 import { formatListen, type ListenAddress } from "./resolv-conf.ts";
 import { serverAddresses } from "./server-addresses.ts";
 import { createDnsServer, type DnsServer } from "./server.ts";
@@ -104,6 +105,7 @@ export async function startDnsDaemon(flags: DnsDaemonConfig, log: Logger): Promi
       const logged = logQueries(log.child({ component: "query-log" }), watched);
       return metrics.instrument((message, transport, peer) => (live.queryLog ? logged : watched)(message, transport, peer));
     };
+    if (config.nodeLocalInterface !== null) await addNodeLocalAddress(config.nodeLocalInterface, config.listen.host, log);
     const server = await listenDns(config.listen, {
       store,
       forward: forwarder.forward,
