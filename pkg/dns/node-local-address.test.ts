@@ -15,6 +15,15 @@ describe("node-local mode", () => {
     expect(calls).toEqual(["ip link add signpost-dns0 type dummy", "ip link set signpost-dns0 up", "ip addr replace 10.96.0.10/32 dev signpost-dns0"]);
   });
 
+  it("puts the address on lo where the kernel has no dummy interfaces", async () => {
+    const calls: string[] = [];
+    await addNodeLocalAddress("signpost-dns0", "10.96.0.10", quiet, (file, args) => {
+      calls.push(`${file} ${args.join(" ")}`);
+      return Promise.resolve(args[1] === "add" ? { exitCode: 2, stderr: "Error: Unknown device type." } : { exitCode: 0, stderr: "" });
+    });
+    expect(calls).toEqual(["ip link add signpost-dns0 type dummy", "ip addr replace 10.96.0.10/32 dev lo"]);
+  });
+
   it("names the ip command that failed and why", async () => {
     const run = () => Promise.resolve({ exitCode: 2, stderr: "RTNETLINK answers: Operation not permitted\n" });
     await expect(addNodeLocalAddress("signpost-dns0", "fd00::10", quiet, run)).rejects.toThrow(

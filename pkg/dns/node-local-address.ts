@@ -19,22 +19,40 @@ const runIp: RunCommand = async (file, args) => {
   return { exitCode: r.exitCode ?? 1, stderr: typeof r.stderr === "string" ? r.stderr : "" };
 };
 
-/** The `ip` calls that put `address` on the dummy interface `name`, each safe to repeat. */
-export function nodeLocalAddressCommands(name: string, address: string): { args: readonly string[]; okWhen?: RegExp }[] {
-  const prefix = isIPv6(address) ? 128 : 32;
-  return [
-    // Already there (a restarted replica) is fine.
-    { args: ["link", "add", name, "type", "dummy"], okWhen: /File exists/ },
-    { args: ["link", "set", name, "up"] },
-    { args: ["addr", "replace", `${address}/${prefix}`, "dev", name] },
-  ];
+async function ip(run: RunCommand, args: readonly string[], okWhen?: RegExp): Promise<{ ok: boolean; stderr: string }> {
+  const r = await run("ip", args);
+  if (r.exitCode === 0 || okWhen?.test(r.stderr) === true) return { ok: true, stderr: r.stderr };
+  return { ok: false, stderr: `exit ${r.exitCode}: ${r.stderr.trim().split("\n")[0] ?? ""}` };
 }
 
+function failed(args: readonly string[], stderr: string): SignpostError {
+  return new SignpostError("SP_EXEC_FAILED", `ip ${args.join(" ")}`, `${stderr} (node-local mode needs CAP_NET_ADMIN and the host network)`);
+}
+
+/**
+ * Puts `address` on the dummy interface `name` (created and brought up when missing); each step
+ * is safe to repeat. A kernel without the dummy driver gets the address on lo instead, which
+ * makes it just as local ("lo" as the name asks for that outright).
+ */
 export async function addNodeLocalAddress(name: string, address: string, log: Logger, run: RunCommand = runIp): Promise<void> {
-  for (const { args, okWhen } of nodeLocalAddressCommands(name, address)) {
-    const r = await run("ip", args);
-    if (r.exitCode === 0 || okWhen?.test(r.stderr) === true) continue;
-    throw new SignpostError("SP_EXEC_FAILED", `ip ${args.join(" ")}`, `exit ${r.exitCode}: ${r.stderr.trim().split("\n")[0] ?? ""} (node-local mode needs CAP_NET_ADMIN and the host network)`);
+  let device = name;
+  if (name !== "lo") {
+    const add = ["link", "add", name, "type", "dummy"];
+    // Already there (a restarted replica) is fine.
+    const created = await ip(run, add, /File exists/);
+    if (!created.ok && /Unknown device type|not supported/i.test(created.stderr)) {
+      log.warn({ interface: name, reason: created.stderr }, "node-local mode: no dummy interfaces in this kernel; the listen address goes on lo");
+      device = "lo";
+    } else if (!created.ok) {
+      throw failed(add, created.stderr);
+    } else {
+      const up = ["link", "set", name, "up"];
+      const r = await ip(run, up);
+      if (!r.ok) throw failed(up, r.stderr);
+    }
   }
-  log.info({ interface: name, address }, "node-local mode: the listen address is on the dummy interface");
+  const addr = ["addr", "replace", `${address}/${isIPv6(address) ? 128 : 32}`, "dev", device];
+  const r = await ip(run, addr);
+  if (!r.ok) throw failed(addr, r.stderr);
+  log.info({ interface: device, address }, "node-local mode: the listen address is a local address of the node");
 }

@@ -86,14 +86,18 @@ export async function waitForReadyPods(c: LocalCluster, namespace: string, selec
   return (await listPods(c, namespace, selector)).filter((p) => p.ready);
 }
 
-/** A two-node local cluster with deploy/ applied: a proxy on each node, two DNS replicas, all Ready. */
-export async function startClusterWithSignpost(options: StartOptions & { readonly readyTimeoutMs?: number } = {}): Promise<LocalCluster> {
+/**
+ * A two-node local cluster with deploy/ applied: a proxy on each node, two DNS replicas, all
+ * Ready; with nodeLocalDns, the node-local layout (deploy/node-local) and its replica on each node.
+ */
+export async function startClusterWithSignpost(options: StartOptions & { readonly readyTimeoutMs?: number; readonly nodeLocalDns?: boolean } = {}): Promise<LocalCluster> {
   const c = await startLocalCluster(options);
   const timeoutMs = options.readyTimeoutMs ?? 120_000;
   try {
-    await c.applySignpost(repoRoot);
+    await c.applySignpost(repoRoot, options.nodeLocalDns === true ? ["deploy/node-local"] : []);
     await waitForReadyPods(c, "kube-system", "k8s-app=signpost-proxy", 2, "a signpost-proxy on each node", timeoutMs);
     await waitForReadyPods(c, "kube-system", "k8s-app=kube-dns", 2, "two signpost-dns replicas ready", timeoutMs);
+    if (options.nodeLocalDns === true) await waitForReadyPods(c, "kube-system", "k8s-app=signpost-dns-node-local", 2, "a node-local signpost-dns on each node", timeoutMs);
   } catch (err) {
     await c.stop();
     throw err;

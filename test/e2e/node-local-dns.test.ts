@@ -1,0 +1,136 @@
+// The node-local DNS layout on the local cluster (deploy/ with the deploy/node-local component):
+// a signpost-dns replica on each node answering on the kube-dns ClusterIP, and each node's
+// signpost-proxy (--node-local-replica) delivering that ClusterIP's DNS traffic to it untracked
+// while it is ready. Proven with real clients in a pod (dig, getent) and the node's own
+// netfilter: which replica answered (each replica's request counter), that the node's conntrack
+// table holds no entry for the untracked queries, and that queries go on, answered by the
+// Deployment's replicas through DNAT, when the node's replica is removed.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { LocalCluster, LocalNode } from "../support/localcluster/local-cluster.ts";
+import { CLUSTER_DNS_IP } from "../support/localcluster/local-cluster.ts";
+import { eventually } from "../support/eventually.ts";
+import { type PodInfo, applyManifest, clientPodManifest, coreFor, inNetns, kubectlFor, listPods, startClusterWithSignpost, waitForReadyPods } from "../support/local-cluster.ts";
+import { metricValue } from "../support/fault-traffic.ts";
+
+const NS = "nodelocal";
+const name = `target.${NS}.svc.cluster.local`;
+
+let c: LocalCluster;
+let client: PodInfo;
+let node: LocalNode;
+let targetIP = "";
+
+const netnsOf = (p: PodInfo): string => c.podNetns(p.node, p.uid, p.hostNetwork);
+
+/** A replica's coredns_dns_requests_total, read from its node's network namespace; null when it does not answer. */
+async function requestsAt(nodeNetns: string, url: string): Promise<number | null> {
+  const r = await inNetns(nodeNetns, "curl", ["-s", "-f", "-m", "3", url]);
+  return r.exitCode === 0 ? metricValue(r.stdout, "coredns_dns_requests_total") : null;
+}
+
+const nodeLocalRequests = (): Promise<number | null> => requestsAt(node.netns, `http://${node.ip}:9253/metrics`);
+
+/** The sum over the Deployment's replicas (kube-dns endpoints). */
+async function deploymentRequests(): Promise<number> {
+  let sum = 0;
+  for (const p of await listPods(c, "kube-system", "k8s-app=kube-dns")) sum += (await requestsAt(node.netns, `http://${p.ip}:9153/metrics`)) ?? 0;
+  return sum;
+}
+
+async function digOnce(): Promise<boolean> {
+  const r = await inNetns(netnsOf(client), "dig", ["+tries=1", "+time=2", `@${CLUSTER_DNS_IP}`, name, "A"]);
+  return r.exitCode === 0 && r.stdout.includes("status: NOERROR") && r.stdout.split("\n").some((l) => l.startsWith(name) && l.trim().endsWith(targetIP));
+}
+
+/** conntrack entries for DNS to the kube-dns ClusterIP in the node's table (UDP and TCP). */
+async function dnsConntrackEntries(): Promise<string[]> {
+  const out: string[] = [];
+  for (const proto of ["udp", "tcp"]) {
+    const r = await inNetns(node.netns, "conntrack", ["-L", "-p", proto, "--orig-dst", CLUSTER_DNS_IP, "--dport", "53"]);
+    out.push(...r.stdout.split("\n").filter((l) => l.includes(`dst=${CLUSTER_DNS_IP}`)));
+  }
+  return out;
+}
+
+async function flushDnsConntrack(): Promise<void> {
+  for (const proto of ["udp", "tcp"]) await inNetns(node.netns, "conntrack", ["-D", "-p", proto, "--orig-dst", CLUSTER_DNS_IP, "--dport", "53"]);
+}
+
+async function rawChain(): Promise<string[]> {
+  const r = await inNetns(node.netns, "iptables", ["-t", "raw", "-S", "SIGNPOST-NODE-LOCAL"]);
+  return r.stdout.split("\n").filter((l) => l.startsWith("-A "));
+}
+
+beforeAll(async () => {
+  c = await startClusterWithSignpost({ nodeLocalDns: true });
+  const first = c.nodes[0];
+  if (first === undefined) throw new Error("no node");
+  node = first;
+  await applyManifest(c, `apiVersion: v1
+kind: Namespace
+metadata: { name: ${NS} }
+---
+apiVersion: v1
+kind: Service
+metadata: { name: target, namespace: ${NS} }
+spec:
+  ports: [{ port: 80 }]
+---
+${clientPodManifest(NS, node.name)}`);
+  [client] = (await waitForReadyPods(c, NS, "run=client", 1, "the client pod")) as [PodInfo];
+  targetIP = (await coreFor(c).readNamespacedService({ namespace: NS, name: "target" })).spec?.clusterIP ?? "";
+}, 300_000);
+
+afterAll(async () => {
+  await c?.stop();
+}, 120_000);
+
+describe("node-local DNS", () => {
+  it("the node's own replica answers the kube-dns ClusterIP, untracked: no conntrack entry for its queries", async () => {
+    await eventually(async () => (await rawChain()).some((r) => r.includes(`-d ${CLUSTER_DNS_IP}/32`) && r.includes("-j NOTRACK")), "the proxy's NOTRACK rules for the kube-dns ClusterIP", 60_000);
+    await eventually(digOnce, `${name} resolves from the client pod`, 60_000);
+    await flushDnsConntrack();
+    const localBefore = (await nodeLocalRequests()) ?? 0;
+    const deploymentBefore = await deploymentRequests();
+    for (let i = 0; i < 20; i++) expect(await digOnce(), `dig ${i}`).toBe(true);
+    // glibc's resolver too, with its parallel A and AAAA over one socket.
+    const getent = await inNetns(netnsOf(client), "getent", ["ahosts", name]);
+    expect(getent.stdout).toContain(targetIP);
+    expect(((await nodeLocalRequests()) ?? 0) - localBefore, "queries counted by the node-local replica").toBeGreaterThanOrEqual(22);
+    expect((await deploymentRequests()) - deploymentBefore, "queries counted by the Deployment's replicas").toBe(0);
+    expect(await dnsConntrackEntries(), "conntrack entries for the untracked DNS").toEqual([]);
+  });
+
+  it("the node's replica removed: queries go on, answered by the Deployment's replicas through DNAT (tracked again)", async () => {
+    const [local] = (await listPods(c, "kube-system", "k8s-app=signpost-dns-node-local")).filter((p) => p.node === node.name);
+    if (local === undefined) throw new Error(`no node-local replica on ${node.name}`);
+    // glibc as pods use it (timeout 5 s, 2 attempts: one retry), in a loop while the replica goes.
+    let failures = 0;
+    let lookups = 0;
+    let looping = true;
+    const loop = (async () => {
+      while (looping) {
+        const r = await inNetns(netnsOf(client), "getent", ["ahosts", name], 30_000);
+        lookups++;
+        if (!r.stdout.includes(targetIP)) failures++;
+      }
+    })();
+    await eventually(() => lookups >= 5, "the lookup loop runs", 60_000);
+    // Keep the DaemonSet off this node: its pod there is deleted (lameduck) and not replaced.
+    const patch = await kubectlFor(c)("-n", "kube-system", "patch", "daemonset", "signpost-dns-node-local", "--type=merge", "-p", `{"spec":{"template":{"spec":{"nodeSelector":{"kubernetes.io/hostname":"${c.nodes[1]?.name ?? ""}"}}}}}`);
+    expect(patch.exitCode, patch.stderr).toBe(0);
+    await eventually(async () => (await listPods(c, "kube-system", "k8s-app=signpost-dns-node-local")).every((p) => p.uid !== local.uid), "the node-local replica on the client's node is gone", 120_000);
+    await eventually(async () => (await rawChain()).length === 0, "the NOTRACK rules removed", 60_000);
+    const after = lookups + 10;
+    await eventually(() => lookups >= after, "lookups after the replica is gone", 120_000);
+    looping = false;
+    await loop;
+    expect(failures, `${failures} of ${lookups} lookups failed`).toBe(0);
+
+    await flushDnsConntrack();
+    const deploymentBefore = await deploymentRequests();
+    for (let i = 0; i < 5; i++) expect(await digOnce(), `dig ${i}`).toBe(true);
+    expect((await deploymentRequests()) - deploymentBefore, "queries counted by the Deployment's replicas").toBeGreaterThanOrEqual(5);
+    expect((await dnsConntrackEntries()).length, "conntrack entries for DNATed DNS").toBeGreaterThan(0);
+  });
+});
