@@ -56,9 +56,41 @@ async function flushDnsConntrack(): Promise<void> {
   for (const proto of ["udp", "tcp"]) await inNetns(node.netns, "conntrack", ["-D", "-p", proto, "--orig-dst", CLUSTER_DNS_IP, "--dport", "53"]);
 }
 
+/** The proxy's rules in the node's raw table (both of its chains). */
 async function rawChain(): Promise<string[]> {
-  const r = await inNetns(node.netns, "iptables", ["-t", "raw", "-S", "SIGNPOST-NODE-LOCAL"]);
-  return r.stdout.split("\n").filter((l) => l.startsWith("-A "));
+  const out: string[] = [];
+  for (const chain of ["SIGNPOST-NODE-LOCAL", "SIGNPOST-NODE-LOCAL-OUT"]) {
+    const r = await inNetns(node.netns, "iptables", ["-t", "raw", "-S", chain]);
+    out.push(...r.stdout.split("\n").filter((l) => l.startsWith("-A ")));
+  }
+  return out;
+}
+
+/**
+ * glibc lookups as pods make them (timeout 5 s, 2 attempts: one retry) in a loop from the client
+ * pod while `during` runs, and for 10 more after it.
+ */
+async function lookupsWhile(during: () => Promise<void>): Promise<{ failures: number; lookups: number }> {
+  let failures = 0;
+  let lookups = 0;
+  let looping = true;
+  const loop = (async () => {
+    while (looping) {
+      const r = await inNetns(netnsOf(client), "getent", ["ahosts", name], 30_000);
+      lookups++;
+      if (!r.stdout.includes(targetIP)) failures++;
+    }
+  })();
+  try {
+    await eventually(() => lookups >= 5, "the lookup loop runs", 60_000);
+    await during();
+    const after = lookups + 10;
+    await eventually(() => lookups >= after, "lookups after the change", 120_000);
+  } finally {
+    looping = false;
+    await loop;
+  }
+  return { failures, lookups };
 }
 
 beforeAll(async () => {
@@ -87,7 +119,7 @@ afterAll(async () => {
 
 describe("node-local DNS", () => {
   it("the node's own replica answers the kube-dns ClusterIP, untracked: no conntrack entry for its queries", async () => {
-    await eventually(async () => (await rawChain()).some((r) => r.includes(`-d ${CLUSTER_DNS_IP}/32`) && r.includes("-j NOTRACK")), "the proxy's NOTRACK rules for the kube-dns ClusterIP", 60_000);
+    await eventually(async () => (await rawChain()).some((r) => r.startsWith("-A SIGNPOST-NODE-LOCAL ") && r.includes(`-d ${CLUSTER_DNS_IP}/32`) && r.includes("-j NOTRACK")), "the proxy's NOTRACK rules for the kube-dns ClusterIP", 60_000);
     await eventually(digOnce, `${name} resolves from the client pod`, 60_000);
     await flushDnsConntrack();
     const localBefore = (await nodeLocalRequests()) ?? 0;
@@ -101,30 +133,34 @@ describe("node-local DNS", () => {
     expect(await dnsConntrackEntries(), "conntrack entries for the untracked DNS").toEqual([]);
   });
 
+  it("the node's replica SIGKILLed (as an OOM kill): no lookup fails; pods' queries fall through to DNAT while no socket is bound, and the restarted replica takes them again", async () => {
+    const [local] = (await listPods(c, "kube-system", "k8s-app=signpost-dns-node-local")).filter((p) => p.node === node.name);
+    if (local === undefined) throw new Error(`no node-local replica on ${node.name}`);
+    const proc = node.kubelet.containerProcess("kube-system", local.name, "signpost-dns");
+    if (proc === null) throw new Error(`no process for ${local.name}`);
+    const { failures, lookups } = await lookupsWhile(async () => {
+      proc.signal("SIGKILL");
+      await eventually(() => {
+        const next = node.kubelet.containerProcess("kube-system", local.name, "signpost-dns");
+        return next !== null && next !== proc && next.running;
+      }, "the kubelet restarts the replica", 60_000);
+      await eventually(async () => (await nodeLocalRequests()) !== null, "the restarted replica serves metrics", 60_000);
+    });
+    expect(failures, `${failures} of ${lookups} lookups failed`).toBe(0);
+    const before = (await nodeLocalRequests()) ?? 0;
+    await eventually(async () => (await digOnce()) && ((await nodeLocalRequests()) ?? 0) > before, "the restarted replica answers again", 60_000);
+  });
+
   it("the node's replica removed: queries go on, answered by the Deployment's replicas through DNAT (tracked again)", async () => {
     const [local] = (await listPods(c, "kube-system", "k8s-app=signpost-dns-node-local")).filter((p) => p.node === node.name);
     if (local === undefined) throw new Error(`no node-local replica on ${node.name}`);
-    // glibc as pods use it (timeout 5 s, 2 attempts: one retry), in a loop while the replica goes.
-    let failures = 0;
-    let lookups = 0;
-    let looping = true;
-    const loop = (async () => {
-      while (looping) {
-        const r = await inNetns(netnsOf(client), "getent", ["ahosts", name], 30_000);
-        lookups++;
-        if (!r.stdout.includes(targetIP)) failures++;
-      }
-    })();
-    await eventually(() => lookups >= 5, "the lookup loop runs", 60_000);
-    // Keep the DaemonSet off this node: its pod there is deleted (lameduck) and not replaced.
-    const patch = await kubectlFor(c)("-n", "kube-system", "patch", "daemonset", "signpost-dns-node-local", "--type=merge", "-p", `{"spec":{"template":{"spec":{"nodeSelector":{"kubernetes.io/hostname":"${c.nodes[1]?.name ?? ""}"}}}}}`);
-    expect(patch.exitCode, patch.stderr).toBe(0);
-    await eventually(async () => (await listPods(c, "kube-system", "k8s-app=signpost-dns-node-local")).every((p) => p.uid !== local.uid), "the node-local replica on the client's node is gone", 120_000);
-    await eventually(async () => (await rawChain()).length === 0, "the NOTRACK rules removed", 60_000);
-    const after = lookups + 10;
-    await eventually(() => lookups >= after, "lookups after the replica is gone", 120_000);
-    looping = false;
-    await loop;
+    const { failures, lookups } = await lookupsWhile(async () => {
+      // Keep the DaemonSet off this node: its pod there is deleted (lameduck) and not replaced.
+      const patch = await kubectlFor(c)("-n", "kube-system", "patch", "daemonset", "signpost-dns-node-local", "--type=merge", "-p", `{"spec":{"template":{"spec":{"nodeSelector":{"kubernetes.io/hostname":"${c.nodes[1]?.name ?? ""}"}}}}}`);
+      expect(patch.exitCode, patch.stderr).toBe(0);
+      await eventually(async () => (await listPods(c, "kube-system", "k8s-app=signpost-dns-node-local")).every((p) => p.uid !== local.uid), "the node-local replica on the client's node is gone", 120_000);
+      await eventually(async () => (await rawChain()).length === 0, "the NOTRACK rules removed", 60_000);
+    });
     expect(failures, `${failures} of ${lookups} lookups failed`).toBe(0);
 
     await flushDnsConntrack();

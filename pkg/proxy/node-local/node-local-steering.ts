@@ -9,7 +9,7 @@ import { keyOf } from "../../model/key.ts";
 import type { Iptables } from "../iptables/iptables.ts";
 import type { NodeLocalReplica } from "./node-local-option.ts";
 import { steeringFor, type Steering } from "./local-steering.ts";
-import { missingHooks, NODE_LOCAL_CHAIN, nodeLocalHooks, notrackRules, renderNotrack } from "./notrack-render.ts";
+import { missingHooks, nodeLocalHooks, notrackRules, renderNotrack } from "./notrack-render.ts";
 
 export interface NodeLocalSteeringOptions {
   readonly replicas: readonly NodeLocalReplica[];
@@ -91,13 +91,16 @@ export class NodeLocalSteering {
   async #writeFamily(ipt: Iptables): Promise<void> {
     const steerings = this.desired(ipt.family);
     const rules = notrackRules(steerings);
-    const text = rules.join("\n");
+    const text = [...rules.prerouting, ...rules.output].join("\n");
     try {
       const listed = new Map<string, string[] | null>();
-      for (const hook of nodeLocalHooks) listed.set(hook, await ipt.chainRules("raw", hook));
+      let inKernel = 0;
+      for (const { hook, chain } of nodeLocalHooks) {
+        listed.set(hook, await ipt.chainRules("raw", hook));
+        inKernel += (await ipt.chainRules("raw", chain))?.length ?? -1;
+      }
       const missing = missingHooks(listed);
-      const inKernel = await ipt.chainRules("raw", NODE_LOCAL_CHAIN);
-      if (missing.length === 0 && this.#written.get(ipt.family) === text && inKernel?.length === rules.length) return;
+      if (missing.length === 0 && this.#written.get(ipt.family) === text && inKernel === rules.prerouting.length + rules.output.length) return;
       await ipt.restore(renderNotrack(steerings, missing));
       const changed = this.#written.get(ipt.family) !== text;
       this.#written.set(ipt.family, text);

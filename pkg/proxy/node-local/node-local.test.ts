@@ -5,7 +5,7 @@ import type { Iptables, IptablesCapabilities } from "../iptables/iptables.ts";
 import type { TableName } from "../iptables/restore-parser.ts";
 import { localSliceSelector, parseNodeLocalReplicas } from "./node-local-option.ts";
 import { steeringFor } from "./local-steering.ts";
-import { NODE_LOCAL_CHAIN, renderNotrack } from "./notrack-render.ts";
+import { NODE_LOCAL_CHAIN, NODE_LOCAL_OUTPUT_CHAIN, renderNotrack } from "./notrack-render.ts";
 import { NodeLocalSteering } from "./node-local-steering.ts";
 import { eventually } from "../../../test/support/eventually.ts";
 
@@ -71,15 +71,18 @@ describe("steeringFor", () => {
 });
 
 describe("renderNotrack", () => {
-  it("rewrites the chain whole with NOTRACK both ways, and inserts only the hooks asked for", () => {
+  it("rewrites both chains whole: pods' queries untracked while the replica's socket is bound, the node's own and the answers always; only the hooks asked for", () => {
     const text = renderNotrack([{ service: "kube-system/kube-dns", clusterIP: "10.96.0.10", ports: [{ protocol: "UDP", port: 53 }] }], ["OUTPUT"]);
+    const note = '-m comment --comment "kube-system/kube-dns:udp/53 to the node-local replica"';
     expect(text).toBe(
       [
         "*raw",
         `:${NODE_LOCAL_CHAIN} - [0:0]`,
-        `-I OUTPUT 1 -m comment --comment "signpost node-local replicas" -j ${NODE_LOCAL_CHAIN}`,
-        `-A ${NODE_LOCAL_CHAIN} -d 10.96.0.10 -p udp -m udp --dport 53 -m comment --comment "kube-system/kube-dns:udp/53 to the node-local replica" -j NOTRACK`,
-        `-A ${NODE_LOCAL_CHAIN} -s 10.96.0.10 -p udp -m udp --sport 53 -m comment --comment "kube-system/kube-dns:udp/53 to the node-local replica" -j NOTRACK`,
+        `:${NODE_LOCAL_OUTPUT_CHAIN} - [0:0]`,
+        `-I OUTPUT 1 -m comment --comment "signpost node-local replicas" -j ${NODE_LOCAL_OUTPUT_CHAIN}`,
+        `-A ${NODE_LOCAL_CHAIN} -d 10.96.0.10 -p udp -m udp --dport 53 -m socket --nowildcard ${note} -j NOTRACK`,
+        `-A ${NODE_LOCAL_OUTPUT_CHAIN} -d 10.96.0.10 -p udp -m udp --dport 53 ${note} -j NOTRACK`,
+        `-A ${NODE_LOCAL_OUTPUT_CHAIN} -s 10.96.0.10 -p udp -m udp --sport 53 ${note} -j NOTRACK`,
         "COMMIT",
         "",
       ].join("\n"),
@@ -134,19 +137,21 @@ describe("NodeLocalSteering", () => {
     const steering = new NodeLocalSteering({ replicas: [replica], nodeName: "node-a", iptables: [ipt], log, recheckMs: 100 });
     steering.onService(null, kubeDns);
     steering.start();
-    await eventually(async () => (await ipt.chainRules("raw", "PREROUTING"))?.some((r) => r.includes(NODE_LOCAL_CHAIN)) === true, "the hooks");
-    expect(await ipt.chainRules("raw", NODE_LOCAL_CHAIN)).toEqual([]);
+    const rules = async (): Promise<number> => ((await ipt.chainRules("raw", NODE_LOCAL_CHAIN))?.length ?? 0) + ((await ipt.chainRules("raw", NODE_LOCAL_OUTPUT_CHAIN))?.length ?? 0);
+    await eventually(async () => (await ipt.chainRules("raw", "OUTPUT"))?.some((r) => r.endsWith(`-j ${NODE_LOCAL_OUTPUT_CHAIN}`)) === true, "the hooks");
+    expect(await ipt.chainRules("raw", "PREROUTING")).toEqual([`-A PREROUTING -m comment --comment "signpost node-local replicas" -j ${NODE_LOCAL_CHAIN}`]);
+    expect(await rules()).toBe(0);
 
     steering.onLocalSlice(null, localSlice("node-a"));
-    await eventually(async () => (await ipt.chainRules("raw", NODE_LOCAL_CHAIN))?.length === 4, "four NOTRACK rules");
-    expect((await ipt.chainRules("raw", "OUTPUT"))?.filter((r) => r.includes(NODE_LOCAL_CHAIN))).toHaveLength(1);
+    // UDP and TCP: one rule each from pods, two each (queries, answers) in OUTPUT.
+    await eventually(async () => (await rules()) === 6, "six NOTRACK rules");
 
     // Someone flushes the raw table: the periodic check puts hooks and rules back.
     ipt.flush();
-    await eventually(async () => (await ipt.chainRules("raw", NODE_LOCAL_CHAIN))?.length === 4 && ipt.chains.get("PREROUTING")?.length === 1, "the flushed rules restored");
+    await eventually(async () => (await rules()) === 6 && ipt.chains.get("PREROUTING")?.length === 1 && ipt.chains.get("OUTPUT")?.length === 1, "the flushed rules restored");
 
     steering.onLocalSlice(localSlice("node-a"), localSlice("node-a", false, true));
-    await eventually(async () => (await ipt.chainRules("raw", NODE_LOCAL_CHAIN))?.length === 0, "the chain emptied");
+    await eventually(async () => (await rules()) === 0, "the chains emptied");
     await steering.stop();
   });
 });
