@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LocalCluster, LocalNode } from "../support/localcluster/local-cluster.ts";
 import { CLUSTER_DNS_IP } from "../support/localcluster/local-cluster.ts";
 import { eventually } from "../support/eventually.ts";
-import { type PodInfo, applyManifest, clientPodManifest, coreFor, inNetns, kubectlFor, listPods, startClusterWithSignpost, waitForReadyPods } from "../support/local-cluster.ts";
+import { type PodInfo, applyManifest, namespaceWithServiceManifest, clientPodManifest, coreFor, inNetns, kubectlFor, listPods, startClusterWithSignpost, waitForReadyPods } from "../support/local-cluster.ts";
 import { metricValue } from "../support/fault-traffic.ts";
 
 const NS = "nodelocal";
@@ -98,16 +98,7 @@ beforeAll(async () => {
   const first = c.nodes[0];
   if (first === undefined) throw new Error("no node");
   node = first;
-  await applyManifest(c, `apiVersion: v1
-kind: Namespace
-metadata: { name: ${NS} }
----
-apiVersion: v1
-kind: Service
-metadata: { name: target, namespace: ${NS} }
-spec:
-  ports: [{ port: 80 }]
----
+  await applyManifest(c, `${namespaceWithServiceManifest(NS, "target")}---
 ${clientPodManifest(NS, node.name)}`);
   [client] = (await waitForReadyPods(c, NS, "run=client", 1, "the client pod")) as [PodInfo];
   targetIP = (await coreFor(c).readNamespacedService({ namespace: NS, name: "target" })).spec?.clusterIP ?? "";

@@ -105,6 +105,20 @@ export async function startClusterWithSignpost(options: StartOptions & { readonl
   return c;
 }
 
+/** A namespace and, in it, a Service without a selector on port 80: a name to look up, nothing behind it. */
+export function namespaceWithServiceManifest(namespace: string, service: string): string {
+  return `apiVersion: v1
+kind: Namespace
+metadata: { name: ${namespace} }
+---
+apiVersion: v1
+kind: Service
+metadata: { name: ${service}, namespace: ${namespace} }
+spec:
+  ports: [{ port: 80 }]
+`;
+}
+
 /** A busybox pod that only sleeps: the client of a test, pinned to a node when one is given. */
 export function clientPodManifest(namespace: string, nodeName?: string): string {
   return `apiVersion: v1

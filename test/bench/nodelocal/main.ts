@@ -19,7 +19,7 @@ import { execFileSync } from "node:child_process";
 import type { LocalCluster } from "../../support/localcluster/local-cluster.ts";
 import { UPSTREAM_ZONE } from "../../support/localcluster/upstream-dns.ts";
 import { eventually } from "../../support/eventually.ts";
-import { applyManifest, inNetns, kubectlFor, listPods, startClusterWithSignpost, waitForReadyPods, type PodInfo } from "../../support/local-cluster.ts";
+import { applyManifest, namespaceWithServiceManifest, inNetns, kubectlFor, listPods, startClusterWithSignpost, waitForReadyPods, type PodInfo } from "../../support/local-cluster.ts";
 import { writeSectionResults } from "../results.ts";
 import { MeasuredImpl, nodeLocalCurves, nodeLocalFigures, type Layout, type Measured } from "./figures.ts";
 import { conntrackStats, dnsRequestsTotal, lookupLoops, netnsOfPod, statsDelta, type Lookup } from "./lookups.ts";
@@ -132,16 +132,7 @@ async function main(): Promise<void> {
   const c = await startClusterWithSignpost({ nodeLocalDns: true, readyTimeoutMs: 240_000 });
   const m = new MeasuredImpl();
   try {
-    await applyManifest(c, `apiVersion: v1
-kind: Namespace
-metadata: { name: ${NS} }
----
-apiVersion: v1
-kind: Service
-metadata: { name: target, namespace: ${NS} }
-spec:
-  ports: [{ port: 80 }]
----
+    await applyManifest(c, `${namespaceWithServiceManifest(NS, "target")}---
 apiVersion: apps/v1
 kind: Deployment
 metadata: { name: clients, namespace: ${NS} }
