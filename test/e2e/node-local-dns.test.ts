@@ -161,3 +161,65 @@ describe("node-local DNS", () => {
     expect((await dnsConntrackEntries()).length, "conntrack entries for DNATed DNS").toBeGreaterThan(0);
   });
 });
+
+// The Kubernetes way to prefer the node's own endpoint, which the steering above is built beside:
+// the EndpointSlice controller writes node hints for trafficDistribution: PreferSameNode and the
+// proxy follows them as kube-proxy's CategorizeEndpoints does (DNAT, so tracked: it is no cure
+// for the conntrack race, hence NOTRACK above).
+describe("trafficDistribution: PreferSameNode", () => {
+  it("sends the client's connections to the echo replica on its own node while there is one, to the other node's when not", async () => {
+    await applyManifest(c, `apiVersion: apps/v1
+kind: Deployment
+metadata: { name: echo, namespace: ${NS} }
+spec:
+  replicas: 2
+  selector: { matchLabels: { run: echo } }
+  template:
+    metadata: { labels: { run: echo } }
+    spec:
+      affinity:
+        podAntiAffinity:
+          requiredDuringSchedulingIgnoredDuringExecution: [{ topologyKey: kubernetes.io/hostname, labelSelector: { matchLabels: { run: echo } } }]
+      containers:
+        - name: echo
+          image: signpost/echo
+          ports: [{ containerPort: 8080 }]
+          readinessProbe: { httpGet: { path: /, port: 8080 }, periodSeconds: 1 }
+---
+apiVersion: v1
+kind: Service
+metadata: { name: echo, namespace: ${NS} }
+spec:
+  selector: { run: echo }
+  trafficDistribution: PreferSameNode
+  ports: [{ port: 80, targetPort: 8080 }]
+`);
+    const echoes = await waitForReadyPods(c, NS, "run=echo", 2, "an echo replica on each node");
+    const mine = echoes.find((p) => p.node === node.name);
+    if (mine === undefined) throw new Error(`no echo replica on ${node.name}`);
+    const ip = (await coreFor(c).readNamespacedService({ namespace: NS, name: "echo" })).spec?.clusterIP ?? "";
+    const servedBy = async (): Promise<string> => {
+      const r = await inNetns(netnsOf(client), "curl", ["-s", "-m", "3", `http://${ip}/`]);
+      return r.exitCode === 0 ? ((JSON.parse(r.stdout) as { hostname?: string }).hostname ?? "") : `curl exit ${r.exitCode}`;
+    };
+    const hostnames = async (n: number): Promise<Set<string>> => {
+      const seen = new Set<string>();
+      for (let i = 0; i < n; i++) seen.add(await servedBy());
+      return seen;
+    };
+    // The controller writes the hints once the Service asks; then only the local replica serves.
+    await eventually(async () => (await servedBy()) === mine.name, "the node's own echo replica answers", 60_000);
+    expect([...(await hostnames(20))]).toEqual([mine.name]);
+    // Its replica goes, and no other can come here (the node cordoned; anti-affinity keeps it off
+    // the other node): the hints left name the other node only, and its replica serves this node too.
+    const cordon = await kubectlFor(c)("cordon", node.name);
+    expect(cordon.exitCode, cordon.stderr).toBe(0);
+    const del = await kubectlFor(c)("-n", NS, "delete", "pod", mine.name, "--wait=false");
+    expect(del.exitCode, del.stderr).toBe(0);
+    const other = echoes.find((p) => p.node !== node.name)?.name ?? "";
+    await eventually(async () => (await servedBy()) === other, "the other node's echo replica answers", 60_000);
+    expect([...(await hostnames(10))]).toEqual([other]);
+    await kubectlFor(c)("uncordon", node.name);
+  });
+});
+
