@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LocalCluster, LocalNode } from "../support/localcluster/local-cluster.ts";
 import { CLUSTER_DNS_IP } from "../support/localcluster/local-cluster.ts";
 import { eventually } from "../support/eventually.ts";
-import { type PodInfo, applyManifest, namespaceWithServiceManifest, clientPodManifest, coreFor, inNetns, kubectlFor, listPods, startClusterWithSignpost, waitForReadyPods } from "../support/local-cluster.ts";
+import { type PodInfo, applyManifest, echoDeploymentManifest, namespaceWithServiceManifest, clientPodManifest, coreFor, inNetns, kubectlFor, listPods, startClusterWithSignpost, waitForReadyPods } from "../support/local-cluster.ts";
 import { metricValue } from "../support/fault-traffic.ts";
 
 const NS = "nodelocal";
@@ -168,24 +168,7 @@ describe("node-local DNS", () => {
 // for the conntrack race, hence NOTRACK above).
 describe("trafficDistribution: PreferSameNode", () => {
   it("sends the client's connections to the echo replica on its own node while there is one, to the other node's when not", async () => {
-    await applyManifest(c, `apiVersion: apps/v1
-kind: Deployment
-metadata: { name: echo, namespace: ${NS} }
-spec:
-  replicas: 2
-  selector: { matchLabels: { run: echo } }
-  template:
-    metadata: { labels: { run: echo } }
-    spec:
-      affinity:
-        podAntiAffinity:
-          requiredDuringSchedulingIgnoredDuringExecution: [{ topologyKey: kubernetes.io/hostname, labelSelector: { matchLabels: { run: echo } } }]
-      containers:
-        - name: echo
-          image: signpost/echo
-          ports: [{ containerPort: 8080 }]
-          readinessProbe: { httpGet: { path: /, port: 8080 }, periodSeconds: 1 }
----
+    await applyManifest(c, `${echoDeploymentManifest(NS, { onePerNode: true })}---
 apiVersion: v1
 kind: Service
 metadata: { name: echo, namespace: ${NS} }

@@ -129,8 +129,17 @@ spec:${nodeName === undefined ? "" : `\n  nodeName: ${nodeName}`}
 `;
 }
 
-/** Two replicas of the echo stand-in on port 8080, labelled run=echo, Ready once they answer. */
-export function echoDeploymentManifest(namespace: string): string {
+/**
+ * Two replicas of the echo stand-in on port 8080, labelled run=echo, Ready once they answer;
+ * with onePerNode, never two on one node (required pod anti-affinity).
+ */
+export function echoDeploymentManifest(namespace: string, options: { readonly onePerNode?: boolean } = {}): string {
+  const affinity = options.onePerNode === true
+    ? `
+      affinity:
+        podAntiAffinity:
+          requiredDuringSchedulingIgnoredDuringExecution: [{ topologyKey: kubernetes.io/hostname, labelSelector: { matchLabels: { run: echo } } }]`
+    : "";
   return `apiVersion: apps/v1
 kind: Deployment
 metadata: { name: echo, namespace: ${namespace} }
@@ -139,7 +148,7 @@ spec:
   selector: { matchLabels: { run: echo } }
   template:
     metadata: { labels: { run: echo } }
-    spec:
+    spec:${affinity}
       containers:
         - name: echo
           image: signpost/echo
