@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# npm run bench [-- proxy|dns ...]: signpost against kube-proxy and CoreDNS on this machine, in
+# npm run bench [-- proxy|dns|nodelocal ...]: signpost against kube-proxy and CoreDNS on this machine, in
 # one run, writing docs/benchmarks.md and its plots. Never part of ./hack/test.sh: it measures,
 # it asserts nothing. It sets up what the tests need, builds the opponents from the Go module
 # proxy (cached), and runs every section inside a network namespace with only loopback.
@@ -18,7 +18,7 @@ ensure_node24
 ensure_debs "${SIGNPOST_BENCH_DEBS[@]}"
 
 sections=("$@")
-[ ${#sections[@]} -eq 0 ] && sections=(proxy dns)
+[ ${#sections[@]} -eq 0 ] && sections=(proxy dns nodelocal)
 
 opponent() { # opponent NAME SCRIPT ARGS...: the binary path the build prints last, or empty
   local name=$1 out; shift

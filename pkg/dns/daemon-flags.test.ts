@@ -24,6 +24,7 @@ describe("signpost-dns command line", () => {
       httpAddress: "0.0.0.0",
       tcp: { maxConnections: 1000, maxConnectionsPerIp: 100, idleTimeoutMs: 10_000, readTimeoutMs: 3000, writeBufferBytes: 16384 },
       lameduckMs: 5000,
+      nodeLocalInterface: null,
       queryLog: false,
       objects: null,
       kubeconfig: null,

@@ -55,6 +55,10 @@ export const dnsFlags: FlagSpecs = {
     help: "bytes of answers a TCP client may leave unread; past them its connection is not read until it catches up",
     default: DEFAULT_TCP_LIMITS.writeBufferBytes,
   },
+  "node-local-interface": {
+    type: "string",
+    help: "node-local mode (a hostNetwork DaemonSet replica, docs/node-local-dns.md): put the --listen address, the kube-dns ClusterIP, on this dummy interface (created when missing) before listening; signpost-proxy --node-local-replica then sends that ClusterIP's DNS traffic here, untracked",
+  },
   lameduck: { type: "duration", help: "on SIGTERM, keep answering this long with /ready failing", default: "5s" },
   "query-log": { type: "boolean", help: `log every query and its answer, at most ${DEFAULT_LOG_SETTINGS.rate} lines a second (log.rate in --config; the rest are counted)`, default: false },
   objects: {
@@ -83,6 +87,8 @@ export interface DnsDaemonConfig {
   readonly httpAddress: string;
   readonly tcp: TcpLimits;
   readonly lameduckMs: number;
+  /** Node-local mode: the dummy interface the --listen address goes on; null otherwise. */
+  readonly nodeLocalInterface: string | null;
   readonly queryLog: boolean;
   /** Offline mode: a v1 List file to serve; null to follow the API server. */
   readonly objects: string | null;
@@ -150,6 +156,7 @@ function configFrom(values: FlagValues, env: DnsEnvironment): DnsDaemonConfig {
     httpAddress: httpAddress(values, listen, env),
     tcp: tcpLimits(values),
     lameduckMs,
+    nodeLocalInterface: nodeLocalInterface(stringFlag(values, "node-local-interface"), listen),
     queryLog: values["query-log"] === true,
     objects: objects === "" ? null : objects,
     kubeconfig: kubeconfig === "" ? null : kubeconfig,
@@ -158,6 +165,14 @@ function configFrom(values: FlagValues, env: DnsEnvironment): DnsDaemonConfig {
     configFile: stringFlag(values, "config") === "" ? null : stringFlag(values, "config"),
     configPollMs,
   };
+}
+
+/** Node-local mode binds one address of its own: a Linux interface name and a --listen that is not a wildcard. */
+function nodeLocalInterface(name: string, listen: ListenAddress): string | null {
+  if (name === "") return null;
+  if (!/^[^\s/:]{1,15}$/.test(name)) throw new SignpostError("SP_BAD_FLAG", "--node-local-interface", `"${name}" is not an interface name (1 to 15 characters, no "/", ":" or spaces)`);
+  if (isWildcard(listen.host)) throw new SignpostError("SP_BAD_FLAG", "--node-local-interface", `needs --listen to name the ClusterIP to answer on (e.g. 10.96.0.10:53), not ${listen.host}`);
+  return name;
 }
 
 /** CoreDNS's kubernetes plugin takes a ttl of 0..3600 seconds. */

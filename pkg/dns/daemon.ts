@@ -35,6 +35,7 @@ import type { QueryHandler } from "./query-handler.ts";
 import { ProgrammingLatency } from "./programming-latency.ts";
 import { RecordStore } from "./record-store.ts";
 import { ReverseZones } from "./reverse-zones.ts";
+import { addNodeLocalAddress } from "./node-local-address.ts";
 import { formatListen, type ListenAddress } from "./resolv-conf.ts";
 import { serverAddresses } from "./server-addresses.ts";
 import { createDnsServer, type DnsServer } from "./server.ts";
@@ -130,6 +131,7 @@ export async function startDnsDaemon(flags: DnsDaemonConfig, log: Logger): Promi
     };
     const autopathMetrics = config.autopath === undefined ? null : new AutopathMetrics();
     const autopath = config.autopath === undefined || autopathMetrics === null ? undefined : createAutopath({ store, forward, search: config.autopath.search, onSuccess: autopathMetrics.success });
+    if (config.nodeLocalInterface !== null) await addNodeLocalAddress(config.nodeLocalInterface, config.listen.host, log);
     const server = await listenDns(config.listen, {
       store,
       forward,

@@ -4,9 +4,9 @@
 // restart breaks no connection; --cleanup removes them.
 import type { Logger } from "pino";
 import { collectDefaultMetrics, Registry } from "prom-client";
-import type { IPFamily, Node, Protocol } from "../model/types.ts";
+import type { EndpointSlice, IPFamily, Node, Protocol } from "../model/types.ts";
 import { ApiClient } from "../kube/api-client.ts";
-import { nodeInformer, serviceInformer } from "../kube/cluster-informers.ts";
+import { nodeInformer, projectedEndpointSliceInformer, serviceInformer, type InformerDeps } from "../kube/cluster-informers.ts";
 import type { Informer } from "../kube/informer.ts";
 import { informerMetrics } from "../kube/informer-metrics.ts";
 import { loadKubeConfig } from "../kube/load-kubeconfig.ts";
@@ -38,6 +38,8 @@ import { OrphanSlices } from "./orphan-slices.ts";
 import { ServiceProblems } from "./service-problems.ts";
 import { SliceProblems } from "./slice-problems.ts";
 import { timedSliceInformer } from "./timed-slice-informer.ts";
+import { localSliceSelector } from "./node-local/node-local-option.ts";
+import { NodeLocalSteering } from "./node-local/node-local-steering.ts";
 
 /** Objects that belong to another proxy, or to no proxy at all, as kube-proxy selects them. */
 const proxiedSelector = "!service.kubernetes.io/service-proxy-name,!service.kubernetes.io/headless";
@@ -179,9 +181,11 @@ export async function startDaemon(options: DaemonOptions, log: Logger, clock: Cl
 
   const services = serviceInformer(deps, proxiedSelector);
   const slices = timedSliceInformer(deps, proxiedSelector);
+  const nodeLocal = startNodeLocal(options, families.map((f) => f.iptables), deps, log);
   services.onEvent((e) => {
     const prev = e.type === "add" ? null : e.old;
     const cur = e.type === "delete" ? null : e.object;
+    nodeLocal?.steering.onService(prev, cur);
     problems.update(prev, cur);
     orphans.onService(prev, cur);
     for (const p of proxiers) p.onServiceEvent(prev, cur);
@@ -196,21 +200,34 @@ export async function startDaemon(options: DaemonOptions, log: Logger, clock: Cl
   });
   services.start();
   slices.start();
-  await Promise.all([services.synced(), slices.synced()]);
+  await Promise.all([services.synced(), slices.synced(), nodeLocal?.slices.synced()]);
   log.info({ node: options.nodeName, families: families.map((f) => f.family), services: services.size, endpointSlices: slices.size }, "synced; programming rules");
   for (const p of proxiers) p.start();
+  nodeLocal?.steering.start();
 
   return {
     healthzPort: healthz.port,
     metricsPort: metricsServer.port,
     families: families.map((f) => f.family),
     async stop() {
-      await Promise.all([services.stop(), slices.stop(), nodes.stop()]);
+      await Promise.all([services.stop(), slices.stop(), nodes.stop(), nodeLocal?.slices.stop()]);
+      await nodeLocal?.steering.stop();
       await Promise.all(proxiers.map((p) => p.stop()));
       await serviceHealth.close();
       await Promise.all(listening.map((l) => l.close()));
     },
   };
+}
+
+/** --node-local-replica: a watch of the local Services' EndpointSlices and the raw-table steering; null when not asked for. */
+function startNodeLocal(options: DaemonOptions, iptables: readonly IptablesExecutor[], deps: InformerDeps, log: Logger): { steering: NodeLocalSteering; slices: Informer<EndpointSlice> } | null {
+  if (options.nodeLocalReplicas.length === 0) return null;
+  const steering = new NodeLocalSteering({ replicas: options.nodeLocalReplicas, nodeName: options.nodeName, iptables, log, recheckMs: options.syncPeriodMs });
+  const slices = projectedEndpointSliceInformer(deps, (s) => s, localSliceSelector(options.nodeLocalReplicas));
+  slices.onEvent((e) => steering.onLocalSlice(e.type === "add" ? null : e.old, e.type === "delete" ? null : e.object));
+  slices.start();
+  log.info({ replicas: options.nodeLocalReplicas.map((r) => `${r.service}=${r.localService}`) }, "node-local replicas: steering opted in");
+  return { steering, slices };
 }
 
 /**

@@ -86,19 +86,37 @@ export async function waitForReadyPods(c: LocalCluster, namespace: string, selec
   return (await listPods(c, namespace, selector)).filter((p) => p.ready);
 }
 
-/** A two-node local cluster with deploy/ applied: a proxy on each node, two DNS replicas, all Ready. */
-export async function startClusterWithSignpost(options: StartOptions & { readonly readyTimeoutMs?: number } = {}): Promise<LocalCluster> {
+/**
+ * A two-node local cluster with deploy/ applied: a proxy on each node, two DNS replicas, all
+ * Ready; with nodeLocalDns, the node-local layout (deploy/node-local) and its replica on each node.
+ */
+export async function startClusterWithSignpost(options: StartOptions & { readonly readyTimeoutMs?: number; readonly nodeLocalDns?: boolean } = {}): Promise<LocalCluster> {
   const c = await startLocalCluster(options);
   const timeoutMs = options.readyTimeoutMs ?? 120_000;
   try {
-    await c.applySignpost(repoRoot);
+    await c.applySignpost(repoRoot, options.nodeLocalDns === true ? ["deploy/node-local"] : []);
     await waitForReadyPods(c, "kube-system", "k8s-app=signpost-proxy", 2, "a signpost-proxy on each node", timeoutMs);
     await waitForReadyPods(c, "kube-system", "k8s-app=kube-dns", 2, "two signpost-dns replicas ready", timeoutMs);
+    if (options.nodeLocalDns === true) await waitForReadyPods(c, "kube-system", "k8s-app=signpost-dns-node-local", 2, "a node-local signpost-dns on each node", timeoutMs);
   } catch (err) {
     await c.stop();
     throw err;
   }
   return c;
+}
+
+/** A namespace and, in it, a Service without a selector on port 80: a name to look up, nothing behind it. */
+export function namespaceWithServiceManifest(namespace: string, service: string): string {
+  return `apiVersion: v1
+kind: Namespace
+metadata: { name: ${namespace} }
+---
+apiVersion: v1
+kind: Service
+metadata: { name: ${service}, namespace: ${namespace} }
+spec:
+  ports: [{ port: 80 }]
+`;
 }
 
 /** A busybox pod that only sleeps: the client of a test, pinned to a node when one is given. */
@@ -111,8 +129,17 @@ spec:${nodeName === undefined ? "" : `\n  nodeName: ${nodeName}`}
 `;
 }
 
-/** Two replicas of the echo stand-in on port 8080, labelled run=echo, Ready once they answer. */
-export function echoDeploymentManifest(namespace: string): string {
+/**
+ * Two replicas of the echo stand-in on port 8080, labelled run=echo, Ready once they answer;
+ * with onePerNode, never two on one node (required pod anti-affinity).
+ */
+export function echoDeploymentManifest(namespace: string, options: { readonly onePerNode?: boolean } = {}): string {
+  const affinity = options.onePerNode === true
+    ? `
+      affinity:
+        podAntiAffinity:
+          requiredDuringSchedulingIgnoredDuringExecution: [{ topologyKey: kubernetes.io/hostname, labelSelector: { matchLabels: { run: echo } } }]`
+    : "";
   return `apiVersion: apps/v1
 kind: Deployment
 metadata: { name: echo, namespace: ${namespace} }
@@ -121,7 +148,7 @@ spec:
   selector: { matchLabels: { run: echo } }
   template:
     metadata: { labels: { run: echo } }
-    spec:
+    spec:${affinity}
       containers:
         - name: echo
           image: signpost/echo

@@ -18,6 +18,7 @@ import type { DetectLocal, DetectLocalMode } from "../proxy-settings.ts";
 import { defaultProxySettings, detectLocalModes, PRIMARY_NODE_IPS } from "../proxy-settings.ts";
 import type { KubeProxyConfigValues } from "./kube-proxy-config.ts";
 import { parseKubeProxyConfig } from "./kube-proxy-config.ts";
+import { parseNodeLocalReplicas, type NodeLocalReplica } from "../node-local/node-local-option.ts";
 
 /** Flags that change the rules, accepted by the daemon and by render and trace. */
 export const ruleFlags: FlagSpecs = {
@@ -64,6 +65,10 @@ export const daemonFlags: FlagSpecs = {
     default: "default",
     choices: iptablesBackends,
   },
+  "node-local-replica": {
+    type: "string",
+    help: "NAMESPACE/SERVICE=LOCAL_SERVICE[,...]: SERVICE has a replica on every node listening on its own ClusterIP (kube-system/kube-dns=signpost-dns-node-local); while the headless LOCAL_SERVICE has a ready endpoint on this node, the ClusterIP's ports that LOCAL_SERVICE also serves go to it untracked (raw NOTRACK), else DNAT to SERVICE's endpoints as usual (docs/node-local-dns.md)",
+  },
 };
 
 export interface DaemonOptions {
@@ -90,6 +95,8 @@ export interface DaemonOptions {
   readonly conntrack: ConntrackSettings;
   /** Config fields present and ignored, with why. */
   readonly ignoredConfig: readonly string[];
+  /** --node-local-replica: the Services steered to a replica on this node. */
+  readonly nodeLocalReplicas: readonly NodeLocalReplica[];
 }
 
 /** kube-proxy's OOM score adjustment (qos.KubeProxyOOMScoreAdj): the last process the kernel kills. */
@@ -327,5 +334,6 @@ export function resolveDaemonOptions(values: FlagValues): DaemonOptions {
     iptablesBackend: (stringFlag(values, "iptables-backend") || "default") as IptablesBackend,
     conntrack: conntrackFrom(values, config),
     ignoredConfig: config.ignored,
+    nodeLocalReplicas: parseNodeLocalReplicas(stringFlag(values, "node-local-replica")),
   };
 }

@@ -8,13 +8,14 @@
 // (on every interface): a node left with route_localnet on and no guard is CVE-2020-8558 open.
 import { isServiceChainName, KUBE_FIREWALL, KUBE_PROXY_CANARY } from "./chain-names.ts";
 import { PROBE_CHAIN } from "./executor.ts";
+import { NODE_LOCAL_CHAIN, NODE_LOCAL_OUTPUT_CHAIN } from "../node-local/notrack-render.ts";
 import type { Iptables } from "./iptables.ts";
 import { filterTopChains, natTopChains } from "./render-static.ts";
 import type { TableName } from "./restore-parser.ts";
 import { tokenize } from "./restore-parser.ts";
 
 const builtin = new Set(["PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING"]);
-const fixed = new Set<string>([...filterTopChains, ...natTopChains, KUBE_PROXY_CANARY, PROBE_CHAIN]);
+const fixed = new Set<string>([...filterTopChains, ...natTopChains, KUBE_PROXY_CANARY, PROBE_CHAIN, NODE_LOCAL_CHAIN, NODE_LOCAL_OUTPUT_CHAIN]);
 
 export function isOurChain(name: string): boolean {
   return fixed.has(name) || isServiceChainName(name);
@@ -57,7 +58,7 @@ export async function cleanupRules(iptables: Iptables, options: CleanupOptions =
   let jumpsDeleted = 0;
   let chainsDeleted = 0;
   let localnetGuard: GuardOutcome = "absent";
-  for (const table of ["filter", "nat"] as const satisfies readonly TableName[]) {
+  for (const table of ["filter", "nat", "raw"] as const satisfies readonly TableName[]) {
     const saved = (await iptables.save(table)).split("\n");
     const chains = chainNames(saved);
     if (table === "filter") localnetGuard = await guardOutcome(iptables, chains, options);

@@ -145,7 +145,7 @@ export class LocalCluster {
    * Writes a kustomize overlay of deploy/ that only points the proxy at this cluster's API server
    * (the one value deploy/ leaves to the operator), and returns its directory.
    */
-  async writeSignpostOverlay(repoRoot: string): Promise<string> {
+  async writeSignpostOverlay(repoRoot: string, components: readonly string[] = []): Promise<string> {
     const overlay = join(this.dir, "deploy-overlay");
     await mkdir(overlay, { recursive: true });
     const kustomization = [
@@ -161,15 +161,16 @@ export class LocalCluster {
       "      - op: replace",
       "        path: /spec/template/spec/containers/0/env/2/value",
       `        value: "${this.controlPlane.apiServerPort}"`,
+      ...(components.length === 0 ? [] : ["components:", ...components.map((dir) => `  - ${relative(overlay, join(repoRoot, dir))}`)]),
       "",
     ].join("\n");
     await writeFile(join(overlay, "kustomization.yaml"), kustomization);
     return overlay;
   }
 
-  /** Applies deploy/ as an operator would (`kubectl apply -k`), through the overlay. Returns kubectl's output. */
-  async applySignpost(repoRoot: string): Promise<string> {
-    const overlay = await this.writeSignpostOverlay(repoRoot);
+  /** Applies deploy/ as an operator would (`kubectl apply -k`), through the overlay, with the components named (deploy/node-local). Returns kubectl's output. */
+  async applySignpost(repoRoot: string, components: readonly string[] = []): Promise<string> {
+    const overlay = await this.writeSignpostOverlay(repoRoot, components);
     const r = await execa(join(controlPlaneBinDir(), "kubectl"), ["--kubeconfig", this.kubeconfigPath, "apply", "-k", overlay], { reject: false });
     if (r.exitCode !== 0) throw new Error(`kubectl apply -k deploy/ failed: ${r.stderr}`);
     return r.stdout;
