@@ -17,27 +17,16 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
-CLUSTER=${SIGNPOST_KIND_CLUSTER:-signpost}
+SIGNPOST_LOG_PREFIX=kind-faults
+source hack/lib/kind-check.sh
 NS=signpost-faults
 CP="$CLUSTER-control-plane"
 start=$(date +%s)
-fail() { echo "[kind-faults] FAIL: $*" >&2; exit 1; }
-log() { echo "[kind-faults] $*" >&2; }
-if [ "${1:-}" = "--down" ]; then trap './hack/kind-down.sh' EXIT; fi
-
-kubeconfig=$(./hack/kind-up.sh | tail -1)
-cp_bin=$(./hack/build-control-plane.sh | tail -1)
-kubectl() { "$cp_bin/kubectl" --kubeconfig "$kubeconfig" "$@"; }
+kind_cluster "$@"
 images=$(./hack/tutorial-images.sh --load "$CLUSTER") || fail "hack/tutorial-images.sh --load $CLUSTER"
 nginx_image=$(grep /nginx: <<<"$images")
 client_image=$(grep /busybox: <<<"$images")
 
-# until_true SECONDS WHAT COMMAND...: COMMAND until it succeeds, or FAIL naming WHAT.
-until_true() {
-  local deadline=$(($(date +%s) + $1)) what=$2
-  shift 2
-  until "$@" >/dev/null 2>&1; do [ "$(date +%s)" -lt "$deadline" ] || fail "$what"; sleep 1; done
-}
 api_up() { kubectl get --raw /readyz; }
 api_down() { ! kubectl get --raw /readyz --request-timeout=2s; }
 

@@ -12,26 +12,20 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
+SIGNPOST_LOG_PREFIX=kind-smoke
 source hack/lib/kind-build.sh
+source hack/lib/kind-check.sh
 
 NS=signpost-smoke
-SIGNPOST_LOG_PREFIX="kind-smoke"
 ECHO_IMAGE=localhost/signpost-echo:1
-export KIND_EXPERIMENTAL_PROVIDER=podman
 start=$(date +%s)
-fail() { echo "[kind-smoke] FAIL: $*" >&2; exit 1; }
-ok() { echo "[kind-smoke] ok: $*" >&2; }
-if [ "${1:-}" = "--down" ]; then trap './hack/kind-down.sh' EXIT; fi
-
-kubeconfig=$(./hack/kind-up.sh | tail -1)
-cp_bin=$(./hack/build-control-plane.sh | tail -1)
-kubectl() { "$cp_bin/kubectl" --kubeconfig "$kubeconfig" "$@"; }
+kind_cluster "$@"
 
 # The echo image, loaded into the nodes the way kind-up loads signpost's.
 podman build -q -f hack/kind/echo.Dockerfile --build-arg "BASE_IMAGE=$DEBIAN_IMAGE" -t "$ECHO_IMAGE" hack/kind >/dev/null \
   || fail "podman build of $ECHO_IMAGE (hack/kind/echo.Dockerfile)"
-archive="$KIND_CACHE/${SIGNPOST_KIND_CLUSTER:-signpost}-signpost-echo.tar"
-podman save --format docker-archive -o "$archive" "$ECHO_IMAGE" && "$(kind_binary)" load image-archive "$archive" --name "${SIGNPOST_KIND_CLUSTER:-signpost}" >/dev/null \
+archive="$KIND_CACHE/$CLUSTER-signpost-echo.tar"
+podman save --format docker-archive -o "$archive" "$ECHO_IMAGE" && "$(kind_binary)" load image-archive "$archive" --name "$CLUSTER" >/dev/null \
   || fail "loading $ECHO_IMAGE into the nodes"
 rm -f "$archive"
 

@@ -17,26 +17,14 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
-CLUSTER=${SIGNPOST_KIND_CLUSTER:-signpost}
+SIGNPOST_LOG_PREFIX=kind-tutorial
+source hack/lib/kind-check.sh
 EX=examples/tutorial
 start=$(date +%s)
-fail() { echo "[kind-tutorial] FAIL: $*" >&2; exit 1; }
-ok() { echo "[kind-tutorial] ok: $*" >&2; }
-if [ "${1:-}" = "--down" ]; then trap './hack/kind-down.sh' EXIT; fi
-
-kubeconfig=$(./hack/kind-up.sh | tail -1)
-cp_bin=$(./hack/build-control-plane.sh | tail -1)
-kubectl() { "$cp_bin/kubectl" --kubeconfig "$kubeconfig" "$@"; }
+kind_cluster "$@"
 ./hack/tutorial-images.sh --load "$CLUSTER" >/dev/null || fail "hack/tutorial-images.sh --load $CLUSTER"
 ready_at=$(date +%s)
 
-# eventually SECONDS COMMAND...: COMMAND until it succeeds, for at most SECONDS (rules and DNS
-# records follow a new Service within a moment, not at once).
-eventually() {
-  local deadline=$(($(date +%s) + $1))
-  shift
-  until "$@"; do [ "$(date +%s)" -lt "$deadline" ] || return 1; sleep 1; done
-}
 # served_by OUTPUT: the replica an nginx answer (curl -i) names, if it is nginx's welcome page.
 served_by() {
   grep -q 'Welcome to nginx!' <<<"$1" || return 0
