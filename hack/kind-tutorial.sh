@@ -33,6 +33,19 @@ served_by() {
 in_busybox() { kubectl exec busybox -- "$@" 2>/dev/null || true; }
 # is_one_of WORD LIST: WORD is a word of LIST.
 is_one_of() { [ -n "$1" ] && case " $(echo $2) " in *" $1 "*) true ;; *) false ;; esac; }
+# both_replicas CHECK URL FROM: up to 40 requests through CHECK (which sets $got to the replica
+# that answered) until both replicas have answered; FAIL on an answer from no replica, or when
+# one never answers. Leaves the replicas seen in $seen.
+both_replicas() {
+  local check=$1 url=$2 from=$3 i
+  seen=""
+  for i in $(seq 40); do
+    "$check" "$url" || fail "$from, request $i to $url answered '$got', not a replica of $(echo $names)"
+    is_one_of "$got" "$seen" || seen="$seen $got"
+    [ "$(echo $seen | wc -w)" -eq 2 ] && return 0
+  done
+  fail "only$seen answered through $url in 40 requests"
+}
 
 # Whatever an earlier run left in the namespace the tutorial uses.
 kubectl delete -f "$EX" --ignore-not-found --wait=true >/dev/null 2>&1 || true
@@ -67,13 +80,7 @@ ok "pod to pod across nodes: busybox on $client_node reached $far_name on $far_n
 cluster_ip=$(kubectl get service nginx-service -o jsonpath='{.spec.clusterIP}')
 through_service() { got=$(served_by "$(in_busybox curl -s -i -m 5 "$1")"); is_one_of "$got" "$names"; }
 eventually 30 through_service "http://$cluster_ip/" || fail "http://$cluster_ip/ (nginx-service) from busybox answered '$got', not a replica"
-seen=""
-for i in $(seq 40); do
-  through_service "http://$cluster_ip/" || fail "request $i to http://$cluster_ip/ answered '$got', not a replica of $(echo $names)"
-  is_one_of "$got" "$seen" || seen="$seen $got"
-  [ "$(echo $seen | wc -w)" -eq 2 ] && break
-done
-[ "$(echo $seen | wc -w)" -eq 2 ] || fail "only$seen answered through $cluster_ip in 40 requests"
+both_replicas through_service "http://$cluster_ip/" "from busybox"
 ok "ClusterIP $cluster_ip:80 reached both replicas from busybox:$seen"
 
 # 3. NodePort, from the host: every node's address on the podman network, the control plane's
@@ -84,13 +91,7 @@ node_port=$(kubectl get service nginx-service -o jsonpath='{.spec.ports[0].nodeP
 from_host() { got=$(served_by "$(curl -s -i -m 5 "$1" || true)"); is_one_of "$got" "$names"; }
 for node_ip in $(kubectl get nodes -o jsonpath='{.items[*].status.addresses[?(@.type=="InternalIP")].address}'); do
   eventually 30 from_host "http://$node_ip:$node_port/" || fail "from the host, http://$node_ip:$node_port/ answered '$got', not a replica"
-  seen=""
-  for i in $(seq 40); do
-    from_host "http://$node_ip:$node_port/" || fail "from the host, request $i to http://$node_ip:$node_port/ answered '$got'"
-    is_one_of "$got" "$seen" || seen="$seen $got"
-    [ "$(echo $seen | wc -w)" -eq 2 ] && break
-  done
-  [ "$(echo $seen | wc -w)" -eq 2 ] || fail "only$seen answered through $node_ip:$node_port in 40 requests"
+  both_replicas from_host "http://$node_ip:$node_port/" "from the host"
   ok "NodePort $node_ip:$node_port from the host reached both replicas:$seen"
 done
 
