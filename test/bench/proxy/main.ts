@@ -3,7 +3,9 @@
 // reference), against one real kube-apiserver, at 1,000 and 10,000 Services of 10 endpoints.
 // For each scale point, each contestant is run several times, alternating (and the order
 // reversed every other round); every run is a fresh node namespace: a cold start, then a block
-// of network programming latency events, and in the last run churn. Writes BENCH_OUT/proxy.json.
+// of network programming latency events, and in the last run churn. Writes BENCH_OUT/proxy.json;
+// with BENCH_PROXY_IPTABLES=nft, the proxy-nft section instead (plan.ts's nftPlan): both
+// iptables-mode contestants on iptables-nft, without the nftables-mode reference and the fleet.
 import { execSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
@@ -29,6 +31,7 @@ import { log, percentile } from "./sampling.ts";
 
 const startedAt = new Date().toISOString();
 const plan = benchPlan();
+const onNft = process.env["BENCH_PROXY_IPTABLES"] === "nft";
 const kubeProxyBinary = process.env["BENCH_KUBE_PROXY"] ?? "";
 const connectRateBinary = process.env["BENCH_CONNECT_RATE"] ?? "";
 const liveNodes = new Set<BenchNode>();
@@ -137,7 +140,7 @@ async function main(): Promise<void> {
   let kubeProxyNote = "";
   if (kubeProxyBinary !== "") {
     versions["kube-proxy"] = await kubeProxyVersion(kubeProxyBinary);
-    for (const mode of ["iptables", "nftables"] as const) {
+    for (const mode of onNft ? (["iptables"] as const) : (["iptables", "nftables"] as const)) {
       const c = kubeProxy(kubeProxyBinary, mode);
       contestants.push({ c, m: newContestantMeasurements(c.name) });
     }
@@ -146,7 +149,7 @@ async function main(): Promise<void> {
     log(kubeProxyNote);
   }
   versions["iptables"] = (await execa("iptables", ["--version"], { reject: false })).stdout.trim();
-  versions["iptables used"] = iptablesFlavour() === "legacy" ? "iptables-legacy (BENCH_PROXY_IPTABLES=legacy)" : "the node's default iptables";
+  versions["iptables used"] = iptablesFlavour() === "legacy" ? "iptables-legacy (BENCH_PROXY_IPTABLES=legacy)" : `the node's default iptables (BENCH_PROXY_IPTABLES=${process.env["BENCH_PROXY_IPTABLES"] ?? "unset"})`;
   versions["nft"] = (await execa("nft", ["--version"], { reject: false })).stdout.trim();
   versions["kernel"] = (await execa("uname", ["-r"])).stdout.trim();
 
@@ -194,17 +197,18 @@ async function main(): Promise<void> {
     m: contestants.find((x) => x.m.name === name)?.m ?? null,
     targets,
   });
-  const figures = buildFigures(plan, signpostM, [opponentFor("kube-proxy (iptables)", true), opponentFor("kube-proxy (nftables)", false)]).map((f) =>
-    kubeProxyNote === "" || f.opponent !== null ? f : { ...f, note: `${f.note ?? ""}. ${kubeProxyNote}` },
-  );
+  const opponents = onNft ? [opponentFor("kube-proxy (iptables)", false)] : [opponentFor("kube-proxy (iptables)", true), opponentFor("kube-proxy (nftables)", false)];
+  const figures = buildFigures(plan, signpostM, opponents).map((f) => (kubeProxyNote === "" || f.opponent !== null ? f : { ...f, note: `${f.note ?? ""}. ${kubeProxyNote}` }));
   figures.push(...fleetFigures(fleets, `kube-proxy (iptables) ${versions["kube-proxy"] ?? "v1.36.3"}`));
+  const curves = buildCurves(plan, contestants.map((x) => x.m));
   const file = writeSectionResults({
-    section: "proxy",
+    section: onNft ? "proxy-nft" : "proxy",
     startedAt,
     finishedAt: new Date().toISOString(),
     versions,
-    figures,
-    curves: buildCurves(plan, contestants.map((x) => x.m)),
+    // One report holds both sections: the nft rows and plots are named apart.
+    figures: onNft ? figures.map((f) => ({ ...f, group: f.group.replace(/^proxy,/, "proxy on iptables-nft,") })) : figures,
+    curves: onNft ? curves.map((c) => ({ ...c, slug: `nft-${c.slug}`, title: `${c.title}, on iptables-nft` })) : curves,
   });
   log(`wrote ${file}`);
 }
