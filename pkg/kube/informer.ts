@@ -1,15 +1,18 @@
-// Follows one kind of object on the API server and never gives up: it lists (paginated; the
-// first list from the API server's watch cache, resourceVersion=0, as client-go's reflector
-// does, rather than a consistent read of every page from etcd), then
-// watches from the list's resourceVersion with bookmarks; a broken or closed watch resumes from
-// the last resourceVersion seen; 410 Gone means relist, and what vanished meanwhile is deleted.
+// Follows one kind of object on the API server and never gives up. Its first list (and each
+// relist) is streamed: one watch with sendInitialEvents, every object an ADDED event, then a
+// bookmark marking the end of the initial events, and the same stream goes on as the watch
+// (Kubernetes' streaming lists, client-go's WatchList), so no whole list is ever one response
+// body in memory. An API server that refuses that is listed instead (paginated; the first list
+// from its watch cache, resourceVersion=0, as client-go's reflector does), then watched from the
+// list's resourceVersion. Watches carry bookmarks; a broken or closed watch resumes from the last
+// resourceVersion seen; 410 Gone means relist, and what vanished meanwhile is deleted.
 // Failures are retried forever with capped, jittered backoff. Handlers are called in order,
 // with the old object on updates, and a handler that throws is logged and contained.
 import type { Logger } from "pino";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ApiError, statusFromEvent, type ApiClient, type RawWatchEvent, type WatchStream } from "./api-client.ts";
 import { Backoff, defaultBackoff, isConnectionFailure, UNREACHABLE_MAX_MS, type BackoffOptions } from "./backoff.ts";
-import { ObjectStore, type InformerEvent, type RawObject } from "./object-store.ts";
+import { ObjectStore, rawKey, type InformerEvent, type RawObject } from "./object-store.ts";
 import type { InformerMetrics } from "./informer-metrics.ts";
 
 export type InformerState = "starting" | "listing" | "watching" | "backoff" | "stopped";
@@ -33,6 +36,8 @@ export interface InformerOptions<T> {
    * response whatever the page size; default true. False: a consistent list, page by page.
    */
   readonly firstListFromCache?: boolean;
+  /** Stream the first list and relists as watch events (sendInitialEvents); default true. */
+  readonly streamList?: boolean;
   readonly backoff?: BackoffOptions;
   /** A watch with no event or bookmark for this long is treated as broken. */
   readonly idleTimeoutMs?: number;
@@ -41,6 +46,25 @@ export interface InformerOptions<T> {
 }
 
 class Gone extends Error {}
+
+/** The annotation on the bookmark that ends a streamed list's initial events. */
+export const INITIAL_EVENTS_END = "k8s.io/initial-events-end";
+
+/**
+ * Whether an API server's answer to a streamed list means it does not serve them (400 or 422:
+ * sendInitialEvents or resourceVersionMatch on a watch are refused where the WatchList feature
+ * is off or unknown), so the informer lists instead.
+ */
+export function refusesStreamedList(err: unknown): boolean {
+  return err instanceof ApiError && (err.status.code === 400 || err.status.code === 422);
+}
+
+/** What a watch event means while a streamed list runs: an object of it, its end, or neither. */
+export function initialEventsEnd(e: RawWatchEvent): boolean {
+  if (e.type !== "BOOKMARK") return false;
+  const annotations = (e.object as { metadata?: { annotations?: Record<string, string> } } | null)?.metadata?.annotations;
+  return annotations?.[INITIAL_EVENTS_END] === "true";
+}
 
 /** How long a watch must stay open to count as the server being healthy again. */
 const HEALTHY_WATCH_MS = 10_000;
@@ -63,9 +87,13 @@ export class Informer<T> {
   #markSynced: () => void = () => undefined;
   readonly #synced: Promise<void>;
   #isSynced = false;
+  /** A list (streamed or not) is due: at start and after 410 Gone. */
+  #needList = true;
+  #streamList: boolean;
 
   constructor(options: InformerOptions<T>) {
     this.#o = options;
+    this.#streamList = options.streamList ?? true;
     this.#backoff = new Backoff(options.backoff ?? defaultBackoff);
     this.#store = new ObjectStore<T>({
       convert: options.convert,
@@ -156,20 +184,29 @@ export class Informer<T> {
   }
 
   async #run(): Promise<void> {
-    let needList = true;
     while (!this.#stopped) {
       try {
-        if (needList) {
-          await this.#list();
-          needList = false;
+        if (this.#needList && this.#streamList) {
+          await this.#watchOnce(true);
+          if (this.#needList && !this.#stopped) {
+            this.#streamList = false;
+            this.#o.log.warn({ informer: this.#o.name }, "the API server ended a streamed list without its initial-events-end bookmark (it ignores sendInitialEvents): listing instead from now on");
+          }
+          continue;
         }
-        await this.#watchOnce();
+        if (this.#needList) await this.#list();
+        await this.#watchOnce(false);
       } catch (err) {
         if (this.#stopped) break;
         if (err instanceof Gone) {
           this.#o.metrics?.restart(this.#o.name, "gone");
           this.#o.log.warn({ informer: this.#o.name, resourceVersion: this.#resourceVersion }, "resourceVersion expired (410 Gone): relisting");
-          needList = true;
+          this.#needList = true;
+          continue;
+        }
+        if (this.#needList && this.#streamList && refusesStreamedList(err)) {
+          this.#streamList = false;
+          this.#o.log.warn({ informer: this.#o.name, err }, "the API server refused a streamed list: listing instead from now on");
           continue;
         }
         const delay = this.#backoff.next(isConnectionFailure(err) ? UNREACHABLE_MAX_MS : Infinity);
@@ -216,23 +253,36 @@ export class Informer<T> {
     } while (token !== "" && !this.#stopped);
     if (this.#stopped) return;
     for (const event of this.#store.replace(items)) this.#deliver(event);
+    this.#listDone(resourceVersion, items.length, false);
+  }
+
+  /** A list or a streamed list is delivered: watch from `resourceVersion` on, and say synced. */
+  #listDone(resourceVersion: string, objects: number, streamed: boolean): void {
     this.#resourceVersion = resourceVersion;
-    this.#o.metrics?.listed(this.#o.name, items.length);
-    this.#o.log.info({ informer: this.#o.name, objects: items.length, resourceVersion }, "listed");
+    this.#needList = false;
+    this.#o.metrics?.listed(this.#o.name, objects);
+    this.#o.log.info({ informer: this.#o.name, objects, resourceVersion, streamed }, "listed");
     if (!this.#isSynced) {
       this.#isSynced = true;
       this.#markSynced();
     }
   }
 
-  async #watchOnce(): Promise<void> {
+  /**
+   * One watch until the server ends it or it breaks. `streamed`: it starts with the initial
+   * events of a streamed list (a consistent read, no resourceVersion); the objects seen up to
+   * the end bookmark are the list, and whatever the store holds besides them is deleted.
+   */
+  async #watchOnce(streamed: boolean): Promise<void> {
     const minTimeout = this.#o.minWatchTimeoutSeconds ?? 300;
-    const query = {
+    const query: Record<string, string> = {
       ...this.#query(),
-      resourceVersion: this.#resourceVersion,
+      ...(streamed ? { sendInitialEvents: "true", resourceVersionMatch: "NotOlderThan" } : { resourceVersion: this.#resourceVersion }),
       allowWatchBookmarks: "true",
       timeoutSeconds: String(Math.floor(minTimeout * (1 + Math.random()))),
     };
+    if (streamed) this.#setState("listing");
+    const listed = streamed ? new Set<string>() : null;
     // Set from the event callback, read after the stream ends.
     const ended: { gone: boolean; failure: ApiError | null } = { gone: false, failure: null };
     let events = 0;
@@ -243,7 +293,7 @@ export class Informer<T> {
         onEvent: (e) => {
           if (ended.gone || ended.failure !== null) return;
           events++;
-          const outcome = this.#handleWatchEvent(e);
+          const outcome = listed !== null && this.#needList ? this.#handleInitialEvent(e, listed) : this.#handleWatchEvent(e);
           if (outcome === "gone") ended.gone = true;
           else if (outcome !== null) ended.failure = outcome;
           if (ended.gone || ended.failure !== null) stream?.abort();
@@ -259,7 +309,7 @@ export class Informer<T> {
     }
     this.#watch = stream;
     if (this.#stopped) stream.abort();
-    this.#setState("watching");
+    if (!streamed) this.#setState("watching");
     try {
       await stream.finished;
     } catch (err) {
@@ -278,6 +328,19 @@ export class Informer<T> {
       throw new Error("watch closed immediately without events");
     }
     this.#backoff.reset();
+  }
+
+  /** One event of a streamed list before its end: an object of the list, or the end bookmark. */
+  #handleInitialEvent(e: RawWatchEvent, listed: Set<string>): "gone" | ApiError | null {
+    if (initialEventsEnd(e)) {
+      for (const event of this.#store.keepOnly(listed)) this.#deliver(event);
+      this.#listDone((e.object as RawObject).metadata?.resourceVersion ?? "", listed.size, true);
+      this.#setState("watching");
+      return null;
+    }
+    if (e.type === "ADDED" || e.type === "MODIFIED") listed.add(rawKey(e.object as RawObject));
+    else if (e.type === "DELETED") listed.delete(rawKey(e.object as RawObject));
+    return this.#handleWatchEvent(e);
   }
 
   /** Applies one watch event; returns "gone", an error to back off on, or null to carry on. */

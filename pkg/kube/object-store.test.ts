@@ -73,6 +73,17 @@ describe("ObjectStore", () => {
     expect([...s.keys()].sort()).toEqual(["default/changed", "default/new", "default/same"]);
   });
 
+  it("keepOnly deletes what a streamed list did not name, and only that", () => {
+    const s = store();
+    s.upsert(svc("a", "1"));
+    s.upsert(svc("b", "2"));
+    s.upsert(svc("c", "3"));
+    const events = s.keepOnly(new Set(["default/a", "default/c", "default/never-held"]));
+    expect(events).toEqual([{ type: "delete", key: "default/b", old: { name: "b", port: 80 } }]);
+    expect([...s.keys()].sort()).toEqual(["default/a", "default/c"]);
+    expect(s.keepOnly(new Set(["default/a", "default/c"]))).toEqual([]);
+  });
+
   it("keeps a listed object whose new version is malformed rather than deleting it", () => {
     const s = store();
     s.upsert(svc("a", "1", 80));

@@ -102,8 +102,15 @@ export class ObjectStore<T> {
       const event = this.upsert(raw);
       if (event !== null) events.push(event);
     }
+    events.push(...this.keepOnly(listed));
+    return events;
+  }
+
+  /** Deletes every object whose key is not in `keys` (what a fresh list did not name); returns the delete events. */
+  keepOnly(keys: ReadonlySet<string>): InformerEvent<T>[] {
+    const events: InformerEvent<T>[] = [];
     for (const [key, entry] of this.#entries) {
-      if (listed.has(key)) continue;
+      if (keys.has(key)) continue;
       this.#entries.delete(key);
       events.push({ type: "delete", key, old: entry.object });
     }

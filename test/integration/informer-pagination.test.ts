@@ -1,5 +1,6 @@
-// 2,000 objects arrive through the paginated list (several pages, each object once), and through
-// the first list from the watch cache, which the API server answers in one response.
+// 2,000 objects arrive through a streamed list (watch events up to the initial-events-end
+// bookmark, no list request), through the paginated list (several pages, each object once), and
+// through the first list from the watch cache, which the API server answers in one response.
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { Informer } from "../../pkg/kube/informer.ts";
 import { ApiClient } from "../../pkg/kube/api-client.ts";
@@ -31,11 +32,11 @@ class CountingClient extends ApiClient {
 }
 
 describe("paginated list", () => {
-  async function listAll(firstListFromCache: boolean): Promise<{ added: string[]; pages: number; size: number }> {
-    const { log } = testLogger();
+  async function listAll(firstListFromCache: boolean, streamList = false): Promise<{ added: string[]; pages: number; size: number; streamed: boolean }> {
+    const logger = testLogger();
     const client = new CountingClient(kubeConfigFrom(inject("kubeconfig")));
     const informer = new Informer<string>({
-      name: "configmaps", path: `/api/v1/namespaces/${ns}/configmaps`, client, log, pageSize: 300, firstListFromCache,
+      name: "configmaps", path: `/api/v1/namespaces/${ns}/configmaps`, client, log: logger.log, pageSize: 300, firstListFromCache, streamList,
       convert: (raw: RawObject) => raw.metadata?.name ?? "",
     });
     const added: string[] = [];
@@ -46,9 +47,18 @@ describe("paginated list", () => {
     await informer.synced();
     const pages = client.pages;
     const size = informer.size;
+    const streamed = logger.lines().some((l) => l["msg"] === "listed" && l["streamed"] === true);
     await informer.stop();
-    return { added: added.filter((k) => k.includes("/cm-")), pages, size };
+    return { added: added.filter((k) => k.includes("/cm-")), pages, size, streamed };
   }
+
+  it("streams 2,000 objects as watch events up to the end bookmark, each exactly once, without a list request", async () => {
+    const { added, pages, streamed } = await listAll(false, true);
+    expect(streamed).toBe(true);
+    expect(pages).toBe(0);
+    expect(added.length).toBe(COUNT);
+    expect(new Set(added).size).toBe(COUNT);
+  });
 
   it("delivers 2,000 objects from the watch cache in one response, each exactly once", async () => {
     // Created before this file's first list, so the cache holds every one.
