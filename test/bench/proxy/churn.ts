@@ -21,26 +21,32 @@ export interface ChurnResult {
   readonly rules: RuleSetSize;
 }
 
-export async function churn(contestant: Contestant, daemon: RunningDaemon, node: BenchNode, objects: ClusterObjects, o: { seconds: number; perSecond: number; seed: number }): Promise<ChurnResult> {
+/**
+ * Sends `perSecond` endpoint changes a second for `seconds`, each to a random scale Service, on
+ * schedule whether or not the daemons keep up, and returns when the window ends; `failed`
+ * resolves once every change is answered, to how many the API server refused.
+ */
+export async function changesOnSchedule(objects: ClusterObjects, o: { seconds: number; perSecond: number; seed: number }): Promise<{ failed: Promise<number> }> {
   const random = seededRandom(o.seed);
-  resetPeakMemory(daemon.pid);
-  const cpu0 = cpuTimes(daemon.pid);
   const start = performance.now();
-  const total = o.seconds * o.perSecond;
-  const inFlight: Promise<void>[] = [];
-  let failed = 0;
-  for (let k = 0; k < total; k++) {
-    const due = start + (k * 1000) / o.perSecond;
-    const wait = due - performance.now();
+  const inFlight: Promise<boolean>[] = [];
+  for (let k = 0; k < o.seconds * o.perSecond; k++) {
+    const wait = start + (k * 1000) / o.perSecond - performance.now();
     if (wait > 0) await sleep(wait);
-    const service = Math.floor(random() * objects.services);
-    inFlight.push(objects.changeOneEndpoint(service).then(() => undefined, () => void failed++));
+    inFlight.push(objects.changeOneEndpoint(Math.floor(random() * objects.services)).then(() => true, () => false));
   }
   const end = start + o.seconds * 1000;
   if (end > performance.now()) await sleep(end - performance.now());
+  return { failed: Promise.all(inFlight).then((ok) => ok.filter((x) => !x).length) };
+}
+
+export async function churn(contestant: Contestant, daemon: RunningDaemon, node: BenchNode, objects: ClusterObjects, o: { seconds: number; perSecond: number; seed: number }): Promise<ChurnResult> {
+  resetPeakMemory(daemon.pid);
+  const cpu0 = cpuTimes(daemon.pid);
+  const sent = await changesOnSchedule(objects, o);
   const cpu1 = cpuTimes(daemon.pid);
   const { peakMiB } = memory(daemon.pid);
-  await Promise.all(inFlight);
+  const failed = await sent.failed;
   if (daemon.exited) throw new Error(`${contestant.name} ${daemon.exitDescription()} during churn: ${daemon.tail()}`);
   // Let the last changes be programmed before the rule set is measured.
   await sleep(3000);
@@ -49,7 +55,7 @@ export async function churn(contestant: Contestant, daemon: RunningDaemon, node:
     cpuOwnSeconds: cpu1.own - cpu0.own,
     cpuWithChildrenSeconds: cpu1.own + cpu1.children - (cpu0.own + cpu0.children),
     peakRssMiB: peakMiB,
-    changesSent: total,
+    changesSent: o.seconds * o.perSecond,
     failedChanges: failed,
     rules,
   };

@@ -13,7 +13,7 @@ import type { ClusterObjects } from "./cluster-objects.ts";
 import { HEALTHZ_PORT, type Contestant, type RunningDaemon, startDaemon } from "./contestants.ts";
 import { cpuTimes, memory } from "./process-stats.ts";
 import { log } from "./sampling.ts";
-import { seededRandom } from "../../support/seeded-random.ts";
+import { changesOnSchedule } from "./churn.ts";
 
 export interface FleetResult {
   readonly instances: number;
@@ -86,18 +86,10 @@ export async function measureFleet(contestant: Contestant, kubeconfig: string, o
     const rssMiB = daemons.map((d) => memory(d.pid).rssMiB);
     const watches = watchRequests(await api.text("/metrics")) - watchesBefore;
 
-    const random = seededRandom(o.instances);
     const api0 = cpuTimes(apiPid);
     const cpu0 = daemons.map((d) => cpuTimes(d.pid));
     const start = performance.now();
-    const inFlight: Promise<unknown>[] = [];
-    for (let k = 0; k < o.churnSeconds * o.perSecond; k++) {
-      const wait = start + (k * 1000) / o.perSecond - performance.now();
-      if (wait > 0) await sleep(wait);
-      inFlight.push(objects.changeOneEndpoint(Math.floor(random() * objects.services)).catch(() => undefined));
-    }
-    const end = start + o.churnSeconds * 1000;
-    if (end > performance.now()) await sleep(end - performance.now());
+    const sent = await changesOnSchedule(objects, { seconds: o.churnSeconds, perSecond: o.perSecond, seed: o.instances });
     const seconds = (performance.now() - start) / 1000;
     const api1 = cpuTimes(apiPid);
     const instanceCpuSeconds = daemons.map((d, i) => {
@@ -105,7 +97,7 @@ export async function measureFleet(contestant: Contestant, kubeconfig: string, o
       const after = cpuTimes(d.pid);
       return after.own + after.children - before.own - before.children;
     });
-    await Promise.all(inFlight);
+    await sent.failed;
     return { instances: o.instances, allSyncedSeconds, rssMiB, watches, apiServerCpu: (api1.own - api0.own) / seconds, instanceCpuSeconds };
   } finally {
     await Promise.all(daemons.map((d) => d.stop()));
