@@ -129,8 +129,8 @@ export async function startDnsDaemon(flags: DnsDaemonConfig, log: Logger): Promi
       const logged = logQueries(log.child({ component: "query-log" }), watched, queryLogGate);
       return metrics.instrument((message, transport, peer) => (live.queryLog ? logged : watched)(message, transport, peer));
     };
-    const autopathMetrics = config.autopath === undefined ? null : new AutopathMetrics();
-    const autopath = config.autopath === undefined || autopathMetrics === null ? undefined : createAutopath({ store, forward, search: config.autopath.search, onSuccess: autopathMetrics.success });
+    const autopathMetrics = new AutopathMetrics();
+    const autopath = config.autopath === undefined ? undefined : createAutopath({ store, forward, search: config.autopath.search, onSuccess: autopathMetrics.success });
     if (config.nodeLocalInterface !== null) await addNodeLocalAddress(config.nodeLocalInterface, config.listen.host, log);
     const server = await listenDns(config.listen, {
       store,
@@ -166,7 +166,7 @@ export async function startDnsDaemon(flags: DnsDaemonConfig, log: Logger): Promi
           udpDropsExposition() +
           (reloadMetrics?.exposition() ?? "") +
           logDroppedExposition(queryLogGate.dropped, errorLog.dropped) +
-          (autopathMetrics?.exposition(serverLabel()) ?? ""),
+          (autopath === undefined ? "" : autopathMetrics.exposition(serverLabel())),
         contentType: registry.contentType,
       }),
     });
