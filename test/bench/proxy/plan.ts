@@ -32,9 +32,9 @@ export function benchPlan(): Plan {
   const largest = Math.max(...scales);
   // 600 events: 300 changes (the metric) and 300 new Services (the probe) per contestant and
   // scale point, over the runs, so a p99 rests on 100 samples a run. The nftables reference
-  // gets a fifth (its changes took 10-20 s each at 10,000 Services here).
+  // gets a tenth (its changes took 10-20 s each at 10,000 Services here).
   const mainEvents = Number(process.env["BENCH_PROXY_EVENTS"] ?? (quick ? 20 : 600));
-  const events = (_scale: number, contestant: string): number => (contestant === "kube-proxy (nftables)" ? Math.max(4, Math.round(mainEvents / 5)) : mainEvents);
+  const events = (_scale: number, contestant: string): number => (contestant === "kube-proxy (nftables)" ? Math.max(6, Math.round(mainEvents / 10)) : mainEvents);
   const timeoutS = Number(process.env["BENCH_PROXY_COLD_START_TIMEOUT_S"] ?? 600);
   const fleet = { instances: Number(process.env["BENCH_PROXY_FLEET"] ?? (quick ? 5 : 50)), churnSeconds: quick ? 10 : 30, perSecond: 10, timeoutMs: 600_000 };
   return quick
