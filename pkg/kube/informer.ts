@@ -107,8 +107,16 @@ export class Informer<T> {
     });
   }
 
-  /** Registers a handler. Register before start() to see the initial adds. */
+  /**
+   * Registers a handler. Registered before start(), it sees the initial adds; registered later,
+   * it is first handed an add for each object held now (as client-go's AddEventHandler does), in
+   * the same turn, so it misses and repeats nothing.
+   */
   onEvent(handler: InformerHandler<T>): void {
+    for (const key of [...this.#store.keys()]) {
+      const object = this.#store.get(key);
+      if (object !== undefined) this.#deliverTo(handler, { type: "add", key, object });
+    }
     this.#handlers.push(handler);
   }
 
@@ -173,13 +181,15 @@ export class Informer<T> {
 
   #deliver(event: InformerEvent<T> | null): void {
     if (event === null) return;
-    for (const handler of this.#handlers) {
-      try {
-        handler(event);
-      } catch (err) {
-        this.#o.metrics?.handlerError(this.#o.name);
-        this.#o.log.error({ informer: this.#o.name, object: event.key, event: event.type, err }, "event handler threw; the informer carries on");
-      }
+    for (const handler of this.#handlers) this.#deliverTo(handler, event);
+  }
+
+  #deliverTo(handler: InformerHandler<T>, event: InformerEvent<T>): void {
+    try {
+      handler(event);
+    } catch (err) {
+      this.#o.metrics?.handlerError(this.#o.name);
+      this.#o.log.error({ informer: this.#o.name, object: event.key, event: event.type, err }, "event handler threw; the informer carries on");
     }
   }
 

@@ -121,7 +121,13 @@ export async function startDaemon(options: DaemonOptions, log: Logger, clock: Cl
     nodeEligible = isNodeEligible(current);
     for (const p of proxiers) p.setNode(current);
   });
+  // The Services and EndpointSlices are listed while this Node is read and the families
+  // probed; their handlers, registered once the proxiers exist, are handed what arrived so far.
+  const services = serviceInformer(deps, proxiedSelector);
+  const slices = timedSliceInformer(deps, proxiedSelector);
   nodes.start();
+  services.start();
+  slices.start();
   await nodes.synced();
   const node = nodes.get(options.nodeName) ?? null;
   if (node === null) log.warn({ node: options.nodeName }, "no Node object with this name yet: node ports and source ranges wait for it");
@@ -179,8 +185,6 @@ export async function startDaemon(options: DaemonOptions, log: Logger, clock: Cl
   const sliceProblems = new SliceProblems(log);
   for (const p of proxiers) p.setNode(nodes.get(options.nodeName) ?? null);
 
-  const services = serviceInformer(deps, proxiedSelector);
-  const slices = timedSliceInformer(deps, proxiedSelector);
   const nodeLocal = startNodeLocal(options, families.map((f) => f.iptables), deps, log);
   services.onEvent((e) => {
     const prev = e.type === "add" ? null : e.old;
@@ -198,8 +202,6 @@ export async function startDaemon(options: DaemonOptions, log: Logger, clock: Cl
     sliceProblems.update(prev, cur);
     for (const p of proxiers) p.onSliceEvent(prev, cur, trigger);
   });
-  services.start();
-  slices.start();
   await Promise.all([services.synced(), slices.synced(), nodeLocal?.slices.synced()]);
   log.info({ node: options.nodeName, families: families.map((f) => f.family), services: services.size, endpointSlices: slices.size }, "synced; programming rules");
   for (const p of proxiers) p.start();

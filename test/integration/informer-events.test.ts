@@ -42,6 +42,24 @@ afterAll(async () => {
 });
 
 describe("informer against kube-apiserver", () => {
+  it("hands a handler registered after the list an add for each object held, then the events that follow", async () => {
+    const { log } = testLogger();
+    const informer = new Informer<Seen>({ name: "services", path: `/api/v1/namespaces/${ns}/services`, client: c.api, convert: seen, log });
+    await c.core.createNamespacedService({ namespace: ns, body: service(ns, "early-a", 80) });
+    await c.core.createNamespacedService({ namespace: ns, body: service(ns, "early-b", 81) });
+    informer.start();
+    await informer.synced();
+    const events: string[] = [];
+    informer.onEvent((e) => events.push(describeEvent(e)));
+    expect(events.sort()).toEqual([`add ${ns}/early-a 80`, `add ${ns}/early-b 81`]);
+    await c.core.deleteNamespacedService({ namespace: ns, name: "early-a" });
+    await eventually(() => events.length === 3, "the delete after registration");
+    expect(events[2]).toBe(`delete ${ns}/early-a 80`);
+    await c.core.deleteNamespacedService({ namespace: ns, name: "early-b" });
+    await eventually(() => events.length === 4, "the second delete");
+    await informer.stop();
+  });
+
   it("delivers creates, updates with the old object, and deletes of Services in order", async () => {
     const { log } = testLogger();
     const informer = new Informer<Seen>({ name: "services", path: `/api/v1/namespaces/${ns}/services`, client: c.api, convert: seen, log });
