@@ -39,7 +39,7 @@ import { addNodeLocalAddress } from "./node-local-address.ts";
 import { formatListen, type ListenAddress } from "./resolv-conf.ts";
 import { serverAddresses } from "./server-addresses.ts";
 import { createDnsServer, type DnsServer } from "./server.ts";
-import { settleHeap } from "./settle-heap.ts";
+import { settleHeap } from "../cli/settle-heap.ts";
 import { loadStore, storeObjects, syncStore } from "./store-sync.ts";
 import { udpDropsExposition } from "./udp-drops.ts";
 

@@ -76,7 +76,7 @@ describe("Proxier", () => {
   });
 
   it("rewrites only the Services that changed in a partial sync", async () => {
-    const { iptables, proxier } = proxierOnFakeKernel();
+    const { iptables, proxier, settled } = proxierOnFakeKernel();
     proxier.onServiceEvent(null, web);
     proxier.onSliceEvent(null, webSlice);
     proxier.onServiceEvent(null, dns);
@@ -90,6 +90,8 @@ describe("Proxier", () => {
     expect(text).not.toContain("ns1/web:p80 -> 10.180.0.1:80");
     expect(trace(iptables, "172.30.0.10", 80).endpoints).toHaveLength(2);
     expect(trace(iptables, "172.30.0.53", 53, "UDP").endpoints).toEqual(["10.180.1.1:53", "10.180.1.2:53"]);
+    // The heap is settled after the full sync (the first programmed state), not after the partial one.
+    expect(settled).toEqual([1]);
   });
 
   it("sees a flush through the canary and restores everything with a full sync", async () => {

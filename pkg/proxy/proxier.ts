@@ -76,6 +76,8 @@ export interface ProxierOptions {
   readonly interfaceAddresses?: (family: IPFamily) => Promise<readonly string[]>;
   /** Told the programmed state after each successful sync (health-check node ports). */
   readonly onProgrammed?: (state: ProxyState) => void;
+  /** Called after each successful full sync, whose render and iptables-save text left the most garbage. */
+  readonly afterFullSync?: () => void;
 }
 
 /**
@@ -278,6 +280,7 @@ export class Proxier {
     this.#recordProgrammed(sync, restored, requests);
     const report = this.#reportSynced(sync, restored);
     this.#o.onProgrammed?.(this.#state);
+    if (sync.kind === "full") this.#o.afterFullSync?.();
     await this.#deleteStaleFlows(previous, sync.kind === "full" ? undefined : sync.candidates);
     return report;
   }

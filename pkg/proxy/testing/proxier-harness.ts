@@ -24,6 +24,8 @@ export function proxierOnFakeKernel(stageBatchServices?: number) {
   /** The kernel's UDP flows, as the first sync after a start reads them. */
   const kernelFlows: ConntrackFlow[] = [];
   const programmed: number[] = [];
+  /** The kind of each sync after which afterFullSync was called. */
+  const settled: number[] = [];
   const proxier = new Proxier({
     family: "IPv4",
     nodeName: "node1",
@@ -44,8 +46,9 @@ export function proxierOnFakeKernel(stageBatchServices?: number) {
     minSyncPeriodMs: 1000,
     syncPeriodMs: 30_000,
     onProgrammed: (state) => programmed.push(state.size),
+    afterFullSync: () => settled.push(programmed.length),
     ...(stageBatchServices === undefined ? {} : { stageBatchServices }),
   });
   proxier.setNode(harnessNode);
-  return { clock, iptables, registry, lines, health, deleted, kernelFlows, programmed, proxier };
+  return { clock, iptables, registry, lines, health, deleted, kernelFlows, programmed, settled, proxier };
 }
