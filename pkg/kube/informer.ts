@@ -59,7 +59,7 @@ export function refusesStreamedList(err: unknown): boolean {
   return err instanceof ApiError && (err.status.code === 400 || err.status.code === 422);
 }
 
-/** What a watch event means while a streamed list runs: an object of it, its end, or neither. */
+/** Whether a watch event is the bookmark that ends a streamed list's initial events. */
 export function initialEventsEnd(e: RawWatchEvent): boolean {
   if (e.type !== "BOOKMARK") return false;
   const annotations = (e.object as { metadata?: { annotations?: Record<string, string> } } | null)?.metadata?.annotations;
@@ -113,7 +113,7 @@ export class Informer<T> {
    * the same turn, so it misses and repeats nothing.
    */
   onEvent(handler: InformerHandler<T>): void {
-    for (const key of [...this.#store.keys()]) {
+    for (const key of this.#store.keys()) {
       const object = this.#store.get(key);
       if (object !== undefined) this.#deliverTo(handler, { type: "add", key, object });
     }

@@ -24,7 +24,7 @@ export function proxierOnFakeKernel(stageBatchServices?: number) {
   /** The kernel's UDP flows, as the first sync after a start reads them. */
   const kernelFlows: ConntrackFlow[] = [];
   const programmed: number[] = [];
-  /** The kind of each sync after which afterFullSync was called. */
+  /** For each call of afterFullSync, how many syncs had programmed the kernel by then. */
   const settled: number[] = [];
   const proxier = new Proxier({
     family: "IPv4",

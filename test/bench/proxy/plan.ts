@@ -23,23 +23,32 @@ export interface Plan {
   readonly fleet: { readonly instances: number; readonly churnSeconds: number; readonly perSecond: number; readonly timeoutMs: number };
 }
 
+/** BENCH_PROXY_SCALES, or `fallback` when it is unset. */
+function scalesOr(fallback: number[]): number[] {
+  const override = (process.env["BENCH_PROXY_SCALES"] ?? "").split(",").filter((s) => s !== "").map(Number);
+  return override.length > 0 ? override : fallback;
+}
+
+/** BENCH_PROXY_COLD_START_TIMEOUT_S in ms; 600 s by default. */
+function coldStartTimeoutMs(): number {
+  return Number(process.env["BENCH_PROXY_COLD_START_TIMEOUT_S"] ?? 600) * 1000;
+}
+
 export function benchPlan(): Plan {
   if (process.env["BENCH_PROXY_IPTABLES"] === "nft") return nftPlan();
   const quick = process.env["BENCH_QUICK"] === "1";
-  const override = (process.env["BENCH_PROXY_SCALES"] ?? "").split(",").filter((s) => s !== "").map(Number);
   // 30,000 Services: kube-proxy's documented pain point in iptables mode.
-  const scales = override.length > 0 ? override : quick ? [100, 1000] : [1000, 10_000, 30_000];
+  const scales = scalesOr(quick ? [100, 1000] : [1000, 10_000, 30_000]);
   const largest = Math.max(...scales);
   // 600 events: 300 changes (the metric) and 300 new Services (the probe) per contestant and
   // scale point, over the runs, so a p99 rests on 100 samples a run. The nftables reference
   // gets a tenth (its changes took 10-20 s each at 10,000 Services here).
   const mainEvents = Number(process.env["BENCH_PROXY_EVENTS"] ?? (quick ? 20 : 600));
   const events = (_scale: number, contestant: string): number => (contestant === "kube-proxy (nftables)" ? Math.max(6, Math.round(mainEvents / 10)) : mainEvents);
-  const timeoutS = Number(process.env["BENCH_PROXY_COLD_START_TIMEOUT_S"] ?? 600);
   const fleet = { instances: Number(process.env["BENCH_PROXY_FLEET"] ?? (quick ? 5 : 50)), churnSeconds: quick ? 10 : 30, perSecond: 10, timeoutMs: 600_000 };
   return quick
-    ? { scales, runs: 2, events, pauseMs: [1000, 1200], churnScales: [largest], churnSeconds: 15, churnPerSecond: 10, coldStartTimeoutMs: timeoutS * 1000, eventTimeoutMs: 30_000, settleMs: 2000, fleet }
-    : { scales, runs: 3, events, pauseMs: [1000, 1200], churnScales: [scales.includes(10_000) ? 10_000 : largest], churnSeconds: 60, churnPerSecond: 10, coldStartTimeoutMs: timeoutS * 1000, eventTimeoutMs: 60_000, settleMs: 3000, fleet };
+    ? { scales, runs: 2, events, pauseMs: [1000, 1200], churnScales: [largest], churnSeconds: 15, churnPerSecond: 10, coldStartTimeoutMs: coldStartTimeoutMs(), eventTimeoutMs: 30_000, settleMs: 2000, fleet }
+    : { scales, runs: 3, events, pauseMs: [1000, 1200], churnScales: [scales.includes(10_000) ? 10_000 : largest], churnSeconds: 60, churnPerSecond: 10, coldStartTimeoutMs: coldStartTimeoutMs(), eventTimeoutMs: 60_000, settleMs: 3000, fleet };
 }
 
 /**
@@ -51,10 +60,8 @@ export function benchPlan(): Plan {
  * same overrides as the main plan apply to the scales, the events and the time-out.
  */
 export function nftPlan(): Plan {
-  const override = (process.env["BENCH_PROXY_SCALES"] ?? "").split(",").filter((s) => s !== "").map(Number);
-  const scales = override.length > 0 ? override : [1000];
+  const scales = scalesOr([1000]);
   const mainEvents = Number(process.env["BENCH_PROXY_EVENTS"] ?? 40);
-  const timeoutS = Number(process.env["BENCH_PROXY_COLD_START_TIMEOUT_S"] ?? 600);
   return {
     scales,
     runs: 1,
@@ -63,7 +70,7 @@ export function nftPlan(): Plan {
     churnScales: [Math.min(...scales)],
     churnSeconds: 30,
     churnPerSecond: 10,
-    coldStartTimeoutMs: timeoutS * 1000,
+    coldStartTimeoutMs: coldStartTimeoutMs(),
     eventTimeoutMs: 60_000,
     settleMs: 3000,
     fleet: { instances: 0, churnSeconds: 0, perSecond: 0, timeoutMs: 0 },
