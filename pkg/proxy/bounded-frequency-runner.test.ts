@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { BoundedFrequencyRunner } from "./bounded-frequency-runner.ts";
 import { FakeClock } from "../../test/support/fake-clock.ts";
 
-function setup(minIntervalMs = 1000, maxIntervalMs = 30_000, syncMs = 0) {
+function setup(minIntervalMs = 1000, maxIntervalMs = 30_000, syncMs = 0, restUnderChurn = false) {
   const clock = new FakeClock();
   const starts: number[] = [];
   const errors: unknown[] = [];
@@ -13,7 +13,7 @@ function setup(minIntervalMs = 1000, maxIntervalMs = 30_000, syncMs = 0) {
       if (syncMs > 0) await new Promise<void>((resolve) => clock.setTimer(resolve, syncMs));
       if (fail) throw new Error("sync failed");
     },
-    { minIntervalMs, maxIntervalMs, clock, onError: (e) => errors.push(e) },
+    { minIntervalMs, maxIntervalMs, clock, onError: (e) => errors.push(e), restUnderChurn },
   );
   const t0 = clock.now();
   const at = () => starts.map((s) => s - t0);
@@ -91,6 +91,61 @@ describe("BoundedFrequencyRunner", () => {
     runner.retryAfter(0);
     await clock.advance(3000);
     expect(at()).toEqual([0, 1000]);
+  });
+
+  /** Asks for a sync every `everyMs` until `untilMs`, as a stream of endpoint changes would. */
+  async function requestsEvery(clock: FakeClock, runner: BoundedFrequencyRunner, everyMs: number, untilMs: number): Promise<void> {
+    for (let t = 0; t < untilMs; t += everyMs) {
+      runner.run();
+      await clock.advance(everyMs);
+    }
+  }
+
+  it("without restUnderChurn, syncs run every minInterval under sustained churn", async () => {
+    const { clock, runner, at } = setup(1000, 30_000, 800);
+    runner.start();
+    await requestsEvery(clock, runner, 100, 5000);
+    expect(at()).toEqual([0, 1000, 2000, 3000, 4000, 5000]);
+  });
+
+  it("under sustained churn, rests after each sync as long as it took", async () => {
+    const { clock, runner, at } = setup(1000, 30_000, 800, true);
+    runner.start();
+    await requestsEvery(clock, runner, 100, 10_000);
+    // Requests arrived during the syncs at 0 and 1000: from then on each sync (800 ms) is
+    // followed by 800 ms of rest, so they start every 1600 ms instead of every 1000.
+    expect(at()).toEqual([0, 1000, 2600, 4200, 5800, 7400, 9000]);
+    expect(runner.resting).toBe(true);
+  });
+
+  it("does not rest for a request that arrives during one sync only", async () => {
+    const { clock, runner, at } = setup(1000, 30_000, 800, true);
+    runner.start();
+    await clock.advance(500);
+    runner.run();
+    await clock.advance(1500);
+    // Changes one at a time, each after the last sync ended: never a streak.
+    for (let k = 0; k < 3; k++) {
+      runner.run();
+      await clock.advance(1100);
+    }
+    expect(at()).toEqual([0, 1000, 2000, 3100, 4200]);
+    expect(runner.resting).toBe(false);
+  });
+
+  it("rests at most five minIntervals, and stops resting once the churn stops", async () => {
+    const { clock, runner, at } = setup(100, 60_000, 5000, true);
+    runner.start();
+    await requestsEvery(clock, runner, 100, 12_000);
+    // The sync at 5000 is the second in a row with requests during it: the rest is 500 ms, not 5000.
+    expect(at()).toEqual([0, 5000, 10_500]);
+    // The sync at 10,500 had requests too; the one after it (ended at 20,500 with none) did not.
+    await clock.advance(20_000);
+    expect(at()).toEqual([0, 5000, 10_500, 16_000]);
+    expect(runner.resting).toBe(false);
+    runner.run();
+    await clock.advance(0);
+    expect(at()).toEqual([0, 5000, 10_500, 16_000, 32_000]);
   });
 
   it("starts nothing after stop()", async () => {

@@ -13,7 +13,14 @@ export interface BoundedFrequencyOptions {
   readonly clock: Clock;
   /** Told about a sync that threw; the runner carries on. */
   readonly onError: (err: unknown) => void;
+  /** Rest between syncs under sustained churn (see above); default false. */
+  readonly restUnderChurn?: boolean;
 }
+
+/** Syncs in a row that had requests arrive while they ran, before the runner rests. */
+const CHURN_STREAK = 2;
+/** The rest is at most this many minIntervals. */
+const MAX_REST_INTERVALS = 5;
 
 export class BoundedFrequencyRunner {
   readonly #fn: () => Promise<void>;
@@ -23,6 +30,10 @@ export class BoundedFrequencyRunner {
   #pending = false;
   #retryAt: number | null = null;
   #lastStart = Number.NEGATIVE_INFINITY;
+  #lastEnd = Number.NEGATIVE_INFINITY;
+  #requestedWhileRunning = false;
+  /** Syncs in a row during which a request arrived. */
+  #busyStreak = 0;
   #running: Promise<void> | null = null;
   #timer: TimerHandle | null = null;
   #timerAt = Number.POSITIVE_INFINITY;
@@ -47,6 +58,7 @@ export class BoundedFrequencyRunner {
 
   /** Asks for a sync as soon as minInterval allows. */
   run(): void {
+    if (this.#running !== null) this.#requestedWhileRunning = true;
     this.#pending = true;
     this.#schedule();
   }
@@ -66,8 +78,17 @@ export class BoundedFrequencyRunner {
     await this.#running;
   }
 
+  /** Whether the next sync rests: it is under sustained churn. */
+  get resting(): boolean {
+    return this.#o.restUnderChurn === true && this.#busyStreak >= CHURN_STREAK;
+  }
+
   #dueAt(): number {
-    const earliest = this.#lastStart + this.#o.minIntervalMs;
+    let earliest = this.#lastStart + this.#o.minIntervalMs;
+    if (this.resting) {
+      const took = this.#lastEnd - this.#lastStart;
+      earliest = Math.max(earliest, this.#lastEnd + Math.min(took, MAX_REST_INTERVALS * this.#o.minIntervalMs));
+    }
     let due = this.#lastStart + this.#o.maxIntervalMs;
     if (this.#pending) due = Math.min(due, earliest);
     if (this.#retryAt !== null) due = Math.min(due, Math.max(this.#retryAt, earliest));
@@ -102,6 +123,9 @@ export class BoundedFrequencyRunner {
       this.#o.onError(err);
     } finally {
       this.#running = null;
+      this.#lastEnd = this.#o.clock.now();
+      this.#busyStreak = this.#requestedWhileRunning ? this.#busyStreak + 1 : 0;
+      this.#requestedWhileRunning = false;
       this.#schedule();
     }
   }

@@ -133,6 +133,7 @@ export class Proxier {
       maxIntervalMs: options.syncPeriodMs,
       clock: options.clock,
       onError: (err) => options.log.error({ err, family: options.family }, "sync failed unexpectedly"),
+      restUnderChurn: true,
     });
   }
 

@@ -94,6 +94,22 @@ export function figureSpecs(plan: Plan): FigureSpec[] {
       note: () => `${churnWhat}; also counts the children the daemon ran and waited for (iptables-restore, nft)`,
     },
     {
+      name: "syncs under churn",
+      unit: "syncs",
+      better: "lower",
+      samples: (s) => s.churn.flatMap((c) => (c.syncs === undefined ? [] : [c.syncs])),
+      commands: (s, o) => [...daemonCommands(s, o), "curl NODE:10249/metrics (kubeproxy_sync_proxy_rules_duration_seconds_count before and 3 s after the window)"],
+      note: () => `${churnWhat}; syncs (each one iptables-restore or nft run per family with rules) from the start of the window until 3 s after it: fewer syncs batch more changes each`,
+    },
+    {
+      name: "mean programming latency under churn",
+      unit: "s",
+      better: "lower",
+      samples: (s) => s.churn.flatMap((c) => (c.meanProgrammingSeconds === undefined ? [] : [round(c.meanProgrammingSeconds, 3)])),
+      commands: (s, o) => [...daemonCommands(s, o), "curl NODE:10249/metrics (kubeproxy_network_programming_duration_seconds _sum/_count before and 3 s after the window)"],
+      note: () => `${churnWhat}; the mean of the daemon's own observations for the changes programmed from the start of the window until 3 s after it (difference of the sums over that of the counts): the latency the CPU above bought`,
+    },
+    {
       name: "peak RSS under churn",
       unit: "MiB",
       better: "lower",

@@ -117,7 +117,7 @@ async function oneRun(c: Contestant, m: ContestantMeasurements, scale: number, r
         log(`${c.name}, ${scale} Services: churn, ${plan.churnPerSecond}/s for ${plan.churnSeconds} s`);
         const r = await churn(c, cold.daemon, node, objects, { seconds: plan.churnSeconds, perSecond: plan.churnPerSecond, seed: scale });
         s.churn.push(r);
-        log(`${c.name}, ${scale} Services: churn CPU ${r.cpuOwnSeconds.toFixed(2)} s (+children ${r.cpuWithChildrenSeconds.toFixed(2)} s), peak RSS ${r.peakRssMiB.toFixed(0)} MiB, ${r.rules.rules} rules, ${r.rules.bytes} bytes${r.failedChanges > 0 ? `, ${r.failedChanges} changes failed` : ""}`);
+        log(`${c.name}, ${scale} Services: churn CPU ${r.cpuOwnSeconds.toFixed(2)} s (+children ${r.cpuWithChildrenSeconds.toFixed(2)} s), peak RSS ${r.peakRssMiB.toFixed(0)} MiB, ${r.rules.rules} rules, ${r.rules.bytes} bytes, ${r.syncs ?? "?"} syncs, mean programming latency ${r.meanProgrammingSeconds === undefined ? "?" : `${(r.meanProgrammingSeconds * 1000).toFixed(0)} ms`}${r.failedChanges > 0 ? `, ${r.failedChanges} changes failed` : ""}`);
       }
     } finally {
       await cold.daemon.stop();
