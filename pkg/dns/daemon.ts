@@ -85,10 +85,11 @@ export async function startDnsDaemon(flags: DnsDaemonConfig, log: Logger): Promi
       const synced = syncStore(store, pods === null ? informers : { ...informers, pods }, () => {
         settledMs = Math.round(settleHeap());
       });
-      // Registered after the store's handler, so it runs once the store has applied the slice.
+      // Registered after the store's handler, so it runs once the store has applied the slice;
+      // the slices of the first list are built only at its end, and are not observed.
       const programming = new ProgrammingLatency(registry);
       informers.endpointSlices.onEvent((e) => {
-        if (e.type !== "delete") programming.sliceApplied(e.type === "update" ? e.old.triggerTimeMs : undefined, e.object.triggerTimeMs);
+        if (e.type !== "delete" && store.synced) programming.sliceApplied(e.type === "update" ? e.old.triggerTimeMs : undefined, e.object.triggerTimeMs);
       });
       for (const informer of all) informer.start();
       stops.push(async () => void (await Promise.all(all.map((i) => i.stop()))));

@@ -454,3 +454,37 @@ describe("RecordStore: zone and TTL", () => {
     }
   });
 });
+
+describe("RecordStore: the first load", () => {
+  function load(s: RecordStore): void {
+    s.upsertNamespace({ name: "default" });
+    s.upsertEndpointSlice(slice({ name: "db-1", serviceName: "db", endpoints: [endpoint("10.0.0.1", { hostname: "db-0" })] }));
+    s.upsertService(service({ name: "db", headless: true }));
+    s.upsertService(service({ name: "web", clusterIPs: ["10.96.0.20"] }));
+    s.upsertEndpointSlice(slice({ name: "web-1", serviceName: "web", endpoints: [endpoint("10.0.1.1")] }));
+  }
+  const names = ["db.default.svc.cluster.local", "db-0.db.default.svc.cluster.local", "web.default.svc.cluster.local", reverseName("10.0.0.1"), reverseName("10.96.0.20")];
+
+  it("builds each Service once at the end of a deferred load, with the records an immediate build gives", () => {
+    const immediate = new RecordStore({ now: () => 1_700_000_000_000 });
+    load(immediate);
+    const deferred = new RecordStore({ now: () => 1_700_000_000_000 });
+    deferred.deferBuilds();
+    load(deferred);
+    for (const name of names) expect(at(deferred, name)).toBeUndefined();
+    deferred.buildDeferred();
+    for (const name of names) expect(at(deferred, name)).toEqual(at(immediate, name));
+    expect(at(deferred, "db.default.svc.cluster.local")).toEqual(["A 10.0.0.1"]);
+  });
+
+  it("builds changes at once after the sync, and never defers again", () => {
+    const s = new RecordStore({ now: () => 1_700_000_000_000 });
+    s.deferBuilds();
+    load(s);
+    s.markSynced();
+    s.deferBuilds();
+    s.upsertService(service({ name: "new", clusterIPs: ["10.96.0.30"] }));
+    expect(at(s, "new.default.svc.cluster.local")).toEqual(["A 10.96.0.30"]);
+    expect(at(s, "web.default.svc.cluster.local")).toEqual(["A 10.96.0.20"]);
+  });
+});

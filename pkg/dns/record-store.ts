@@ -72,6 +72,8 @@ export class RecordStore {
   readonly #exposed: ReadonlySet<string> | null;
   readonly #keepSlices: boolean;
   #synced = false;
+  /** Services whose records wait for the end of the first load (see deferBuilds); null: built at once. */
+  #deferred: Set<string> | null = null;
 
   readonly #objects = new ServiceObjects();
   /** What each Service holds in the store: the names it is a source of, and its endpoint table. */
@@ -98,7 +100,25 @@ export class RecordStore {
     return this.#synced;
   }
 
+  /**
+   * Until buildDeferred (or markSynced), a change only notes the Service it touches: the first
+   * list delivers each Service and its slices apart, and each is then built once instead of once
+   * per object. Nothing is answered from the store before it is synced, so nothing reads the
+   * unbuilt state. Only before the first sync; later changes are built as they come.
+   */
+  deferBuilds(): void {
+    if (!this.#synced) this.#deferred ??= new Set();
+  }
+
+  /** Builds the Services noted while deferring, and builds every change at once from now on. */
+  buildDeferred(): void {
+    const deferred = this.#deferred;
+    this.#deferred = null;
+    if (deferred !== null) for (const key of deferred) this.#rebuild(key);
+  }
+
   markSynced(): void {
+    this.buildDeferred();
     this.#synced = true;
   }
 
@@ -195,26 +215,31 @@ export class RecordStore {
 
   upsertService(service: Service): void {
     if (!this.#serves(service.namespace)) return;
-    this.#rebuild(this.#objects.upsertService(service));
+    this.#touched(this.#objects.upsertService(service));
   }
 
   deleteService(namespace: string, name: string): void {
     const key = this.#objects.deleteService(namespace, name);
-    if (key !== null) this.#rebuild(key);
+    if (key !== null) this.#touched(key);
   }
 
   upsertEndpointSlice(slice: DnsEndpointSlice): void {
     if (!this.#keepSlices || !this.#serves(slice.namespace)) return;
-    for (const key of this.#objects.upsertSlice(slice)) this.#rebuild(key);
+    for (const key of this.#objects.upsertSlice(slice)) this.#touched(key);
   }
 
   deleteEndpointSlice(namespace: string, name: string): void {
     const key = this.#objects.deleteSlice(namespace, name);
-    if (key !== null) this.#rebuild(key);
+    if (key !== null) this.#touched(key);
   }
 
   #serves(namespace: string): boolean {
     return this.#exposed === null || this.#exposed.has(namespace);
+  }
+
+  #touched(serviceKey: string): void {
+    if (this.#deferred !== null) this.#deferred.add(serviceKey);
+    else this.#rebuild(serviceKey);
   }
 
   #rebuild(serviceKey: string): void {

@@ -1,7 +1,7 @@
 // Feeds the record store from the watch layer: every add, update and delete of a Service,
 // EndpointSlice, Namespace (and Pod, with `pods verified`) goes into the store as it arrives,
 // and the store is marked synced (SERVFAIL ends) once every informer has delivered its first
-// list. Offline mode hands the same store a file's objects instead.
+// list. Until then the store only notes which Services changed, and builds each once at the end. Offline mode hands the same store a file's objects instead.
 import type { ClusterObjects } from "../kube/objects-file.ts";
 import type { InformerEvent } from "../kube/object-store.ts";
 import type { Pod } from "../model/pod.ts";
@@ -29,6 +29,7 @@ export interface StoreSources {
  * while queries are still SERVFAIL and /ready still fails.
  */
 export async function syncStore(store: RecordStore, sources: StoreSources, beforeSynced: () => void = () => {}): Promise<void> {
+  store.deferBuilds();
   sources.namespaces.onEvent((e) => {
     if (e.type === "delete") store.deleteNamespace(e.old.name);
     else store.upsertNamespace(e.object);
@@ -47,6 +48,7 @@ export async function syncStore(store: RecordStore, sources: StoreSources, befor
   });
   const all = [sources.namespaces, sources.services, sources.endpointSlices, ...(sources.pods === undefined ? [] : [sources.pods])];
   await Promise.all(all.map((source) => source.synced()));
+  store.buildDeferred();
   beforeSynced();
   store.markSynced();
 }
@@ -62,6 +64,7 @@ export interface StoreObjects {
 
 /** Loads a whole cluster's objects at once and marks the store synced: offline mode. */
 export function loadStore(store: RecordStore, objects: StoreObjects): void {
+  store.deferBuilds();
   for (const namespace of objects.namespaces) store.upsertNamespace(namespace);
   for (const service of objects.services) store.upsertService(service);
   for (const slice of objects.endpointSlices) store.upsertEndpointSlice(slice);
