@@ -12,6 +12,7 @@ import { execa, type ResultPromise } from "execa";
 import type { BenchNode } from "./bench-node.ts";
 import { CLUSTER_CIDR } from "./bench-node.ts";
 import { NODE_NAME } from "./cluster-objects.ts";
+import { iptablesChoice } from "./plan.ts";
 
 // As operators run it: through the bin, which finds Node.js 24 and uses the compile cache.
 const signpostBin = fileURLToPath(new URL("../../../bin/signpost-proxy", import.meta.url));
@@ -27,7 +28,7 @@ export type RuleBackend = "iptables" | "nftables";
  * iptables-wrapper would arrange).
  */
 export function iptablesFlavour(): "default" | "legacy" {
-  return process.env["BENCH_PROXY_IPTABLES"] === "legacy" ? "legacy" : "default";
+  return iptablesChoice() === "legacy" ? "legacy" : "default";
 }
 
 /** The name of an iptables tool in the flavour in use: iptables-save or iptables-legacy-save. */

@@ -25,13 +25,13 @@ import { type Contestant, iptablesFlavour, kubeProxy, kubeProxyConfigDir, kubePr
 import { buildCurves, buildFigures, type FleetOutcome, fleetFigures } from "./figures.ts";
 import { KubeRest } from "../kube-rest.ts";
 import { atScale, type ContestantMeasurements, newContestantMeasurements } from "./measurements.ts";
-import { benchPlan } from "./plan.ts";
+import { benchPlan, iptablesChoice } from "./plan.ts";
 import { programmingLatency } from "./programming-latency.ts";
 import { log, percentile } from "./sampling.ts";
 
 const startedAt = new Date().toISOString();
 const plan = benchPlan();
-const onNft = process.env["BENCH_PROXY_IPTABLES"] === "nft";
+const onNft = iptablesChoice() === "nft";
 const kubeProxyBinary = process.env["BENCH_KUBE_PROXY"] ?? "";
 const connectRateBinary = process.env["BENCH_CONNECT_RATE"] ?? "";
 const liveNodes = new Set<BenchNode>();
@@ -149,7 +149,7 @@ async function main(): Promise<void> {
     log(kubeProxyNote);
   }
   versions["iptables"] = (await execa("iptables", ["--version"], { reject: false })).stdout.trim();
-  versions["iptables used"] = iptablesFlavour() === "legacy" ? "iptables-legacy (BENCH_PROXY_IPTABLES=legacy)" : `the node's default iptables (BENCH_PROXY_IPTABLES=${process.env["BENCH_PROXY_IPTABLES"] ?? "unset"})`;
+  versions["iptables used"] = iptablesFlavour() === "legacy" ? "iptables-legacy (BENCH_PROXY_IPTABLES=legacy)" : `the node's default iptables (BENCH_PROXY_IPTABLES=${onNft ? "nft" : "unset"})`;
   versions["nft"] = (await execa("nft", ["--version"], { reject: false })).stdout.trim();
   versions["kernel"] = (await execa("uname", ["-r"])).stdout.trim();
 

@@ -4,6 +4,16 @@
 // BENCH_PROXY_COLD_START_TIMEOUT_S="600" (the default), BENCH_PROXY_FLEET="50" (instances at the
 // smallest scale point watching one API server; 0 skips the fleet).
 // The proxy-nft section (BENCH_PROXY_IPTABLES=nft, see nftPlan) is a smaller run of its own.
+/**
+ * BENCH_PROXY_IPTABLES, read here only: "legacy" (hack/bench.sh's default for the proxy section:
+ * both iptables-mode contestants on iptables-legacy), "nft" (the proxy-nft section, on the node's
+ * default iptables, which is iptables-nft here), or unset: the node's default, full plan.
+ */
+export function iptablesChoice(): "legacy" | "nft" | "default" {
+  const v = process.env["BENCH_PROXY_IPTABLES"];
+  return v === "legacy" || v === "nft" ? v : "default";
+}
+
 export interface Plan {
   readonly scales: readonly number[];
   /** Runs per contestant and scale point; each is a cold start followed by a latency block. */
@@ -35,7 +45,7 @@ function coldStartTimeoutMs(): number {
 }
 
 export function benchPlan(): Plan {
-  if (process.env["BENCH_PROXY_IPTABLES"] === "nft") return nftPlan();
+  if (iptablesChoice() === "nft") return nftPlan();
   const quick = process.env["BENCH_QUICK"] === "1";
   // 30,000 Services: kube-proxy's documented pain point in iptables mode.
   const scales = scalesOr(quick ? [100, 1000] : [1000, 10_000, 30_000]);
