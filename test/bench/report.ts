@@ -51,6 +51,7 @@ function machine(): string[] {
 function ratioCell(figure: Figure): string {
   const ratio = ratioOf(figure);
   if (ratio === null) return "—";
+  if (figure.better === "neither") return formatNumber(ratio);
   const better = figure.better === "lower" ? ratio < 1 : ratio > 1;
   return `${formatNumber(ratio)}${ratio === 1 ? "" : better ? " (signpost better)" : " (signpost worse)"}`;
 }
@@ -78,7 +79,7 @@ function figureTable(figures: readonly Figure[]): string[] {
   for (const f of figures) {
     const verdict = verdictOf(f);
     lines.push(
-      `| ${f.group} | ${f.name} (${f.better} is better) | ${formatSpread(spreadOf(f.signpost), f.unit)} | ${f.opponentName}: ${formatSpread(spreadOf(f.opponent), f.unit)} | ${ratioCell(f)} |${withCeiling ? ` ${ceilingCell(f)} |` : ""} ${formatTarget(f)} | ${verdict === "no target" ? "" : verdict} |`,
+      `| ${f.group} | ${f.name} (${f.better === "neither" ? "context, no better" : `${f.better} is better`}) | ${formatSpread(spreadOf(f.signpost), f.unit)} | ${f.opponentName}: ${formatSpread(spreadOf(f.opponent), f.unit)} | ${ratioCell(f)} |${withCeiling ? ` ${ceilingCell(f)} |` : ""} ${formatTarget(f)} | ${verdict === "no target" ? "" : verdict} |`,
     );
   }
   return lines;

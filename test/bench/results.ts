@@ -12,7 +12,8 @@ export interface Figure {
   readonly name: string;
   /** "s", "ms", "q/s", "MiB", "CPU s", "rules", "bytes". */
   readonly unit: string;
-  readonly better: "lower" | "higher";
+  /** "neither" for a figure that explains others (how many syncs bought a CPU figure): no verdict. */
+  readonly better: "lower" | "higher" | "neither";
   /** One value per repetition; null when signpost could not be measured (say why in note). */
   readonly signpost: readonly number[] | null;
   /** One value per repetition; null when the opponent could not be built or run. */

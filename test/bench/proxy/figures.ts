@@ -13,7 +13,7 @@ import { CONNECT_RATE_SECONDS } from "./connect-rate.ts";
 interface FigureSpec {
   readonly name: string;
   readonly unit: string;
-  readonly better: "lower" | "higher";
+  readonly better: "lower" | "higher" | "neither";
   readonly samples: (s: ScaleMeasurements) => number[];
   /** The issue's goal against kube-proxy's iptables mode at a scale point (targetScale: 10,000 when measured, else the largest). */
   readonly target?: (scale: number, targetScale: number) => { readonly maxRatio?: number; readonly minRatio?: number } | undefined;
@@ -96,7 +96,7 @@ export function figureSpecs(plan: Plan): FigureSpec[] {
     {
       name: "syncs under churn",
       unit: "syncs",
-      better: "lower",
+      better: "neither",
       samples: (s) => s.churn.flatMap((c) => (c.syncs === undefined ? [] : [c.syncs])),
       commands: (s, o) => [...daemonCommands(s, o), "curl NODE:10249/metrics (kubeproxy_sync_proxy_rules_duration_seconds_count before and 3 s after the window)"],
       note: () => `${churnWhat}; syncs (each one iptables-restore or nft run per family with rules) from the start of the window until 3 s after it: fewer syncs batch more changes each`,
