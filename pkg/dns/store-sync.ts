@@ -1,7 +1,8 @@
 // Feeds the record store from the watch layer: every add, update and delete of a Service,
 // EndpointSlice, Namespace (and Pod, with `pods verified`) goes into the store as it arrives,
 // and the store is marked synced (SERVFAIL ends) once every informer has delivered its first
-// list. Until then the store only notes which Services changed, and builds each once at the end. Offline mode hands the same store a file's objects instead.
+// list. Until then the store only notes which Services changed, and builds each once at the
+// end. Offline mode hands the same store a file's objects instead.
 import type { ClusterObjects } from "../kube/objects-file.ts";
 import type { InformerEvent } from "../kube/object-store.ts";
 import type { Pod } from "../model/pod.ts";
