@@ -16,6 +16,7 @@ const plots = join(docs, "bench");
 
 const SECTION_TITLES: Record<SectionResults["section"], string> = {
   proxy: "signpost-proxy against kube-proxy",
+  "proxy-30k": "signpost-proxy against kube-proxy at 30,000 Services (item 6 of issue 19)",
   "proxy-nft": "signpost-proxy against kube-proxy on iptables-nft (item 4 of issue 19)",
   dns: "signpost-dns against CoreDNS",
   nodelocal: "node-local DNS layout against the plain layout (issue 18), on the local cluster",
@@ -23,7 +24,7 @@ const SECTION_TITLES: Record<SectionResults["section"], string> = {
 
 function readSections(): SectionResults[] {
   const sections: SectionResults[] = [];
-  for (const name of ["proxy", "proxy-nft", "dns", "nodelocal"] as const) {
+  for (const name of ["proxy", "proxy-30k", "proxy-nft", "dns", "nodelocal"] as const) {
     const file = join(benchOutDir(), `${name}.json`);
     if (existsSync(file)) sections.push(JSON.parse(readFileSync(file, "utf8")) as SectionResults);
   }

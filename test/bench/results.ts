@@ -47,7 +47,7 @@ export interface Curve {
 }
 
 export interface SectionResults {
-  readonly section: "proxy" | "proxy-nft" | "dns" | "nodelocal";
+  readonly section: "proxy" | "proxy-30k" | "proxy-nft" | "dns" | "nodelocal";
   readonly startedAt: string;
   readonly finishedAt: string;
   /** Component name to version, e.g. { "kube-proxy": "v1.36.3", "signpost": "0.1.0 (abc1234)" }. */

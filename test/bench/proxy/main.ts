@@ -3,9 +3,11 @@
 // reference), against one real kube-apiserver, at 1,000 and 10,000 Services of 10 endpoints.
 // For each scale point, each contestant is run several times, alternating (and the order
 // reversed every other round); every run is a fresh node namespace: a cold start, then a block
-// of network programming latency events, and in the last run churn. Writes BENCH_OUT/proxy.json;
-// with BENCH_PROXY_IPTABLES=nft, the proxy-nft section instead (plan.ts's nftPlan): both
-// iptables-mode contestants on iptables-nft, without the nftables-mode reference and the fleet.
+// of network programming latency events, and churn in the plan's last runs (churnRuns).
+// Writes BENCH_OUT/proxy.json. With BENCH_PROXY_IPTABLES=nft, the proxy-nft section instead
+// (plan.ts's nftPlan): both iptables-mode contestants on iptables-nft, without the nftables-mode
+// reference and the fleet. With BENCH_PROXY_SECTION=proxy-30k, the proxy-30k section (plan.ts's
+// largeScalePlan): 30,000 Services, fewer latency events, no fleet, no one-point cold-start plot.
 import { execSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
@@ -25,13 +27,14 @@ import { type Contestant, iptablesFlavour, kubeProxy, kubeProxyConfigDir, kubePr
 import { buildCurves, buildFigures, type FleetOutcome, fleetFigures } from "./figures.ts";
 import { KubeRest } from "../kube-rest.ts";
 import { atScale, type ContestantMeasurements, newContestantMeasurements } from "./measurements.ts";
-import { benchPlan, iptablesChoice } from "./plan.ts";
+import { benchPlan, proxySection } from "./plan.ts";
 import { programmingLatency } from "./programming-latency.ts";
 import { log, percentile } from "./sampling.ts";
 
 const startedAt = new Date().toISOString();
 const plan = benchPlan();
-const onNft = iptablesChoice() === "nft";
+const section = proxySection();
+const onNft = section === "proxy-nft";
 const kubeProxyBinary = process.env["BENCH_KUBE_PROXY"] ?? "";
 const connectRateBinary = process.env["BENCH_CONNECT_RATE"] ?? "";
 const liveNodes = new Set<BenchNode>();
@@ -74,7 +77,7 @@ function wanted(c: Contestant): boolean {
   return only.length === 0 || only.includes(c.name);
 }
 
-/** One run: fresh node, cold start, latency block, and churn when asked. */
+/** One run: fresh node, cold start, latency block, and churn in the plan's last churnRuns runs. */
 async function oneRun(c: Contestant, m: ContestantMeasurements, scale: number, run: number, objects: ClusterObjects, kubeconfig: string): Promise<void> {
   const s = atScale(m, scale);
   const node = await BenchNode.create();
@@ -113,7 +116,7 @@ async function oneRun(c: Contestant, m: ContestantMeasurements, scale: number, r
         if (r.service.failed > 0) s.problems.push(`${r.service.failed} connections through ${cold.probeClusterIP} failed`);
         log(`${c.name}, ${scale} Services: ${r.service.perSecond.toFixed(0)} new connections/s through a ClusterIP (${r.service.failed} failed), ${r.direct.perSecond.toFixed(0)}/s straight to the pod`);
       }
-      if (run === plan.runs - 1 && plan.churnScales.includes(scale)) {
+      if (run >= plan.runs - plan.churnRuns && plan.churnScales.includes(scale)) {
         log(`${c.name}, ${scale} Services: churn, ${plan.churnPerSecond}/s for ${plan.churnSeconds} s`);
         const r = await churn(c, cold.daemon, node, objects, { seconds: plan.churnSeconds, perSecond: plan.churnPerSecond, seed: scale });
         s.churn.push(r);
@@ -197,18 +200,20 @@ async function main(): Promise<void> {
     m: contestants.find((x) => x.m.name === name)?.m ?? null,
     targets,
   });
-  const opponents = onNft ? [opponentFor("kube-proxy (iptables)", false)] : [opponentFor("kube-proxy (iptables)", true), opponentFor("kube-proxy (nftables)", false)];
+  // The issue's targets are set at 1,000 and 10,000 Services on iptables-legacy: the proxy section's.
+  const targets = section === "proxy";
+  const opponents = onNft ? [opponentFor("kube-proxy (iptables)", false)] : [opponentFor("kube-proxy (iptables)", targets), opponentFor("kube-proxy (nftables)", false)];
   const figures = buildFigures(plan, signpostM, opponents).map((f) => (kubeProxyNote === "" || f.opponent !== null ? f : { ...f, note: `${f.note ?? ""}. ${kubeProxyNote}` }));
   figures.push(...fleetFigures(fleets, `kube-proxy (iptables) ${versions["kube-proxy"] ?? "v1.36.3"}`));
   const curves = buildCurves(plan, contestants.map((x) => x.m));
   const file = writeSectionResults({
-    section: onNft ? "proxy-nft" : "proxy",
+    section,
     startedAt,
     finishedAt: new Date().toISOString(),
     versions,
     // One report holds both sections: the nft rows and plots are named apart.
     figures: onNft ? figures.map((f) => ({ ...f, group: f.group.replace(/^proxy,/, "proxy on iptables-nft,") })) : figures,
-    curves: onNft ? curves.map((c) => ({ ...c, slug: `nft-${c.slug}`, title: `${c.title}, on iptables-nft` })) : curves,
+    curves: onNft ? curves.map((c) => ({ ...c, slug: `nft-${c.slug}`, title: `${c.title}, on iptables-nft` })) : section === "proxy-30k" ? curves.filter((c) => c.slug !== "proxy-cold-start").map((c) => ({ ...c, slug: `30k-${c.slug}` })) : curves,
   });
   log(`wrote ${file}`);
 }

@@ -3,7 +3,8 @@
 // BENCH_PROXY_EVENTS="200" (latency events per contestant and scale point, half of them changes),
 // BENCH_PROXY_COLD_START_TIMEOUT_S="600" (the default), BENCH_PROXY_FLEET="50" (instances at the
 // smallest scale point watching one API server; 0 skips the fleet).
-// The proxy-nft section (BENCH_PROXY_IPTABLES=nft, see nftPlan) is a smaller run of its own.
+// The proxy-nft section (BENCH_PROXY_IPTABLES=nft, see nftPlan) and the proxy-30k section
+// (BENCH_PROXY_SECTION=proxy-30k, see largeScalePlan) are smaller runs of their own.
 /**
  * BENCH_PROXY_IPTABLES, read here only: "legacy" (hack/bench.sh's default for the proxy section:
  * both iptables-mode contestants on iptables-legacy), "nft" (the proxy-nft section, on the node's
@@ -14,6 +15,17 @@ export function iptablesChoice(): "legacy" | "nft" | "default" {
   return v === "legacy" || v === "nft" ? v : "default";
 }
 
+export type ProxySection = "proxy" | "proxy-nft" | "proxy-30k";
+
+/**
+ * Which section this run writes: "proxy-30k" when BENCH_PROXY_SECTION says so (hack/bench.sh sets
+ * it), else "proxy-nft" on iptables-nft, else "proxy".
+ */
+export function proxySection(): ProxySection {
+  if (process.env["BENCH_PROXY_SECTION"] === "proxy-30k") return "proxy-30k";
+  return iptablesChoice() === "nft" ? "proxy-nft" : "proxy";
+}
+
 export interface Plan {
   readonly scales: readonly number[];
   /** Runs per contestant and scale point; each is a cold start followed by a latency block. */
@@ -22,8 +34,9 @@ export interface Plan {
   readonly events: (scale: number, contestant: string) => number;
   /** Quiet time after each event, drawn from [min, max]: longer than the 1 s minSyncPeriod, so every change is programmed alone. */
   readonly pauseMs: readonly [number, number];
-  /** Churn, in the last run of each contestant, at these scale points. */
+  /** Churn, in the last `churnRuns` runs of each contestant, at these scale points. */
   readonly churnScales: readonly number[];
+  readonly churnRuns: number;
   readonly churnSeconds: number;
   readonly churnPerSecond: number;
   readonly coldStartTimeoutMs: number;
@@ -45,10 +58,12 @@ function coldStartTimeoutMs(): number {
 }
 
 export function benchPlan(): Plan {
-  if (iptablesChoice() === "nft") return nftPlan();
+  const section = proxySection();
+  if (section === "proxy-nft") return nftPlan();
+  if (section === "proxy-30k") return largeScalePlan();
   const quick = process.env["BENCH_QUICK"] === "1";
-  // 30,000 Services: kube-proxy's documented pain point in iptables mode.
-  const scales = scalesOr(quick ? [100, 1000] : [1000, 10_000, 30_000]);
+  // 30,000 Services is the proxy-30k section's, with fewer latency events.
+  const scales = scalesOr(quick ? [100, 1000] : [1000, 10_000]);
   const largest = Math.max(...scales);
   // 600 events: 300 changes (the metric) and 300 new Services (the probe) per contestant and
   // scale point, over the runs, so a p99 rests on 100 samples a run. The nftables reference
@@ -57,8 +72,8 @@ export function benchPlan(): Plan {
   const events = (_scale: number, contestant: string): number => (contestant === "kube-proxy (nftables)" ? Math.max(6, Math.round(mainEvents / 10)) : mainEvents);
   const fleet = { instances: Number(process.env["BENCH_PROXY_FLEET"] ?? (quick ? 5 : 50)), churnSeconds: quick ? 10 : 30, perSecond: 10, timeoutMs: 600_000 };
   return quick
-    ? { scales, runs: 2, events, pauseMs: [1000, 1200], churnScales: [largest], churnSeconds: 15, churnPerSecond: 10, coldStartTimeoutMs: coldStartTimeoutMs(), eventTimeoutMs: 30_000, settleMs: 2000, fleet }
-    : { scales, runs: 3, events, pauseMs: [1000, 1200], churnScales: [scales.includes(10_000) ? 10_000 : largest], churnSeconds: 60, churnPerSecond: 10, coldStartTimeoutMs: coldStartTimeoutMs(), eventTimeoutMs: 60_000, settleMs: 3000, fleet };
+    ? { scales, runs: 2, events, pauseMs: [1000, 1200], churnScales: [largest], churnRuns: 1, churnSeconds: 15, churnPerSecond: 10, coldStartTimeoutMs: coldStartTimeoutMs(), eventTimeoutMs: 30_000, settleMs: 2000, fleet }
+    : { scales, runs: 3, events, pauseMs: [1000, 1200], churnScales: [scales.includes(10_000) ? 10_000 : largest], churnRuns: 3, churnSeconds: 60, churnPerSecond: 10, coldStartTimeoutMs: coldStartTimeoutMs(), eventTimeoutMs: 60_000, settleMs: 3000, fleet };
 }
 
 /**
@@ -78,7 +93,35 @@ export function nftPlan(): Plan {
     events: () => mainEvents,
     pauseMs: [1000, 1200],
     churnScales: [Math.min(...scales)],
+    churnRuns: 1,
     churnSeconds: 30,
+    churnPerSecond: 10,
+    coldStartTimeoutMs: coldStartTimeoutMs(),
+    eventTimeoutMs: 60_000,
+    settleMs: 3000,
+    fleet: { instances: 0, churnSeconds: 0, perSecond: 0, timeoutMs: 0 },
+  };
+}
+
+/**
+ * The proxy-30k section: 30,000 Services of 10 endpoints, kube-proxy's documented pain point in
+ * iptables mode, on iptables-legacy as in the proxy section, against both kube-proxy modes. Three
+ * runs each (cold start, latency block, connection rate) and a minute of churn in the last (n=1); no
+ * fleet. At 10,000 Services kube-proxy's iptables changes took 2-6 s each here, so the main
+ * plan's 600 latency events would take hours at this scale: 60 by default (30 changes, 30 new
+ * Services), a tenth for the nftables reference. The same overrides as the main plan apply.
+ */
+export function largeScalePlan(): Plan {
+  const scales = scalesOr([30_000]);
+  const mainEvents = Number(process.env["BENCH_PROXY_EVENTS"] ?? 60);
+  return {
+    scales,
+    runs: 3,
+    events: (_scale, contestant) => (contestant === "kube-proxy (nftables)" ? Math.max(6, Math.round(mainEvents / 10)) : mainEvents),
+    pauseMs: [1000, 1200],
+    churnScales: [Math.max(...scales)],
+    churnRuns: 1,
+    churnSeconds: 60,
     churnPerSecond: 10,
     coldStartTimeoutMs: coldStartTimeoutMs(),
     eventTimeoutMs: 60_000,
