@@ -137,20 +137,24 @@ export function buildServiceRecords(
 function collectEndpoints(slices: readonly DnsEndpointSlice[], include: (ready: boolean) => boolean): LabeledEndpoint[] {
   const out: LabeledEndpoint[] = [];
   const seen = new Set<string>();
+  const add = (address: string, hostname: string): void => {
+    const canonical = canonicalIP(address);
+    if (canonical === null) return;
+    // The API's own string when it is already canonical (nearly always): one copy per endpoint fewer.
+    const ip = canonical === address ? address : canonical;
+    const label = hostname !== "" ? hostname : dashedName(ip);
+    const key = `${label}/${ip}`;
+    if (seen.has(key)) return;
+    seen.add(key);
+    out.push({ label, hostname, ip });
+  };
   for (const slice of slices) {
     for (const endpoint of slice.endpoints) {
-      if (!include(endpoint.ready)) continue;
-      for (const address of endpoint.addresses) {
-        const canonical = canonicalIP(address);
-        if (canonical === null) continue;
-        // The API's own string when it is already canonical (nearly always): one copy per endpoint fewer.
-        const ip = canonical === address ? address : canonical;
+      // An endpoint kept as its address is ready and has no hostname (dns-slice.ts).
+      if (typeof endpoint === "string") add(endpoint, "");
+      else if (include(endpoint.ready)) {
         const hostname = endpoint.hostname.toLowerCase();
-        const label = hostname !== "" ? hostname : dashedName(ip);
-        const key = `${label}/${ip}`;
-        if (seen.has(key)) continue;
-        seen.add(key);
-        out.push({ label, hostname, ip });
+        for (const address of endpoint.addresses) add(address, hostname);
       }
     }
   }
