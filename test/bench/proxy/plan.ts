@@ -69,11 +69,30 @@ export function benchPlan(): Plan {
   // scale point, over the runs, so a p99 rests on 100 samples a run. The nftables reference
   // gets a tenth (its changes took 10-20 s each at 10,000 Services here).
   const mainEvents = Number(process.env["BENCH_PROXY_EVENTS"] ?? (quick ? 20 : 600));
-  const events = (_scale: number, contestant: string): number => (contestant === "kube-proxy (nftables)" ? Math.max(6, Math.round(mainEvents / 10)) : mainEvents);
+  const events = tenthForNftables(mainEvents);
   const fleet = { instances: Number(process.env["BENCH_PROXY_FLEET"] ?? (quick ? 5 : 50)), churnSeconds: quick ? 10 : 30, perSecond: 10, timeoutMs: 600_000 };
   return quick
     ? { scales, runs: 2, events, pauseMs: [1000, 1200], churnScales: [largest], churnRuns: 1, churnSeconds: 15, churnPerSecond: 10, coldStartTimeoutMs: coldStartTimeoutMs(), eventTimeoutMs: 30_000, settleMs: 2000, fleet }
     : { scales, runs: 3, events, pauseMs: [1000, 1200], churnScales: [scales.includes(10_000) ? 10_000 : largest], churnRuns: 3, churnSeconds: 60, churnPerSecond: 10, coldStartTimeoutMs: coldStartTimeoutMs(), eventTimeoutMs: 60_000, settleMs: 3000, fleet };
+}
+
+/** `mainEvents` latency events per contestant, a tenth (at least 6) for kube-proxy's nftables mode. */
+function tenthForNftables(mainEvents: number): Plan["events"] {
+  return (_scale, contestant) => (contestant === "kube-proxy (nftables)" ? Math.max(6, Math.round(mainEvents / 10)) : mainEvents);
+}
+
+/** A smaller section's plan: churn once, in the last run, at one scale point, and no fleet. */
+function sectionPlan(p: Pick<Plan, "scales" | "runs" | "events" | "churnScales" | "churnSeconds">): Plan {
+  return {
+    ...p,
+    pauseMs: [1000, 1200],
+    churnRuns: 1,
+    churnPerSecond: 10,
+    coldStartTimeoutMs: coldStartTimeoutMs(),
+    eventTimeoutMs: 60_000,
+    settleMs: 3000,
+    fleet: { instances: 0, churnSeconds: 0, perSecond: 0, timeoutMs: 0 },
+  };
 }
 
 /**
@@ -87,20 +106,7 @@ export function benchPlan(): Plan {
 export function nftPlan(): Plan {
   const scales = scalesOr([1000]);
   const mainEvents = Number(process.env["BENCH_PROXY_EVENTS"] ?? 40);
-  return {
-    scales,
-    runs: 1,
-    events: () => mainEvents,
-    pauseMs: [1000, 1200],
-    churnScales: [Math.min(...scales)],
-    churnRuns: 1,
-    churnSeconds: 30,
-    churnPerSecond: 10,
-    coldStartTimeoutMs: coldStartTimeoutMs(),
-    eventTimeoutMs: 60_000,
-    settleMs: 3000,
-    fleet: { instances: 0, churnSeconds: 0, perSecond: 0, timeoutMs: 0 },
-  };
+  return sectionPlan({ scales, runs: 1, events: () => mainEvents, churnScales: [Math.min(...scales)], churnSeconds: 30 });
 }
 
 /**
@@ -114,18 +120,5 @@ export function nftPlan(): Plan {
 export function largeScalePlan(): Plan {
   const scales = scalesOr([30_000]);
   const mainEvents = Number(process.env["BENCH_PROXY_EVENTS"] ?? 60);
-  return {
-    scales,
-    runs: 3,
-    events: (_scale, contestant) => (contestant === "kube-proxy (nftables)" ? Math.max(6, Math.round(mainEvents / 10)) : mainEvents),
-    pauseMs: [1000, 1200],
-    churnScales: [Math.max(...scales)],
-    churnRuns: 1,
-    churnSeconds: 60,
-    churnPerSecond: 10,
-    coldStartTimeoutMs: coldStartTimeoutMs(),
-    eventTimeoutMs: 60_000,
-    settleMs: 3000,
-    fleet: { instances: 0, churnSeconds: 0, perSecond: 0, timeoutMs: 0 },
-  };
+  return sectionPlan({ scales, runs: 3, events: tenthForNftables(mainEvents), churnScales: [Math.max(...scales)], churnSeconds: 60 });
 }
