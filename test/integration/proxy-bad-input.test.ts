@@ -11,7 +11,7 @@ import { eventually } from "../support/eventually.ts";
 import { ProxyDaemon } from "../support/proxy-daemon.ts";
 import { clusterIPOf, createNode, putSlice, serviceSpec, sliceSpec } from "../support/proxy-objects.ts";
 import { backends, clusterCIDR, nodeIP, ProxyTopology, type Pod } from "../support/proxy-topology.ts";
-import { chainsOf } from "../support/proxy-rules.ts";
+import { chainsOf, serviceEntryRules } from "../support/proxy-rules.ts";
 
 const kubeconfig = inject("kubeconfig");
 const c = clients(kubeconfig);
@@ -107,7 +107,7 @@ describe("signpost-proxy at the edges of what the API server accepts", () => {
     const portName = `${ns}/${name}:${longPortName}`;
     expect(portName.length).toBe(191);
     // The comment names the whole Service port: neither cut short nor split into two arguments.
-    const clusterRule = (chainsOf(saved).get("nat/KUBE-SERVICES") ?? []).find((r) => r.includes(`-d ${ip}/32`));
+    const clusterRule = serviceEntryRules(chainsOf(saved)).find((r) => r.includes(`-d ${ip}/32`));
     expect(clusterRule).toContain(`-m comment --comment "${portName} cluster IP"`);
     const svcChain = /-j (KUBE-SVC-[A-Z0-9]+)/.exec(clusterRule ?? "")?.[1] ?? "";
     expect(chainsOf(saved).get(`nat/${svcChain}`)?.some((r) => r.includes(`--comment "${portName} -> ${a.ip}:8080"`))).toBe(true);
@@ -134,7 +134,7 @@ describe("signpost-proxy at the edges of what the API server accepts", () => {
     const ip = await clusterIPOf(c.core, ns, "many");
     await answers(ip, 20999);
     for (const port of [20000, 20500]) expect(backends(await topo.probe(client.ns, "tcp", ip, port))).toEqual(["pxb-a"]);
-    const services = chainsOf(await topo.node.run("iptables-save", [])).get("nat/KUBE-SERVICES") ?? [];
+    const services = serviceEntryRules(chainsOf(await topo.node.run("iptables-save", [])));
     expect(services.filter((rule) => rule.includes(`"${ns}/many:p`)).length).toBe(count);
   });
 
@@ -143,7 +143,7 @@ describe("signpost-proxy at the edges of what the API server accepts", () => {
     await putSlice(c.discovery, slice("ghost", "ghost-manual", {}));
     const line = await daemon.waitForLog((l) => l["endpointSlice"] === `${ns}/ghost-manual`, "the orphaned slice logged", logged);
     expect(line["msg"]).toBe(`endpoint slice ${ns}/ghost-manual is not programmed: its Service ${ns}/ghost does not exist`);
-    expect(chainsOf(await topo.node.run("iptables-save", [])).get("nat/KUBE-SERVICES")?.some((r) => r.includes(`${ns}/ghost`))).toBe(false);
+    expect(serviceEntryRules(chainsOf(await topo.node.run("iptables-save", []))).some((r) => r.includes(`${ns}/ghost`))).toBe(false);
 
     await c.core.createNamespacedService({ namespace: ns, body: serviceSpec(ns, "ghost", [{ name: "http", port: 80 }]) });
     await answers(await clusterIPOf(c.core, ns, "ghost"), 80);
@@ -182,7 +182,7 @@ describe("signpost-proxy at the edges of what the API server accepts", () => {
     expect(line["problems"]).toEqual(["status.loadBalancer.ingress 127.0.0.1 is a loopback address, skipped", "status.loadBalancer.ingress 169.254.169.254 is a link-local address, skipped"]);
     await answers(await clusterIPOf(c.core, ns, "lo-lb"), 80);
     await answers(lbIP, 80);
-    const rules = (chainsOf(await topo.node.run("iptables-save", ["-t", "nat"])).get("nat/KUBE-SERVICES") ?? []).filter((rule) => rule.includes(`${ns}/lo-lb:http loadbalancer IP`));
+    const rules = serviceEntryRules(chainsOf(await topo.node.run("iptables-save", ["-t", "nat"]))).filter((rule) => rule.includes(`${ns}/lo-lb:http loadbalancer IP`));
     expect(rules.map((rule) => /-d (\S+)/.exec(rule)?.[1])).toEqual([`${lbIP}/32`]);
     // The node's own 127.0.0.1:80 stays its own: nothing listens there, and nothing captures it.
     expect(await topo.probe(topo.node, "tcp", "127.0.0.1", 80, { timeoutMs: 2000 })).toEqual([{ error: "ECONNREFUSED" }]);

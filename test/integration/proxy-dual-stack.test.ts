@@ -8,7 +8,7 @@ import { clients, createNamespace, type TestClients } from "../support/kube.ts";
 import { eventually } from "../support/eventually.ts";
 import { ProxyDaemon } from "../support/proxy-daemon.ts";
 import { putSlice, serviceSpec, sliceSpec, type PortSpec } from "../support/proxy-objects.ts";
-import { chainsOf } from "../support/proxy-rules.ts";
+import { chainsOf, serviceEntryRules } from "../support/proxy-rules.ts";
 import { backends, clusterCIDR, clusterCIDRv6, nodeIP, nodeIPv6, outsideIPv6, ProxyTopology, type Pod } from "../support/proxy-topology.ts";
 
 const nodeName = `px-dual-${randomBytes(3).toString("hex")}`;
@@ -82,7 +82,7 @@ describe("signpost-proxy on a dual-stack node", () => {
     expect(backends(await topo.probe(topo.node, "tcp", ipv6, 80, { count: 3 }))).toHaveLength(3);
 
     const saved6 = await topo.node.run("ip6tables-save", []);
-    const clusterRule = (chainsOf(saved6).get("nat/KUBE-SERVICES") ?? []).find((r) => r.includes(`-d ${ipv6}/128`));
+    const clusterRule = serviceEntryRules(chainsOf(saved6)).find((r) => r.includes(`-d ${ipv6}/128`));
     expect(clusterRule).toContain(`--comment "${ns}/web:http cluster IP"`);
     const svcChain = /-j (KUBE-SVC-[A-Z0-9]+)/.exec(clusterRule ?? "")?.[1] ?? "";
     expect(chainsOf(saved6).get(`nat/${svcChain}`)?.filter((r) => r.includes("-j KUBE-SEP-"))).toHaveLength(2);
@@ -128,7 +128,7 @@ describe("signpost-proxy on a dual-stack node", () => {
   it("programs an SCTP port in both families (this kernel has no SCTP sockets, so no SCTP traffic is sent)", async () => {
     const sctp: readonly PortSpec[] = [{ name: "assoc", port: 9999, protocol: "SCTP" }];
     const [ipv4 = "", ipv6 = ""] = await service("assoc", { ipFamilyPolicy: "RequireDualStack" }, [a], sctp, [{ name: "assoc", port: 9999, protocol: "SCTP" }]);
-    const natRule = async (save: string, ip: string) => (chainsOf(await topo.node.run(save, [])).get("nat/KUBE-SERVICES") ?? []).find((l) => l.includes(`-d ${ip}/`)) ?? "";
+    const natRule = async (save: string, ip: string) => serviceEntryRules(chainsOf(await topo.node.run(save, []))).find((l) => l.includes(`-d ${ip}/`)) ?? "";
     await eventually(async () => (await natRule("iptables-save", ipv4)).includes("-j KUBE-SVC-") && (await natRule("ip6tables-save", ipv6)).includes("-j KUBE-SVC-"), "both families' SCTP rules");
     expect(await natRule("iptables-save", ipv4)).toMatch(new RegExp(`-p sctp -m comment --comment "${ns}/assoc:assoc cluster IP" -m sctp --dport 9999 -j KUBE-SVC-`));
     expect(await natRule("ip6tables-save", ipv6)).toMatch(new RegExp(`-p sctp -m comment --comment "${ns}/assoc:assoc cluster IP" -m sctp --dport 9999 -j KUBE-SVC-`));

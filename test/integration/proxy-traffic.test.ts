@@ -13,7 +13,7 @@ import { NetNs } from "../support/netns.ts";
 import { ProxyDaemon, runProxyCommand } from "../support/proxy-daemon.ts";
 import { clusterIPOf, createNode, putSlice, serviceSpec, sliceSpec, type PortSpec } from "../support/proxy-objects.ts";
 import { backends, clusterCIDR, nodeIP, otherOutsideIP, outsideIP, ProxyTopology, type Pod } from "../support/proxy-topology.ts";
-import { chainsOf } from "../support/proxy-rules.ts";
+import { chainsOf, serviceEntryRules } from "../support/proxy-rules.ts";
 
 const kubeconfig = inject("kubeconfig");
 const c = clients(kubeconfig);
@@ -84,7 +84,7 @@ describe("signpost-proxy programs real netfilter", () => {
     await eventually(async () => new Set(backends(await topo.probe(client.ns, "tcp", ip, 80, { count: 10, timeoutMs: 1000 }))).size === 2, "both endpoints used");
     const saved = chainsOf(await topo.node.run("iptables-save", ["-t", "nat"]));
     // This Service's chain, by the jump from KUBE-SERVICES for its cluster IP (other Services' chains name b too).
-    const entry = (saved.get("nat/KUBE-SERVICES") ?? []).find((r) => r.includes(`-d ${ip}/32`)) ?? "";
+    const entry = serviceEntryRules(saved).find((r) => r.includes(`-d ${ip}/32`)) ?? "";
     const svcRules = saved.get(`nat/${/-j (KUBE-SVC-\S+)/.exec(entry)?.[1] ?? ""}`) ?? [];
     expect(svcRules.length).toBeGreaterThan(0);
     // The local endpoint keeps its KUBE-SEP chain (for hairpin); the other is DNATed in place.
@@ -234,6 +234,30 @@ describe("signpost-proxy programs real netfilter", () => {
     expect(Number(/^kubeproxy_network_programming_duration_seconds_count\{ip_family="IPv4"\} (\d+)/m.exec(metrics)?.[1])).toBeGreaterThan(0);
   });
 
+  it("past 64 Services splits KUBE-SERVICES by destination prefix, and every Service still reaches its own endpoint", async () => {
+    const names = Array.from({ length: 70 }, (_, i) => `split-${i}`);
+    const ips = await Promise.all(names.map((name) => service(name)));
+    try {
+      await Promise.all(names.map((name, i) => endpoints(name, [i % 2 === 0 ? a : b])));
+      const expected = (i: number): string => (i % 2 === 0 ? "pxt-a" : "pxt-b");
+      const last = names.length - 1;
+      await eventually(async () => backends(await topo.probe(client.ns, "tcp", ips[last] ?? "", 80, { timeoutMs: 1000 }))[0] === expected(last), "the last Service answers");
+      for (let i = 0; i < names.length; i += 3) {
+        expect(backends(await topo.probe(client.ns, "tcp", ips[i] ?? "", 80)), `${names[i] ?? ""} at ${ips[i] ?? ""}`).toEqual([expected(i)]);
+      }
+      const chains = chainsOf(await topo.node.run("iptables-save", ["-t", "nat"]));
+      const top = chains.get("nat/KUBE-SERVICES") ?? [];
+      expect(top.filter((r) => / -j KUBE-DST-\S+$/.test(r)).length).toBeGreaterThan(1);
+      // No Service's own rule is left in KUBE-SERVICES; each is in the chain of its prefix.
+      for (const ip of ips) {
+        expect(top.some((r) => r.includes(`-d ${ip}/32 `))).toBe(false);
+        expect(serviceEntryRules(chains).filter((r) => r.includes(`-d ${ip}/32 `))).toHaveLength(1);
+      }
+    } finally {
+      await Promise.all(names.map((name) => c.core.deleteNamespacedService({ name, namespace: ns }).catch(() => undefined)));
+    }
+  });
+
   it("prints with `render` exactly the rules the daemon programmed, and they load into a fresh namespace", async () => {
     const dir = await mkdtemp(join(tmpdir(), "signpost-render-"));
     const fresh = await NetNs.create("pxt-render");
@@ -258,7 +282,7 @@ describe("signpost-proxy programs real netfilter", () => {
         daemonRules = await topo.node.run("iptables-save", []);
         return JSON.stringify([...chainsOf(daemonRules)]) === JSON.stringify([...chainsOf(await applied(fresh, rendered))]);
       }, "the daemon's rules equal the rendered ones", 30_000);
-      expect(chainsOf(daemonRules).get("nat/KUBE-SERVICES")?.length).toBeGreaterThan(5);
+      expect(serviceEntryRules(chainsOf(daemonRules)).length).toBeGreaterThan(5);
     } finally {
       await fresh.destroy();
       await rm(dir, { recursive: true, force: true });

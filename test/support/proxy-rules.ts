@@ -18,3 +18,15 @@ export function chainsOf(saved: string): Map<string, string[]> {
   }
   return new Map([...out.entries()].sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)));
 }
+
+/**
+ * The nat KUBE-SERVICES rules as one flat list: a jump to a KUBE-DST chain (the chain is split by
+ * destination prefix once it is long, as when earlier tests left many Services behind) is
+ * replaced by that chain's rules. Tests find a Service's entry rule here whatever the layout.
+ */
+export function serviceEntryRules(chains: ReadonlyMap<string, readonly string[]>): string[] {
+  return (chains.get("nat/KUBE-SERVICES") ?? []).flatMap((rule) => {
+    const dst = / -j (KUBE-DST-\S+)$/.exec(rule)?.[1];
+    return dst === undefined ? [rule] : [...(chains.get(`nat/${dst}`) ?? [])];
+  });
+}

@@ -74,9 +74,18 @@ export function endpointChainName(servicePortName: string, protocol: Protocol, e
   return `KUBE-SEP-${hash16(servicePortName + protocol.toLowerCase() + endpointAddress)}`;
 }
 
-const serviceChainPattern = /^KUBE-(SVC|SVL|EXT|FW|SEP)-[A-Z2-7]{16}$/;
+/**
+ * KUBE-DST-<hash> for the KUBE-SERVICES rules whose destinations lie in one prefix
+ * ("10.96.12.0/24"), when that chain is split (service-dispatch.ts). Ours alone: kube-proxy has
+ * no such chain.
+ */
+export function destinationChainName(cidr: string): string {
+  return `KUBE-DST-${hash16(cidr)}`;
+}
 
-/** A per-Service chain of ours: the only kind a sync may delete. */
+const serviceChainPattern = /^KUBE-(SVC|SVL|EXT|FW|SEP|DST)-[A-Z2-7]{16}$/;
+
+/** A per-Service (or per-destination-prefix) chain of ours: the only kind a sync may delete. */
 export function isServiceChainName(name: string): boolean {
   return serviceChainPattern.test(name);
 }

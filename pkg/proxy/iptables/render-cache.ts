@@ -10,11 +10,14 @@ import { ChainNamer } from "./chain-names.ts";
 import type { RenderConfig } from "./render-config.ts";
 import { renderServicePort } from "./render-service.ts";
 import { TableBuffer } from "./restore-writer.ts";
+import { DestinationRules } from "./service-dispatch.ts";
 
 export interface PortOutput {
   /** Rules in the filter table's top-level chains. */
   readonly filter: TableBuffer;
-  /** Rules in KUBE-SERVICES and KUBE-NODEPORTS. */
+  /** Rules in KUBE-SERVICES, by destination. */
+  readonly services: DestinationRules;
+  /** Rules in KUBE-NODEPORTS. */
   readonly natTop: TableBuffer;
   /** The port's own chains, with their rules. */
   readonly natChains: TableBuffer;
@@ -35,6 +38,7 @@ export class RenderCache {
     if (out === undefined) {
       const target = {
         filter: new TableBuffer(),
+        services: new DestinationRules(),
         natTop: new TableBuffer(),
         natChains: new TableBuffer(),
         activeChains: new Set<string>(),

@@ -17,12 +17,15 @@ import {
 import type { RenderConfig } from "./render-config.ts";
 import { writeEndpointChains, writePolicyChainRules } from "./render-endpoints.ts";
 import type { TableBuffer } from "./restore-writer.ts";
+import type { DestinationRules } from "./service-dispatch.ts";
 import { comment } from "./restore-writer.ts";
 
 export interface ServiceRenderTarget {
   /** Rules in the filter table's top-level chains. */
   readonly filter: TableBuffer;
-  /** Rules in the nat top-level chains (KUBE-SERVICES, KUBE-NODEPORTS). */
+  /** The port's rules in KUBE-SERVICES, by destination (service-dispatch.ts writes them). */
+  readonly services: DestinationRules;
+  /** Its rules in KUBE-NODEPORTS. */
   readonly natTop: TableBuffer;
   /** The port's own nat chains and their rules. */
   readonly natChains: TableBuffer;
@@ -34,7 +37,7 @@ export interface ServiceRenderTarget {
 
 export function renderServicePort(state: ServicePortState, out: ServiceRenderTarget): void {
   const { info: port, endpoints } = state;
-  const { config, filter, natTop, natChains } = out;
+  const { config, filter, services, natTop, natChains } = out;
   const names = out.namer.service(port);
   const proto = port.protocol.toLowerCase();
   const protoMatch = `-m ${proto} -p ${proto}`;
@@ -65,7 +68,7 @@ export function renderServicePort(state: ServicePortState, out: ServiceRenderTar
 
   // Cluster IP.
   if (hasInternalEndpoints) {
-    natTop.append(KUBE_SERVICES, comment(`${port.name} cluster IP`), protoMatch, dst(port.clusterIP, port.port), `-j ${internalPolicyChain}`);
+    services.add(port.clusterIP, comment(`${port.name} cluster IP`), protoMatch, dst(port.clusterIP, port.port), `-j ${internalPolicyChain}`);
   } else {
     filter.append(KUBE_SERVICES, comment(refusal.note), protoMatch, dst(port.clusterIP, port.port), `-j ${refusal.target}`);
   }
@@ -73,7 +76,7 @@ export function renderServicePort(state: ServicePortState, out: ServiceRenderTar
   // External IPs.
   for (const ip of port.externalIPs) {
     if (hasEndpoints) {
-      natTop.append(KUBE_SERVICES, comment(`${port.name} external IP`), protoMatch, dst(ip, port.port), `-j ${names.ext}`);
+      services.add(ip, comment(`${port.name} external IP`), protoMatch, dst(ip, port.port), `-j ${names.ext}`);
     }
     if (!hasExternalEndpoints) {
       filter.append(KUBE_EXTERNAL_SERVICES, comment(refusal.note), protoMatch, dst(ip, port.port), `-j ${refusal.target}`);
@@ -84,7 +87,7 @@ export function renderServicePort(state: ServicePortState, out: ServiceRenderTar
   // below only ever sees what KUBE-FW refused.
   for (const ip of port.loadBalancerIPs) {
     if (hasEndpoints) {
-      natTop.append(KUBE_SERVICES, comment(`${port.name} loadbalancer IP`), protoMatch, dst(ip, port.port), `-j ${loadBalancerChain}`);
+      services.add(ip, comment(`${port.name} loadbalancer IP`), protoMatch, dst(ip, port.port), `-j ${loadBalancerChain}`);
     }
     if (usesFirewallChain) {
       filter.append(KUBE_PROXY_FIREWALL, comment(`${port.name} traffic not accepted by ${names.fw}`), protoMatch, dst(ip, port.port), "-j DROP");

@@ -12,6 +12,7 @@ import type { RenderConfig } from "./render-config.ts";
 import type { BuiltinJump } from "./render-static.ts";
 import { builtinJumpInserts, builtinJumpLines, builtinJumpsFor, writeFilterStatic, writeMarkMasqRule, writeNatStatic, writeNodePortsTail } from "./render-static.ts";
 import { comment, tableSection, TableBuffer } from "./restore-writer.ts";
+import { type DestinationRules, writeServicesChain } from "./service-dispatch.ts";
 
 export interface RenderRequest {
   readonly state: ProxyState;
@@ -68,6 +69,7 @@ export function renderIptables(req: RenderRequest): RenderResult {
   const filter = new TableBuffer();
   const natStatic = new TableBuffer();
   const natTop = new TableBuffer();
+  const services: DestinationRules[] = [];
   const natChains = new TableBuffer();
   const activeChains = new Set<string>();
   let skippedRules = 0;
@@ -84,6 +86,7 @@ export function renderIptables(req: RenderRequest): RenderResult {
     for (const port of ports) {
       const out = cache.output(port, config);
       filter.appendFrom(out.filter);
+      services.push(out.services);
       natTop.appendFrom(out.natTop);
       if (write) natChains.appendFrom(out.natChains);
       else skippedRules += out.natChains.ruleCount;
@@ -101,6 +104,7 @@ export function renderIptables(req: RenderRequest): RenderResult {
       );
     }
   }
+  writeServicesChain(natTop, services, config.family, activeChains);
   writeNodePortsTail(natTop, config);
 
   const deletedChains: string[] = [];

@@ -21,6 +21,19 @@ export function comment(text: string): readonly string[] {
   return ["-m", "comment", "--comment", quoteComment(text)];
 }
 
+/** The arguments of one rule joined, empty ones left out. */
+export function ruleSpec(args: readonly RuleArg[]): string {
+  const parts: string[] = [];
+  for (const a of args) {
+    if (typeof a === "string") {
+      if (a !== "") parts.push(a);
+    } else if (a.length > 0) {
+      parts.push(a.join(" "));
+    }
+  }
+  return parts.join(" ");
+}
+
 export function chainLine(chain: string): string {
   return `:${chain} - [0:0]`;
 }
@@ -36,15 +49,12 @@ export class TableBuffer {
   }
 
   append(chain: string, ...args: RuleArg[]): void {
-    const parts = [`-A ${chain}`];
-    for (const a of args) {
-      if (typeof a === "string") {
-        if (a !== "") parts.push(a);
-      } else if (a.length > 0) {
-        parts.push(a.join(" "));
-      }
-    }
-    this.#rules.push(parts.join(" "));
+    this.appendSpec(chain, ruleSpec(args));
+  }
+
+  /** Appends a rule whose spec (what follows "-A CHAIN ") is already joined. */
+  appendSpec(chain: string, spec: string): void {
+    this.#rules.push(spec === "" ? `-A ${chain}` : `-A ${chain} ${spec}`);
   }
 
   /** Flushes then deletes a chain: iptables wants the chain line before "-X". */

@@ -59,7 +59,7 @@ export function figureSpecs(plan: Plan): FigureSpec[] {
       commands: (s, o) => [
         ...daemonCommands(s, o),
         "ip netns exec CLIENT_POD node test/bench/proxy/first-connection-prober.ts (a probe Service made before the start), then iptables-save -t nat / nft list table ip kube-proxy once",
-        "ip netns exec NODE_NETNS iptables -w -t nat -S KUBE-SERVICES / nft list map ip kube-proxy service-ips (polled, only when the probe connected before the full set)",
+        "ip netns exec NODE_NETNS iptables-save -t nat, its KUBE-SERVICES and KUBE-DST-* rules / nft list map ip kube-proxy service-ips (polled, only when the probe connected before the full set)",
       ],
       note: (s, o) =>
         `process start to the first TCP connection from a pod through the ClusterIP of a probe Service made before the start (tried every 2 ms; a first sync programs every Service at once), confirmed by reading the whole NAT table right after: every ClusterIP and endpoint must be there, else the Service list is polled until it is. One sample per run. The iptables-restore floor is signpost's own rule set (iptables-save of the node after its cold start) restored by one iptables-restore into an empty namespace: no proxy writes those rules faster. Resolution ≤ ${round(Math.max(s?.resolutionSeconds ?? 0, o?.resolutionSeconds ?? 0) * 1000, 1)} ms`,

@@ -1,8 +1,9 @@
 // Reads what the kernel holds in the node's network namespace, the same way for every
 // contestant: iptables-save (signpost and kube-proxy's iptables mode) or nft (kube-proxy's
 // nftables mode). A rule set is complete when it names every Service's ClusterIP and every
-// endpoint address; the Service list (KUBE-SERVICES, or the service-ips map) is read first as a
-// cheaper poll, and the whole table only once that is complete.
+// endpoint address; the Service list (the rules of KUBE-SERVICES and of signpost's KUBE-DST
+// chains it jumps to when it is split by destination prefix, or the service-ips map) is read first
+// as a poll, and the whole table's endpoints only once that is complete.
 import { execa } from "execa";
 import type { BenchNode } from "./bench-node.ts";
 import { iptablesTool, type RuleBackend } from "./contestants.ts";
@@ -19,9 +20,18 @@ export function addressesIn(text: string): Set<string> {
   return new Set(text.match(ipv4) ?? []);
 }
 
-/** The command that lists the Services' part of the rules. */
+/** The command that lists the Services' part of the rules (for iptables, the nat table, filtered by serviceListOf). */
 export function serviceListCommand(backend: RuleBackend): string[] {
-  return backend === "iptables" ? [iptablesTool("iptables"), "-w", "-t", "nat", "-S", "KUBE-SERVICES"] : ["nft", "list", "map", "ip", "kube-proxy", "service-ips"];
+  return backend === "iptables" ? fullNatCommand(backend) : ["nft", "list", "map", "ip", "kube-proxy", "service-ips"];
+}
+
+/** The Service list in serviceListCommand's output. */
+export function serviceListOf(backend: RuleBackend, text: string): string {
+  if (backend !== "iptables") return text;
+  return text
+    .split("\n")
+    .filter((l) => l.startsWith("-A KUBE-SERVICES ") || l.startsWith("-A KUBE-DST-"))
+    .join("\n");
 }
 
 /** The command that lists the whole NAT rule set. */
@@ -35,7 +45,7 @@ async function runIn(node: BenchNode, argv: readonly string[]): Promise<string> 
 }
 
 export async function serviceAddresses(node: BenchNode, backend: RuleBackend): Promise<Set<string>> {
-  return addressesIn(await runIn(node, serviceListCommand(backend)));
+  return addressesIn(serviceListOf(backend, await runIn(node, serviceListCommand(backend))));
 }
 
 export async function natAddresses(node: BenchNode, backend: RuleBackend): Promise<Set<string>> {

@@ -1,0 +1,112 @@
+// KUBE-SERVICES, split by destination prefix when it is long. netfilter walks a chain rule by
+// rule, and every new connection through the node (to a Service or not: pod-to-pod traffic too)
+// walks KUBE-SERVICES until a rule matches; with 30,000 Services kube-proxy's iptables mode
+// makes each first packet test up to 30,000 rules. Past FLAT_LIMIT rules we put the rules of each
+// destination prefix in a chain of its own (KUBE-DST-<hash>) and KUBE-SERVICES holds one jump per
+// prefix, so a first packet tests about 2√n rules. Each rule matches one destination address,
+// so rules of different prefixes never compete and the split chain matches exactly what the
+// flat one did; rules for the same address keep their order.
+
+import { formatCIDR, parseIP } from "../../model/ip.ts";
+import type { IPFamily } from "../../model/types.ts";
+import { destinationChainName, KUBE_SERVICES } from "./chain-names.ts";
+import { comment, ruleSpec, type RuleArg, type TableBuffer } from "./restore-writer.ts";
+
+/** Up to this many rules KUBE-SERVICES stays one flat chain, easiest to read. */
+export const FLAT_LIMIT = 64;
+
+/** One Service port's KUBE-SERVICES rules, each with the one destination address it matches. */
+export class DestinationRules {
+  readonly addresses: bigint[] = [];
+  readonly specs: string[] = [];
+
+  add(address: string, ...args: RuleArg[]): void {
+    const ip = parseIP(address);
+    // The model hands the renderer canonical addresses only (service-ports.ts).
+    if (ip === null) throw new Error(`a KUBE-SERVICES rule for "${address}", which is not an IP address`);
+    this.addresses.push(ip.value);
+    this.specs.push(ruleSpec(args));
+  }
+}
+
+function bitsOf(family: IPFamily): number {
+  return family === "IPv4" ? 32 : 128;
+}
+
+/** Bits of x, an unsigned integer, up to its highest set bit. */
+function bitLength(x: bigint): number {
+  let n = 0;
+  while (x > 0xffffffffn) {
+    x >>= 32n;
+    n += 32;
+  }
+  return n + 32 - Math.clz32(Number(x));
+}
+
+/**
+ * The longest prefix length at which the addresses fall into at most √u prefixes (u: distinct
+ * addresses), so that the jumps and the rules behind one jump are both about √u. Sorted, two
+ * neighbours share a prefix of length L exactly when their common leading bits are at least L,
+ * so the prefixes at L number one more than the neighbour pairs that differ within L bits.
+ */
+export function dispatchPrefixLength(addresses: readonly bigint[], family: IPFamily): number {
+  const bits = bitsOf(family);
+  const sorted = [...new Set(addresses)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const target = Math.ceil(Math.sqrt(sorted.length));
+  // splits[c]: neighbour pairs whose common leading bits number exactly c.
+  const splits = new Array<number>(bits).fill(0);
+  for (let i = 1; i < sorted.length; i++) {
+    const a = sorted[i - 1] ?? 0n;
+    const b = sorted[i] ?? 0n;
+    const c = bits - bitLength(a ^ b);
+    splits[c] = (splits[c] ?? 0) + 1;
+  }
+  let prefixes = 1;
+  let best = 0;
+  for (let length = 1; length <= bits; length++) {
+    prefixes += splits[length - 1] ?? 0;
+    if (prefixes > target) break;
+    best = length;
+  }
+  return best;
+}
+
+/**
+ * Writes the KUBE-SERVICES rules of all ports, in their order: flat up to FLAT_LIMIT, else one
+ * KUBE-DST chain per destination prefix (added to activeChains, so a later sync that no longer
+ * uses one deletes it) and a jump to each, in address order.
+ */
+export function writeServicesChain(nat: TableBuffer, ports: readonly DestinationRules[], family: IPFamily, activeChains: Set<string>): void {
+  let total = 0;
+  for (const p of ports) total += p.specs.length;
+  const byPrefix = new Map<bigint, string[]>();
+  const length = total > FLAT_LIMIT ? dispatchPrefixLength(ports.flatMap((p) => p.addresses), family) : 0;
+  const hostBits = BigInt(bitsOf(family) - length);
+  if (length > 0) {
+    for (const p of ports) {
+      p.addresses.forEach((address, i) => {
+        const network = (address >> hostBits) << hostBits;
+        let specs = byPrefix.get(network);
+        if (specs === undefined) {
+          specs = [];
+          byPrefix.set(network, specs);
+        }
+        specs.push(p.specs[i] ?? "");
+      });
+    }
+  }
+  // One prefix (every rule for one address, say) would only add a jump.
+  if (byPrefix.size <= 1) {
+    for (const p of ports) for (const spec of p.specs) nat.appendSpec(KUBE_SERVICES, spec);
+    return;
+  }
+  const networks = [...byPrefix.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  for (const network of networks) {
+    const cidr = formatCIDR({ family, network, prefix: length });
+    const chain = destinationChainName(cidr);
+    nat.declareChain(chain);
+    activeChains.add(chain);
+    nat.append(KUBE_SERVICES, comment(`Services in ${cidr}`), `-d ${cidr}`, `-j ${chain}`);
+    for (const spec of byPrefix.get(network) ?? []) nat.appendSpec(chain, spec);
+  }
+}
