@@ -19,6 +19,13 @@ export interface BoundedFrequencyOptions {
 
 /** Syncs in a row that had requests arrive while they ran, before the runner rests. */
 const CHURN_STREAK = 2;
+/**
+ * The rest lasts this many times as long as the last sync took, so that under sustained churn
+ * syncing takes at most 40% of the time. An iptables-legacy restore rewrites the whole table
+ * however small the change (about 0.7 CPU s at 10,000 Services here): a rest as long as the sync
+ * (50%) used 0.9 of kube-proxy's CPU under the bench's churn, with half its latency.
+ */
+const REST_FACTOR = 1.5;
 /** The rest is at most this many minIntervals. */
 const MAX_REST_INTERVALS = 5;
 
@@ -87,7 +94,7 @@ export class BoundedFrequencyRunner {
     let earliest = this.#lastStart + this.#o.minIntervalMs;
     if (this.resting) {
       const took = this.#lastEnd - this.#lastStart;
-      earliest = Math.max(earliest, this.#lastEnd + Math.min(took, MAX_REST_INTERVALS * this.#o.minIntervalMs));
+      earliest = Math.max(earliest, this.#lastEnd + Math.min(REST_FACTOR * took, MAX_REST_INTERVALS * this.#o.minIntervalMs));
     }
     let due = this.#lastStart + this.#o.maxIntervalMs;
     if (this.#pending) due = Math.min(due, earliest);
