@@ -86,9 +86,14 @@ export async function startDaemon(options: DaemonOptions, log: Logger, clock: Cl
   const oomRefused = await applyOomScoreAdj(options.oomScoreAdj);
   if (oomRefused === null) log.info({ oomScoreAdj: options.oomScoreAdj }, "OOM score adjusted");
   else log.warn({ oomScoreAdj: options.oomScoreAdj, reason: oomRefused }, "OOM score not adjusted (lowering it needs CAP_SYS_RESOURCE); the daemon runs on");
-  await tuneConntrack(options, runner, log);
-  const tcpBeLiberal = ((await readSysctl(runner, "net.netfilter.nf_conntrack_tcp_be_liberal")) ?? "0") !== "0";
-  if (tcpBeLiberal) log.info("nf_conntrack_tcp_be_liberal set, not installing DROP rules for INVALID packets");
+  // The conntrack sysctls (a dozen runs of sysctl) are set while the Node, Services and
+  // EndpointSlices are listed; the proxiers, which need be_liberal's value, wait for them.
+  const conntrackTuned = (async () => {
+    await tuneConntrack(options, runner, log);
+    return ((await readSysctl(runner, "net.netfilter.nf_conntrack_tcp_be_liberal")) ?? "0") !== "0";
+  })();
+  // Awaited below; until then a failure must not count as unhandled.
+  conntrackTuned.catch(() => undefined);
 
   let nodeEligible = true;
   const listening: Listening[] = [];
@@ -153,6 +158,8 @@ export async function startDaemon(options: DaemonOptions, log: Logger, clock: Cl
   const serviceHealth = new ServiceHealthServer({ addresses: hcAddresses, proxyHealthy: () => health.status().healthy, log });
 
   if (families.some((f) => f.family === "IPv4")) await enableRouteLocalnet(options, node, runner, log);
+  const tcpBeLiberal = await conntrackTuned;
+  if (tcpBeLiberal) log.info("nf_conntrack_tcp_be_liberal set, not installing DROP rules for INVALID packets");
 
   const orphans = new OrphanSlices(log);
   for (const f of families) {

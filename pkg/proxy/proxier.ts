@@ -362,11 +362,12 @@ export class Proxier {
       // The canary first, on its own: a flush from here on leaves it empty and is seen, even
       // one that removes jumps this sync found in place.
       await o.iptables.restore(canaryRestoreText());
-      // Split once: at 10,000 Services the nat table is over 300,000 lines.
-      const nat = (await o.iptables.save("nat")).split("\n");
+      // Both tables read at once; split once: at 10,000 Services the nat table is over 300,000 lines.
+      const [natText, filterText] = await Promise.all([o.iptables.save("nat"), o.iptables.save("filter")]);
+      const nat = natText.split("\n");
       existing = new Set([...existing, ...serviceChainsIn(nat)]);
       const wanted = builtinJumpsFor(config);
-      jumps = [...missingBuiltinJumps("filter", (await o.iptables.save("filter")).split("\n"), wanted), ...missingBuiltinJumps("nat", nat, wanted)];
+      jumps = [...missingBuiltinJumps("filter", filterText.split("\n"), wanted), ...missingBuiltinJumps("nat", nat, wanted)];
     }
     let stagedRules = 0;
     let changed = sync.kind === "full" ? null : sync.changed;
