@@ -240,12 +240,16 @@ describe("signpost-proxy programs real netfilter", () => {
     try {
       await Promise.all(names.map((name, i) => endpoints(name, [i % 2 === 0 ? a : b])));
       const expected = (i: number): string => (i % 2 === 0 ? "pxt-a" : "pxt-b");
-      const last = names.length - 1;
-      await eventually(async () => backends(await topo.probe(client.ns, "tcp", ips[last] ?? "", 80, { timeoutMs: 1000 }))[0] === expected(last), "the last Service answers");
+      // The slices arrive in any order and may take several syncs: wait until every Service's rule is in.
+      let chains = new Map<string, string[]>();
+      await eventually(async () => {
+        chains = chainsOf(await topo.node.run("iptables-save", ["-t", "nat"]));
+        const entries = serviceEntryRules(chains);
+        return ips.every((ip) => entries.some((r) => r.includes(`-d ${ip}/32 `)));
+      }, "every Service's rule is in");
       for (let i = 0; i < names.length; i += 3) {
         expect(backends(await topo.probe(client.ns, "tcp", ips[i] ?? "", 80)), `${names[i] ?? ""} at ${ips[i] ?? ""}`).toEqual([expected(i)]);
       }
-      const chains = chainsOf(await topo.node.run("iptables-save", ["-t", "nat"]));
       const top = chains.get("nat/KUBE-SERVICES") ?? [];
       expect(top.filter((r) => / -j KUBE-DST-\S+$/.test(r)).length).toBeGreaterThan(1);
       // No Service's own rule is left in KUBE-SERVICES; each is in the chain of its prefix.
