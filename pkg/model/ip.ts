@@ -23,7 +23,8 @@ export interface ParsedCIDR {
   readonly prefix: number;
 }
 
-function bitsOf(family: IPFamily): number {
+/** Bits in an address of the family: 32 or 128. */
+export function bitsOf(family: IPFamily): number {
   return family === "IPv4" ? 32 : 128;
 }
 

@@ -7,7 +7,7 @@
 // so rules of different prefixes never compete and the split chain matches exactly what the
 // flat one did; rules for the same address keep their order.
 
-import { formatCIDR, parseIP } from "../../model/ip.ts";
+import { bitsOf, formatCIDR, parseIP } from "../../model/ip.ts";
 import type { IPFamily } from "../../model/types.ts";
 import { destinationChainName, KUBE_SERVICES } from "./chain-names.ts";
 import { comment, ruleSpec, type RuleArg, type TableBuffer } from "./restore-writer.ts";
@@ -29,8 +29,8 @@ export class DestinationRules {
   }
 }
 
-function bitsOf(family: IPFamily): number {
-  return family === "IPv4" ? 32 : 128;
+function ascending(a: bigint, b: bigint): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** Bits of x, an unsigned integer, up to its highest set bit. */
@@ -51,7 +51,7 @@ function bitLength(x: bigint): number {
  */
 export function dispatchPrefixLength(addresses: readonly bigint[], family: IPFamily): number {
   const bits = bitsOf(family);
-  const sorted = [...new Set(addresses)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const sorted = [...new Set(addresses)].sort(ascending);
   const target = Math.ceil(Math.sqrt(sorted.length));
   // splits[c]: neighbour pairs whose common leading bits number exactly c.
   const splits = new Array<number>(bits).fill(0);
@@ -100,7 +100,7 @@ export function writeServicesChain(nat: TableBuffer, ports: readonly Destination
     for (const p of ports) for (const spec of p.specs) nat.appendSpec(KUBE_SERVICES, spec);
     return;
   }
-  const networks = [...byPrefix.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const networks = [...byPrefix.keys()].sort(ascending);
   for (const network of networks) {
     const cidr = formatCIDR({ family, network, prefix: length });
     const chain = destinationChainName(cidr);
