@@ -28,13 +28,22 @@ COPY package.json package-lock.json ./
 COPY bin ./bin
 COPY cmd ./cmd
 COPY pkg ./pkg
+# The daemons' bundles (hack/bundle.ts, built by hack/image.sh), which the bins run; cmd and pkg
+# are what a bundle older than them gives way to (bin/entry.sh).
+COPY dist ./dist
 COPY hack/image/warm-compile-cache.ts ./hack/image/
 ENV NODE_ENV=production
-# Every module stripped of its types and compiled once here, so that the daemons start from the
-# cache. Node keeps one cache per user id, in files only that user reads: both daemons are run
-# here as root (the proxy's user) and as 65532 (signpost-dns's), each writing its own.
+# Every module stripped of its types and compiled once here, the bundles too (each daemon's
+# --help), so that the daemons start from the cache. Node keeps one cache per user id, in files
+# only that user reads: both daemons are run here as root (the proxy's user) and as 65532
+# (signpost-dns's), each writing its own. First, each bin must find its bundle newer than the
+# sources, or the image would run the sources.
 ENV NODE_COMPILE_CACHE=/app/compile-cache
-RUN mkdir /app/compile-cache && chown 65532:65532 /app/compile-cache \
+RUN for d in signpost-proxy signpost-dns; do \
+      test "$(here=/app/bin daemon=$d; . /app/bin/entry.sh; echo "$entry")" = "/app/bin/../dist/$d.mjs" \
+      || { echo "the image would run $d from its sources: dist/$d.mjs is older than them" >&2; exit 1; }; \
+    done \
+ && mkdir /app/compile-cache && chown 65532:65532 /app/compile-cache \
  && for user in "" "setpriv --reuid 65532 --regid 65532 --clear-groups"; do \
       $user /app/bin/node24 --disable-warning=ExperimentalWarning /app/hack/image/warm-compile-cache.ts \
       && $user /app/bin/signpost-proxy --help >/dev/null && $user /app/bin/signpost-dns --help >/dev/null || exit 1; \

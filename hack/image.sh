@@ -19,6 +19,8 @@ ensure_kind_host || die "the host set-up failed (see above)"
 mkdir -p "$KIND_CACHE/logs"
 ensure_debian_base
 ensure_node24 || die "Node.js 24 is needed to run npm ci for the image"
+ensure_node_modules || die "npm ci failed"
+build_bundles || die "the daemons' bundles could not be built"
 fetch_node24 || die "could not fetch Node.js $SIGNPOST_NODE_VERSION for the image"
 
 # The build context "runtime": a stripped node and the production dependencies.

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Everything a fresh machine needs, idempotent and cached: Debian packages, Node.js 24, the npm
-# dependencies, and the control plane built from the Go module proxy.
+# dependencies, the daemons' bundles (hack/bundle.ts), and the control plane built from the Go
+# module proxy.
 # usage: hack/setup.sh            prints nothing on a warm machine but the cache paths
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -11,11 +12,7 @@ source hack/lib/packages.sh
 ensure_debs
 ensure_node24
 echo "[setup] node $(node --version) at $(command -v node)" >&2
-lock_sum=$(sha256sum package-lock.json | cut -d' ' -f1)
-if [ ! -f node_modules/.signpost-lock ] || [ "$(cat node_modules/.signpost-lock)" != "$lock_sum" ]; then
-  echo "[setup] npm ci" >&2
-  npm ci --no-audit --no-fund --loglevel=error >&2
-  echo "$lock_sum" >node_modules/.signpost-lock
-fi
+ensure_node_modules
+build_bundles
 # kube-proxy too: the handover test (test/integration/proxy-handover.test.ts) runs the real one.
 ./hack/build-control-plane.sh --with-kube-proxy >/dev/null

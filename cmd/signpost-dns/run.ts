@@ -2,6 +2,7 @@
 // line (or runs `signpost-dns import`, pkg/dns/config/import-command.ts), starts the daemon (pkg/dns/daemon.ts) and turns SIGTERM and SIGINT into its lameduck
 // shutdown; a second signal ends the process at once.
 import pino from "pino";
+import { codeOrigin } from "../../pkg/cli/code-origin.ts";
 import { renderHelp } from "../../pkg/cli/flags.ts";
 import { runMain } from "../../pkg/cli/run-main.ts";
 import { dnsFlags, dnsSummary, parseDnsCommandLine } from "../../pkg/dns/daemon-flags.ts";
@@ -21,6 +22,7 @@ runMain("signpost-dns", async () => {
   // and the rest are read in.
   const { startDnsDaemon } = await import("../../pkg/dns/daemon.ts");
   const log = pino({ name: "signpost-dns" });
+  log.info(codeOrigin(), "starting");
   const daemon = await startDnsDaemon(parsed.config, log);
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals) => {

@@ -4,6 +4,7 @@
 // `render` prints the iptables-restore input the daemon would program on a node, `trace` walks
 // one connection through it.
 import pino from "pino";
+import { codeOrigin } from "../../pkg/cli/code-origin.ts";
 import { parseFlags, renderHelp, stringFlag, numberFlag, type FlagSpecs, type FlagValues } from "../../pkg/cli/flags.ts";
 import { runMain } from "../../pkg/cli/run-main.ts";
 import { SignpostError } from "../../pkg/errors/errors.ts";
@@ -136,6 +137,7 @@ async function daemon(argv: readonly string[]): Promise<void> {
     }
     return;
   }
+  log.info(codeOrigin(), "starting");
   const running = await startDaemon(options, log);
   let stopping = false;
   const stop = (signal: string): void => {

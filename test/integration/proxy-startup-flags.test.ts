@@ -13,6 +13,7 @@ import { NetNs } from "../support/netns.ts";
 import { ProxyDaemon } from "../support/proxy-daemon.ts";
 import { createNode } from "../support/proxy-objects.ts";
 import { nodeIP } from "../support/proxy-topology.ts";
+import { binRuns } from "../support/bin-entry.ts";
 import { holdPort } from "../support/hold-port.ts";
 
 const kubeconfig = inject("kubeconfig");
@@ -48,6 +49,7 @@ describe("side servers that cannot listen", () => {
     const d = await start([], held.port);
     await d.waitForLog((l) => l["server"] === "healthz" && l["level"] === 50, "the healthz server's failure, logged");
     await d.waitForLog((l) => l["msg"] === "rules synced", "the rules synced all the same");
+    expect(d.logs().find((l) => l["msg"] === "starting")).toMatchObject({ code: binRuns("signpost-proxy") });
     await new Promise<void>((resolve) => held.server.close(() => resolve()));
     await d.waitForLog((l) => l["msg"] === "the healthz server listens", "the retry that binds the port");
     await eventually(async () => (await d.get(held.port, "/livez")).status === 200, "/livez answers on the freed port");

@@ -7,7 +7,8 @@ import { execa, type ResultPromise } from "execa";
 import { freePort } from "./localcluster/free-port.ts";
 import { eventually } from "./eventually.ts";
 
-const main = fileURLToPath(new URL("../../cmd/signpost-proxy/main.ts", import.meta.url));
+/** As its users run it: the bin script runs the bundle hack/setup.sh built, or the sources edited since (bin/entry.sh). */
+const bin = fileURLToPath(new URL("../../bin/signpost-proxy", import.meta.url));
 
 export interface ProxyDaemonOptions {
   readonly kubeconfig: string;
@@ -53,7 +54,7 @@ export class ProxyDaemon {
 
   /** Starts the program (again, after stop()). */
   launch(): void {
-    const p = execa(process.execPath, ["--disable-warning=ExperimentalWarning", main, ...this.args()], {
+    const p = execa(bin, this.args(), {
       reject: false,
       stdin: "ignore",
       // execa's default SIGKILL after 5 s would hide a slow but clean exit on a loaded machine.
@@ -133,6 +134,6 @@ export class ProxyDaemon {
 
 /** Runs signpost-proxy once with these arguments (render, trace, --cleanup) and returns its output. */
 export async function runProxyCommand(args: readonly string[], options: { input?: string } = {}): Promise<{ exitCode: number; stdout: string; stderr: string }> {
-  const r = await execa(process.execPath, ["--disable-warning=ExperimentalWarning", main, ...args], { reject: false, ...(options.input === undefined ? {} : { input: options.input }) });
+  const r = await execa(bin, args, { reject: false, ...(options.input === undefined ? {} : { input: options.input }) });
   return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
 }
