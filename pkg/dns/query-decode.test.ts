@@ -113,4 +113,12 @@ describe("decodeQuery", () => {
     const decoded = decodeQuery(raw([1, 0, 0, 0], question(...labels)));
     expect(decoded.ok).toBe(true);
   });
+
+  it("reads a longest name of only dots and backslashes whole, every character escaped, and the next query afresh", () => {
+    const labels = [...Array<string>(4).fill(".\\".repeat(31)), "."];
+    const decoded = decodeQuery(raw([1, 0, 0, 0], question(...labels)));
+    expect(decoded.ok && decoded.query.name).toBe([...Array<string>(4).fill("\\.\\\\".repeat(31)), "\\."].join("."));
+    const next = decodeQuery(raw([1, 0, 0, 0], question("Ab")));
+    expect(next.ok && next.query.name).toBe("ab");
+  });
 });
