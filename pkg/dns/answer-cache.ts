@@ -117,7 +117,8 @@ export class AnswerCache {
     out[1] = message[1] ?? 0;
     out[2] = ((out[2] ?? 0) & 0xfe) | (query.rd ? 0x01 : 0);
     out[3] = ((out[3] ?? 0) & 0xef) | (query.cd ? 0x10 : 0);
-    out.set(message.subarray(HEADER_SIZE, query.questionEnd), HEADER_SIZE);
+    // Byte by byte: a subarray to copy from would be one more object per query.
+    for (let i = HEADER_SIZE; i < query.questionEnd; i++) out[i] = message[i] ?? 0;
     // The OPT record is always last: it echoes this client's UDP size.
     if (query.edns !== null) out.writeUInt16BE(udpLimit(query.edns), out.length - OPT_SIZE + 3);
     return out;

@@ -3,13 +3,15 @@
 // return a promise. Nothing here throws: a failure becomes SERVFAIL, and a packet without a
 // readable header is dropped.
 import { AnswerCache } from "./answer-cache.ts";
-import { answerQuestion, type AnswerOptions, RFC8482_REPLY } from "./answer.ts";
+import { type Answer, answerQuestion, type AnswerOptions, RFC8482_REPLY } from "./answer.ts";
 import type { Autopath } from "./autopath.ts";
 import { type Forward, resolveTarget } from "./cname-chase.ts";
 import { decodeQuery, type Query } from "./query-decode.ts";
-import { CLASS_ANY, CLASS_IN, RCODE, type Reply, TYPE } from "./records.ts";
+import { CLASS_ANY, CLASS_IN, RCODE, type Reply, type RRSet, TYPE } from "./records.ts";
 import type { RecordStore } from "./record-store.ts";
-import { encodeBare, encodeReply, relayResponse, TCP_LIMIT, udpLimit } from "./wire.ts";
+import { encodeBare, type EncodeOptions, encodeReply, relayResponse, TCP_LIMIT, udpLimit } from "./wire.ts";
+
+type Chase = Extract<Answer, { kind: "chase" }>;
 
 /** A query for the upstream: the client's message as received, and its question. */
 export interface ForwardRequest {
@@ -49,10 +51,8 @@ export type QueryResult = Buffer | null | Promise<Buffer | null>;
 export type QueryHandler = (message: Buffer, transport: Transport, peer?: Peer) => QueryResult;
 
 export function createQueryHandler(options: QueryHandlerOptions): QueryHandler {
-  const { store, forward } = options;
-  const recursionAvailable = forward !== undefined;
   const cache = options.answerCache === undefined ? new AnswerCache() : options.answerCache;
-
+  const ctx: HandlerContext = { options, cache, recursionAvailable: options.forward !== undefined };
   return (message, transport, peer) => {
     const decoded = decodeQuery(message);
     if (!decoded.ok) {
@@ -60,50 +60,82 @@ export function createQueryHandler(options: QueryHandlerOptions): QueryHandler {
       const rcode = decoded.action === "formerr" ? RCODE.FORMERR : RCODE.NOTIMP;
       return encodeBare(message, decoded, { rcode }, decoded.questionEnd);
     }
-    const query = decoded.query;
-    const limit = transport === "udp" ? udpLimit(query.edns) : TCP_LIMIT;
-    // ANY over UDP is answered minimally (RFC 8482), over TCP in full: its answer depends on
-    // the transport, which the cache key does not hold, so ANY is never kept.
-    const any = query.qtype === TYPE.ANY;
-    const minimalAny = any && transport === "udp";
-    const encodeOptions = { limit, recursionAvailable };
-    const fail = (rcode: number) => encodeBare(message, query, { rcode, ra: recursionAvailable }, query.questionEnd);
     try {
-      if (query.edns !== null && query.edns.version > 0) return fail(RCODE.BADVERS);
-      const walked = query.qclass === CLASS_IN ? (options.autopath?.(query, peer?.address) ?? null) : null;
-      if (walked !== null) return walked.then((reply) => encodeReply(message, query, reply, encodeOptions), () => fail(RCODE.SERVFAIL));
-      // Only a synced store's answers are kept: before the sync they are SERVFAIL.
-      const key = cache !== null && store.synced && !any ? AnswerCache.key(query) : null;
-      if (cache !== null && key !== null) {
-        const hit = cache.get(key, message, query, limit);
-        if (hit !== null) return hit;
-      }
-      // Taken before the answer is built: a change after this makes the cached answer stale.
-      const scope = key === null ? null : store.scopeOf(query.name);
-      const answer = answerQuestion(store, query.name, query.qtype, minimalAny ? { ...options, minimalAny } : options);
-      if (answer.kind === "forward") {
-        if (forward === undefined) return fail(RCODE.REFUSED);
-        if (minimalAny) return encodeReply(message, query, RFC8482_REPLY, encodeOptions);
-        return relay(forward, message, query, limit, fail, transport);
-      }
-      if (query.qclass !== CLASS_IN && query.qclass !== CLASS_ANY) return fail(RCODE.REFUSED);
-      if (answer.kind === "reply") {
-        const response = encodeReply(message, query, answer, encodeOptions);
-        if (cache !== null && key !== null && scope !== null && withinScope(answer, query.qtype)) cache.set(key, scope, response);
-        return response;
-      }
-      if (forward === undefined) return encodeReply(message, query, answer.reply, encodeOptions);
-      return resolveTarget(forward, answer.target, answer.qtype).then(
-        (sets) => {
-          const reply = { ...answer.reply, answer: [...answer.reply.answer, ...sets] };
-          return encodeReply(message, query, reply, encodeOptions);
-        },
-        () => encodeReply(message, query, answer.reply, encodeOptions),
-      );
+      return answerQuery(ctx, message, decoded.query, transport, peer);
     } catch {
-      return fail(RCODE.SERVFAIL);
+      return failure(ctx, message, decoded.query, RCODE.SERVFAIL);
     }
   };
+}
+
+interface HandlerContext {
+  readonly options: QueryHandlerOptions;
+  readonly cache: AnswerCache | null;
+  /** Set RA: whether this server forwards other names. */
+  readonly recursionAvailable: boolean;
+}
+
+function failure(ctx: HandlerContext, message: Buffer, query: Query, rcode: number): Buffer {
+  return encodeBare(message, query, { rcode, ra: ctx.recursionAvailable }, query.questionEnd);
+}
+
+// Every query goes through here, most of them to a cached answer: it makes no closure, so a
+// query allocates no context for one; the rare paths that wait on a promise are functions of
+// their own.
+function answerQuery(ctx: HandlerContext, message: Buffer, query: Query, transport: Transport, peer: Peer | undefined): QueryResult {
+  const { options, cache } = ctx;
+  const { store, forward } = options;
+  const limit = transport === "udp" ? udpLimit(query.edns) : TCP_LIMIT;
+  // ANY over UDP is answered minimally (RFC 8482), over TCP in full: its answer depends on
+  // the transport, which the cache key does not hold, so ANY is never kept.
+  const any = query.qtype === TYPE.ANY;
+  const minimalAny = any && transport === "udp";
+  if (query.edns !== null && query.edns.version > 0) return failure(ctx, message, query, RCODE.BADVERS);
+  const walked = query.qclass === CLASS_IN ? (options.autopath?.(query, peer?.address) ?? null) : null;
+  if (walked !== null) return encodeWalked(ctx, message, query, limit, walked);
+  // Only a synced store's answers are kept: before the sync they are SERVFAIL.
+  const key = cache !== null && store.synced && !any ? AnswerCache.key(query) : null;
+  if (cache !== null && key !== null) {
+    const hit = cache.get(key, message, query, limit);
+    if (hit !== null) return hit;
+  }
+  // Taken before the answer is built: a change after this makes the cached answer stale.
+  const scope = key === null ? null : store.scopeOf(query.name);
+  const answer = answerQuestion(store, query.name, query.qtype, minimalAny ? { ...options, minimalAny } : options);
+  const encodeOptions = { limit, recursionAvailable: ctx.recursionAvailable };
+  if (answer.kind === "forward") {
+    if (forward === undefined) return failure(ctx, message, query, RCODE.REFUSED);
+    if (minimalAny) return encodeReply(message, query, RFC8482_REPLY, encodeOptions);
+    return relay(ctx, forward, message, query, limit, transport);
+  }
+  if (query.qclass !== CLASS_IN && query.qclass !== CLASS_ANY) return failure(ctx, message, query, RCODE.REFUSED);
+  if (answer.kind === "reply") {
+    const response = encodeReply(message, query, answer, encodeOptions);
+    if (cache !== null && key !== null && scope !== null && withinScope(answer, query.qtype)) cache.set(key, scope, response);
+    return response;
+  }
+  if (forward === undefined) return encodeReply(message, query, answer.reply, encodeOptions);
+  return encodeChased(forward, message, query, answer, encodeOptions);
+}
+
+/** The answer autopath found by walking the search list; SERVFAIL when the walk failed. */
+async function encodeWalked(ctx: HandlerContext, message: Buffer, query: Query, limit: number, walked: Promise<Reply>): Promise<Buffer> {
+  try {
+    return encodeReply(message, query, await walked, { limit, recursionAvailable: ctx.recursionAvailable });
+  } catch {
+    return failure(ctx, message, query, RCODE.SERVFAIL);
+  }
+}
+
+/** A CNAME into another zone, followed upstream; the CNAME alone when that fails. */
+async function encodeChased(forward: Forward, message: Buffer, query: Query, answer: Chase, encodeOptions: EncodeOptions): Promise<Buffer> {
+  let sets: readonly RRSet[];
+  try {
+    sets = await resolveTarget(forward, answer.target, answer.qtype);
+  } catch {
+    return encodeReply(message, query, answer.reply, encodeOptions);
+  }
+  return encodeReply(message, query, { ...answer.reply, answer: [...answer.reply.answer, ...sets] }, encodeOptions);
 }
 
 /**
@@ -115,14 +147,7 @@ function withinScope(reply: Reply, qtype: number): boolean {
   return !reply.answer.some((set) => set.type === TYPE.CNAME);
 }
 
-async function relay(
-  forward: Forward,
-  message: Buffer,
-  query: Query,
-  limit: number,
-  fail: (rcode: number) => Buffer,
-  transport: Transport,
-): Promise<Buffer> {
+async function relay(ctx: HandlerContext, forward: Forward, message: Buffer, query: Query, limit: number, transport: Transport): Promise<Buffer> {
   try {
     const question = message.subarray(12, query.questionEnd);
     const response = await forward({
@@ -135,8 +160,8 @@ async function relay(
       cd: query.cd,
       transport,
     });
-    return relayResponse(response, message, query, limit) ?? fail(RCODE.SERVFAIL);
+    return relayResponse(response, message, query, limit) ?? failure(ctx, message, query, RCODE.SERVFAIL);
   } catch {
-    return fail(RCODE.SERVFAIL);
+    return failure(ctx, message, query, RCODE.SERVFAIL);
   }
 }

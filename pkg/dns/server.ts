@@ -117,7 +117,7 @@ function bindUdp(address: string, port: number, handler: QueryHandler, onError: 
     if (response !== null) socket.send(response, to.port, to.address);
   };
   socket.on("message", (message, rinfo) => {
-    const result = safely(() => handler(message, "udp", rinfo));
+    const result = safely(handler, message, "udp", rinfo);
     if (result instanceof Promise) result.then((r) => reply(r, rinfo), onError);
     else reply(result, rinfo);
   });

@@ -7,7 +7,7 @@
 // its first byte, so a client drip-feeding bytes does not keep its connection. And a connection
 // with no traffic for the idle timeout is closed.
 import type { Socket } from "node:net";
-import type { QueryHandler, QueryResult } from "./query-handler.ts";
+import type { Peer, QueryHandler, QueryResult, Transport } from "./query-handler.ts";
 import type { TcpRejectReason } from "./tcp-admission.ts";
 import { frameReader } from "./tcp-frames.ts";
 
@@ -94,7 +94,7 @@ export function serveTcpConnection(socket: Socket, options: TcpConnectionOptions
   const reader = frameReader((frame) => {
     // The deadline covers one frame; the next one, even in the same chunk, gets its own.
     stopDeadline();
-    const result: QueryResult = safely(() => handler(frame, "tcp", peer));
+    const result: QueryResult = safely(handler, frame, "tcp", peer);
     if (result instanceof Promise) {
       const wasBlocked = blocked();
       inFlight++;
@@ -160,10 +160,13 @@ export function serveTcpConnection(socket: Socket, options: TcpConnectionOptions
   socket.once("close", stopDeadline);
 }
 
-/** The handler never throws by design; this keeps a bug in it from taking the socket down. */
-export function safely(run: () => QueryResult): QueryResult {
+/**
+ * The handler never throws by design; this keeps a bug in it from taking the socket down. Called
+ * with the handler's arguments rather than a closure over them: a closure per query is garbage.
+ */
+export function safely(handler: QueryHandler, message: Buffer, transport: Transport, peer: Peer): QueryResult {
   try {
-    return run();
+    return handler(message, transport, peer);
   } catch {
     return null;
   }
