@@ -43,27 +43,53 @@ describe("planConntrackSysctls", () => {
 });
 
 describe("applyConntrackSysctls", () => {
-  it("reports a refused write by name and goes on with the others", async () => {
+  it("reads with one run of sysctl and writes with one, reports a refused write by name and goes on with the others", async () => {
     const values = new Map<string, string>([[MAX, "1000"], [ESTABLISHED, "5"], [CLOSE_WAIT, "3600"]]);
+    const runs: (readonly string[])[] = [];
     const runner: CommandRunner = {
-      run: (_command, args) => Promise.resolve(answer(args)),
+      run: (_command, args) => {
+        runs.push(args);
+        return Promise.resolve(answer(args));
+      },
     };
+    // As procps does: a line per key it read or set, stderr for the others, and exit 1 then.
     const answer = (args: readonly string[]) => {
-      if (args[0] === "-n") {
-        const v = values.get(args[1] ?? "");
-        return v === undefined ? { exitCode: 255, stdout: "", stderr: "no such key" } : { exitCode: 0, stdout: `${v}\n`, stderr: "" };
+      const out: string[] = [];
+      const err: string[] = [];
+      const writing = args[0] === "-w";
+      for (const arg of writing ? args.slice(1) : args) {
+        const [key = "", value] = arg.split("=");
+        if (writing && key === MAX) err.push(`sysctl: setting key "${MAX}": Invalid argument`);
+        else if (writing) values.set(key, value ?? "");
+        const now = values.get(key);
+        if (now === undefined) err.push(`sysctl: cannot stat /proc/sys/${key.replaceAll(".", "/")}: No such file or directory`);
+        else if (!writing || key !== MAX) out.push(`${key} = ${now}`);
       }
-      const [key, value] = (args[1] ?? "").split("=");
-      if (key === MAX) return { exitCode: 255, stdout: "", stderr: `sysctl: permission denied on key "${MAX}"` };
-      values.set(key ?? "", value ?? "");
-      return { exitCode: 0, stdout: "", stderr: "" };
+      return { exitCode: err.length > 0 ? 1 : 0, stdout: out.map((l) => `${l}\n`).join(""), stderr: err.join("\n") };
     };
     let hash = 1000;
     const hashsize: HashsizeFile = { read: () => Promise.resolve(hash), write: (v) => Promise.resolve(void (hash = v)) };
     const result = await applyConntrackSysctls(defaultConntrackSettings, 2, runner, hashsize);
-    expect(result.failed).toEqual([{ change: { key: MAX, value: 131_072 }, reason: `SP_EXEC_FAILED: sysctl -w ${MAX}=131072: sysctl: permission denied on key "${MAX}"` }]);
+    expect(result.failed).toEqual([{ change: { key: MAX, value: 131_072 }, reason: `SP_EXEC_FAILED: sysctl -w ${MAX}=131072: sysctl: setting key "${MAX}": Invalid argument` }]);
     expect(result.set).toEqual([{ key: HASHSIZE_PATH, value: 32_768 }, { key: ESTABLISHED, value: 86_400 }]);
     expect(values.get(ESTABLISHED)).toBe("86400");
     expect(hash).toBe(32_768);
+    // Read all, write what differs, read that back.
+    expect(runs.map((args) => args[0] === "-w")).toEqual([false, true, false]);
+    expect(runs[1]).toEqual(["-w", `${MAX}=131072`, `${ESTABLISHED}=86400`]);
+  });
+
+  it("runs sysctl once when nothing differs", async () => {
+    const runs: (readonly string[])[] = [];
+    const runner: CommandRunner = {
+      run: (_command, args) => {
+        runs.push(args);
+        return Promise.resolve({ exitCode: 0, stdout: args.map((k) => `${k} = ${k === MAX ? 262_144 : k === ESTABLISHED ? 86_400 : 3600}\n`).join(""), stderr: "" });
+      },
+    };
+    const hashsize: HashsizeFile = { read: () => Promise.resolve(65_536), write: () => Promise.reject(new Error("not expected")) };
+    const result = await applyConntrackSysctls(defaultConntrackSettings, 2, runner, hashsize);
+    expect(result).toEqual({ set: [], failed: [] });
+    expect(runs).toHaveLength(1);
   });
 });

@@ -4,7 +4,8 @@
 // One rule of our own: nf_conntrack_max is only ever raised. A node whose table someone sized
 // larger keeps it (kube-proxy v1.36 would shrink it to its formula's value).
 import type { CommandRunner } from "./exec/command-runner.ts";
-import { ensureSysctl, HASHSIZE_PATH, type HashsizeFile, readSysctl } from "./exec/sysctl.ts";
+import { SignpostError } from "../errors/errors.ts";
+import { HASHSIZE_PATH, type HashsizeFile, readSysctls, writeSysctls } from "./exec/sysctl.ts";
 
 export interface ConntrackSettings {
   /** Entries per CPU; 0 leaves nf_conntrack_max and the hash size alone (and ignores min). */
@@ -98,20 +99,27 @@ export async function applyConntrackSysctls(
     "net.netfilter.nf_conntrack_udp_timeout",
     "net.netfilter.nf_conntrack_udp_timeout_stream",
   ];
+  // One run of sysctl reads them all and one writes what differs (and one reads it back): at
+  // start every run is a process forked from the daemon, and a fleet of them starts at once.
   const current = new Map<string, number>();
-  for (const key of keys) {
-    const text = await readSysctl(runner, key);
-    if (text !== null && text !== "" && Number.isInteger(Number(text))) current.set(key, Number(text));
+  for (const [key, text] of await readSysctls(runner, keys)) {
+    if (text !== "" && Number.isInteger(Number(text))) current.set(key, Number(text));
   }
   const size = await hashsize.read();
   if (size !== null) current.set(HASHSIZE_PATH, size);
 
+  const plan = planConntrackSysctls(settings, cpus, current);
+  const writes = new Map(plan.filter((c) => c.key !== HASHSIZE_PATH).map((c) => [c.key, String(c.value)]));
+  const refused = await writeSysctls(runner, writes);
   const set: SysctlChange[] = [];
   const failed: { change: SysctlChange; reason: string }[] = [];
-  for (const change of planConntrackSysctls(settings, cpus, current)) {
+  for (const change of plan) {
     try {
       if (change.key === HASHSIZE_PATH) await hashsize.write(change.value);
-      else await ensureSysctl(runner, change.key, String(change.value));
+      else {
+        const reason = refused.get(change.key);
+        if (reason !== undefined) throw new SignpostError("SP_EXEC_FAILED", `sysctl -w ${change.key}=${change.value}`, reason);
+      }
       set.push(change);
     } catch (err) {
       failed.push({ change, reason: err instanceof Error ? err.message : String(err) });

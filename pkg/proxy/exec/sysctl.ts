@@ -14,6 +14,41 @@ export async function readSysctl(runner: CommandRunner, key: string): Promise<st
   return r.exitCode === 0 ? r.stdout.trim() : null;
 }
 
+/** Several sysctls' values from one run of sysctl, by key; a key that cannot be read is absent. */
+export async function readSysctls(runner: CommandRunner, keys: readonly string[]): Promise<Map<string, string>> {
+  for (const key of keys) if (!/^[a-z0-9_.]+$/.test(key)) throw new Error(`not a sysctl key: ${key}`);
+  const values = new Map<string, string>();
+  if (keys.length === 0) return values;
+  // "key = value" per key it could read; the others are named on stderr, and it exits non-zero.
+  const r = await runner.run("sysctl", keys);
+  for (const line of r.stdout.split("\n")) {
+    const at = line.indexOf(" = ");
+    if (at > 0 && keys.includes(line.slice(0, at))) values.set(line.slice(0, at), line.slice(at + 3).trim());
+  }
+  return values;
+}
+
+/**
+ * Sets every key to its value with one run of sysctl, and reads them all back with another:
+ * procps reports some refusals (EINVAL outside the host's network namespace) on stderr and
+ * exits 0 all the same. Returns, for each key that does not hold its value now, why: sysctl's
+ * own line about it, or the value it holds instead.
+ */
+export async function writeSysctls(runner: CommandRunner, values: ReadonlyMap<string, string>): Promise<Map<string, string>> {
+  const keys = [...values.keys()];
+  for (const key of keys) if (!/^[a-z0-9_.]+$/.test(key)) throw new Error(`not a sysctl key: ${key}`);
+  const failed = new Map<string, string>();
+  if (keys.length === 0) return failed;
+  const set = await runner.run("sysctl", ["-w", ...keys.map((key) => `${key}=${values.get(key) ?? ""}`)]);
+  const now = await readSysctls(runner, keys);
+  const complaints = set.stderr.split("\n").filter((line) => line.trim() !== "");
+  for (const key of keys) {
+    if (now.get(key) === values.get(key)) continue;
+    failed.set(key, complaints.find((line) => line.includes(`"${key}"`) || line.includes(key.replaceAll(".", "/"))) ?? `did not take: the value is ${now.get(key) ?? "unreadable"}`);
+  }
+  return failed;
+}
+
 /**
  * Sets key to value unless it already holds it; returns whether it was changed. procps sysctl
  * reports some refusals (EINVAL outside the host's network namespace) on stderr and still exits
