@@ -13,7 +13,7 @@
 import { statSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { build, type Plugin } from "esbuild";
-import { isTrimmedImport, trimmedGenUrl } from "../pkg/cli/client-node-trim.ts";
+import { isTrimmedImport, TRIMMED_SPECIFIER, trimmedGenUrl } from "../pkg/cli/client-node-trim.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const DAEMONS = ["signpost-proxy", "signpost-dns"] as const;
@@ -21,19 +21,16 @@ const DAEMONS = ["signpost-proxy", "signpost-dns"] as const;
 const trimClientNode: Plugin = {
   name: "trim-client-node",
   setup(b) {
-    b.onResolve({ filter: /^\.\/gen\/index\.js$/ }, (args) => (isTrimmedImport(args.path, args.importer) ? { path: fileURLToPath(trimmedGenUrl) } : undefined));
+    const exactly = new RegExp(`^${TRIMMED_SPECIFIER.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}$`);
+    b.onResolve({ filter: exactly }, (args) => (isTrimmedImport(args.path, args.importer) ? { path: fileURLToPath(trimmedGenUrl) } : undefined));
   },
 };
 
 /** The generated API's models and API classes: what the trim keeps out. */
 const GENERATED = /@kubernetes\/client-node\/dist\/gen\/(models|apis|types)\//;
 
-function bundlePath(daemon: (typeof DAEMONS)[number]): string {
-  return `${root}dist/${daemon}.mjs`;
-}
-
 for (const daemon of DAEMONS) {
-  const outfile = bundlePath(daemon);
+  const outfile = `${root}dist/${daemon}.mjs`;
   const result = await build({
     absWorkingDir: root,
     entryPoints: [`cmd/${daemon}/run.ts`],

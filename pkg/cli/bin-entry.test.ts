@@ -1,14 +1,12 @@
 // bin/entry.sh, which picks what a daemon's bin script runs: the bundle while it is newer than
 // every source file, else the sources. Driven through sh on a tree of empty files whose times
 // are set one by one.
-import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { binEntry } from "../../test/support/bin-entry.ts";
 
-const entrySh = fileURLToPath(new URL("../../bin/entry.sh", import.meta.url));
 let root = "";
 
 /** A file at `path` under the tree, with its modification time `seconds` after the epoch. */
@@ -20,8 +18,7 @@ function file(path: string, seconds: number): void {
 }
 
 function entry(): string {
-  const script = `here=${JSON.stringify(join(root, "bin"))}; daemon=signpost-dns; . ${JSON.stringify(entrySh)}; printf %s "$entry"`;
-  return execFileSync("sh", ["-c", script], { encoding: "utf8" }).replace(`${root}/bin/../`, "");
+  return binEntry(join(root, "bin"), "signpost-dns").replace(`${root}/bin/../`, "");
 }
 
 beforeEach(() => {

@@ -12,12 +12,12 @@
 /** The module whose import is answered, by the end of its path. */
 const IMPORTER = "/@kubernetes/client-node/dist/config.js";
 /** Its import of the generated API. */
-const SPECIFIER = "./gen/index.js";
+export const TRIMMED_SPECIFIER = "./gen/index.js";
 
 /** The module exporting the same two names from their own files in the package. */
 export const trimmedGenUrl = new URL("./client-node-configuration.ts", import.meta.url);
 
 /** Whether `specifier`, imported by the module at `importer` (a URL or a path), is the one answered with trimmedGenUrl. */
 export function isTrimmedImport(specifier: string, importer: string | undefined): boolean {
-  return specifier === SPECIFIER && importer?.endsWith(IMPORTER) === true;
+  return specifier === TRIMMED_SPECIFIER && importer?.endsWith(IMPORTER) === true;
 }

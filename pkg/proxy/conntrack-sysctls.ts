@@ -4,8 +4,7 @@
 // One rule of our own: nf_conntrack_max is only ever raised. A node whose table someone sized
 // larger keeps it (kube-proxy v1.36 would shrink it to its formula's value).
 import type { CommandRunner } from "./exec/command-runner.ts";
-import { SignpostError } from "../errors/errors.ts";
-import { HASHSIZE_PATH, type HashsizeFile, readSysctls, writeSysctls } from "./exec/sysctl.ts";
+import { HASHSIZE_PATH, type HashsizeFile, readSysctls, sysctlRefused, writeSysctls } from "./exec/sysctl.ts";
 
 export interface ConntrackSettings {
   /** Entries per CPU; 0 leaves nf_conntrack_max and the hash size alone (and ignores min). */
@@ -110,20 +109,23 @@ export async function applyConntrackSysctls(
 
   const plan = planConntrackSysctls(settings, cpus, current);
   const writes = new Map(plan.filter((c) => c.key !== HASHSIZE_PATH).map((c) => [c.key, String(c.value)]));
-  const refused = await writeSysctls(runner, writes);
+  const refused = new Map([...(await writeSysctls(runner, writes))].map(([key, why]) => [key, sysctlRefused(key, writes.get(key) ?? "", why).message]));
   const set: SysctlChange[] = [];
   const failed: { change: SysctlChange; reason: string }[] = [];
   for (const change of plan) {
-    try {
-      if (change.key === HASHSIZE_PATH) await hashsize.write(change.value);
-      else {
-        const reason = refused.get(change.key);
-        if (reason !== undefined) throw new SignpostError("SP_EXEC_FAILED", `sysctl -w ${change.key}=${change.value}`, reason);
-      }
-      set.push(change);
-    } catch (err) {
-      failed.push({ change, reason: err instanceof Error ? err.message : String(err) });
-    }
+    const reason = change.key === HASHSIZE_PATH ? await writeHashsize(hashsize, change.value) : refused.get(change.key);
+    if (reason === undefined) set.push(change);
+    else failed.push({ change, reason });
   }
   return { set, failed };
+}
+
+/** Why the hash size could not be written; undefined when it was. */
+async function writeHashsize(hashsize: HashsizeFile, value: number): Promise<string | undefined> {
+  try {
+    await hashsize.write(value);
+    return undefined;
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
+  }
 }

@@ -7,16 +7,18 @@ import { readFile, writeFile } from "node:fs/promises";
 import type { CommandRunner } from "./command-runner.ts";
 import { SignpostError } from "../../errors/errors.ts";
 
-/** A sysctl's value as `sysctl -n` prints it; null when it cannot be read. */
+function checkKeys(keys: readonly string[]): void {
+  for (const key of keys) if (!/^[a-z0-9_.]+$/.test(key)) throw new Error(`not a sysctl key: ${key}`);
+}
+
+/** A sysctl's value; null when it cannot be read. */
 export async function readSysctl(runner: CommandRunner, key: string): Promise<string | null> {
-  if (!/^[a-z0-9_.]+$/.test(key)) throw new Error(`not a sysctl key: ${key}`);
-  const r = await runner.run("sysctl", ["-n", key]);
-  return r.exitCode === 0 ? r.stdout.trim() : null;
+  return (await readSysctls(runner, [key])).get(key) ?? null;
 }
 
 /** Several sysctls' values from one run of sysctl, by key; a key that cannot be read is absent. */
 export async function readSysctls(runner: CommandRunner, keys: readonly string[]): Promise<Map<string, string>> {
-  for (const key of keys) if (!/^[a-z0-9_.]+$/.test(key)) throw new Error(`not a sysctl key: ${key}`);
+  checkKeys(keys);
   const values = new Map<string, string>();
   if (keys.length === 0) return values;
   // "key = value" per key it could read; the others are named on stderr, and it exits non-zero.
@@ -36,7 +38,7 @@ export async function readSysctls(runner: CommandRunner, keys: readonly string[]
  */
 export async function writeSysctls(runner: CommandRunner, values: ReadonlyMap<string, string>): Promise<Map<string, string>> {
   const keys = [...values.keys()];
-  for (const key of keys) if (!/^[a-z0-9_.]+$/.test(key)) throw new Error(`not a sysctl key: ${key}`);
+  checkKeys(keys);
   const failed = new Map<string, string>();
   if (keys.length === 0) return failed;
   const set = await runner.run("sysctl", ["-w", ...keys.map((key) => `${key}=${values.get(key) ?? ""}`)]);
@@ -49,16 +51,16 @@ export async function writeSysctls(runner: CommandRunner, values: ReadonlyMap<st
   return failed;
 }
 
-/**
- * Sets key to value unless it already holds it; returns whether it was changed. procps sysctl
- * reports some refusals (EINVAL outside the host's network namespace) on stderr and still exits
- * 0, so the value is read back: a write that did not take throws, with sysctl's own words.
- */
+/** The error for a write the kernel refused or did not keep (reason: writeSysctls's). */
+export function sysctlRefused(key: string, value: string, reason: string): SignpostError {
+  return new SignpostError("SP_EXEC_FAILED", `sysctl -w ${key}=${value}`, reason);
+}
+
+/** Sets key to value unless it already holds it; returns whether it was changed, throws when the write did not take. */
 export async function ensureSysctl(runner: CommandRunner, key: string, value: string): Promise<boolean> {
   if ((await readSysctl(runner, key)) === value) return false;
-  const set = await runner.run("sysctl", ["-w", `${key}=${value}`]);
-  const now = await readSysctl(runner, key);
-  if (set.exitCode !== 0 || now !== value) throw new SignpostError("SP_EXEC_FAILED", `sysctl -w ${key}=${value}`, set.stderr.trim() || `did not take: the value is ${now ?? "unreadable"}`);
+  const reason = (await writeSysctls(runner, new Map([[key, value]]))).get(key);
+  if (reason !== undefined) throw sysctlRefused(key, value, reason);
   return true;
 }
 
