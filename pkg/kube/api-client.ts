@@ -1,7 +1,9 @@
 // The two HTTP calls the watch layer makes: a GET that returns JSON (one page of a list) and a
-// streaming watch. client-node supplies the transport (KubeConfig's credentials and its undici
-// dispatcher); this module adds what its Watch lacks: the Status body of a failed request, and
-// a report of every malformed line instead of silently skipping it.
+// streaming watch, in JSON lines or, where asked and the server agrees, in protobuf frames
+// (protobuf-objects.ts), as kube-proxy and CoreDNS watch. client-node supplies the transport
+// (KubeConfig's credentials and its undici dispatcher); this module adds what its Watch lacks:
+// the Status body of a failed request, and a report of every malformed line or frame instead of
+// silently skipping it.
 import { createInterface } from "node:readline";
 import { Readable } from "node:stream";
 import { fetch, type Response } from "undici";
@@ -9,6 +11,8 @@ import { fetch, type Response } from "undici";
 import type { KubeConfig } from "@kubernetes/client-node/dist/config.js";
 import { HttpMethod, RequestContext } from "@kubernetes/client-node/dist/gen/http/http.js";
 import { SignpostError } from "../errors/errors.ts";
+import { LengthDelimitedFrames } from "./length-delimited-frames.ts";
+import { decodeObject, decodeWatchEvent } from "./protobuf-objects.ts";
 
 /** The fields of metav1.Status that explain a failure. */
 export interface ApiStatus {
@@ -37,15 +41,31 @@ export interface RawWatchEvent {
 }
 
 export interface WatchStream {
+  /** How the server answered: protobuf frames, or JSON lines (for a kind it has no protobuf for). */
+  readonly encoding: WatchEncoding;
   /** Resolves when the server ends the stream; rejects with the reason it broke. */
   readonly finished: Promise<void>;
   abort(): void;
 }
 
 export interface WatchCallbacks {
-  readonly onEvent: (event: RawWatchEvent) => void;
+  /** An event, and how it came (the informer logs it). */
+  readonly onEvent: (event: RawWatchEvent, encoding: WatchEncoding) => void;
+  /** A line of JSON that does not parse, or a protobuf frame that does not decode (described). */
   readonly onMalformed: (line: string, error: unknown) => void;
 }
+
+/** How a watch asks for its events: JSON lines, or protobuf frames with JSON as the fallback. */
+export type WatchEncoding = "json" | "protobuf";
+
+const PROTOBUF = "application/vnd.kubernetes.protobuf";
+const ACCEPT: Readonly<Record<WatchEncoding, string>> = { json: "application/json", protobuf: `${PROTOBUF}, application/json` };
+
+/**
+ * The largest protobuf watch frame taken: etcd keeps objects of up to 1.5 MiB, and a frame
+ * holds one object; anything far past that is a broken stream, not an object.
+ */
+export const MAX_WATCH_FRAME_BYTES = 16 * 1024 * 1024;
 
 interface Opened {
   readonly url: string;
@@ -67,7 +87,7 @@ export class ApiClient {
     return this.#server;
   }
 
-  async #request(path: string, query: Readonly<Record<string, string>>, signal: AbortSignal): Promise<Opened> {
+  async #request(path: string, query: Readonly<Record<string, string>>, signal: AbortSignal, accept = ACCEPT.json): Promise<Opened> {
     const url = new URL(this.#server + path);
     for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
     const ctx = new RequestContext(url.toString(), HttpMethod.GET);
@@ -75,7 +95,7 @@ export class ApiClient {
     const headers = ctx.getHeaders();
     const response = await fetch(url, {
       method: "GET",
-      headers: { ...headers, accept: "application/json" },
+      headers: { ...headers, accept },
       dispatcher: ctx.getDispatcher(),
       signal,
     });
@@ -85,7 +105,7 @@ export class ApiClient {
   async getJson(path: string, query: Readonly<Record<string, string>>, signal: AbortSignal): Promise<unknown> {
     const { url, response } = await this.#request(path, query, signal);
     const text = await response.text();
-    if (response.status !== 200) throw new ApiError(`GET ${url}`, statusFromBody(response.status, text));
+    if (response.status !== 200) throw new ApiError(`GET ${url}`, statusFromBody(response.status, Buffer.from(text), ""));
     try {
       return JSON.parse(text) as unknown;
     } catch (err) {
@@ -94,10 +114,10 @@ export class ApiClient {
   }
 
   /**
-   * Opens a watch. Events are delivered in order, synchronously per line. Inactivity longer
-   * than idleTimeoutMs (no event, no bookmark) counts as a broken connection.
+   * Opens a watch. Events are delivered in order, synchronously per line or frame. Inactivity
+   * longer than idleTimeoutMs (no event, no bookmark) counts as a broken connection.
    */
-  async watch(path: string, query: Readonly<Record<string, string>>, callbacks: WatchCallbacks, idleTimeoutMs: number): Promise<WatchStream> {
+  async watch(path: string, query: Readonly<Record<string, string>>, callbacks: WatchCallbacks, idleTimeoutMs: number, asked: WatchEncoding = "json"): Promise<WatchStream> {
     const controller = new AbortController();
     let idle: NodeJS.Timeout | undefined;
     const armIdle = (): void => {
@@ -105,62 +125,129 @@ export class ApiClient {
       idle = setTimeout(() => controller.abort(new Error(`no data for ${idleTimeoutMs} ms`)), idleTimeoutMs);
       idle.unref();
     };
+    const disarm = (): void => clearTimeout(idle);
     armIdle();
     let opened: Opened;
     try {
-      opened = await this.#request(path, { ...query, watch: "true" }, controller.signal);
+      opened = await this.#request(path, { ...query, watch: "true" }, controller.signal, ACCEPT[asked]);
     } catch (err) {
-      clearTimeout(idle);
+      disarm();
       throw err;
     }
     const { url, response } = opened;
+    const contentType = response.headers.get("content-type") ?? "";
     if (response.status !== 200 || response.body === null) {
-      clearTimeout(idle);
-      const text = await response.text();
-      throw new ApiError(`WATCH ${url}`, statusFromBody(response.status, text));
+      disarm();
+      const body = Buffer.from(await response.arrayBuffer());
+      throw new ApiError(`WATCH ${url}`, statusFromBody(response.status, body, contentType));
     }
-    const body = Readable.fromWeb(response.body);
-    const finished = new Promise<void>((resolve, reject) => {
-      const lines = createInterface({ input: body, crlfDelay: Infinity });
-      let failed = false;
-      body.on("data", armIdle);
-      const fail = (err: Error): void => {
-        if (failed) return;
-        failed = true;
-        clearTimeout(idle);
-        const reason: unknown = controller.signal.reason;
-        reject(controller.signal.aborted && reason instanceof Error ? reason : err);
-      };
-      // readline re-emits its input's errors: both need a listener, or an abort is uncaught.
-      body.on("error", fail);
-      lines.on("error", fail);
-      lines.on("line", (line) => {
-        if (line.trim() === "") return;
-        let event: RawWatchEvent;
-        try {
-          event = JSON.parse(line) as RawWatchEvent;
-        } catch (err) {
-          callbacks.onMalformed(line, err);
-          return;
-        }
-        callbacks.onEvent(event);
-      });
-      lines.on("close", () => {
-        clearTimeout(idle);
-        if (!failed) resolve();
-      });
-    });
+    const encoding: WatchEncoding = contentType.startsWith(PROTOBUF) ? "protobuf" : "json";
+    const stream: WatchedBody = { body: Readable.fromWeb(response.body), callbacks, armIdle, disarm, signal: controller.signal };
     return {
-      finished,
+      encoding,
+      finished: encoding === "protobuf" ? readFrames(stream) : readLines(stream),
       abort: () => {
-        clearTimeout(idle);
+        disarm();
         controller.abort();
       },
     };
   }
 }
 
-function statusFromBody(code: number, text: string): ApiStatus {
+/** A watch's response body, what its events go to, and its idle timer. */
+interface WatchedBody {
+  readonly body: Readable;
+  readonly callbacks: WatchCallbacks;
+  readonly armIdle: () => void;
+  readonly disarm: () => void;
+  readonly signal: AbortSignal;
+}
+
+/** How a watch's reading ends when it breaks: with the abort's reason when it was aborted, once. */
+function failOnce(w: WatchedBody, reject: (err: Error) => void): { fail: (err: unknown) => void; failed: () => boolean } {
+  let failed = false;
+  return {
+    fail: (err) => {
+      if (failed) return;
+      failed = true;
+      w.disarm();
+      const reason: unknown = w.signal.reason;
+      reject(w.signal.aborted && reason instanceof Error ? reason : err instanceof Error ? err : new Error(String(err)));
+    },
+    failed: () => failed,
+  };
+}
+
+/** A JSON watch's lines, each parsed into a watch event; a line that does not parse is reported and skipped. */
+function readLines(w: WatchedBody): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const lines = createInterface({ input: w.body, crlfDelay: Infinity });
+    const { fail, failed } = failOnce(w, reject);
+    w.body.on("data", w.armIdle);
+    // readline re-emits its input's errors: both need a listener, or an abort is uncaught.
+    w.body.on("error", fail);
+    lines.on("error", fail);
+    lines.on("line", (line) => {
+      if (line.trim() === "") return;
+      let event: RawWatchEvent;
+      try {
+        event = JSON.parse(line) as RawWatchEvent;
+      } catch (err) {
+        w.callbacks.onMalformed(line, err);
+        return;
+      }
+      w.callbacks.onEvent(event, "json");
+    });
+    lines.on("close", () => {
+      w.disarm();
+      if (!failed()) resolve();
+    });
+  });
+}
+
+/** A protobuf watch's frames, each decoded into a watch event; a frame that does not decode is reported and skipped. */
+function readFrames(w: WatchedBody): Promise<void> {
+  const frames = new LengthDelimitedFrames(MAX_WATCH_FRAME_BYTES);
+  const onFrame = (buf: Buffer, start: number, end: number): void => {
+    let event: RawWatchEvent;
+    try {
+      event = decodeWatchEvent(buf, start, end);
+    } catch (err) {
+      w.callbacks.onMalformed(`protobuf watch frame of ${end - start} bytes`, err);
+      return;
+    }
+    w.callbacks.onEvent(event, "protobuf");
+  };
+  return new Promise<void>((resolve, reject) => {
+    const { fail, failed } = failOnce(w, reject);
+    w.body.on("data", (chunk: Uint8Array) => {
+      w.armIdle();
+      try {
+        frames.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength), onFrame);
+      } catch (err) {
+        fail(err);
+        w.body.destroy();
+      }
+    });
+    w.body.on("error", fail);
+    w.body.on("end", () => {
+      w.disarm();
+      if (failed()) return;
+      if (frames.midFrame) fail(new Error("the watch stream ended in the middle of a frame"));
+      else resolve();
+    });
+  });
+}
+
+function statusFromBody(code: number, body: Buffer, contentType: string): ApiStatus {
+  if (contentType.startsWith(PROTOBUF)) {
+    try {
+      return statusFromEvent(decodeObject(body));
+    } catch {
+      return { code, reason: "", message: `an undecodable protobuf body of ${body.length} bytes` };
+    }
+  }
+  const text = body.toString("utf8");
   try {
     const s = JSON.parse(text) as { code?: number; reason?: string; message?: string };
     return { code: s.code ?? code, reason: s.reason ?? "", message: s.message ?? text.slice(0, 300) };

@@ -1,6 +1,9 @@
 // The informers the daemons run, one per kind they read, each converting into pkg/model once per
-// event. Watch JSON is handed to the converters as the client-node type it is shaped like; the
-// converters read no Date field, the only place where the two differ.
+// event. Services and EndpointSlices, the kinds that grow with the cluster, are watched in
+// protobuf, as kube-proxy and CoreDNS watch them: the API server encodes it several times
+// faster than JSON and it is a fraction of the size; the rest in JSON. Either is handed to the
+// converters as the client-node type it is shaped like (protobuf-objects.ts decodes into that
+// shape); the converters read no Date field, the only place where the two differ.
 import type { V1EndpointSlice, V1Namespace, V1Node, V1Pod, V1Service } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { convertEndpointSlice } from "../model/convert-endpointslice.ts";
@@ -10,7 +13,7 @@ import { convertPod } from "../model/convert-pod.ts";
 import { convertService } from "../model/convert-service.ts";
 import type { Pod } from "../model/pod.ts";
 import type { EndpointSlice, Namespace, Node, Service } from "../model/types.ts";
-import type { ApiClient } from "./api-client.ts";
+import type { ApiClient, WatchEncoding } from "./api-client.ts";
 import { Informer } from "./informer.ts";
 import type { InformerMetrics } from "./informer-metrics.ts";
 import type { RawObject } from "./object-store.ts";
@@ -22,12 +25,12 @@ export interface InformerDeps {
   readonly metrics?: InformerMetrics;
 }
 
-function make<T>(deps: InformerDeps, name: string, path: string, convert: (raw: RawObject) => T, extra: { labelSelector?: string; fieldSelector?: string } = {}): Informer<T> {
+function make<T>(deps: InformerDeps, name: string, path: string, convert: (raw: RawObject) => T, extra: { labelSelector?: string; fieldSelector?: string; encoding?: WatchEncoding } = {}): Informer<T> {
   return new Informer<T>({ name, path, convert, client: deps.client, log: deps.log, ...(deps.metrics === undefined ? {} : { metrics: deps.metrics }), ...extra });
 }
 
 export function serviceInformer(deps: InformerDeps, labelSelector?: string): Informer<Service> {
-  return make(deps, "services", "/api/v1/services", (raw) => convertService(raw as V1Service), labelSelector === undefined ? {} : { labelSelector });
+  return make(deps, "services", "/api/v1/services", (raw) => convertService(raw as V1Service), { encoding: "protobuf", ...(labelSelector === undefined ? {} : { labelSelector }) });
 }
 
 /**
@@ -36,7 +39,7 @@ export function serviceInformer(deps: InformerDeps, labelSelector?: string): Inf
  */
 export function projectedEndpointSliceInformer<T>(deps: InformerDeps, project: (slice: EndpointSlice, triggerTimeMs: number | null) => T, labelSelector?: string): Informer<T> {
   const convert = (raw: RawObject) => project(convertEndpointSlice(raw as V1EndpointSlice), lastChangeTriggerTimeMs(raw));
-  return make(deps, "endpointslices", "/apis/discovery.k8s.io/v1/endpointslices", convert, labelSelector === undefined ? {} : { labelSelector });
+  return make(deps, "endpointslices", "/apis/discovery.k8s.io/v1/endpointslices", convert, { encoding: "protobuf", ...(labelSelector === undefined ? {} : { labelSelector }) });
 }
 
 export function nodeInformer(deps: InformerDeps, fieldSelector?: string): Informer<Node> {

@@ -10,7 +10,7 @@
 // with the old object on updates, and a handler that throws is logged and contained.
 import type { Logger } from "pino";
 import { setTimeout as sleep } from "node:timers/promises";
-import { ApiError, statusFromEvent, type ApiClient, type RawWatchEvent, type WatchStream } from "./api-client.ts";
+import { ApiError, statusFromEvent, type ApiClient, type RawWatchEvent, type WatchEncoding, type WatchStream } from "./api-client.ts";
 import { Backoff, defaultBackoff, isConnectionFailure, UNREACHABLE_MAX_MS, type BackoffOptions } from "./backoff.ts";
 import { ObjectStore, rawKey, type InformerEvent, type RawObject } from "./object-store.ts";
 import type { InformerMetrics } from "./informer-metrics.ts";
@@ -36,6 +36,11 @@ export interface InformerOptions<T> {
    * response whatever the page size; default true. False: a consistent list, page by page.
    */
   readonly firstListFromCache?: boolean;
+  /**
+   * How watch events are asked for; "protobuf" only for kinds protobuf-objects.ts decodes. The
+   * server may still answer in JSON, which is read as well. Default "json".
+   */
+  readonly encoding?: WatchEncoding;
   /** Stream the first list and relists as watch events (sendInitialEvents); default true. */
   readonly streamList?: boolean;
   readonly backoff?: BackoffOptions;
@@ -267,11 +272,11 @@ export class Informer<T> {
   }
 
   /** A list or a streamed list is delivered: watch from `resourceVersion` on, and say synced. */
-  #listDone(resourceVersion: string, objects: number, streamed: boolean): void {
+  #listDone(resourceVersion: string, objects: number, streamed: false | WatchEncoding): void {
     this.#resourceVersion = resourceVersion;
     this.#needList = false;
     this.#o.metrics?.listed(this.#o.name, objects);
-    this.#o.log.info({ informer: this.#o.name, objects, resourceVersion, streamed }, "listed");
+    this.#o.log.info({ informer: this.#o.name, objects, resourceVersion, streamed: streamed !== false, ...(streamed === false ? {} : { encoding: streamed }) }, "listed");
     if (!this.#isSynced) {
       this.#isSynced = true;
       this.#markSynced();
@@ -300,19 +305,19 @@ export class Informer<T> {
     let stream: WatchStream | null = null;
     try {
       stream = await this.#o.client.watch(this.#o.path, query, {
-        onEvent: (e) => {
+        onEvent: (e, encoding) => {
           if (ended.gone || ended.failure !== null) return;
           events++;
-          const outcome = listed !== null && this.#needList ? this.#handleInitialEvent(e, listed) : this.#handleWatchEvent(e);
+          const outcome = listed !== null && this.#needList ? this.#handleInitialEvent(e, listed, encoding) : this.#handleWatchEvent(e);
           if (outcome === "gone") ended.gone = true;
           else if (outcome !== null) ended.failure = outcome;
           if (ended.gone || ended.failure !== null) stream?.abort();
         },
         onMalformed: (line, err) => {
           this.#o.metrics?.invalidObject(this.#o.name);
-          this.#o.log.error({ informer: this.#o.name, line: line.slice(0, 200), err }, "malformed watch line skipped");
+          this.#o.log.error({ informer: this.#o.name, line: line.slice(0, 200), err }, "malformed watch event skipped");
         },
-      }, this.#o.idleTimeoutMs ?? 120_000);
+      }, this.#o.idleTimeoutMs ?? 120_000, this.#o.encoding ?? "json");
     } catch (err) {
       if (err instanceof ApiError && err.gone) throw new Gone();
       throw err;
@@ -341,10 +346,10 @@ export class Informer<T> {
   }
 
   /** One event of a streamed list before its end: an object of the list, or the end bookmark. */
-  #handleInitialEvent(e: RawWatchEvent, listed: Set<string>): "gone" | ApiError | null {
+  #handleInitialEvent(e: RawWatchEvent, listed: Set<string>, encoding: WatchEncoding): "gone" | ApiError | null {
     if (initialEventsEnd(e)) {
       for (const event of this.#store.keepOnly(listed)) this.#deliver(event);
-      this.#listDone((e.object as RawObject).metadata?.resourceVersion ?? "", listed.size, true);
+      this.#listDone((e.object as RawObject).metadata?.resourceVersion ?? "", listed.size, encoding);
       this.#setState("watching");
       return null;
     }

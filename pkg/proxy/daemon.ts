@@ -38,7 +38,6 @@ import { nodeFamilies, renderConfigFor } from "./proxy-settings.ts";
 import { OrphanSlices } from "./orphan-slices.ts";
 import { ServiceProblems } from "./service-problems.ts";
 import { SliceProblems } from "./slice-problems.ts";
-import { timedSliceInformer } from "./timed-slice-informer.ts";
 import { localSliceSelector } from "./node-local/node-local-option.ts";
 import { NodeLocalSteering } from "./node-local/node-local-steering.ts";
 
@@ -130,7 +129,8 @@ export async function startDaemon(options: DaemonOptions, log: Logger, clock: Cl
   // The Services and EndpointSlices are listed while this Node is read and the families
   // probed; their handlers, registered once the proxiers exist, are handed what arrived so far.
   const services = serviceInformer(deps, proxiedSelector);
-  const slices = timedSliceInformer(deps, proxiedSelector);
+  // Each slice with its last-change-trigger-time, where programming latency starts.
+  const slices = projectedEndpointSliceInformer(deps, (slice, triggerTimeMs) => ({ slice, triggerTimeMs }), proxiedSelector);
   nodes.start();
   services.start();
   slices.start();

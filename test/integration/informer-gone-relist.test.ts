@@ -1,7 +1,8 @@
 // The network to the API server breaks. A short break resumes the watch from the last
 // resourceVersion without a relist; a long one, during which etcd is compacted, earns a 410 Gone,
 // a relist, and a delete for every object that vanished meanwhile. Watch cache is off on this
-// control plane so that a compacted revision reaches the client as 410 at once.
+// control plane so that a compacted revision reaches the client as 410 at once. The watch is in
+// protobuf, as the daemons watch Services: the 410 comes as a protobuf Status.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KubeConfig } from "@kubernetes/client-node";
 import { ControlPlane } from "../support/localcluster/control-plane.ts";
@@ -50,7 +51,7 @@ describe("informer across network breaks and etcd compaction", () => {
   it("resumes after a reset, and relists after 410 Gone with deletes for what vanished", async () => {
     const { log, lines } = testLogger();
     const informer = new Informer<Versioned>({
-      name: "services", path: `/api/v1/namespaces/${ns}/services`, client: viaProxy, convert: version, log,
+      name: "services", path: `/api/v1/namespaces/${ns}/services`, client: viaProxy, convert: version, log, encoding: "protobuf",
       backoff: { initialMs: 100, maxMs: 500, factor: 2, jitter: 0.2 },
     });
     const events: InformerEvent<Versioned>[] = [];

@@ -109,8 +109,8 @@ const schema: Readonly<Record<string, Rule>> = {
   kind: ignore("checked separately"),
   clientConnection: section({
     kubeconfig: use((v, p, out) => void (out.kubeconfig = str(v, p))),
-    acceptContentTypes: ignore("signpost's client always asks for JSON"),
-    contentType: ignore("signpost's client always asks for JSON"),
+    acceptContentTypes: ignore("signpost watches Services and EndpointSlices in protobuf, other kinds in JSON"),
+    contentType: ignore("signpost watches Services and EndpointSlices in protobuf, other kinds in JSON"),
     qps: ignore("signpost's client is not rate-limited on the client side"),
     burst: ignore("signpost's client is not rate-limited on the client side"),
   }),
