@@ -33,11 +33,6 @@ export interface RecordOptions {
 
 export const EMPTY_SERVICE_RECORDS: ServiceRecords = { names: new Map(), reverse: new Map(), endpoints: null };
 
-interface LabeledEndpoint extends NamedEndpoint {
-  /** The endpoint's label: its hostname, or its address with dashes. */
-  readonly label: string;
-}
-
 export function buildServiceRecords(
   service: Service,
   slices: Iterable<DnsEndpointSlice>,
@@ -68,12 +63,16 @@ export function buildServiceRecords(
   const include = (ready: boolean) => ready || service.publishNotReadyAddresses;
   const endpoints = collectEndpoints(sliceList, include);
 
-  // Every served endpoint gets a name and a PTR: in the table, not as records.
+  // Every served endpoint gets a name and a PTR: in the table, not as records. Only a headless
+  // Service's SRV records point at endpoint names, whose addresses their glue then needs.
   const byLabel = new Map<string, string[]>();
-  for (const ep of endpoints) {
-    const list = byLabel.get(ep.label) ?? [];
-    if (!list.includes(ep.ip)) list.push(ep.ip);
-    byLabel.set(ep.label, list);
+  if (service.headless) {
+    for (const ep of endpoints) {
+      const label = labelOf(ep);
+      const list = byLabel.get(label) ?? [];
+      if (!list.includes(ep.ip)) list.push(ep.ip);
+      byLabel.set(label, list);
+    }
   }
 
   const srvByPort = new Map<string, { port: number; target: string }[]>();
@@ -88,7 +87,7 @@ export function buildServiceRecords(
   if (service.headless) {
     serviceAddresses = [...new Set(endpoints.map((e) => e.ip))];
     for (const slice of sliceList) {
-      const labels = collectEndpoints([slice], include).map((e) => `${e.label}.${serviceName}`);
+      const labels = collectEndpoints([slice], include).map((e) => `${labelOf(e)}.${serviceName}`);
       for (const port of slice.ports) {
         if (port.name === "") continue;
         for (const target of labels) addSRV(port.name, port.protocol, port.port, target);
@@ -133,20 +132,30 @@ export function buildServiceRecords(
   return { names, reverse, endpoints: endpointNames(serviceName, endpoints) };
 }
 
-/** The endpoints a Service serves, in slice order, without repeats. */
-function collectEndpoints(slices: readonly DnsEndpointSlice[], include: (ready: boolean) => boolean): LabeledEndpoint[] {
-  const out: LabeledEndpoint[] = [];
+/** The endpoint's label: its hostname, or its address with dashes. */
+function labelOf(endpoint: NamedEndpoint): string {
+  return endpoint.hostname !== "" ? endpoint.hostname : dashedName(endpoint.ip);
+}
+
+/**
+ * The endpoints a Service serves, in slice order, without repeats (the same label at the same
+ * address). A hostname that spells the address with dashes is the name the endpoint has anyway,
+ * and is dropped; so an endpoint without a hostname is told apart by its address alone, and no
+ * dashed name is built here.
+ */
+function collectEndpoints(slices: readonly DnsEndpointSlice[], include: (ready: boolean) => boolean): NamedEndpoint[] {
+  const out: NamedEndpoint[] = [];
   const seen = new Set<string>();
-  const add = (address: string, hostname: string): void => {
+  const add = (address: string, givenHostname: string): void => {
     const canonical = canonicalIP(address);
     if (canonical === null) return;
     // The API's own string when it is already canonical (nearly always): one copy per endpoint fewer.
     const ip = canonical === address ? address : canonical;
-    const label = hostname !== "" ? hostname : dashedName(ip);
-    const key = `${label}/${ip}`;
+    const hostname = givenHostname !== "" && givenHostname !== dashedName(ip) ? givenHostname : "";
+    const key = hostname === "" ? ip : `${hostname}/${ip}`;
     if (seen.has(key)) return;
     seen.add(key);
-    out.push({ label, hostname, ip });
+    out.push({ hostname, ip });
   };
   for (const slice of slices) {
     for (const endpoint of slice.endpoints) {
