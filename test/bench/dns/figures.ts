@@ -107,8 +107,10 @@ export function dnsFigures(ctx: FigureContext): Figure[] {
     }, "ready"),
     figure(ctx, {
       group, name: "propagation: Service created → name resolves", unit: "ms", better: "lower", commands: tally.commands("propagation"), target: { maxRatio: 0.5 },
+      ceiling: { name: "watch floor", samples: tally.samples("floor", "propagation") },
       note: joinNotes(
         `From sending the create request to the first NOERROR answer with a record; an A query every 5 ms; ${plan.propagationPerRound} Services per round, only the measured server running.`,
+        "The watch floor: the same create requests timed to the ADDED event at a bare watch of the namespace in the bench process (both contestants' rounds pooled); no server that watches the API server can answer sooner.",
         timedOut,
         failures,
       ),

@@ -56,7 +56,7 @@ async function main(): Promise<void> {
   try {
     const created = await createClusterObjects(cp, plan.services, plan.endpointsPerService, log);
     log(`created ${created.services} Services with ${created.endpoints} endpoints in ${created.seconds.toFixed(1)} s`);
-    const { core } = clients(cp.kubeconfigPath);
+    const { core, api } = clients(cp.kubeconfigPath);
     await core.createNamespace({ body: { metadata: { name: PROPAGATION_NAMESPACE } } });
     const upstream = await startUpstream(dir);
     log(`upstream: ${upstream.command.slice(0, 200)} …`);
@@ -82,7 +82,7 @@ async function main(): Promise<void> {
           if (tally.failures.has(id)) continue;
           log(`round ${round}/${plan.rounds}: ${names[id]}`);
           try {
-            await measureTurn(id, { plan, setup, queryFiles, core, tally, round, log });
+            await measureTurn(id, { plan, setup, queryFiles, core, api, tally, round, log });
           } catch (err) {
             const message = err instanceof Error ? err.message : String(err);
             log(`${names[id]} failed in round ${round}: ${message}`);

@@ -2,6 +2,7 @@
 // read its memory after the sync, measure propagation, then for each kind of query a short
 // unrecorded warm-up, a saturation run and a fixed-rate run; finally its peak memory; stop it.
 import type { CoreV1Api } from "@kubernetes/client-node";
+import type { ApiClient } from "../../../pkg/kube/api-client.ts";
 import { announceCommand } from "../results.ts";
 import { cpuSecondsOf, memoryOf, startContestant, type ContestantId, type ContestantSetup } from "./contestants.ts";
 import { dnsperf, percentile, rcodeSummary } from "./dnsperf.ts";
@@ -15,6 +16,7 @@ export interface TurnContext {
   readonly setup: ContestantSetup;
   readonly queryFiles: Readonly<Record<QueryKind, string>>;
   readonly core: CoreV1Api;
+  readonly api: ApiClient;
   readonly tally: Tally;
   readonly round: number;
   readonly log: (message: string) => void;
@@ -37,14 +39,16 @@ export async function measureTurn(id: ContestantId, ctx: TurnContext): Promise<v
 
     const propagation = await measurePropagation({
       core: ctx.core,
+      api: ctx.api,
       zone: ctx.setup.zone,
       dnsPort: server.dnsPort,
       prefix: `p${ctx.round}-${id === "signpost" ? "s" : "c"}`,
       samples: plan.propagationPerRound,
     });
     for (const ms of propagation.ms) tally.add(id, "propagation", ms);
+    for (const ms of propagation.floorMs) tally.add("floor", "propagation", ms);
     if (propagation.timedOut > 0) tally.add(id, "propagation:timedout", propagation.timedOut);
-    log(`${id}: propagation ${propagation.ms.join(", ")} ms${propagation.timedOut > 0 ? `; ${propagation.timedOut} never resolved within 30 s` : ""}`);
+    log(`${id}: propagation ${propagation.ms.join(", ")} ms${propagation.timedOut > 0 ? `; ${propagation.timedOut} never resolved within 30 s` : ""}; the bare watch saw the same Services after ${propagation.floorMs.join(", ")} ms`);
 
     for (const kind of QUERY_KINDS) {
       const file = ctx.queryFiles[kind];

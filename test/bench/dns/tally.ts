@@ -3,8 +3,8 @@
 // plots, and why a contestant could not be measured. main.ts turns it into SectionResults.
 import type { ContestantId } from "./contestants.ts";
 
-/** Whose samples: a contestant's, or the machine's UDP ceiling (udp-ceiling.ts). */
-export type SampleOwner = ContestantId | "ceiling";
+/** Whose samples: a contestant's, the machine's UDP ceiling (udp-ceiling.ts), or the propagation floor (propagation.ts). */
+export type SampleOwner = ContestantId | "ceiling" | "floor";
 
 export class Tally {
   readonly #samples = new Map<string, number[]>();
