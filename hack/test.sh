@@ -47,15 +47,30 @@ echo "== tests (unit and integration) in netns $run-harness" >&2
 status=0
 netns_run "$run-harness" env TMPDIR="$tmp" SIGNPOST_RUN="$run" \
   node_modules/.bin/vitest run --reporter=default --reporter=json --outputFile.json="$tmp/results.json" "$@" \
-  || status=$?
+  2>&1 | tee "$tmp/vitest.log" || status=$?
 
+# What failed, in a few lines: printed here and again as the run's last lines, since a CI log is
+# often read from its end, after the kind steps' output.
+vitest_summary=""
 if [ -f "$tmp/results.json" ]; then
-  node -e '
+  vitest_summary=$(node -e '
     const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
     const skipped = r.numPendingTests + r.numTodoTests;
-    console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed` + (skipped ? `, ${skipped} skipped` : ""));
-  ' "$tmp/results.json"
+    const lines = [`${r.numPassedTests} passed, ${r.numFailedTests} failed` + (skipped ? `, ${skipped} skipped` : "")];
+    const short = (text) => String(text ?? "").replace(/\x1b\[[0-9;]*m/g, "").split("\n").filter((l) => l.trim() !== "").slice(0, 3).join(" | ").slice(0, 400);
+    for (const file of r.testResults) {
+      const name = file.name.replace(process.cwd() + "/", "");
+      for (const t of file.assertionResults) if (t.status === "failed") lines.push(`FAILED ${name} > ${t.fullName}: ${short(t.failureMessages?.[0])}`);
+      if (file.status === "failed" && !file.assertionResults.some((t) => t.status === "failed")) lines.push(`FAILED ${name} (outside any test): ${short(file.message)}`);
+    }
+    console.log(lines.join("\n"));
+  ' "$tmp/results.json")
 fi
+if [ "$status" -ne 0 ] && ! grep -q "^FAILED" <<<"$vitest_summary"; then
+  errors=$(sed 's/\x1b\[[0-9;]*m//g' "$tmp/vitest.log" 2>/dev/null | grep -A12 -m1 "Unhandled \|unhandled error" | grep -v "^\s*$" | head -12 | tr '\n' '|' || true)
+  vitest_summary+="${vitest_summary:+$'\n'}vitest exited $status with no failed test; its errors: ${errors:-none printed}"
+fi
+[ -n "$vitest_summary" ] && echo "$vitest_summary"
 
 if [ $# -eq 0 ] && [ "${SIGNPOST_SKIP_KIND:-}" != 1 ]; then
   # kind_step NAME COMMAND...: one step on real nodes, its time and result on one line.
@@ -74,6 +89,9 @@ if [ $# -eq 0 ] && [ "${SIGNPOST_SKIP_KIND:-}" != 1 ]; then
   kind_step "kind suite" ./hack/kind-test.sh
   echo "== conformance subset: Kubernetes' own Services and DNS conformance specs on kind" >&2
   kind_step "conformance subset" ./hack/conformance.sh --subset
+fi
+if [ "$status" -ne 0 ] && [ -n "$vitest_summary" ]; then
+  echo "== unit and integration tests, again: $vitest_summary" >&2
 fi
 echo "== done in $(($(date +%s) - started)) s" >&2
 exit $status
