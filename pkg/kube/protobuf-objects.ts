@@ -141,6 +141,13 @@ function decodeMessage(r: ProtobufReader, fields: Message, end: number): Record<
   return out;
 }
 
+/** The length-delimited field at the reader, decoded as a message of `fields`. */
+function readNested(r: ProtobufReader, fields: Message): Record<string, unknown> {
+  const { start, end } = r.bytes();
+  r.pos = start;
+  return decodeMessage(r, fields, end);
+}
+
 function readField(r: ProtobufReader, field: Field, out: Record<string, unknown>): void {
   const { kind, name } = field;
   switch (kind) {
@@ -165,34 +172,25 @@ function readField(r: ProtobufReader, field: Field, out: Record<string, unknown>
       appendTo(out, name, r.string());
       return;
     case "map": {
-      const { start, end } = r.bytes();
-      r.pos = start;
-      const entry = decodeMessage(r, mapEntry, end);
+      const entry = readNested(r, mapEntry);
       const map = (out[name] ??= Object.create(null)) as Record<string, string>;
       map[typeof entry["key"] === "string" ? entry["key"] : ""] = typeof entry["value"] === "string" ? entry["value"] : "";
       return;
     }
     case "time": {
-      const { start, end } = r.bytes();
-      r.pos = start;
-      const time = decodeMessage(r, timeFields, end);
+      const time = readNested(r, timeFields);
       const ms = Number(time["seconds"] ?? 0) * 1000 + Math.floor(Number(time["nanos"] ?? 0) / 1e6);
       if (ms !== 0) out[name] = new Date(ms).toISOString();
       return;
     }
     case "intOrString": {
-      const { start, end } = r.bytes();
-      r.pos = start;
-      const value = decodeMessage(r, intOrStringFields, end);
+      const value = readNested(r, intOrStringFields);
       out[name] = value["type"] === 1 ? (value["strVal"] ?? "") : (value["intVal"] ?? 0);
       return;
     }
-    default: {
-      const { start, end } = r.bytes();
-      r.pos = start;
-      if ("each" in kind) appendTo(out, name, decodeMessage(r, kind.each, end));
-      else out[name] = decodeMessage(r, kind, end);
-    }
+    default:
+      if ("each" in kind) appendTo(out, name, readNested(r, kind.each));
+      else out[name] = readNested(r, kind);
   }
 }
 
@@ -221,11 +219,8 @@ export function decodeObject(buf: Buffer, start = 0, end = buf.length): Record<s
   while (!r.done) {
     const tag = r.tag();
     const wireType = tag & 7;
-    if (tag === (1 << 3) + WIRE.bytes) {
-      const range = r.bytes();
-      r.pos = range.start;
-      type = decodeMessage(r, typeMeta, range.end);
-    } else if (tag === (2 << 3) + WIRE.bytes) raw = r.bytes();
+    if (tag === (1 << 3) + WIRE.bytes) type = readNested(r, typeMeta);
+    else if (tag === (2 << 3) + WIRE.bytes) raw = r.bytes();
     else r.skip(wireType);
   }
   const kind = typeof type["kind"] === "string" ? type["kind"] : "";

@@ -61,21 +61,18 @@ export class ProtobufReader {
     return (low % 2 ** 32) | 0;
   }
 
-  /** The byte range of a length-delimited field; the reader moves past it. */
-  bytes(): { start: number; end: number } {
+  /** The byte range of a length-delimited field (a `what`, for the error); the reader moves past it. */
+  bytes(what = "field"): { start: number; end: number } {
     const length = this.varint();
     const start = this.pos;
-    if (length > this.end - start) throw new MalformedProtobuf(`field of ${length} bytes at byte ${start} runs past the message's end (${this.end})`);
+    if (length > this.end - start) throw new MalformedProtobuf(`${what} of ${length} bytes at byte ${start} runs past the message's end (${this.end})`);
     this.pos = start + length;
     return { start, end: this.pos };
   }
 
   string(): string {
-    const length = this.varint();
-    const start = this.pos;
-    if (length > this.end - start) throw new MalformedProtobuf(`string of ${length} bytes at byte ${start} runs past the message's end (${this.end})`);
-    this.pos = start + length;
-    return length === 0 ? "" : this.buf.toString("utf8", start, this.pos);
+    const { start, end } = this.bytes("string");
+    return start === end ? "" : this.buf.toString("utf8", start, end);
   }
 
   /** Moves past a field of this wire type that is not read. */
