@@ -77,6 +77,39 @@ describe("EndpointIndex", () => {
     expect(index.addresses(`db-0.${other}`)).toEqual([]);
   });
 
+  it("answers by address the same when filing waits: the first read files the queue, in the order it came", () => {
+    const index = new EndpointIndex();
+    index.deferAddresses();
+    const a = endpointNames(svc, [{ hostname: "", ip: "10.0.0.1" }]);
+    const b = endpointNames(other, [{ hostname: "db-0", ip: "10.0.0.1" }]);
+    index.replace(null, a);
+    index.replace(null, b);
+    // A table replaced while queued is dropped from the queue, never filed.
+    const moved = endpointNames(svc, [{ hostname: "", ip: "10.0.0.9" }]);
+    index.replace(a, moved);
+    expect(index.addresses(`db-0.${other}`)).toEqual(["10.0.0.1"]);
+    expect(index.namesOf("10.0.0.1")).toEqual([`db-0.${other}`]);
+    expect(index.namesOf("10.0.0.9")).toEqual([`10-0-0-9.${svc}`]);
+    expect(index.servicesWith("10.0.0.9")).toEqual([svc]);
+    // Drained: a table is filed as it comes again.
+    expect(index.fileSome(1)).toBe(false);
+    index.replace(null, endpointNames("x.default.svc.cluster.local", [{ hostname: "", ip: "10.0.0.1" }]));
+    expect(index.namesOf("10.0.0.1")).toEqual([`db-0.${other}`, "10-0-0-1.x.default.svc.cluster.local"]);
+  });
+
+  it("files a few queued tables per call until none remain", () => {
+    const index = new EndpointIndex();
+    index.deferAddresses();
+    const tables = [1, 2, 3].map((n) => endpointNames(`s${n}.default.svc.cluster.local`, [{ hostname: "", ip: `10.0.1.${n}` }, { hostname: "", ip: "10.0.2.1" }]));
+    for (const t of tables) index.replace(null, t);
+    expect(index.fileSome(2)).toBe(true); // the first table's two addresses
+    expect(index.fileSome(2)).toBe(true);
+    expect(index.fileSome(2)).toBe(false);
+    expect(index.servicesWith("10.0.2.1")).toEqual(tables.map((t) => t?.service));
+    index.replace(tables[1] ?? null, null);
+    expect(index.servicesWith("10.0.2.1")).toEqual([tables[0]?.service, tables[2]?.service]);
+  });
+
   it("indexes an address that two hostnames of one Service share once", () => {
     const index = new EndpointIndex();
     const t = endpointNames(svc, [{ hostname: "a", ip: "10.0.0.1" }, { hostname: "b", ip: "10.0.0.1" }]);

@@ -477,6 +477,21 @@ describe("RecordStore: the first load", () => {
     expect(at(deferred, "db.default.svc.cluster.local")).toEqual(["A 10.0.0.1"]);
   });
 
+  it("files the first load's endpoint addresses for PTRs later, a few at a time, with the same answers", () => {
+    const immediate = new RecordStore({ now: () => 1_700_000_000_000 });
+    load(immediate);
+    const s = new RecordStore({ now: () => 1_700_000_000_000 });
+    s.deferBuilds();
+    load(s);
+    s.markSynced();
+    expect(s.fileAddresses(1)).toBe(true); // one table filed, one left
+    const ptr = reverseName("10.0.1.1") ?? "";
+    // A read by address files what is left at once.
+    expect(at(s, ptr)).toEqual(at(immediate, ptr));
+    expect(at(s, ptr)).toEqual(["PTR 10-0-1-1.web.default.svc.cluster.local"]);
+    expect(s.fileAddresses(1)).toBe(false);
+  });
+
   it("builds changes at once after the sync, and never defers again", () => {
     const s = new RecordStore({ now: () => 1_700_000_000_000 });
     s.deferBuilds();

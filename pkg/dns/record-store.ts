@@ -107,7 +107,18 @@ export class RecordStore {
    * unbuilt state. Only before the first sync; later changes are built as they come.
    */
   deferBuilds(): void {
-    if (!this.#synced) this.#deferred ??= new Set();
+    if (this.#synced) return;
+    this.#deferred ??= new Set();
+    this.#endpoints.deferAddresses();
+  }
+
+  /**
+   * Files about `addresses` endpoint addresses of the first load for PTRs; returns whether any
+   * remain. A read by address files the rest at once, so answers never depend on this: it only
+   * spreads the work over the turns after the first sync (see EndpointIndex).
+   */
+  fileAddresses(addresses: number): boolean {
+    return this.#endpoints.fileSome(addresses);
   }
 
   /** Builds the Services noted while deferring, and builds every change at once from now on. */

@@ -66,6 +66,25 @@ describe("syncStore", () => {
     expect(rcodeAndAddresses(store, "missing.default.svc.cluster.local").rcode).toBe(RCODE.NXDOMAIN);
   });
 
+  it("files the first list's endpoint addresses over the turns after the sync", async () => {
+    const store = new RecordStore();
+    const s = sources();
+    const synced = syncStore(store, s);
+    s.namespaces.emit({ type: "add", key: "default", object: { name: "default" } });
+    for (let n = 0; n < 300; n++) {
+      const name = `web-${n}`;
+      s.services.emit({ type: "add", key: `default/${name}`, object: service({ name, clusterIPs: [`10.96.1.${n % 250}`] }) });
+      const endpoints = Array.from({ length: 10 }, (_, i) => endpoint(`10.1.${n}.${i + 1}`));
+      s.endpointSlices.emit({ type: "add", key: `default/${name}-1`, object: slice({ name: `${name}-1`, serviceName: name, endpoints }) });
+    }
+    for (const source of [s.namespaces, s.services, s.endpointSlices]) source.markSynced();
+    await synced;
+    // 3,000 addresses: more than one turn's share, so some wait for the next turns.
+    expect(store.fileAddresses(0)).toBe(true);
+    for (let turn = 0; turn < 10 && store.fileAddresses(0); turn++) await new Promise((resolve) => setImmediate(resolve));
+    expect(store.fileAddresses(0)).toBe(false);
+  });
+
   it("applies updates with the new object and deletes by the old one", async () => {
     const store = new RecordStore();
     const s = sources();

@@ -49,7 +49,8 @@ describe("decodeObject", () => {
     const managedFields = bytes(17, bytes(1, "kubectl"), bytes(7, "{\"f:spec\":{}}"));
     const status = bytes(1, bytes(1, bytes(1, "192.0.2.1"), bytes(3, "VIP")), bytes(1, bytes(2, "lb.example")));
     const body = Buffer.concat([
-      meta("web", [map(11, { tier: "front", "service.kubernetes.io/service-proxy-name": "" }), bytes(8, int(1, 1_700_000_000), int(2, 500_000_000)), managedFields]),
+      // uid, generation and deletionTimestamp: read by nobody, so skipped.
+      meta("web", [map(11, { tier: "front", "service.kubernetes.io/service-proxy-name": "" }), bytes(8, int(1, 1_700_000_000), int(2, 500_000_000)), bytes(5, "0b5e0c1e-uid"), int(7, 3), bytes(9, int(1, 1_700_000_100)), managedFields]),
       bytes(2, spec),
       bytes(3, status),
     ]);
@@ -82,9 +83,10 @@ describe("decodeObject", () => {
 
   it("decodes an EndpointSlice, keeping a false condition and an endpoint's hints", () => {
     const ep = (ip: string, ready: boolean) =>
-      bytes(2, bytes(1, ip), bytes(2, int(1, ready), int(2, ready), int(3, !ready)), bytes(4, bytes(1, "Pod"), bytes(3, `pod-${ip}`)), bytes(6, "node-a"), bytes(7, "zone-1"), bytes(8, bytes(1, bytes(1, "zone-1")), bytes(2, bytes(1, "node-a"))));
+      bytes(2, bytes(1, ip), bytes(2, int(1, ready), int(2, ready), int(3, !ready)), bytes(4, bytes(1, "Pod"), bytes(2, "default"), bytes(3, `pod-${ip}`), bytes(4, `uid-${ip}`)), bytes(6, "node-a"), bytes(7, "zone-1"), bytes(8, bytes(1, bytes(1, "zone-1")), bytes(2, bytes(1, "node-a"))));
     const body = Buffer.concat([
-      meta("web-abc", [map(12, { "endpoints.kubernetes.io/last-change-trigger-time": "2026-12-05T10:00:00Z" })]),
+      // A slice's creationTimestamp is read by nobody (a Service's is), nor a Pod's namespace and uid in targetRef.
+      meta("web-abc", [map(12, { "endpoints.kubernetes.io/last-change-trigger-time": "2026-12-05T10:00:00Z" }), bytes(8, int(1, 1_700_000_000))]),
       bytes(4, "IPv4"),
       ep("10.0.0.1", true),
       ep("10.0.0.2", false),
@@ -97,7 +99,7 @@ describe("decodeObject", () => {
       { addresses: ["10.0.0.1"], conditions: { ready: true, serving: true, terminating: false }, targetRef: { kind: "Pod", name: "pod-10.0.0.1" }, nodeName: "node-a", zone: "zone-1", hints: { forZones: [{ name: "zone-1" }], forNodes: [{ name: "node-a" }] } },
       { addresses: ["10.0.0.2"], conditions: { ready: false, serving: false, terminating: true }, targetRef: { kind: "Pod", name: "pod-10.0.0.2" }, nodeName: "node-a", zone: "zone-1", hints: { forZones: [{ name: "zone-1" }], forNodes: [{ name: "node-a" }] } },
     ]);
-    expect((slice["metadata"] as { annotations: object }).annotations).toEqual({ "endpoints.kubernetes.io/last-change-trigger-time": "2026-12-05T10:00:00Z" });
+    expect(slice["metadata"]).toEqual({ name: "web-abc", namespace: "default", resourceVersion: "42", annotations: { "endpoints.kubernetes.io/last-change-trigger-time": "2026-12-05T10:00:00Z" } });
   });
 
   it("decodes a Status, as watch ERROR events and failed requests carry it", () => {
