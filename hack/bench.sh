@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# npm run bench [-- proxy|proxy-30k|dns|nodelocal|proxy-nft ...]: signpost against kube-proxy and CoreDNS on this machine, in
+# npm run bench [-- proxy|proxy-10k|proxy-30k|dns|nodelocal|proxy-nft ...]: signpost against kube-proxy and CoreDNS on this machine, in
 # one run, writing docs/benchmarks.md and its plots. Never part of ./hack/test.sh: it measures,
 # it asserts nothing. It sets up what the tests need, builds the opponents from the Go module
 # proxy (cached), and runs every section inside a network namespace with only loopback.
@@ -18,7 +18,7 @@ ensure_node24
 ensure_debs "${SIGNPOST_BENCH_DEBS[@]}"
 
 sections=("$@")
-[ ${#sections[@]} -eq 0 ] && sections=(proxy proxy-30k dns nodelocal proxy-nft)
+[ ${#sections[@]} -eq 0 ] && sections=(proxy proxy-10k proxy-30k dns nodelocal proxy-nft)
 
 opponent() { # opponent NAME SCRIPT ARGS...: the binary path the build prints last, or empty
   local name=$1 out; shift
@@ -55,7 +55,7 @@ tmp=$(mktemp -d /tmp/signpost-bench.XXXXXX)
 harness_start "$run" "$tmp"
 
 export BENCH_OUT=${BENCH_OUT:-$root/docs/bench-results}
-# The proxy section runs both iptables-mode contestants on iptables-legacy: on iptables-nft,
+# The proxy sections run both iptables-mode contestants on iptables-legacy: on iptables-nft,
 # kube-proxy's single-transaction first restore of 10,000 Services did not finish in 300 s here
 # (1,130 s for 2,000), so its column would be empty. The proxy-nft section measures that backend,
 # the default on current distributions, at the scale where it finishes (test/bench/proxy/plan.ts).
@@ -63,7 +63,7 @@ export BENCH_PROXY_IPTABLES=${BENCH_PROXY_IPTABLES:-legacy}
 for s in "${sections[@]}"; do
   echo "== bench: $s" >&2
   case $s in
-    proxy-30k) netns_run "$run-harness" env TMPDIR="$tmp" SIGNPOST_RUN="$run" BENCH_PROXY_SECTION=proxy-30k node test/bench/proxy/main.ts ;;
+    proxy-10k|proxy-30k) netns_run "$run-harness" env TMPDIR="$tmp" SIGNPOST_RUN="$run" BENCH_PROXY_SECTION="$s" node test/bench/proxy/main.ts ;;
     proxy-nft) netns_run "$run-harness" env TMPDIR="$tmp" SIGNPOST_RUN="$run" BENCH_PROXY_IPTABLES=nft node test/bench/proxy/main.ts ;;
     *) netns_run "$run-harness" env TMPDIR="$tmp" SIGNPOST_RUN="$run" node "test/bench/$s/main.ts" ;;
   esac

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, release, totalmem } from "node:os";
 import { join, relative } from "node:path";
 import { benchOutDir, type Figure, type SectionResults } from "./results.ts";
-import { ceilingShareOf, formatNumber, formatSpread, formatTarget, ratioOf, spreadOf, verdictOf } from "./summary.ts";
+import { ceilingShareOf, formatNumber, formatSpread, formatTarget, mergeCurves, ratioOf, spreadOf, verdictOf } from "./summary.ts";
 import { renderSvgPlot } from "./svg-plot.ts";
 
 const root = join(import.meta.dirname, "..", "..");
@@ -15,7 +15,8 @@ const docs = process.env["BENCH_DOCS"] ?? join(root, "docs");
 const plots = join(docs, "bench");
 
 const SECTION_TITLES: Record<SectionResults["section"], string> = {
-  proxy: "signpost-proxy against kube-proxy",
+  proxy: "signpost-proxy against kube-proxy at 1,000 Services",
+  "proxy-10k": "signpost-proxy against kube-proxy at 10,000 Services",
   "proxy-30k": "signpost-proxy against kube-proxy at 30,000 Services (item 6 of issue 19)",
   "proxy-nft": "signpost-proxy against kube-proxy on iptables-nft (item 4 of issue 19)",
   dns: "signpost-dns against CoreDNS",
@@ -24,7 +25,7 @@ const SECTION_TITLES: Record<SectionResults["section"], string> = {
 
 function readSections(): SectionResults[] {
   const sections: SectionResults[] = [];
-  for (const name of ["proxy", "proxy-30k", "proxy-nft", "dns", "nodelocal"] as const) {
+  for (const name of ["proxy", "proxy-10k", "proxy-30k", "proxy-nft", "dns", "nodelocal"] as const) {
     const file = join(benchOutDir(), `${name}.json`);
     if (existsSync(file)) sections.push(JSON.parse(readFileSync(file, "utf8")) as SectionResults);
   }
@@ -115,12 +116,17 @@ function writeReport(sections: readonly SectionResults[]): string {
     "",
     ...machine(),
   ];
+  // A plot that several sections add to is drawn once, with every section's points, where its slug first comes.
+  const merged = new Map(mergeCurves(sections.flatMap((s) => s.curves)).map((c) => [c.slug, c]));
   for (const s of sections) {
     out.push("", `## ${SECTION_TITLES[s.section]}`, "", `Run from ${s.startedAt} to ${s.finishedAt}.`, "");
     out.push(`Versions: ${Object.entries(s.versions).map(([k, v]) => `${k} ${v}`).join("; ")}.`, "");
     out.push(...figureTable(s.figures));
-    for (const curve of s.curves) {
-      const file = join(plots, `${curve.slug}.svg`);
+    for (const { slug } of s.curves) {
+      const curve = merged.get(slug);
+      if (curve === undefined) continue;
+      merged.delete(slug);
+      const file = join(plots, `${slug}.svg`);
       writeFileSync(file, renderSvgPlot(curve));
       out.push("", `![${curve.title}](${relative(docs, file)})`);
     }

@@ -38,7 +38,10 @@ export interface CurveSeries {
 }
 
 export interface Curve {
-  /** A file-name slug: the plot is written to docs/bench/<slug>.svg. */
+  /**
+   * A file-name slug: the plot is written to docs/bench/<slug>.svg. Curves of several sections
+   * with one slug are drawn as one, their series joined by name (mergeCurves in summary.ts).
+   */
   readonly slug: string;
   readonly title: string;
   readonly xLabel: string;
@@ -47,7 +50,7 @@ export interface Curve {
 }
 
 export interface SectionResults {
-  readonly section: "proxy" | "proxy-30k" | "proxy-nft" | "dns" | "nodelocal";
+  readonly section: "proxy" | "proxy-10k" | "proxy-30k" | "proxy-nft" | "dns" | "nodelocal";
   readonly startedAt: string;
   readonly finishedAt: string;
   /** Component name to version, e.g. { "kube-proxy": "v1.36.3", "signpost": "0.1.0 (abc1234)" }. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Figure } from "./results.ts";
-import { ceilingShareOf, formatNumber, formatSpread, formatTarget, ratioOf, spreadOf, verdictOf } from "./summary.ts";
+import { ceilingShareOf, formatNumber, formatSpread, formatTarget, mergeCurves, ratioOf, spreadOf, verdictOf } from "./summary.ts";
 import { niceTicks, renderSvgPlot } from "./svg-plot.ts";
 
 const figure = (signpost: number[] | null, opponent: number[] | null, target?: Figure["target"]): Figure => ({
@@ -56,6 +56,26 @@ describe("benchmark summary", () => {
     expect(formatNumber(0.01234)).toBe("0.012");
     expect(formatSpread(spreadOf([1, 2, 3]), "ms")).toBe("2.00 ms (1.00–3.00, n=3)");
     expect(formatSpread(null, "ms")).toBe("missing");
+  });
+});
+
+describe("mergeCurves", () => {
+  const curve = (slug: string, title: string, series: Record<string, [number, number][]>) => ({ slug, title, xLabel: "x", yLabel: "y", series: Object.entries(series).map(([name, points]) => ({ name, points })) });
+
+  it("joins the series of curves with one slug, by name and in x order, and leaves the others alone", () => {
+    const merged = mergeCurves([
+      curve("cold", "Cold start", { signpost: [[10_000, 2.3]], "kube-proxy": [[10_000, 4.1]] }),
+      curve("latency-1000", "Latency", { signpost: [[1, 0.5]] }),
+      curve("cold", "Cold start, again", { signpost: [[1000, 0.5]], other: [[1000, 0.9]] }),
+    ]);
+    expect(merged.map((c) => c.slug)).toEqual(["cold", "latency-1000"]);
+    expect(merged[0]?.title).toBe("Cold start");
+    expect(merged[0]?.series).toEqual([
+      { name: "signpost", points: [[1000, 0.5], [10_000, 2.3]] },
+      { name: "kube-proxy", points: [[10_000, 4.1]] },
+      { name: "other", points: [[1000, 0.9]] },
+    ]);
+    expect(merged[1]?.series).toEqual([{ name: "signpost", points: [[1, 0.5]] }]);
   });
 });
 

@@ -1,6 +1,6 @@
 // The arithmetic of the benchmark report: median and spread of a contestant's samples, the ratio
 // signpost/opponent, whether a target is met, and how numbers are printed. Pure, so it is tested.
-import type { Figure } from "./results.ts";
+import type { Curve, Figure } from "./results.ts";
 
 export interface Spread {
   readonly median: number;
@@ -73,4 +73,26 @@ export function formatTarget(figure: Figure): string {
   if (figure.target.minRatio !== undefined) parts.push(`≥ ${figure.target.minRatio}`);
   if (figure.target.minCeilingShare !== undefined) parts.push(`signpost ≥ ${Math.round(figure.target.minCeilingShare * 100)}% of the ceiling`);
   return parts.join(", ");
+}
+
+/**
+ * The curves of several sections, those sharing a slug drawn as one: the first one's title and
+ * axes, each series' points joined by series name and sorted by x. The proxy and proxy-10k
+ * sections each bring their scale point of the cold-start curve this way.
+ */
+export function mergeCurves(curves: readonly Curve[]): Curve[] {
+  const bySlug = new Map<string, { curve: Curve; series: Map<string, (readonly [number, number])[]> }>();
+  for (const curve of curves) {
+    const entry = bySlug.get(curve.slug) ?? { curve, series: new Map<string, (readonly [number, number])[]>() };
+    bySlug.set(curve.slug, entry);
+    for (const s of curve.series) {
+      const points = entry.series.get(s.name) ?? [];
+      entry.series.set(s.name, points);
+      points.push(...s.points);
+    }
+  }
+  return [...bySlug.values()].map(({ curve, series }) => ({
+    ...curve,
+    series: [...series].map(([name, points]) => ({ name, points: [...points].sort((a, b) => a[0] - b[0]) })),
+  }));
 }

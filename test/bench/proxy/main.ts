@@ -4,7 +4,9 @@
 // For each scale point, each contestant is run several times, alternating (and the order
 // reversed every other round); every run is a fresh node namespace: a cold start, then a block
 // of network programming latency events, and churn in the plan's last runs (churnRuns).
-// Writes BENCH_OUT/proxy.json. With BENCH_PROXY_IPTABLES=nft, the proxy-nft section instead
+// Writes BENCH_OUT/proxy.json (1,000 Services and the fleet) or, with
+// BENCH_PROXY_SECTION=proxy-10k, BENCH_OUT/proxy-10k.json (10,000 Services and churn); see plan.ts.
+// With BENCH_PROXY_IPTABLES=nft, the proxy-nft section instead
 // (plan.ts's nftPlan): both iptables-mode contestants on iptables-nft, without the nftables-mode
 // reference and the fleet. With BENCH_PROXY_SECTION=proxy-30k, the proxy-30k section (plan.ts's
 // largeScalePlan): 30,000 Services, fewer latency events, no fleet, no one-point cold-start plot.
@@ -200,8 +202,8 @@ async function main(): Promise<void> {
     m: contestants.find((x) => x.m.name === name)?.m ?? null,
     targets,
   });
-  // The issue's targets are set at 1,000 and 10,000 Services on iptables-legacy: the proxy section's.
-  const targets = section === "proxy";
+  // The issue's targets are set at 1,000 and 10,000 Services on iptables-legacy: the proxy and proxy-10k sections'.
+  const targets = section === "proxy" || section === "proxy-10k";
   const opponents = onNft ? [opponentFor("kube-proxy (iptables)", false)] : [opponentFor("kube-proxy (iptables)", targets), opponentFor("kube-proxy (nftables)", false)];
   const figures = buildFigures(plan, signpostM, opponents).map((f) => (kubeProxyNote === "" || f.opponent !== null ? f : { ...f, note: `${f.note ?? ""}. ${kubeProxyNote}` }));
   figures.push(...fleetFigures(fleets, `kube-proxy (iptables) ${versions["kube-proxy"] ?? "v1.36.3"}`));

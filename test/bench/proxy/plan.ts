@@ -1,5 +1,8 @@
-// How much the proxy section measures: the full run or, with BENCH_QUICK=1, a small one to try
-// the script. Overrides, to try one part: BENCH_PROXY_SCALES="1000,10000",
+// How much each proxy section measures: the full run or, with BENCH_QUICK=1, a small one to try
+// the script. The proxy section is 1,000 Services and the fleet; the proxy-10k section
+// (BENCH_PROXY_SECTION=proxy-10k) is 10,000 Services with churn: each is a run of its own, about
+// an hour and two on a 2-core machine, so one can be re-run without the other and the report
+// says, per section, which run its figures come from. Overrides, to try one part: BENCH_PROXY_SCALES="1000,10000",
 // BENCH_PROXY_EVENTS="200" (latency events per contestant and scale point, half of them changes),
 // BENCH_PROXY_COLD_START_TIMEOUT_S="600" (the default), BENCH_PROXY_FLEET="50" (instances at the
 // smallest scale point watching one API server; 0 skips the fleet).
@@ -15,14 +18,15 @@ export function iptablesChoice(): "legacy" | "nft" | "default" {
   return v === "legacy" || v === "nft" ? v : "default";
 }
 
-export type ProxySection = "proxy" | "proxy-nft" | "proxy-30k";
+export type ProxySection = "proxy" | "proxy-10k" | "proxy-nft" | "proxy-30k";
 
 /**
- * Which section this run writes: "proxy-30k" when BENCH_PROXY_SECTION says so (hack/bench.sh sets
- * it), else "proxy-nft" on iptables-nft, else "proxy".
+ * Which section this run writes: "proxy-10k" or "proxy-30k" when BENCH_PROXY_SECTION says so
+ * (hack/bench.sh sets it), else "proxy-nft" on iptables-nft, else "proxy".
  */
 export function proxySection(): ProxySection {
-  if (process.env["BENCH_PROXY_SECTION"] === "proxy-30k") return "proxy-30k";
+  const named = process.env["BENCH_PROXY_SECTION"];
+  if (named === "proxy-10k" || named === "proxy-30k") return named;
   return iptablesChoice() === "nft" ? "proxy-nft" : "proxy";
 }
 
@@ -62,18 +66,21 @@ export function benchPlan(): Plan {
   if (section === "proxy-nft") return nftPlan();
   if (section === "proxy-30k") return largeScalePlan();
   const quick = process.env["BENCH_QUICK"] === "1";
+  const tenThousand = section === "proxy-10k";
   // 30,000 Services is the proxy-30k section's, with fewer latency events.
-  const scales = scalesOr(quick ? [100, 1000] : [1000, 10_000]);
+  const scales = scalesOr(tenThousand ? (quick ? [1000] : [10_000]) : quick ? [100] : [1000]);
   const largest = Math.max(...scales);
   // 600 events: 300 changes (the metric) and 300 new Services (the probe) per contestant and
   // scale point, over the runs, so a p99 rests on 100 samples a run. The nftables reference
   // gets a tenth (its changes took 10-20 s each at 10,000 Services here).
   const mainEvents = Number(process.env["BENCH_PROXY_EVENTS"] ?? (quick ? 20 : 600));
   const events = tenthForNftables(mainEvents);
-  const fleet = { instances: Number(process.env["BENCH_PROXY_FLEET"] ?? (quick ? 5 : 50)), churnSeconds: quick ? 10 : 30, perSecond: 10, timeoutMs: 600_000 };
+  // The fleet is the proxy section's; churn, with the issue's CPU and RSS targets, the proxy-10k section's.
+  const fleet = { instances: tenThousand ? 0 : Number(process.env["BENCH_PROXY_FLEET"] ?? (quick ? 5 : 50)), churnSeconds: quick ? 10 : 30, perSecond: 10, timeoutMs: 600_000 };
+  const churnScales = tenThousand ? [largest] : [];
   return quick
-    ? { scales, runs: 2, events, pauseMs: [1000, 1200], churnScales: [largest], churnRuns: 1, churnSeconds: 15, churnPerSecond: 10, coldStartTimeoutMs: coldStartTimeoutMs(), eventTimeoutMs: 30_000, settleMs: 2000, fleet }
-    : { scales, runs: 3, events, pauseMs: [1000, 1200], churnScales: [scales.includes(10_000) ? 10_000 : largest], churnRuns: 3, churnSeconds: 60, churnPerSecond: 10, coldStartTimeoutMs: coldStartTimeoutMs(), eventTimeoutMs: 60_000, settleMs: 3000, fleet };
+    ? { scales, runs: 2, events, pauseMs: [1000, 1200], churnScales, churnRuns: 1, churnSeconds: 15, churnPerSecond: 10, coldStartTimeoutMs: coldStartTimeoutMs(), eventTimeoutMs: 30_000, settleMs: 2000, fleet }
+    : { scales, runs: 3, events, pauseMs: [1000, 1200], churnScales, churnRuns: 3, churnSeconds: 60, churnPerSecond: 10, coldStartTimeoutMs: coldStartTimeoutMs(), eventTimeoutMs: 60_000, settleMs: 3000, fleet };
 }
 
 /** `mainEvents` latency events per contestant, a tenth (at least 6) for kube-proxy's nftables mode. */
