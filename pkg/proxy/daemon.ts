@@ -30,6 +30,7 @@ import { ProxyHealth } from "./health/proxy-health.ts";
 import { ServiceHealthServer } from "./health/service-health-server.ts";
 import type { IptablesBackend } from "./iptables/executor.ts";
 import { IptablesExecutor } from "./iptables/executor.ts";
+import { whileLockBusy } from "./iptables/iptables.ts";
 import { nodePortIPs, nodePortsOnAllAddresses, nodePortsOnLoopback } from "./iptables/render-static.ts";
 import { Proxier } from "./proxier.ts";
 import { healthCheckServices } from "./proxy-state.ts";
@@ -61,9 +62,16 @@ async function usableFamilies(wanted: readonly IPFamily[], runner: CommandRunner
   for (const family of wanted) {
     const iptables = new IptablesExecutor(family, runner, backend);
     try {
-      // A cheap call that fails when the binary or the kernel's nat table is missing.
-      await iptables.chainRules("nat", "POSTROUTING");
-      const caps = await iptables.capabilities();
+      // A cheap call that fails when the binary or the kernel's nat table is missing. Another
+      // program holding the xtables lock is waited out, however long: exiting would only trade
+      // the wait for the kubelet's restart back-off.
+      const caps = await whileLockBusy(
+        async () => {
+          await iptables.chainRules("nat", "POSTROUTING");
+          return iptables.capabilities();
+        },
+        (err, attempt) => log.warn({ family, attempt, err }, "another program holds the xtables lock; checking iptables again in 1 s"),
+      );
       log.info({ family, backend: caps.backend, randomFully: caps.randomFully, protocols: [...caps.protocols] }, "iptables capabilities");
       out.push({ family, iptables, protocols: caps.protocols });
     } catch (err) {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { FakeRunner } from "../exec/fake-runner.ts";
 import { IptablesExecutor } from "./executor.ts";
-import { RestoreFailure } from "./iptables.ts";
+import { IptablesCallFailure, RestoreFailure, whileLockBusy } from "./iptables.ts";
 import { failedLine, linesAround, restoreMessage } from "./restore-failure.ts";
 
 const nftFailure = "iptables-restore v1.8.9 (nf_tables): Chain 'KUBE-NOPE' does not exist\nError occurred at line: 4\nTry `iptables-restore -h' or 'iptables-restore --help' for more information.\n";
@@ -62,6 +62,62 @@ describe("IptablesExecutor", () => {
     expect(runner.calls).toHaveLength(4);
     expect(runner.calls[0]?.args).toEqual(["--version"]);
     expect(runner.calls[3]?.input).toContain("-X KUBE-SIGNPOST-PROBE");
+  });
+});
+
+describe("IptablesExecutor and the xtables lock", () => {
+  const busy = { exitCode: 4, stderr: "Another app is currently holding the xtables lock. Stopped waiting after 5s." };
+
+  it("fails a probe that met a busy lock, rather than take the feature for missing, and probes again at the next call", async () => {
+    let held = true;
+    const runner = new FakeRunner((call) => (held && call.input?.includes("random-fully") === true ? busy : undefined));
+    const ipt = new IptablesExecutor("IPv4", runner);
+    const failure = await ipt.capabilities().catch((err: unknown) => err);
+    expect(failure).toBeInstanceOf(IptablesCallFailure);
+    expect((failure as IptablesCallFailure).lockBusy).toBe(true);
+    held = false;
+    const caps = await ipt.capabilities();
+    expect(caps.randomFully).toBe(true);
+    expect([...caps.protocols]).toEqual(["TCP", "UDP", "SCTP"]);
+  });
+
+  it("tells a busy lock from other failures of a call", async () => {
+    const runner = new FakeRunner((call) => (call.args.includes("POSTROUTING") ? busy : { exitCode: 4, stderr: "iptables v1.8.9 (legacy): can't initialize iptables table `nat': Table does not exist" }));
+    const ipt = new IptablesExecutor("IPv4", runner);
+    const busyFailure = await ipt.chainRules("nat", "POSTROUTING").catch((err: unknown) => err);
+    const otherFailure = await ipt.chainRules("nat", "KUBE-SERVICES").catch((err: unknown) => err);
+    expect((busyFailure as IptablesCallFailure).lockBusy).toBe(true);
+    expect((otherFailure as IptablesCallFailure).lockBusy).toBe(false);
+  });
+});
+
+describe("whileLockBusy", () => {
+  const busyFailure = () => new IptablesCallFailure("iptables", ["-w", "5", "-t", "nat", "-S", "POSTROUTING"], 4, "Can't lock /run/xtables.lock: Resource temporarily unavailable");
+
+  it("waits out a busy lock, telling each attempt, and hands back the result", async () => {
+    let calls = 0;
+    const told: number[] = [];
+    const result = await whileLockBusy(
+      () => {
+        calls++;
+        return calls < 3 ? Promise.reject(busyFailure()) : Promise.resolve("caps");
+      },
+      (_err, attempt) => told.push(attempt),
+      1,
+    );
+    expect(result).toBe("caps");
+    expect(told).toEqual([1, 2]);
+  });
+
+  it("throws any other failure at once", async () => {
+    const other = new IptablesCallFailure("iptables", ["-S"], 1, "No chain/target/match by that name.");
+    let calls = 0;
+    const outcome = whileLockBusy(() => {
+      calls++;
+      return Promise.reject(other);
+    }, () => undefined, 1);
+    await expect(outcome).rejects.toBe(other);
+    expect(calls).toBe(1);
   });
 });
 

@@ -5,7 +5,7 @@
 import type { IPFamily, Protocol } from "../../model/types.ts";
 import type { CommandRunner } from "../exec/command-runner.ts";
 import type { Iptables, IptablesCapabilities } from "./iptables.ts";
-import { IptablesCallFailure, RestoreFailure } from "./iptables.ts";
+import { IptablesCallFailure, RestoreFailure, xtablesLockBusy } from "./iptables.ts";
 import type { TableName } from "./restore-parser.ts";
 import { failedLine, linesAround, restoreMessage } from "./restore-failure.ts";
 
@@ -86,16 +86,25 @@ export class IptablesExecutor implements Iptables {
     return true;
   }
 
+  /** Probed once; a probe that failed (a busy xtables lock) is tried again at the next call. */
   capabilities(): Promise<IptablesCapabilities> {
-    this.#caps ??= this.#probe();
+    this.#caps ??= this.#probe().catch((err: unknown) => {
+      this.#caps = null;
+      throw err;
+    });
     return this.#caps;
   }
 
-  /** Tries each optional feature in a throwaway chain; a refusal means the feature is missing. */
+  /**
+   * Tries each optional feature in a throwaway chain; a refusal means the feature is missing,
+   * but a busy xtables lock means nothing and fails the probe (IptablesCallFailure.lockBusy).
+   */
   async #probe(): Promise<IptablesCapabilities> {
+    const args = ["-w", LOCK_WAIT_SECONDS, "--noflush"];
     const tryRule = async (rule: string): Promise<boolean> => {
       const text = `*nat\n:${PROBE_CHAIN} - [0:0]\n-A ${PROBE_CHAIN} ${rule}\nCOMMIT\n`;
-      const r = await this.#runner.run(this.#bin.restore, ["-w", LOCK_WAIT_SECONDS, "--noflush"], { input: text });
+      const r = await this.#runner.run(this.#bin.restore, args, { input: text });
+      if (xtablesLockBusy(r.exitCode, r.stderr)) throw new IptablesCallFailure(this.#bin.restore, args, r.exitCode, r.stderr);
       return r.exitCode === 0;
     };
     const version = await this.#runner.run(this.#bin.iptables, ["--version"]);
@@ -103,7 +112,7 @@ export class IptablesExecutor implements Iptables {
     const protocols = new Set<Protocol>(["TCP", "UDP"]);
     if (await tryRule("-m sctp -p sctp --dport 1 -j RETURN")) protocols.add("SCTP");
     const randomFully = await tryRule("-j MASQUERADE --random-fully");
-    await this.#runner.run(this.#bin.restore, ["-w", LOCK_WAIT_SECONDS, "--noflush"], {
+    await this.#runner.run(this.#bin.restore, args, {
       input: `*nat\n:${PROBE_CHAIN} - [0:0]\n-X ${PROBE_CHAIN}\nCOMMIT\n`,
     });
     return { randomFully, protocols, backend };

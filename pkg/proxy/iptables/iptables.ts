@@ -50,7 +50,37 @@ export class RestoreFailure extends SignpostError {
 
 /** Any other iptables call that failed. */
 export class IptablesCallFailure extends SignpostError {
+  /** The xtables lock stayed held by another program past the wait (-w): worth trying again. */
+  readonly lockBusy: boolean;
+
   constructor(command: string, args: readonly string[], exitCode: number, stderr: string) {
     super("SP_EXEC_FAILED", `${command} ${args.join(" ")}`, `exit ${exitCode}: ${stderr.trim().split("\n")[0] ?? ""}`);
+    this.lockBusy = xtablesLockBusy(exitCode, stderr);
+  }
+}
+
+/**
+ * Whether a call failed only because another program held the xtables lock for longer than
+ * the wait: iptables exits 4 (a resource problem) saying so. Every program that changes
+ * iptables on the node takes that lock (kubelet, CNI plugins, firewalld, and on a test machine
+ * every proxy of every simulated node), so it is a wait, never a verdict on the kernel.
+ */
+export function xtablesLockBusy(exitCode: number, stderr: string): boolean {
+  return exitCode === 4 && /xtables lock|can't lock/i.test(stderr);
+}
+
+/**
+ * Runs `call` until it ends other than on a busy xtables lock, telling `onBusy` before each
+ * wait of `delayMs`; any other outcome, success or failure, is returned or thrown as it is.
+ */
+export async function whileLockBusy<T>(call: () => Promise<T>, onBusy: (err: IptablesCallFailure, attempt: number) => void, delayMs = 1000): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (err) {
+      if (!(err instanceof IptablesCallFailure) || !err.lockBusy) throw err;
+      onBusy(err, attempt);
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+    }
   }
 }

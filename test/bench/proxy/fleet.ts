@@ -83,6 +83,8 @@ export async function measureFleet(contestant: Contestant, kubeconfig: string, o
     const allSyncedSeconds = (performance.now() - t0) / 1000;
     log(`${contestant.name}: ${o.instances} instances healthy after ${allSyncedSeconds.toFixed(1)} s`);
     await sleep(5000);
+    const gone = daemons.find((d) => d.exited);
+    if (gone !== undefined) throw new Error(`an instance ${gone.exitDescription()} after the fleet was healthy: ${gone.tail()}`);
     const rssMiB = daemons.map((d) => memory(d.pid).rssMiB);
     const watches = watchRequests(await api.text("/metrics")) - watchesBefore;
 
