@@ -69,4 +69,10 @@ describe("renderHelp", () => {
     expect(help).toContain("(default insecure)");
     expect(help).toContain("--help");
   });
+
+  it("keeps a flag too long for its column apart from its help", () => {
+    const help = renderHelp("signpost-proxy", "Proxy.", { "conntrack-tcp-timeout-established": { type: "duration", help: "idle timeout of established TCP flows" } });
+    expect(help).toContain("  --conntrack-tcp-timeout-established DURATION  idle timeout of established TCP flows");
+    expect(help).toMatch(/^ {2}--help {26}show this help$/m);
+  });
 });

@@ -121,14 +121,20 @@ function convert(name: string, spec: FlagSpec, raw: string | boolean | (string |
 
 const argNames: Readonly<Record<FlagSpec["type"], string>> = { boolean: "", duration: "DURATION", integer: "N", size: "SIZE", string: "VALUE" };
 
+/** A flag and its help in two columns; a flag too long for its column keeps two spaces before the help. */
+function helpLine(flag: string, help: string): string {
+  const head = `  ${flag}`;
+  return `${head.length <= 32 ? head.padEnd(34) : `${head}  `}${help}`;
+}
+
 export function renderHelp(command: string, summary: string, specs: FlagSpecs): string {
   const lines = [`usage: ${command} [flags]`, "", summary, "", "flags:"];
   for (const [name, spec] of Object.entries(specs)) {
     const arg = spec.type === "boolean" ? "" : ` ${argNames[spec.type]}`;
     const def = spec.default === undefined || spec.default === "" ? "" : ` (default ${String(spec.default)})`;
-    lines.push(`  --${name}${arg}`.padEnd(34) + spec.help + def);
+    lines.push(helpLine(`--${name}${arg}`, spec.help + def));
   }
-  lines.push(`  --help`.padEnd(34) + "show this help");
+  lines.push(helpLine("--help", "show this help"));
   lines.push("", `Errors start with a code (SP_BAD_FLAG, ...); each code's cause and fix: ${ERRORS_DOC} in signpost's repository.`);
   return lines.join("\n") + "\n";
 }

@@ -123,6 +123,10 @@ export function signpost(): Contestant {
           "--cluster-cidr", CLUSTER_CIDR,
           "--healthz-bind-address", `${node.linkAddress}:${HEALTHZ_PORT}`,
           "--metrics-bind-address", `${node.linkAddress}:${METRICS_PORT}`,
+          // The conntrack sysctls left as they are, as kube-proxy's configuration below leaves them.
+          "--conntrack-max-per-core", "0",
+          "--conntrack-tcp-timeout-established", "0",
+          "--conntrack-tcp-timeout-close-wait", "0",
           ...(iptablesFlavour() === "legacy" ? ["--iptables-backend", "legacy"] : []),
         ],
       });
