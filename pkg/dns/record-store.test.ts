@@ -464,13 +464,17 @@ describe("RecordStore: the first load", () => {
     s.upsertEndpointSlice(slice({ name: "web-1", serviceName: "web", endpoints: [endpoint("10.0.1.1")] }));
   }
   const names = ["db.default.svc.cluster.local", "db-0.db.default.svc.cluster.local", "web.default.svc.cluster.local", reverseName("10.0.0.1") ?? "", reverseName("10.96.0.20") ?? ""];
+  /** A store with the load in it, built as each object came or (deferred) left for the end. */
+  function loaded(deferred: boolean): RecordStore {
+    const s = new RecordStore({ now: () => 1_700_000_000_000 });
+    if (deferred) s.deferBuilds();
+    load(s);
+    return s;
+  }
 
   it("builds each Service once at the end of a deferred load, with the records an immediate build gives", () => {
-    const immediate = new RecordStore({ now: () => 1_700_000_000_000 });
-    load(immediate);
-    const deferred = new RecordStore({ now: () => 1_700_000_000_000 });
-    deferred.deferBuilds();
-    load(deferred);
+    const immediate = loaded(false);
+    const deferred = loaded(true);
     for (const name of names) expect(at(deferred, name)).toBeUndefined();
     deferred.buildDeferred();
     for (const name of names) expect(at(deferred, name)).toEqual(at(immediate, name));
@@ -478,11 +482,8 @@ describe("RecordStore: the first load", () => {
   });
 
   it("files the first load's endpoint addresses for PTRs later, a few at a time, with the same answers", () => {
-    const immediate = new RecordStore({ now: () => 1_700_000_000_000 });
-    load(immediate);
-    const s = new RecordStore({ now: () => 1_700_000_000_000 });
-    s.deferBuilds();
-    load(s);
+    const immediate = loaded(false);
+    const s = loaded(true);
     s.markSynced();
     expect(s.fileAddresses(1)).toBe(true); // one table filed, one left
     const ptr = reverseName("10.0.1.1") ?? "";
@@ -493,9 +494,7 @@ describe("RecordStore: the first load", () => {
   });
 
   it("builds changes at once after the sync, and never defers again", () => {
-    const s = new RecordStore({ now: () => 1_700_000_000_000 });
-    s.deferBuilds();
-    load(s);
+    const s = loaded(true);
     s.markSynced();
     s.deferBuilds();
     s.upsertService(service({ name: "new", clusterIPs: ["10.96.0.30"] }));

@@ -2,6 +2,7 @@
 // restore a text, save a table, read one chain, delete one rule in a built-in chain,
 // and the capabilities of the kernel and binaries, probed once. The real one runs the binaries
 // (executor.ts); the fake next to it applies the text to an in-memory rule set.
+import { setTimeout as sleep } from "node:timers/promises";
 import type { IPFamily, Protocol } from "../../model/types.ts";
 import { SignpostError } from "../../errors/errors.ts";
 import type { TableName } from "./restore-parser.ts";
@@ -80,7 +81,7 @@ export async function whileLockBusy<T>(call: () => Promise<T>, onBusy: (err: Ipt
     } catch (err) {
       if (!(err instanceof IptablesCallFailure) || !err.lockBusy) throw err;
       onBusy(err, attempt);
-      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      await sleep(delayMs);
     }
   }
 }
