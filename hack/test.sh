@@ -57,7 +57,7 @@ if [ -f "$tmp/results.json" ]; then
     const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
     const skipped = r.numPendingTests + r.numTodoTests;
     const lines = [`${r.numPassedTests} passed, ${r.numFailedTests} failed` + (skipped ? `, ${skipped} skipped` : "")];
-    const short = (text) => String(text ?? "").replace(/\x1b\[[0-9;]*m/g, "").split("\n").filter((l) => l.trim() !== "").slice(0, 3).join(" | ").slice(0, 400);
+    const short = (text) => String(text ?? "").replace(/\x1b\[[0-9;]*m/g, "").split("\n").filter((l) => l.trim() !== "").slice(0, 3).join(" | ").slice(0, 700);
     for (const file of r.testResults) {
       const name = file.name.replace(process.cwd() + "/", "");
       for (const t of file.assertionResults) if (t.status === "failed") lines.push(`FAILED ${name} > ${t.fullName}: ${short(t.failureMessages?.[0])}`);

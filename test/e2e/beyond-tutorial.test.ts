@@ -5,15 +5,14 @@
 // NodePort. Each client is bounded (one attempt every 100 ms, a fixed wall-clock cap) and counts
 // its failures over the whole run; none may fail.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { setTimeout as sleep } from "node:timers/promises";
 import { DiscoveryV1Api, KubeConfig } from "@kubernetes/client-node";
 import type { LocalCluster } from "../support/localcluster/local-cluster.ts";
 import { CLUSTER_DNS_IP } from "../support/localcluster/local-cluster.ts";
 import { eventually } from "../support/eventually.ts";
+import { type Attempt, CountingClient, describeCounts, httpAttempt } from "../support/fault-traffic.ts";
 import { type PodInfo, applyManifest, coreFor, inNetns, kubectlFor, listPods, startClusterWithSignpost, waitForReadyPods, clientPodManifest, echoDeploymentManifest } from "../support/local-cluster.ts";
 
 const NS = "beyond";
-const INTERVAL_MS = 100;
 
 let c: LocalCluster;
 let kubectl: ReturnType<typeof kubectlFor>;
@@ -56,80 +55,6 @@ async function sliceEndpoints(namespace: string, service: string): Promise<Slice
     serving: e.conditions?.serving === true,
     terminating: e.conditions?.terminating === true,
   }))));
-}
-
-/** One attempt of a client: null when it succeeded, else what went wrong. */
-type Attempt = () => Promise<string | null>;
-
-interface ClientRun {
-  readonly what: string;
-  attempts: number;
-  failures: number;
-  readonly byPhase: Map<string, { attempts: number; failures: number }>;
-  readonly notes: string[];
-}
-
-/**
- * Runs `attempt` one at a time, INTERVAL_MS apart, until stopped or `maxMs` has passed, counting
- * failures per phase (the test moves the phase on as it disrupts the cluster).
- */
-class Client {
-  readonly run: ClientRun;
-  readonly done: Promise<ClientRun>;
-  #phase = "before";
-  #stopped = false;
-
-  constructor(what: string, attempt: Attempt, maxMs: number) {
-    this.run = { what, attempts: 0, failures: 0, byPhase: new Map(), notes: [] };
-    this.done = this.#loop(attempt, maxMs);
-  }
-
-  set phase(p: string) {
-    this.#phase = p;
-  }
-
-  stop(): void {
-    this.#stopped = true;
-  }
-
-  async #loop(attempt: Attempt, maxMs: number): Promise<ClientRun> {
-    const deadline = Date.now() + maxMs;
-    while (!this.#stopped && Date.now() < deadline) {
-      const phase = this.#phase;
-      let failure: string | null;
-      try {
-        failure = await attempt();
-      } catch (err) {
-        failure = String(err);
-      }
-      const r = this.run;
-      r.attempts++;
-      const p = r.byPhase.get(phase) ?? { attempts: 0, failures: 0 };
-      p.attempts++;
-      if (failure !== null) {
-        r.failures++;
-        p.failures++;
-        if (r.notes.length < 10) r.notes.push(`[${phase}] ${failure.slice(0, 300)}`);
-      }
-      r.byPhase.set(phase, p);
-      await sleep(INTERVAL_MS);
-    }
-    return this.run;
-  }
-}
-
-function summary(r: ClientRun): string {
-  const phases = [...r.byPhase].map(([k, v]) => `${k}: ${v.failures}/${v.attempts}`).join(", ");
-  const notes = r.notes.length > 0 ? `; first failures: ${r.notes.join(" | ")}` : "";
-  return `${r.what}: ${r.failures} failed of ${r.attempts} (${phases})${notes}`;
-}
-
-/** An HTTP attempt with curl from a network namespace; success is status 200. */
-function httpAttempt(netns: string, url: string): Attempt {
-  return async () => {
-    const r = await inNetns(netns, "curl", ["-s", "-o", "/dev/null", "-m", "3", "-w", "%{http_code}", url], 10_000);
-    return r.exitCode === 0 && r.stdout === "200" ? null : `curl ${url}: exit ${r.exitCode}, status ${r.stdout || "none"}`;
-  };
 }
 
 beforeAll(async () => {
@@ -189,8 +114,8 @@ spec:
     await eventually(async () => (await httpAttempt(netnsOf(client), url)()) === null, "the web Service answers the client pod");
 
     const started = Date.now();
-    const run = new Client("connections to the web ClusterIP", httpAttempt(netnsOf(client), url), 30_000);
-    await eventually(() => run.run.attempts >= 10, "the client is connecting", 20_000);
+    const run = new CountingClient("connections to the web ClusterIP", httpAttempt(netnsOf(client), url), 30_000);
+    await eventually(() => run.counts.sent >= 10, "the client is connecting", 20_000);
     const [victim] = replicas;
     if (victim === undefined) throw new Error("no replica");
     run.phase = "terminating";
@@ -205,14 +130,14 @@ spec:
     await eventually(() => podGone(NS, victim.name, victim.uid), "the deleted replica is gone after its grace period", 30_000);
     run.phase = "after";
     await readyPods(NS, "run=web", 2, "a replacement replica ready");
-    const tail = run.run.attempts + 20;
-    await eventually(() => run.run.attempts >= tail, "the client kept connecting after the replacement", 20_000).catch(() => undefined);
-    run.stop();
-    const r = await run.done;
-    console.log(`[beyond] ${summary(r)}; saw terminating endpoint: ${String(sawTerminating)}; ${Math.round((Date.now() - started) / 1000)} s`);
+    const tail = run.counts.sent + 20;
+    await eventually(() => run.counts.sent >= tail, "the client kept connecting after the replacement", 20_000).catch(() => undefined);
+    await run.stop();
+    const r = run.counts;
+    console.log(`[beyond] ${describeCounts(r)}; saw terminating endpoint: ${String(sawTerminating)}; ${Math.round((Date.now() - started) / 1000)} s`);
     expect(sawTerminating, "the EndpointSlice showed the deleted replica terminating").toBe(true);
-    expect(r.byPhase.get("terminating")?.attempts ?? 0, "attempts while the replica was terminating").toBeGreaterThan(0);
-    expect(r.failures, summary(r)).toBe(0);
+    expect(r.byPhase.get("terminating")?.sent ?? 0, "attempts while the replica was terminating").toBeGreaterThan(0);
+    expect(r.failed, describeCounts(r)).toBe(0);
   });
 
   it("one DNS replica killed: a retrying client's queries keep being answered", async () => {
@@ -237,8 +162,8 @@ spec:
     await eventually(async () => (await query()) === null, `${name} resolves from the client pod`);
     retries = 0;
     const started = Date.now();
-    const run = new Client(`dig +tries=3 +time=1 ${name}`, query, 30_000);
-    await eventually(() => run.run.attempts >= 10, "the client is querying", 20_000);
+    const run = new CountingClient(`dig +tries=3 +time=1 ${name}`, query, 30_000);
+    await eventually(() => run.counts.sent >= 10, "the client is querying", 20_000);
     const dns = await readyPods("kube-system", "k8s-app=kube-dns", 2, "two DNS replicas");
     const [victim] = dns;
     if (victim === undefined) throw new Error("no DNS replica");
@@ -249,13 +174,13 @@ spec:
     await eventually(async () => !(await sliceEndpoints("kube-system", "kube-dns")).some((e) => e.ip === victim.ip), "the killed replica left the kube-dns EndpointSlice", 30_000);
     await readyPods("kube-system", "k8s-app=kube-dns", 2, "a replacement DNS replica ready", 120_000);
     run.phase = "after";
-    const tail = run.run.attempts + 20;
-    await eventually(() => run.run.attempts >= tail, "the client kept querying after the replacement", 20_000).catch(() => undefined);
-    run.stop();
-    const r = await run.done;
-    console.log(`[beyond] ${summary(r)}; timed-out tries retried by dig: ${retries}; ${Math.round((Date.now() - started) / 1000)} s`);
-    expect(r.byPhase.get("killed")?.attempts ?? 0, "queries after the kill").toBeGreaterThan(0);
-    expect(r.failures, summary(r)).toBe(0);
+    const tail = run.counts.sent + 20;
+    await eventually(() => run.counts.sent >= tail, "the client kept querying after the replacement", 20_000).catch(() => undefined);
+    await run.stop();
+    const r = run.counts;
+    console.log(`[beyond] ${describeCounts(r)}; timed-out tries retried by dig: ${retries}; ${Math.round((Date.now() - started) / 1000)} s`);
+    expect(r.byPhase.get("killed")?.sent ?? 0, "queries after the kill").toBeGreaterThan(0);
+    expect(r.failed, describeCounts(r)).toBe(0);
   });
 
   it("a proxy pod deleted: the DaemonSet brings it back, and ClusterIP and NodePort traffic keeps flowing", async () => {
@@ -284,10 +209,10 @@ spec:
     if (victim === undefined) throw new Error(`no signpost-proxy on ${node.name}`);
     const started = Date.now();
     const runs = [
-      new Client(`ClusterIP ${ip}:80 from a pod on ${node.name}`, viaClusterIP, 45_000),
-      new Client(`NodePort ${node.ip}:30091 from the external client`, viaNodePort, 45_000),
+      new CountingClient(`ClusterIP ${ip}:80 from a pod on ${node.name}`, viaClusterIP, 45_000),
+      new CountingClient(`NodePort ${node.ip}:30091 from the external client`, viaNodePort, 45_000),
     ];
-    await eventually(() => runs.every((r) => r.run.attempts >= 10), "both clients are connecting", 20_000);
+    await eventually(() => runs.every((r) => r.counts.sent >= 10), "both clients are connecting", 20_000);
     // "proxy replaced": from the delete until the new proxy has programmed its first sync.
     for (const r of runs) r.phase = "proxy replaced";
     const del = await kubectl("-n", "kube-system", "delete", "pod", victim.name, "--wait=false");
@@ -303,16 +228,16 @@ spec:
       return Number(line?.split(/\s+/)[1] ?? "0") > 0;
     }, `the new signpost-proxy (${fresh?.name ?? "?"}) has synced its rules`, 60_000);
     for (const r of runs) r.phase = "after";
-    const tails = runs.map((r) => r.run.attempts + 20);
-    await eventually(() => runs.every((r, i) => r.run.attempts >= (tails[i] ?? 0)), "the clients kept connecting after the proxy came back", 20_000).catch(() => undefined);
-    for (const r of runs) r.stop();
-    const results = await Promise.all(runs.map((r) => r.done));
-    for (const r of results) console.log(`[beyond] ${summary(r)}; ${Math.round((Date.now() - started) / 1000)} s`);
+    const tails = runs.map((r) => r.counts.sent + 20);
+    await eventually(() => runs.every((r, i) => r.counts.sent >= (tails[i] ?? 0)), "the clients kept connecting after the proxy came back", 20_000).catch(() => undefined);
+    await Promise.all(runs.map((r) => r.stop()));
+    const results = runs.map((r) => r.counts);
+    for (const r of results) console.log(`[beyond] ${describeCounts(r)}; ${Math.round((Date.now() - started) / 1000)} s`);
     const ready = (await pods("kube-system", "k8s-app=signpost-proxy")).filter((p) => p.ready);
     expect(new Set(ready.map((p) => p.node))).toEqual(new Set(c.nodes.map((n) => n.name)));
     for (const r of results) {
-      expect(r.byPhase.get("proxy replaced")?.attempts ?? 0, `${r.what}: attempts while the proxy was replaced`).toBeGreaterThan(0);
-      expect(r.failures, summary(r)).toBe(0);
+      expect(r.byPhase.get("proxy replaced")?.sent ?? 0, `${r.what}: attempts while the proxy was replaced`).toBeGreaterThan(0);
+      expect(r.failed, describeCounts(r)).toBe(0);
     }
   });
   it("hairpin: a pod reaches itself through its own Service, and sees the node as the source", async () => {

@@ -253,7 +253,11 @@ describe("fault suite: the daemons", () => {
     const before = await natRules(node.netns);
     const canary0 = metricValue(await proxyMetrics(), "signpost_proxy_canary_missing_total");
     const url = `http://${echoIP}/`;
-    const http = new CountingClient(`new connections to ${url}`, httpAttempt(netnsOf(client), url), 240_000);
+    // Each connection may take 10 s, as a client's connect timeout would (curl's own is minutes): a
+    // SYN that a loaded machine delays is retransmitted and the connection counts, while one to a
+    // Service without rules still fails (CI once saw one 3 s attempt fail after the rules came
+    // back, with no sign of why).
+    const http = new CountingClient(`new connections to ${url}`, httpAttempt(netnsOf(client), url, 10), 240_000);
     const dns = new CountingClient(`dig ${echoName} via ${CLUSTER_DNS_IP}`, digAttempt(netnsOf(client), CLUSTER_DNS_IP, echoName, echoIP), 240_000);
     await Promise.all([http.more(10), dns.more(5)]);
     http.phase = dns.phase = "flushed";
@@ -284,8 +288,8 @@ describe("fault suite: the daemons", () => {
 
     expect(diff, "the same rules as before the flush").toEqual({ lost: [], added: [] });
     expect(duplicates(after), "no rule twice").toEqual([]);
-    expect(h.byPhase.get("after")?.failed ?? -1, describeCounts(h)).toBe(0);
-    expect(d.byPhase.get("after")?.failed ?? -1, describeCounts(d)).toBe(0);
+    expect(h.byPhase.get("after")?.failed ?? -1, describeCounts(h, "after")).toBe(0);
+    expect(d.byPhase.get("after")?.failed ?? -1, describeCounts(d, "after")).toBe(0);
   }, 300_000);
 
   it("an endpoint of a UDP Service deleted while a client sends to it: the next datagrams reach a live endpoint", async () => {

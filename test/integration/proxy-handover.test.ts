@@ -231,8 +231,8 @@ describe("handing a node over between kube-proxy and signpost-proxy", () => {
     // The rules stay in place while one proxy stops and the other starts, and each replaces the
     // other's atomically: no handover without --cleanup may lose a request.
     for (const p of ["kube-proxy -> signpost-proxy", "signpost-proxy -> kube-proxy", "kube-proxy -> signpost-proxy, again"]) {
-      expect(tcp.counts.byPhase.get(p)?.failed, describeCounts(tcp.counts)).toBe(0);
-      expect(udp.counts.byPhase.get(p)?.failed, describeCounts(udp.counts)).toBe(0);
+      expect(tcp.counts.byPhase.get(p)?.failed, describeCounts(tcp.counts, p)).toBe(0);
+      expect(udp.counts.byPhase.get(p)?.failed, describeCounts(udp.counts, p)).toBe(0);
     }
     // kube-proxy serves the node again after --cleanup.
     const nat = await topo.node.run("iptables-save", ["-t", "nat"]);

@@ -87,7 +87,8 @@ export class CountingClient {
         c.firstFailureAt ??= now;
         c.lastFailureAt = now;
         c.recoveredAt = null;
-        if (c.notes.length < 8) c.notes.push(`[${phase}] ${failure.slice(0, 240)}`);
+        const tag = `[${phase}] `;
+        if (c.notes.filter((n) => n.startsWith(tag)).length < 3) c.notes.push(`${tag}${failure.slice(0, 240)}`);
       } else if (c.lastFailureAt !== null && c.recoveredAt === null) {
         c.recoveredAt = now;
       }
@@ -99,9 +100,11 @@ export class CountingClient {
 }
 
 /** "sent=N failed=M (phase: f/s, ...)" and the first failures, for messages and the report line. */
-export function describeCounts(c: Counts): string {
+export function describeCounts(c: Counts, phaseFirst?: string): string {
   const phases = [...c.byPhase].map(([k, v]) => `${k}: ${v.failed}/${v.sent}`).join(", ");
-  const notes = c.notes.length > 0 ? `; first failures: ${c.notes.join(" | ")}` : "";
+  const tag = `[${phaseFirst ?? ""}] `;
+  const ordered = phaseFirst === undefined ? c.notes : [...c.notes.filter((n) => n.startsWith(tag)), ...c.notes.filter((n) => !n.startsWith(tag))];
+  const notes = ordered.length > 0 ? `; first failures: ${ordered.join(" | ")}` : "";
   return `${c.what}: sent=${c.sent} failed=${c.failed} (${phases})${notes}`;
 }
 
@@ -127,10 +130,11 @@ export function reportFault(name: string, summary: string, data: Record<string, 
 }
 
 /** An HTTP attempt with curl from a network namespace (a new connection each time); success is status 200. */
-export function httpAttempt(netns: string, url: string): Attempt {
+export function httpAttempt(netns: string, url: string, maxSeconds = 3): Attempt {
   return async () => {
-    const r = await inNetns(netns, "curl", ["-s", "-o", "/dev/null", "-m", "3", "-w", "%{http_code}", url], 10_000);
-    return r.exitCode === 0 && r.stdout === "200" ? null : `curl ${url}: exit ${r.exitCode}, status ${r.stdout || "none"}`;
+    const r = await inNetns(netns, "curl", ["-s", "-o", "/dev/null", "-m", String(maxSeconds), "-w", "%{http_code} from port %{local_port}, connected after %{time_connect} s, ended after %{time_total} s", url], (maxSeconds + 7) * 1000);
+    const [status = ""] = r.stdout.split(" ", 1);
+    return r.exitCode === 0 && status === "200" ? null : `curl ${url}: exit ${r.exitCode}, status ${r.stdout || "none"}`;
   };
 }
 
