@@ -92,7 +92,8 @@ function notesAndCommands(figures: readonly Figure[]): string[] {
   const notes = figures.filter((f) => f.note !== undefined);
   if (notes.length > 0) {
     lines.push("", "Notes:", "");
-    for (const f of notes) lines.push(`- ${f.group}, ${f.name}: ${f.note ?? ""}`);
+    // One line each: a note may quote what a failed daemon printed.
+    for (const f of notes) lines.push(`- ${f.group}, ${f.name}: ${(f.note ?? "").trim().split("\n").map((l) => l.trim()).join(" | ")}`);
   }
   lines.push("", "<details><summary>Commands behind each figure</summary>", "");
   for (const f of figures) {

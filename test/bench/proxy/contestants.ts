@@ -45,11 +45,16 @@ export interface Contestant {
   commandFor(node: BenchNode, kubeconfig: string): Promise<{ command: string; args: string[]; path?: string; nodeOptions?: string }>;
 }
 
+/** Go's panic and fatal lines, klog's fatal and error lines, pino's fatal and error records. */
+const ALARM = /^(panic: |fatal error: |[FE]\d{4} |\{"level":(50|60),)/;
+
 export class RunningDaemon {
   readonly pid: number;
   readonly metricsUrl: string;
   readonly #p: ResultPromise;
   #output = "";
+  /** The first line that says why a daemon is failing (a Go panic, a fatal or error log). */
+  #firstAlarm: string | null = null;
   #exited = false;
   #exitCode: number | null = null;
 
@@ -59,7 +64,9 @@ export class RunningDaemon {
     this.#p = p;
     this.metricsUrl = metricsUrl;
     const keep = (chunk: Buffer): void => {
-      this.#output = (this.#output + chunk.toString()).slice(-20_000);
+      const text = chunk.toString();
+      this.#firstAlarm ??= text.split("\n").find((line) => ALARM.test(line)) ?? null;
+      this.#output = (this.#output + text).slice(-20_000);
       if (logFile !== null) appendFileSync(logFile, chunk);
     };
     p.stdout?.on("data", keep);
@@ -74,9 +81,14 @@ export class RunningDaemon {
     return this.#exited;
   }
 
-  /** The last lines it printed, for a note when it failed. */
-  tail(lines = 15): string {
-    return this.#output.trim().split("\n").slice(-lines).join("\n");
+  /**
+   * What it printed, for a note when it failed, on one line: the first alarming line (a Go
+   * panic's own line comes before a goroutine dump longer than what is kept), then the last lines.
+   */
+  tail(lines = 6): string {
+    const last = this.#output.trim().split("\n").slice(-lines);
+    const first = this.#firstAlarm !== null && !last.includes(this.#firstAlarm) ? [this.#firstAlarm, "…"] : [];
+    return [...first, ...last].map((line) => line.trim()).join(" | ");
   }
 
   exitDescription(): string {
