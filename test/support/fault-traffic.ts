@@ -16,6 +16,8 @@ export type Attempt = () => Promise<string | null>;
 export interface PhaseCounts {
   sent: number;
   failed: number;
+  /** The phase's first three failures. */
+  readonly firstFailures: string[];
 }
 
 export interface Counts {
@@ -23,7 +25,6 @@ export interface Counts {
   sent: number;
   failed: number;
   readonly byPhase: Map<string, PhaseCounts>;
-  readonly notes: string[];
   /** When the first failure happened, and when the first success after the last failure did. */
   firstFailureAt: number | null;
   lastFailureAt: number | null;
@@ -41,7 +42,7 @@ export class CountingClient {
   #stopped = false;
 
   constructor(what: string, attempt: Attempt, maxMs: number, intervalMs = 100) {
-    this.counts = { what, sent: 0, failed: 0, byPhase: new Map(), notes: [], firstFailureAt: null, lastFailureAt: null, recoveredAt: null };
+    this.counts = { what, sent: 0, failed: 0, byPhase: new Map(), firstFailureAt: null, lastFailureAt: null, recoveredAt: null };
     this.done = this.#loop(attempt, maxMs, intervalMs);
   }
 
@@ -79,7 +80,7 @@ export class CountingClient {
       const c = this.counts;
       const now = Date.now();
       c.sent++;
-      const p = c.byPhase.get(phase) ?? { sent: 0, failed: 0 };
+      const p = c.byPhase.get(phase) ?? { sent: 0, failed: 0, firstFailures: [] };
       p.sent++;
       if (failure !== null) {
         c.failed++;
@@ -87,8 +88,7 @@ export class CountingClient {
         c.firstFailureAt ??= now;
         c.lastFailureAt = now;
         c.recoveredAt = null;
-        const tag = `[${phase}] `;
-        if (c.notes.filter((n) => n.startsWith(tag)).length < 3) c.notes.push(`${tag}${failure.slice(0, 240)}`);
+        if (p.firstFailures.length < 3) p.firstFailures.push(failure.slice(0, 240));
       } else if (c.lastFailureAt !== null && c.recoveredAt === null) {
         c.recoveredAt = now;
       }
@@ -102,9 +102,9 @@ export class CountingClient {
 /** "sent=N failed=M (phase: f/s, ...)" and the first failures, for messages and the report line. */
 export function describeCounts(c: Counts, phaseFirst?: string): string {
   const phases = [...c.byPhase].map(([k, v]) => `${k}: ${v.failed}/${v.sent}`).join(", ");
-  const tag = `[${phaseFirst ?? ""}] `;
-  const ordered = phaseFirst === undefined ? c.notes : [...c.notes.filter((n) => n.startsWith(tag)), ...c.notes.filter((n) => !n.startsWith(tag))];
-  const notes = ordered.length > 0 ? `; first failures: ${ordered.join(" | ")}` : "";
+  const ordered = [...c.byPhase].sort(([a], [b]) => Number(b === phaseFirst) - Number(a === phaseFirst));
+  const failures = ordered.flatMap(([k, v]) => v.firstFailures.map((f) => `[${k}] ${f}`));
+  const notes = failures.length > 0 ? `; first failures: ${failures.join(" | ")}` : "";
   return `${c.what}: sent=${c.sent} failed=${c.failed} (${phases})${notes}`;
 }
 
@@ -117,8 +117,8 @@ export function recoveredAfterMs(c: Counts): number | null {
 export function countsJson(c: Counts): Record<string, unknown> {
   return {
     what: c.what, sent: c.sent, failed: c.failed, recoveredAfterMs: recoveredAfterMs(c),
-    byPhase: Object.fromEntries([...c.byPhase].map(([k, v]) => [k, { ...v }])),
-    firstFailures: c.notes,
+    byPhase: Object.fromEntries([...c.byPhase].map(([k, v]) => [k, { sent: v.sent, failed: v.failed }])),
+    firstFailures: [...c.byPhase].flatMap(([k, v]) => v.firstFailures.map((f) => `[${k}] ${f}`)),
   };
 }
 
