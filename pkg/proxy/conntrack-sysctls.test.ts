@@ -6,6 +6,7 @@ import type { CommandRunner } from "./exec/command-runner.ts";
 const MAX = "net.netfilter.nf_conntrack_max";
 const ESTABLISHED = "net.netfilter.nf_conntrack_tcp_timeout_established";
 const CLOSE_WAIT = "net.netfilter.nf_conntrack_tcp_timeout_close_wait";
+const BE_LIBERAL = "net.netfilter.nf_conntrack_tcp_be_liberal";
 
 describe("conntrackMax", () => {
   it("scales by cores with kube-proxy's floor and 1M cap, and 0 per core means leave it", () => {
@@ -74,9 +75,26 @@ describe("applyConntrackSysctls", () => {
     expect(result.set).toEqual([{ key: HASHSIZE_PATH, value: 32_768 }, { key: ESTABLISHED, value: 86_400 }]);
     expect(values.get(ESTABLISHED)).toBe("86400");
     expect(hash).toBe(32_768);
+    expect(result.tcpBeLiberal).toBe(false); // unreadable here
     // Read all, write what differs, read that back.
     expect(runs.map((args) => args[0] === "-w")).toEqual([false, true, false]);
     expect(runs[1]).toEqual(["-w", `${MAX}=131072`, `${ESTABLISHED}=86400`]);
+  });
+
+  it("reports be_liberal on once it was written on", async () => {
+    const values = new Map<string, string>([[BE_LIBERAL, "0"]]);
+    const runner: CommandRunner = {
+      run: (_command, args) => {
+        const writing = args[0] === "-w";
+        for (const arg of writing ? args.slice(1) : []) values.set(arg.split("=")[0] ?? "", arg.split("=")[1] ?? "");
+        const keys = writing ? args.slice(1).map((a) => a.split("=")[0] ?? "") : args;
+        return Promise.resolve({ exitCode: 0, stdout: keys.filter((k) => values.has(k)).map((k) => `${k} = ${values.get(k)}\n`).join(""), stderr: "" });
+      },
+    };
+    const hashsize: HashsizeFile = { read: () => Promise.resolve(null), write: () => Promise.resolve() };
+    const settings = { ...defaultConntrackSettings, maxPerCore: 0, tcpEstablishedTimeout: 0, tcpCloseWaitTimeout: 0, tcpBeLiberal: true };
+    const result = await applyConntrackSysctls(settings, 2, runner, hashsize);
+    expect(result).toEqual({ set: [{ key: BE_LIBERAL, value: 1 }], failed: [], tcpBeLiberal: true });
   });
 
   it("runs sysctl once when nothing differs", async () => {
@@ -84,12 +102,13 @@ describe("applyConntrackSysctls", () => {
     const runner: CommandRunner = {
       run: (_command, args) => {
         runs.push(args);
-        return Promise.resolve({ exitCode: 0, stdout: args.map((k) => `${k} = ${k === MAX ? 262_144 : k === ESTABLISHED ? 86_400 : 3600}\n`).join(""), stderr: "" });
+        return Promise.resolve({ exitCode: 0, stdout: args.map((k) => `${k} = ${k === MAX ? 262_144 : k === ESTABLISHED ? 86_400 : k === BE_LIBERAL ? 1 : 3600}\n`).join(""), stderr: "" });
       },
     };
     const hashsize: HashsizeFile = { read: () => Promise.resolve(65_536), write: () => Promise.reject(new Error("not expected")) };
     const result = await applyConntrackSysctls(defaultConntrackSettings, 2, runner, hashsize);
-    expect(result).toEqual({ set: [], failed: [] });
+    // be_liberal, found on, stays on (the settings leave it alone) and is reported on.
+    expect(result).toEqual({ set: [], failed: [], tcpBeLiberal: true });
     expect(runs).toHaveLength(1);
   });
 });

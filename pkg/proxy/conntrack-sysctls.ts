@@ -77,6 +77,11 @@ export interface ConntrackSysctlResult {
   readonly set: readonly SysctlChange[];
   /** Writes the kernel refused, each with its reason (read-only outside the host's netns, for one). */
   readonly failed: readonly { readonly change: SysctlChange; readonly reason: string }[];
+  /**
+   * nf_conntrack_tcp_be_liberal is on now (written here, or found on); the rules then leave out
+   * their DROP of INVALID packets. Off when it could not be read.
+   */
+  readonly tcpBeLiberal: boolean;
 }
 
 /**
@@ -117,7 +122,9 @@ export async function applyConntrackSysctls(
     if (reason === undefined) set.push(change);
     else failed.push({ change, reason });
   }
-  return { set, failed };
+  const beLiberal = "net.netfilter.nf_conntrack_tcp_be_liberal";
+  const tcpBeLiberal = (set.find((c) => c.key === beLiberal)?.value ?? current.get(beLiberal) ?? 0) !== 0;
+  return { set, failed, tcpBeLiberal };
 }
 
 /** Why the hash size could not be written; undefined when it was. */

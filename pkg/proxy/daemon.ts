@@ -3,6 +3,7 @@
 // ports) get derived data only. Rules are left in place on exit, as kube-proxy leaves them, so a
 // restart breaks no connection; --cleanup removes them.
 import { settleHeap } from "../cli/settle-heap.ts";
+import { allInOrder } from "../errors/all-in-order.ts";
 import type { Logger } from "pino";
 import { collectDefaultMetrics, Registry } from "prom-client";
 import type { EndpointSlice, IPFamily, Node, Protocol } from "../model/types.ts";
@@ -18,7 +19,7 @@ import type { CommandRunner } from "./exec/command-runner.ts";
 import { ExecaRunner, netnsPrefix } from "./exec/command-runner.ts";
 import { Conntrack } from "./exec/conntrack.ts";
 import { interfaceAddressReader } from "./exec/interface-addresses.ts";
-import { ensureSysctl, hostHashsizeFile, readSysctl } from "./exec/sysctl.ts";
+import { ensureSysctl, hostHashsizeFile } from "./exec/sysctl.ts";
 import { applyConntrackSysctls } from "./conntrack-sysctls.ts";
 import { cpus } from "node:os";
 import { healthHandler } from "./health/health-server.ts";
@@ -56,29 +57,31 @@ export function commandRunner(options: DaemonOptions): CommandRunner {
   return new ExecaRunner(options.iptablesNetns === null ? [] : netnsPrefix(options.iptablesNetns));
 }
 
-/** The families whose iptables binaries work here; the node's first family must be one. */
+/**
+ * The families whose iptables binaries work here; the node's first family must be one. The
+ * families are checked side by side, and so are each one's two checks.
+ */
 async function usableFamilies(wanted: readonly IPFamily[], runner: CommandRunner, backend: IptablesBackend, log: Logger): Promise<{ family: IPFamily; iptables: IptablesExecutor; protocols: ReadonlySet<Protocol> }[]> {
-  const out: { family: IPFamily; iptables: IptablesExecutor; protocols: ReadonlySet<Protocol> }[] = [];
-  for (const family of wanted) {
-    const iptables = new IptablesExecutor(family, runner, backend);
-    try {
-      // A cheap call that fails when the binary or the kernel's nat table is missing. Another
-      // program holding the xtables lock is waited out, however long: exiting would only trade
-      // the wait for the kubelet's restart back-off.
-      const caps = await whileLockBusy(
-        async () => {
-          await iptables.chainRules("nat", "POSTROUTING");
-          return iptables.capabilities();
-        },
+  const checked = await Promise.allSettled(
+    wanted.map(async (family) => {
+      const iptables = new IptablesExecutor(family, runner, backend);
+      // A cheap call that fails when the binary or the kernel's nat table is missing (its error
+      // says so better than a probe's would). Another program holding the xtables lock is waited
+      // out, however long: exiting would only trade the wait for the kubelet's restart back-off.
+      const [, caps] = await whileLockBusy(
+        () => allInOrder([iptables.chainRules("nat", "POSTROUTING"), iptables.capabilities()]),
         (err, attempt) => log.warn({ family, attempt, err }, "another program holds the xtables lock; checking iptables again in 1 s"),
       );
       log.info({ family, backend: caps.backend, randomFully: caps.randomFully, protocols: [...caps.protocols] }, "iptables capabilities");
-      out.push({ family, iptables, protocols: caps.protocols });
-    } catch (err) {
-      if (out.length === 0) throw err;
-      log.warn({ family, err }, "this family's iptables does not work: its Services are not programmed");
-    }
-  }
+      return { family, iptables, protocols: caps.protocols };
+    }),
+  );
+  const out: { family: IPFamily; iptables: IptablesExecutor; protocols: ReadonlySet<Protocol> }[] = [];
+  checked.forEach((c, i) => {
+    if (c.status === "fulfilled") out.push(c.value);
+    else if (out.length === 0) throw c.reason;
+    else log.warn({ family: wanted[i], err: c.reason }, "this family's iptables does not work: its Services are not programmed");
+  });
   return out;
 }
 
@@ -93,12 +96,10 @@ export async function startDaemon(options: DaemonOptions, log: Logger, clock: Cl
   const oomRefused = await applyOomScoreAdj(options.oomScoreAdj);
   if (oomRefused === null) log.info({ oomScoreAdj: options.oomScoreAdj }, "OOM score adjusted");
   else log.warn({ oomScoreAdj: options.oomScoreAdj, reason: oomRefused }, "OOM score not adjusted (lowering it needs CAP_SYS_RESOURCE); the daemon runs on");
-  // The conntrack sysctls (a dozen runs of sysctl) are set while the Node, Services and
-  // EndpointSlices are listed; the proxiers, which need be_liberal's value, wait for them.
-  const conntrackTuned = (async () => {
-    await tuneConntrack(options, runner, log);
-    return ((await readSysctl(runner, "net.netfilter.nf_conntrack_tcp_be_liberal")) ?? "0") !== "0";
-  })();
+  // The conntrack sysctls (one run of sysctl reads them, one writes what differs) are set while
+  // the Node, Services and EndpointSlices are listed; the proxiers, which need be_liberal's
+  // value, wait for them.
+  const conntrackTuned = tuneConntrack(options, runner, log);
   // Awaited below; until then a failure must not count as unhandled.
   conntrackTuned.catch(() => undefined);
 
@@ -277,12 +278,16 @@ async function enableRouteLocalnet(options: DaemonOptions, node: Node | null, ru
   }
 }
 
-/** Sizes and times the conntrack table at start, as kube-proxy does; a refused write is logged, never fatal. */
-async function tuneConntrack(options: DaemonOptions, runner: CommandRunner, log: Logger): Promise<void> {
+/**
+ * Sizes and times the conntrack table at start, as kube-proxy does; a refused write is logged,
+ * never fatal. Returns whether nf_conntrack_tcp_be_liberal is on.
+ */
+async function tuneConntrack(options: DaemonOptions, runner: CommandRunner, log: Logger): Promise<boolean> {
   const cores = cpus().length;
   const result = await applyConntrackSysctls(options.conntrack, cores, runner, hostHashsizeFile);
   log.info({ settings: options.conntrack, cores, set: Object.fromEntries(result.set.map((c) => [c.key, c.value])) }, "conntrack tuned");
   for (const { change, reason } of result.failed) {
     log.warn({ key: change.key, value: change.value, reason }, "conntrack setting not applied (outside the host's network namespace, /proc/sys and /sys are often read-only); the rules work without it");
   }
+  return result.tcpBeLiberal;
 }

@@ -2,7 +2,7 @@
 // recognises ours: fixed top-level chains, and per-Service chains named by a prefix and the
 // first 16 characters of base32(sha256(...)), exactly as kube-proxy hashes them.
 
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import type { Protocol } from "../../model/types.ts";
 import type { ServicePortInfo } from "../service-ports.ts";
 
@@ -44,8 +44,13 @@ export function base32(bytes: Uint8Array): string {
   return out;
 }
 
+/**
+ * The first 16 characters of base32(sha256(input)): those are the digest's first 80 bits, so only
+ * its first 10 bytes are encoded (a third of the time of encoding all 32 and slicing, which a
+ * first sync at 10,000 Services does some 110,000 times).
+ */
 function hash16(input: string): string {
-  return base32(createHash("sha256").update(input).digest()).slice(0, 16);
+  return base32(hash("sha256", input, "buffer").subarray(0, 10));
 }
 
 /** kube-proxy's portProtoHash: the suffix shared by a Service port's SVC, SVL, EXT and FW chains. */

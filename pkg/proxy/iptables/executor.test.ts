@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { FakeRunner } from "../exec/fake-runner.ts";
-import { IptablesExecutor } from "./executor.ts";
+import { hasRandomFully, IptablesExecutor } from "./executor.ts";
 import { IptablesCallFailure, RestoreFailure, whileLockBusy } from "./iptables.ts";
 import { failedLine, linesAround, restoreMessage } from "./restore-failure.ts";
 
@@ -52,16 +52,39 @@ describe("IptablesExecutor", () => {
   });
 
   it("probes capabilities once, and leaves no probe chain behind", async () => {
-    const runner = new FakeRunner((call) => (call.input?.includes("sctp") === true ? { exitCode: 2, stderr: "unknown protocol" } : undefined));
+    const runner = new FakeRunner((call) =>
+      call.args[0] === "--version" ? { stdout: "iptables v1.8.9 (legacy)\n" } : call.input?.includes("sctp") === true ? { exitCode: 2, stderr: "unknown protocol" } : undefined,
+    );
     const ipt = new IptablesExecutor("IPv4", runner);
     const caps = await ipt.capabilities();
     await ipt.capabilities();
     expect([...caps.protocols]).toEqual(["TCP", "UDP"]);
     expect(caps.randomFully).toBe(true);
     expect(caps.backend).toBe("legacy");
-    expect(runner.calls).toHaveLength(4);
-    expect(runner.calls[0]?.args).toEqual(["--version"]);
-    expect(runner.calls[3]?.input).toContain("-X KUBE-SIGNPOST-PROBE");
+    // --version; the SCTP rule tried, refused; the probe chain deleted. Only the filter table.
+    expect(runner.calls.map((c) => c.args[0] === "--version" || c.input?.split("\n")[0])).toEqual([true, "*filter", "*filter"]);
+    expect(runner.calls[2]?.input).toContain("-X KUBE-SIGNPOST-PROBE");
+  });
+
+  it("takes the backend asked for, else the default iptables' word for it, and SCTP where the rule is taken", async () => {
+    for (const backend of ["default", "legacy", "nft"] as const) {
+      const runner = new FakeRunner((call) => (call.args[0] === "--version" ? { stdout: "iptables v1.8.9 (nf_tables)\n" } : undefined));
+      const caps = await new IptablesExecutor("IPv4", runner, backend).capabilities();
+      expect({ backend: caps.backend, randomFully: caps.randomFully, protocols: [...caps.protocols] }, backend).toEqual({
+        backend: backend === "legacy" ? "legacy" : "nft",
+        randomFully: true,
+        protocols: ["TCP", "UDP", "SCTP"],
+      });
+    }
+  });
+
+  it("takes --random-fully from iptables 1.6.2 on, as kube-proxy does", () => {
+    expect(hasRandomFully("iptables v1.8.9 (nf_tables)")).toBe(true);
+    expect(hasRandomFully("iptables v1.6.2")).toBe(true);
+    expect(hasRandomFully("iptables v1.6.1")).toBe(false);
+    expect(hasRandomFully("iptables v1.4.21")).toBe(false);
+    expect(hasRandomFully("ip6tables-legacy v2.0.0 (legacy)")).toBe(true);
+    expect(hasRandomFully("")).toBe(false);
   });
 });
 
@@ -70,7 +93,7 @@ describe("IptablesExecutor and the xtables lock", () => {
 
   it("fails a probe that met a busy lock, rather than take the feature for missing, and probes again at the next call", async () => {
     let held = true;
-    const runner = new FakeRunner((call) => (held && call.input?.includes("random-fully") === true ? busy : undefined));
+    const runner = new FakeRunner((call) => (held && call.input?.includes("sctp") === true ? busy : call.args[0] === "--version" ? { stdout: "iptables v1.8.9 (legacy)\n" } : undefined));
     const ipt = new IptablesExecutor("IPv4", runner);
     const failure = await ipt.capabilities().catch((err: unknown) => err);
     expect(failure).toBeInstanceOf(IptablesCallFailure);

@@ -2,6 +2,7 @@
 // through a CommandRunner. Every call waits for the xtables lock (-w) rather than failing when
 // another program holds it; every restore goes through stdin with --noflush, so chains the text
 // does not name are kept and each table commits atomically.
+import { allInOrder } from "../../errors/all-in-order.ts";
 import type { IPFamily, Protocol } from "../../model/types.ts";
 import type { CommandRunner } from "../exec/command-runner.ts";
 import type { Iptables, IptablesCapabilities } from "./iptables.ts";
@@ -45,12 +46,14 @@ export class IptablesExecutor implements Iptables {
   readonly family: IPFamily;
   readonly #runner: CommandRunner;
   readonly #bin: Binaries;
+  readonly #backend: IptablesBackend;
   #caps: Promise<IptablesCapabilities> | null = null;
 
   constructor(family: IPFamily, runner: CommandRunner, backend: IptablesBackend = "default") {
     this.family = family;
     this.#runner = runner;
     this.#bin = binaries(family, backend);
+    this.#backend = backend;
   }
 
   async restore(text: string): Promise<void> {
@@ -96,25 +99,36 @@ export class IptablesExecutor implements Iptables {
   }
 
   /**
-   * Tries each optional feature in a throwaway chain; a refusal means the feature is missing,
-   * but a busy xtables lock means nothing and fails the probe (IptablesCallFailure.lockBusy).
+   * What the node's iptables can do. --random-fully, as kube-proxy decides it, from the version
+   * (1.6.2 and later; the kernel has had it since 3.13). SCTP from a rule tried in a throwaway
+   * chain of the filter table, where few rules live: a restore rewrites its whole table under
+   * iptables-legacy, and a probe in the nat table cost as much as a sync on a node with rules in
+   * place. A refusal means SCTP is missing, but a busy xtables lock means nothing and fails the
+   * probe (IptablesCallFailure.lockBusy). The backend is the flavour asked for, or what the node's
+   * default iptables says it is.
    */
   async #probe(): Promise<IptablesCapabilities> {
-    const args = ["-w", LOCK_WAIT_SECONDS, "--noflush"];
-    const tryRule = async (rule: string): Promise<boolean> => {
-      const text = `*nat\n:${PROBE_CHAIN} - [0:0]\n-A ${PROBE_CHAIN} ${rule}\nCOMMIT\n`;
-      const r = await this.#runner.run(this.#bin.restore, args, { input: text });
-      if (xtablesLockBusy(r.exitCode, r.stderr)) throw new IptablesCallFailure(this.#bin.restore, args, r.exitCode, r.stderr);
-      return r.exitCode === 0;
-    };
-    const version = await this.#runner.run(this.#bin.iptables, ["--version"]);
-    const backend = version.stdout.includes("nf_tables") ? "nft" : "legacy";
+    const [version, sctp] = await allInOrder([this.#runner.run(this.#bin.iptables, ["--version"]), this.#probeSctp()]);
     const protocols = new Set<Protocol>(["TCP", "UDP"]);
-    if (await tryRule("-m sctp -p sctp --dport 1 -j RETURN")) protocols.add("SCTP");
-    const randomFully = await tryRule("-j MASQUERADE --random-fully");
-    await this.#runner.run(this.#bin.restore, args, {
-      input: `*nat\n:${PROBE_CHAIN} - [0:0]\n-X ${PROBE_CHAIN}\nCOMMIT\n`,
-    });
-    return { randomFully, protocols, backend };
+    if (sctp) protocols.add("SCTP");
+    const backend = this.#backend !== "default" ? this.#backend : version.stdout.includes("nf_tables") ? "nft" : "legacy";
+    return { randomFully: hasRandomFully(version.stdout), protocols, backend };
   }
+
+  async #probeSctp(): Promise<boolean> {
+    const args = ["-w", LOCK_WAIT_SECONDS, "--noflush"];
+    const text = `*filter\n:${PROBE_CHAIN} - [0:0]\n-A ${PROBE_CHAIN} -m sctp -p sctp --dport 1 -j RETURN\nCOMMIT\n`;
+    const r = await this.#runner.run(this.#bin.restore, args, { input: text });
+    if (xtablesLockBusy(r.exitCode, r.stderr)) throw new IptablesCallFailure(this.#bin.restore, args, r.exitCode, r.stderr);
+    await this.#runner.run(this.#bin.restore, args, { input: `*filter\n:${PROBE_CHAIN} - [0:0]\n-X ${PROBE_CHAIN}\nCOMMIT\n` });
+    return r.exitCode === 0;
+  }
+}
+
+/** iptables 1.6.2 and later take MASQUERADE --random-fully (kube-proxy's RandomFullyMinVersion). */
+export function hasRandomFully(versionOutput: string): boolean {
+  const m = /v(\d+)\.(\d+)\.(\d+)/.exec(versionOutput);
+  if (m === null) return false;
+  const [major, minor, patch] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  return major > 1 || (major === 1 && (minor > 6 || (minor === 6 && patch >= 2)));
 }

@@ -8,7 +8,7 @@ import { SignpostError } from "../../errors/errors.ts";
 import type { TableName } from "./restore-parser.ts";
 
 export interface IptablesCapabilities {
-  /** MASQUERADE --random-fully works. */
+  /** iptables takes MASQUERADE --random-fully (1.6.2 and later). */
   readonly randomFully: boolean;
   /** Protocols the kernel can match and NAT (SCTP needs its modules). */
   readonly protocols: ReadonlySet<Protocol>;
