@@ -57,11 +57,18 @@ export function commandRunner(options: DaemonOptions): CommandRunner {
   return new ExecaRunner(options.iptablesNetns === null ? [] : netnsPrefix(options.iptablesNetns));
 }
 
+/** A family whose iptables works here, with the protocols its kernel can match. */
+interface UsableFamily {
+  readonly family: IPFamily;
+  readonly iptables: IptablesExecutor;
+  readonly protocols: ReadonlySet<Protocol>;
+}
+
 /**
  * The families whose iptables binaries work here; the node's first family must be one. The
  * families are checked side by side, and so are each one's two checks.
  */
-async function usableFamilies(wanted: readonly IPFamily[], runner: CommandRunner, backend: IptablesBackend, log: Logger): Promise<{ family: IPFamily; iptables: IptablesExecutor; protocols: ReadonlySet<Protocol> }[]> {
+async function usableFamilies(wanted: readonly IPFamily[], runner: CommandRunner, backend: IptablesBackend, log: Logger): Promise<UsableFamily[]> {
   const checked = await Promise.allSettled(
     wanted.map(async (family) => {
       const iptables = new IptablesExecutor(family, runner, backend);
@@ -76,7 +83,7 @@ async function usableFamilies(wanted: readonly IPFamily[], runner: CommandRunner
       return { family, iptables, protocols: caps.protocols };
     }),
   );
-  const out: { family: IPFamily; iptables: IptablesExecutor; protocols: ReadonlySet<Protocol> }[] = [];
+  const out: UsableFamily[] = [];
   checked.forEach((c, i) => {
     if (c.status === "fulfilled") out.push(c.value);
     else if (out.length === 0) throw c.reason;

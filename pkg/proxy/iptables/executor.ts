@@ -13,6 +13,9 @@ import { failedLine, linesAround, restoreMessage } from "./restore-failure.ts";
 /** Seconds to wait for the xtables lock, as kube-proxy does. */
 const LOCK_WAIT_SECONDS = "5";
 
+/** Every restore: the lock waited for, and the chains the text does not name kept. */
+const RESTORE_ARGS: readonly string[] = ["-w", LOCK_WAIT_SECONDS, "--noflush"];
+
 /**
  * A restore of a large cluster's rules takes minutes with iptables-nft; a stuck one must still
  * end, or no sync would ever run again.
@@ -57,7 +60,7 @@ export class IptablesExecutor implements Iptables {
   }
 
   async restore(text: string): Promise<void> {
-    const args = ["-w", LOCK_WAIT_SECONDS, "--noflush"];
+    const args = RESTORE_ARGS;
     const r = await this.#runner.run(this.#bin.restore, args, { input: text, timeoutMs: RESTORE_TIMEOUT_MS });
     if (r.exitCode === 0) return;
     const line = failedLine(r.stderr);
@@ -116,7 +119,7 @@ export class IptablesExecutor implements Iptables {
   }
 
   async #probeSctp(): Promise<boolean> {
-    const args = ["-w", LOCK_WAIT_SECONDS, "--noflush"];
+    const args = RESTORE_ARGS;
     const text = `*filter\n:${PROBE_CHAIN} - [0:0]\n-A ${PROBE_CHAIN} -m sctp -p sctp --dport 1 -j RETURN\nCOMMIT\n`;
     const r = await this.#runner.run(this.#bin.restore, args, { input: text });
     if (xtablesLockBusy(r.exitCode, r.stderr)) throw new IptablesCallFailure(this.#bin.restore, args, r.exitCode, r.stderr);
