@@ -93,12 +93,21 @@ function notesAndCommands(figures: readonly Figure[]): string[] {
   if (notes.length > 0) {
     lines.push("", "Notes:", "");
     // One line each: a note may quote what a failed daemon printed.
-    for (const f of notes) lines.push(`- ${f.group}, ${f.name}: ${(f.note ?? "").trim().split("\n").map((l) => l.trim()).join(" | ")}`);
+    // A figure has one row per opponent; a note they share is said once.
+    const said = new Set<string>();
+    for (const f of notes) {
+      const line = `- ${f.group}, ${f.name}: ${(f.note ?? "").trim().split("\n").map((l) => l.trim()).join(" | ")}`;
+      if (!said.has(line)) lines.push(line);
+      said.add(line);
+    }
   }
   lines.push("", "<details><summary>Commands behind each figure</summary>", "");
+  const listed = new Set<string>();
   for (const f of figures) {
-    lines.push(`- ${f.group}, ${f.name}:`);
-    for (const c of f.commands) lines.push(`  - \`${c.replace(/`/g, "'")}\``);
+    const block = [`- ${f.group}, ${f.name}:`, ...f.commands.map((c) => `  - \`${c.replace(/`/g, "'")}\``)];
+    const key = block.join("\n");
+    if (!listed.has(key)) lines.push(...block);
+    listed.add(key);
   }
   lines.push("", "</details>");
   return lines;

@@ -18,7 +18,7 @@ interface FigureSpec {
   /** The issue's goal against kube-proxy's iptables mode at a scale point (targetScale: 10,000 when measured, else the largest). */
   readonly target?: (scale: number, targetScale: number) => { readonly maxRatio?: number; readonly minRatio?: number } | undefined;
   readonly commands: (signpost: ContestantMeasurements, opponent: ContestantMeasurements | null) => string[];
-  readonly note: (signpost: ScaleMeasurements | undefined, opponent: ScaleMeasurements | undefined) => string;
+  readonly note: (signpost: ScaleMeasurements | undefined, opponent: ScaleMeasurements | undefined, opponentName: string) => string;
   /** The machine's limit for the figure, from signpost's runs. */
   readonly ceiling?: { readonly name: string; readonly samples: (signpost: ScaleMeasurements) => number[] };
 }
@@ -42,7 +42,7 @@ function latencyFigures(source: "metric" | "probe", pickRuns: (s: ScaleMeasureme
     samples: (s) => pickRuns(s).filter((run) => run.length > 0).flatMap((run) => pct(run, p)),
     ...(p === 99 ? { target: (scale: number, at: number) => (scale === at ? { maxRatio: 0.3 } : undefined) } : {}),
     commands: (s, o) => [...daemonCommands(s, o), command],
-    note: (s, o) => `${what}; each value is one run's p${p}; samples over all runs: signpost ${n(s, pick)}, opponent ${n(o, pick)}`,
+    note: (s, o, name) => `${what}; each value is one run's p${p}; samples over all runs: signpost ${n(s, pick)}, ${name} ${n(o, pick)}`,
   }));
 }
 
@@ -63,6 +63,18 @@ export function figureSpecs(plan: Plan): FigureSpec[] {
       ],
       note: (s, o) =>
         `process start to the first TCP connection from a pod through the ClusterIP of a probe Service made before the start (tried every 2 ms; a first sync programs every Service at once), confirmed by reading the whole NAT table right after: every ClusterIP and endpoint must be there, else the Service list is polled until it is. One sample per run. The iptables-restore floor is signpost's own rule set (iptables-save of the node after its cold start) restored by one iptables-restore into an empty namespace: no proxy writes those rules faster. Resolution ≤ ${round(Math.max(s?.resolutionSeconds ?? 0, o?.resolutionSeconds ?? 0) * 1000, 1)} ms`,
+    },
+    {
+      name: "restart with the rules in place",
+      unit: "s",
+      better: "lower",
+      samples: (s) => s.restartSeconds.map((v) => round(v, 3)),
+      commands: (s, o) => [
+        ...daemonCommands(s, o),
+        "kill -TERM DAEMON (both proxies leave their rules in place on SIGTERM); a new probe Service made; the daemon started again; ip netns exec CLIENT_POD node test/bench/proxy/first-connection-prober.ts",
+      ],
+      note: () =>
+        "what every node pays on a DaemonSet rollout: at the end of each run the daemon is stopped with SIGTERM, leaving the node's rules in place, a probe Service is made while it is down, and the same daemon is started again; process start to the first TCP connection from a pod through that Service's ClusterIP (tried every 2 ms), confirmed as the cold start is. One sample per run",
     },
     {
       name: "new connections/s through a ClusterIP",
@@ -163,7 +175,7 @@ export function buildFigures(plan: Plan, signpost: ContestantMeasurements, oppon
         const s = samplesOf(signpost, scale, spec.samples);
         const op = samplesOf(o.m, scale, spec.samples);
         const notes = [
-          spec.note(signpost.byScale.get(scale), o.m?.byScale.get(scale)),
+          spec.note(signpost.byScale.get(scale), o.m?.byScale.get(scale), o.name),
           sideNote("signpost", signpost, s, scale),
           sideNote(o.name, o.m, op, scale),
         ].filter((x) => x !== "");

@@ -3,7 +3,8 @@
 // reference), against one real kube-apiserver, at 1,000 and 10,000 Services of 10 endpoints.
 // For each scale point, each contestant is run several times, alternating (and the order
 // reversed every other round); every run is a fresh node namespace: a cold start, then a block
-// of network programming latency events, and churn in the plan's last runs (churnRuns).
+// of network programming latency events, churn in the plan's last runs (churnRuns), and a restart
+// of the same daemon with its rules in place.
 // Writes BENCH_OUT/proxy.json (1,000 Services and the fleet) or, with
 // BENCH_PROXY_SECTION=proxy-10k, BENCH_OUT/proxy-10k.json (10,000 Services and churn); see plan.ts.
 // With BENCH_PROXY_IPTABLES=nft, the proxy-nft section instead
@@ -28,7 +29,7 @@ import { apiServerPid, measureFleet } from "./fleet.ts";
 import { type Contestant, iptablesFlavour, kubeProxy, kubeProxyConfigDir, kubeProxyVersion, signpost } from "./contestants.ts";
 import { buildCurves, buildFigures, type FleetOutcome, fleetFigures } from "./figures.ts";
 import { KubeRest } from "../kube-rest.ts";
-import { atScale, type ContestantMeasurements, newContestantMeasurements } from "./measurements.ts";
+import { atScale, type ContestantMeasurements, newContestantMeasurements, type ScaleMeasurements } from "./measurements.ts";
 import { benchPlan, proxySection } from "./plan.ts";
 import { programmingLatency } from "./programming-latency.ts";
 import { log, percentile } from "./sampling.ts";
@@ -79,7 +80,29 @@ function wanted(c: Contestant): boolean {
   return only.length === 0 || only.includes(c.name);
 }
 
-/** One run: fresh node, cold start, latency block, and churn in the plan's last churnRuns runs. */
+/**
+ * A DaemonSet rollout on one node: the run's daemon has stopped and left its rules; a Service is
+ * made while none runs, and the same daemon is started again. Timed as a cold start is, to the
+ * first connection through that new Service (cold-start.ts).
+ */
+async function restartWithRulesInPlace(c: Contestant, s: ScaleMeasurements, node: BenchNode, objects: ClusterObjects, kubeconfig: string, where: string): Promise<void> {
+  log(`${c.name}, ${where}: restart with the rules in place`);
+  const again = await coldStart(c, node, kubeconfig, objects, plan.coldStartTimeoutMs);
+  try {
+    if (again.seconds === null) {
+      s.problems.push(`restart: ${again.failure ?? "did not start"}`);
+      log(`${c.name}: restart failed: ${again.failure ?? "did not start"}`);
+      return;
+    }
+    s.restartSeconds.push(again.seconds);
+    s.resolutionSeconds = Math.max(s.resolutionSeconds, again.resolutionSeconds);
+    log(`${c.name}, ${where}: restart ${again.seconds.toFixed(2)} s (${again.how}, resolution ${(again.resolutionSeconds * 1000).toFixed(1)} ms)`);
+  } finally {
+    await again.daemon.stop();
+  }
+}
+
+/** One run: fresh node, cold start, latency block, churn in the plan's last churnRuns runs, and a restart. */
 async function oneRun(c: Contestant, m: ContestantMeasurements, scale: number, run: number, objects: ClusterObjects, kubeconfig: string): Promise<void> {
   const s = atScale(m, scale);
   const node = await BenchNode.create();
@@ -127,6 +150,7 @@ async function oneRun(c: Contestant, m: ContestantMeasurements, scale: number, r
     } finally {
       await cold.daemon.stop();
     }
+    await restartWithRulesInPlace(c, s, node, objects, kubeconfig, `${scale} Services, run ${run + 1}/${plan.runs}`);
   } catch (err) {
     m.failure = `run ${run + 1} at ${scale} Services failed: ${err instanceof Error ? err.message : String(err)}`;
     log(`${c.name}: ${m.failure}`);

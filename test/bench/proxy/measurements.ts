@@ -3,6 +3,8 @@ import type { ChurnResult } from "./churn.ts";
 
 export interface ScaleMeasurements {
   readonly coldStartSeconds: number[];
+  /** The same daemon started again on its node with its rules in place, to a Service made while it was down (main.ts), one per run. */
+  readonly restartSeconds: number[];
   /** signpost only: its own rule set restored into an empty namespace (restore-floor.ts), one per run. */
   readonly restoreFloorSeconds: number[];
   /** New connections per second through a ClusterIP, and straight to the backend pod, one per run (connect-rate.ts). */
@@ -39,5 +41,5 @@ export function atScale(m: ContestantMeasurements, scale: number): ScaleMeasurem
 }
 
 export function emptyScale(): ScaleMeasurements {
-  return { coldStartSeconds: [], restoreFloorSeconds: [], connectPerSecond: [], directConnectPerSecond: [], metricRuns: [], probeRuns: [], churn: [], problems: [], resolutionSeconds: 0 };
+  return { coldStartSeconds: [], restartSeconds: [], restoreFloorSeconds: [], connectPerSecond: [], directConnectPerSecond: [], metricRuns: [], probeRuns: [], churn: [], problems: [], resolutionSeconds: 0 };
 }
