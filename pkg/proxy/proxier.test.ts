@@ -110,6 +110,36 @@ describe("Proxier", () => {
     expect(await metric(registry, "signpost_proxy_canary_missing_total")).toBe(1);
   });
 
+  it("writes the canary before reading the tables only when the read does not show it intact", async () => {
+    const { iptables, proxier } = proxierOnFakeKernel();
+    proxier.onServiceEvent(null, web);
+    proxier.onSliceEvent(null, webSlice);
+    // An empty node: the canary, on its own, then the rules.
+    await proxier.sync();
+    expect(iptables.restores).toHaveLength(2);
+    expect(iptables.restores[0]).toContain(`:${KUBE_PROXY_CANARY}`);
+    expect(iptables.restores[1]).not.toContain(`:${KUBE_PROXY_CANARY}`);
+    expect(await proxier.checkCanary()).toBe(false);
+    // A restart on a node with its rules in place: the read shows the canary, so one restore.
+    const restarted = proxierOnFakeKernel();
+    await restarted.iptables.restore(iptables.restores.join(""));
+    const before = restarted.iptables.restores.length;
+    restarted.proxier.onServiceEvent(null, web);
+    restarted.proxier.onSliceEvent(null, webSlice);
+    expect((await restarted.proxier.sync()).kind).toBe("full");
+    expect(restarted.iptables.restores.slice(before)).toHaveLength(1);
+    expect(restarted.iptables.restores.at(-1)).not.toContain(`:${KUBE_PROXY_CANARY}`);
+    expect(await restarted.proxier.checkCanary()).toBe(false);
+    expect(trace(restarted.iptables, "172.30.0.10", 80).verdict).toBe("DNAT");
+    // The filter table's canary emptied (iptables -F): written again before the read.
+    await restarted.iptables.restore(`*filter\n-F ${KUBE_PROXY_CANARY}\nCOMMIT\n`);
+    expect(await restarted.proxier.checkCanary()).toBe(true);
+    const n = restarted.iptables.restores.length;
+    expect((await restarted.proxier.sync()).kind).toBe("full");
+    expect(restarted.iptables.restores.slice(n).filter((r) => r.includes(`:${KUBE_PROXY_CANARY}`))).toHaveLength(1);
+    expect(await restarted.proxier.checkCanary()).toBe(false);
+  });
+
   it("sees rules flushed without deleting chains (iptables -F): the canary's rule is gone", async () => {
     const { iptables, proxier } = proxierOnFakeKernel();
     proxier.onServiceEvent(null, web);
@@ -171,8 +201,8 @@ describe("Proxier", () => {
     const before = iptables.restores.length;
     expect((await proxier.sync()).kind).toBe("full");
     expect(trace(iptables, "172.30.0.10", 80).verdict).toBe("DNAT");
-    // The canary, then one restore that also holds the missing jump.
-    expect(iptables.restores.length - before).toBe(2);
+    // The canary is intact, so one restore, which also holds the missing jump.
+    expect(iptables.restores.length - before).toBe(1);
     expect(iptables.restores.at(-1)).toContain('-I PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES');
     expect(lines().filter((l) => l["msg"] === "jumps from the built-in chains put in place").at(-1)?.["jumps"]).toEqual(["nat/PREROUTING -> KUBE-SERVICES"]);
   });
@@ -319,8 +349,8 @@ describe("Proxier", () => {
     const before = restarted.iptables.restores.length;
     const report = await restarted.proxier.sync();
     expect(report).toMatchObject({ kind: "full", ok: true, writtenServices: 7 });
-    // The canary, four batches of two Services, then the switch-over with the jumps.
-    expect(restarted.iptables.restores.length - before).toBe(6);
+    // Four batches of two Services, then the switch-over with the jumps; the earlier run left the canary.
+    expect(restarted.iptables.restores.length - before).toBe(5);
 
     const reference = new FakeIptables();
     await reference.restore(

@@ -19,7 +19,7 @@ import type { ConntrackOutcome } from "./exec/conntrack.ts";
 import type { ProxyHealth } from "./health/proxy-health.ts";
 import type { Iptables, IptablesCapabilities } from "./iptables/iptables.ts";
 import { RestoreFailure } from "./iptables/iptables.ts";
-import { flushedTables, missingBuiltinJumps, serviceChainsIn } from "./iptables/kernel-checks.ts";
+import { canaryIntactIn, flushedTables, missingBuiltinJumps, serviceChainsIn } from "./iptables/kernel-checks.ts";
 import { RenderCache } from "./iptables/render-cache.ts";
 import type { BuiltinJump } from "./iptables/render-static.ts";
 import { builtinJumpsFor, canaryRestoreText, nodePortsOnAllAddresses } from "./iptables/render-static.ts";
@@ -359,15 +359,19 @@ export class Proxier {
     let existing = this.#natChains;
     let jumps: BuiltinJump[] = [];
     if (sync.kind === "full") {
-      // The canary first, on its own: a flush from here on leaves it empty and is seen, even
-      // one that removes jumps this sync found in place.
-      await o.iptables.restore(canaryRestoreText());
-      // Both tables read at once; split once: at 10,000 Services the nat table is over 300,000 lines.
-      const [natText, filterText] = await Promise.all([o.iptables.save("nat"), o.iptables.save("filter")]);
-      const nat = natText.split("\n");
+      // The canary must be in place before the tables are read: a flush after the read then
+      // leaves it empty and is seen, even one that removes jumps this sync found in place. When
+      // the read shows it intact (a restart on a node with rules, a periodic sync) it was there
+      // before; only when it is not is it written, on its own, and the tables read again. Under
+      // iptables-legacy every restore rewrites its whole table, at 10,000 Services a second's work.
+      let [nat, filter] = await this.#readTables();
+      if (!canaryIntactIn(nat) || !canaryIntactIn(filter)) {
+        await o.iptables.restore(canaryRestoreText());
+        [nat, filter] = await this.#readTables();
+      }
       existing = new Set([...existing, ...serviceChainsIn(nat)]);
       const wanted = builtinJumpsFor(config);
-      jumps = [...missingBuiltinJumps("filter", filterText.split("\n"), wanted), ...missingBuiltinJumps("nat", nat, wanted)];
+      jumps = [...missingBuiltinJumps("filter", filter, wanted), ...missingBuiltinJumps("nat", nat, wanted)];
     }
     let stagedRules = 0;
     let changed = sync.kind === "full" ? null : sync.changed;
@@ -385,6 +389,12 @@ export class Proxier {
     const result = renderIptables({ state: this.#state, config, changed, existingChains: existing, cache: this.#cache, canary: false, insertJumps: jumps });
     await o.iptables.restore(result.text);
     return { result, stagedRules, jumps };
+  }
+
+  /** The nat and filter tables' iptables-save lines, read at once; at 10,000 Services the nat table is over 300,000 lines. */
+  async #readTables(): Promise<[string[], string[]]> {
+    const [nat, filter] = await Promise.all([this.#o.iptables.save("nat"), this.#o.iptables.save("filter")]);
+    return [nat.split("\n"), filter.split("\n")];
   }
 
   /** What the kernel holds now, and which owed full syncs this one settled. */

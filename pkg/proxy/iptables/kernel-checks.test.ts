@@ -1,11 +1,23 @@
-// Reading iptables-save text for what a full sync needs to know: our per-Service chains, and
-// which jumps from the built-in chains are missing.
+// Reading iptables-save text for what a full sync needs to know: whether the canary is intact,
+// our per-Service chains, and which jumps from the built-in chains are missing.
 import { describe, expect, it } from "vitest";
-import { missingBuiltinJumps, serviceChainsIn } from "./kernel-checks.ts";
+import { canaryIntactIn, missingBuiltinJumps, serviceChainsIn } from "./kernel-checks.ts";
+import { KUBE_PROXY_CANARY } from "./chain-names.ts";
 import { builtinJumpLines, builtinJumps, builtinJumpsFor } from "./render-static.ts";
 
 const nat = (lines: readonly string[]): string[] => ["*nat", ":PREROUTING ACCEPT [0:0]", ":OUTPUT ACCEPT [0:0]", ":POSTROUTING ACCEPT [0:0]", ...lines, "COMMIT", ""];
 const names = (table: "filter" | "nat", saved: readonly string[]): string[] => missingBuiltinJumps(table, saved).map((j) => `${j.chain} -> ${j.target}`);
+
+describe("canaryIntactIn", () => {
+  it("takes the canary chain only with a rule in it, as the periodic check does", () => {
+    const rule = `-A ${KUBE_PROXY_CANARY} -m comment --comment "signpost canary: if this rule is gone, the table was flushed" -j RETURN`;
+    expect(canaryIntactIn(nat([`:${KUBE_PROXY_CANARY} - [0:0]`, rule]))).toBe(true);
+    // kube-proxy's canary is the empty chain; an emptied one is what iptables -F leaves.
+    expect(canaryIntactIn(nat([`:${KUBE_PROXY_CANARY} - [0:0]`]))).toBe(false);
+    expect(canaryIntactIn(nat([]))).toBe(false);
+    expect(canaryIntactIn(nat([`-A ${KUBE_PROXY_CANARY}-X -j RETURN`]))).toBe(false);
+  });
+});
 
 describe("missingBuiltinJumps", () => {
   it("finds every jump missing in an empty table, and none once all are there", () => {

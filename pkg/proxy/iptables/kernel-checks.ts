@@ -1,8 +1,8 @@
 // What the proxier asks the kernel between restores: is the canary still there (someone may
 // have flushed or deleted our chains), are the jumps from the built-in chains in place, and which
 // per-Service chains exist (so a full sync deletes the ones nothing uses any more, including
-// those left by an earlier run). The last two read iptables-save text, which a full sync fetches
-// once per table.
+// those left by an earlier run). A full sync reads iptables-save text once per table for the last
+// two, and for whether the canary is intact (so it need not be written again).
 import { isServiceChainName, KUBE_PROXY_CANARY } from "./chain-names.ts";
 import type { Iptables } from "./iptables.ts";
 import type { BuiltinJump } from "./render-static.ts";
@@ -16,6 +16,12 @@ export async function flushedTables(iptables: Iptables): Promise<string[]> {
     if (rules === null || rules.length === 0) out.push(table);
   }
   return out;
+}
+
+/** Whether the lines of a table's iptables-save hold the canary with a rule: what flushedTables calls intact. */
+export function canaryIntactIn(saved: readonly string[]): boolean {
+  const rule = `-A ${KUBE_PROXY_CANARY} `;
+  return saved.some((line) => line.startsWith(rule));
 }
 
 /** Per-Service chains of ours in the lines of iptables-save's nat table. */
