@@ -23,6 +23,11 @@ interface FigureSpec {
   readonly ceiling?: { readonly name: string; readonly samples: (signpost: ScaleMeasurements) => number[] };
 }
 
+/** Both connection figures come from the same two runs of connect-rate.c. */
+const connectRateCommands = (): string[] => [
+  `ip netns exec CLIENT_POD taskset -c 1 connect-rate CLUSTER_IP 80 ${CONNECT_RATE_SECONDS}`,
+  `ip netns exec CLIENT_POD taskset -c 1 connect-rate ${BACKEND_POD_IP} ${BACKEND_PORT} ${CONNECT_RATE_SECONDS}`,
+];
 const ms = (seconds: readonly number[]): number[] => seconds.map((s) => round(s * 1000, 1));
 const pct = (values: readonly number[], p: number): number[] => (values.length === 0 ? [] : [round(percentile(values, p) * 1000, 1)]);
 const n = (s: ScaleMeasurements | undefined, pick: (s: ScaleMeasurements) => readonly unknown[]): string => (s === undefined ? "0" : String(pick(s).length));
@@ -82,9 +87,22 @@ export function figureSpecs(plan: Plan): FigureSpec[] {
       better: "higher",
       samples: (s) => s.connectPerSecond.map((v) => Math.round(v)),
       ceiling: { name: "straight to the pod", samples: (s) => s.directConnectPerSecond.map((v) => Math.round(v)) },
-      commands: () => [`ip netns exec CLIENT_POD taskset -c 1 connect-rate CLUSTER_IP 80 ${CONNECT_RATE_SECONDS}`, `ip netns exec CLIENT_POD taskset -c 1 connect-rate ${BACKEND_POD_IP} ${BACKEND_PORT} ${CONNECT_RATE_SECONDS}`],
+      commands: connectRateCommands,
       note: () =>
         `one TCP connection after the other for ${CONNECT_RATE_SECONDS} s from the client pod to the probe Service (one of the set), each reading the backend's greeting (test/bench/proxy/connect-rate.c); its first packet walks the proxy's NAT rules, so this is the rule layout's cost as pods feel it. "Straight to the pod" is the same to the backend's own IP in the same run, with no Service rule matched. One sample per run, after the latency block`,
+    },
+    {
+      name: "new connections through a ClusterIP, as a share of straight to the pod",
+      unit: "%",
+      better: "higher",
+      samples: (s) =>
+        s.connectPerSecond.flatMap((through, i) => {
+          const direct = s.directConnectPerSecond[i] ?? 0;
+          return direct > 0 ? [round((100 * through) / direct, 1)] : [];
+        }),
+      commands: connectRateCommands,
+      note: () =>
+        "each run's rate through the ClusterIP over the rate straight to the backend pod measured right after it on the same node, paired: the machine's drift between runs, which moves both, cancels, so this row holds where the one above swings with the machine. 100% would be a rule walk that costs nothing. One sample per run",
     },
     ...latencyFigures("metric", (x) => x.metricRuns, "curl NODE:10249/metrics (kubeproxy_network_programming_duration_seconds _sum/_count around each change)", "one endpoint of one EndpointSlice replaced (trigger-time annotated), the daemon's own observation"),
     ...latencyFigures("probe", (x) => x.probeRuns, "ip netns exec CLIENT_POD node test/bench/proxy/first-connection-prober.ts", "Service + EndpointSlice created, until the first TCP connection from a pod to its ClusterIP succeeds"),
