@@ -29,6 +29,11 @@ export interface ColdStart {
   readonly probeClusterIP: string;
 }
 
+/** A timed start as the log shows it: its seconds, which clock gave them, and how finely. */
+export function describeStart(seconds: number, start: Pick<ColdStart, "how" | "resolutionSeconds">): string {
+  return `${seconds.toFixed(2)} s (${start.how}, resolution ${(start.resolutionSeconds * 1000).toFixed(1)} ms)`;
+}
+
 const POLL_GAP_MS = 50;
 const wallNow = (): number => performance.timeOrigin + performance.now();
 

@@ -79,7 +79,7 @@ export function figureSpecs(plan: Plan): FigureSpec[] {
         "kill -TERM DAEMON (both proxies leave their rules in place on SIGTERM); a new probe Service made; the daemon started again; ip netns exec CLIENT_POD node test/bench/proxy/first-connection-prober.ts",
       ],
       note: () =>
-        "what every node pays on a DaemonSet rollout: at the end of each run the daemon is stopped with SIGTERM, leaving the node's rules in place, a probe Service is made while it is down, and the same daemon is started again; process start to the first TCP connection from a pod through that Service's ClusterIP (tried every 2 ms), confirmed as the cold start is. One sample per run",
+        "what every node pays on a DaemonSet rollout: at the end of each run the daemon is stopped with SIGTERM, leaving the node's rules in place, a probe Service is made while it is down, and the same daemon is started again; process start to the first TCP connection from a pod through that Service's ClusterIP (tried every 2 ms), confirmed as the cold start is, and within the resolution given there, which covers these samples too. One sample per run",
     },
     {
       name: "new connections/s through a ClusterIP",

@@ -22,7 +22,7 @@ import { announceCommand, writeSectionResults } from "../results.ts";
 import { API_ADDRESS, BenchNode, NODE_IP, prepareHarnessNamespace, releaseHarnessNamespace } from "./bench-node.ts";
 import { churn } from "./churn.ts";
 import { ClusterObjects, SERVICE_CIDR } from "./cluster-objects.ts";
-import { coldStart } from "./cold-start.ts";
+import { coldStart, describeStart } from "./cold-start.ts";
 import { restoreFloor } from "./restore-floor.ts";
 import { connectRates } from "./connect-rate.ts";
 import { apiServerPid, measureFleet } from "./fleet.ts";
@@ -96,7 +96,7 @@ async function restartWithRulesInPlace(c: Contestant, s: ScaleMeasurements, node
     }
     s.restartSeconds.push(again.seconds);
     s.resolutionSeconds = Math.max(s.resolutionSeconds, again.resolutionSeconds);
-    log(`${c.name}, ${where}: restart ${again.seconds.toFixed(2)} s (${again.how}, resolution ${(again.resolutionSeconds * 1000).toFixed(1)} ms)`);
+    log(`${c.name}, ${where}: restart ${describeStart(again.seconds, again)}`);
   } finally {
     await again.daemon.stop();
   }
@@ -124,7 +124,7 @@ async function oneRun(c: Contestant, m: ContestantMeasurements, scale: number, r
         s.restoreFloorSeconds.push(floor.seconds);
         log(`${c.name}, ${scale} Services: its rule set (${floor.bytes} bytes) restored into an empty namespace in ${floor.seconds.toFixed(3)} s`);
       }
-      log(`${c.name}, ${scale} Services: cold start ${cold.seconds.toFixed(2)} s (${cold.how}, resolution ${(cold.resolutionSeconds * 1000).toFixed(1)} ms)`);
+      log(`${c.name}, ${scale} Services: cold start ${describeStart(cold.seconds, cold)}`);
       await sleep(plan.settleMs);
       // An even number per run, so changes and probes stay equal in number.
       const events = 2 * Math.ceil(plan.events(scale, c.name) / plan.runs / 2);
