@@ -10,6 +10,11 @@ describe("reverse names", () => {
     expect(reverseName("fd00::1")).toBe(`1.${"0.".repeat(29)}d.f.ip6.arpa`);
   });
 
+  it("gives no reverse name for what is not an address, however close", () => {
+    for (const text of ["010.0.0.1", "10.0.0.256", "1.2.3", "a.b.c.d", "10.0.0.1 ", ""]) expect(reverseName(text)).toBeNull();
+    expect(reverseName("::ffff:10.0.0.1")).toMatch(/\.f\.f\.f\.f\.0\.0\.0\.0\.0\.0\.0\.0\.0\.0\.0\.0\.0\.0\.0\.0\.0\.0\.0\.0\.ip6\.arpa$/);
+  });
+
   it("reads back what it writes", () => {
     for (const ip of ["10.96.0.10", "0.0.0.0", "fd00:10:96::20", "2001:db8::1:0:0:1"]) {
       const name = reverseName(ip);

@@ -5,6 +5,11 @@ import { bytesToIP, canonicalIP, ipToBytes } from "../model/ip.ts";
 
 /** "10.0.0.1" -> "1.0.0.10.in-addr.arpa"; IPv6 in nibbles under ip6.arpa. */
 export function reverseName(ip: string): string | null {
+  // A canonical IPv4 address (every ClusterIP the store names) needs no parse into bytes.
+  if (!ip.includes(":") && canonicalIP(ip) === ip) {
+    const [a, b, c, d] = ip.split(".");
+    return `${d}.${c}.${b}.${a}.in-addr.arpa`;
+  }
   const bytes = ipToBytes(ip);
   if (bytes === null) return null;
   if (bytes.length === 4) return `${bytes[3]}.${bytes[2]}.${bytes[1]}.${bytes[0]}.in-addr.arpa`;

@@ -279,7 +279,7 @@ export class RecordStore {
     };
     const endpoints = this.#replaceEndpoints(previous.endpoints, next.endpoints);
     const names = apply(previous.names, next.names) || endpoints;
-    const reverse = apply(previous.reverse, ptrRecords(next.reverse)) || endpoints;
+    const reverse = apply(previous.reverse, next.reverse) || endpoints;
     if (next === EMPTY_SERVICE_RECORDS) this.#built.delete(serviceKey);
     else this.#built.set(serviceKey, { names: [...next.names.keys()], reverse: [...next.reverse.keys()], endpoints: next.endpoints });
     if (names || reverse) this.#changes.changed(names ? serviceKey.slice(0, serviceKey.indexOf("/")) : null, reverse);
@@ -292,8 +292,4 @@ export class RecordStore {
     if (previous !== null && next === null) this.#names.removeChild(previous.service);
     return true;
   }
-}
-
-function ptrRecords(reverse: ReadonlyMap<string, readonly DnsRecord[]>): Map<string, NameRecords> {
-  return new Map([...reverse].map(([name, records]) => [name, nameRecords(records)]));
 }

@@ -93,19 +93,24 @@ export function typeCode(type: RecordType): number {
 /** The one empty list of record sets, shared so that the many sets without glue hold no array of their own. */
 export const NO_RRSETS: readonly RRSet[] = Object.freeze([]);
 
-/** Groups records by type into record sets owned by `owner`, types in first-seen order. */
+/**
+ * Groups records by type into record sets owned by `owner`, types in first-seen order. Called for
+ * every name of every Service a first list builds, so it walks by index and keeps the sets in an
+ * array: a name holds one or two types (of the nine there are), never enough for a Map to pay.
+ */
 export function toRRSets(owner: string | null, records: readonly DnsRecord[]): RRSet[] {
   const first = records[0];
+  if (first === undefined) return [];
+  let oneType = true;
+  for (let i = 1; i < records.length && oneType; i++) oneType = records[i]?.type === first.type;
   // Nearly every name holds one type: its list is used as it is, not copied.
-  if (first !== undefined && records.every((r) => r.type === first.type)) {
-    return [{ type: typeCode(first.type), owner, records, additional: NO_RRSETS }];
-  }
-  const sets = new Map<number, DnsRecord[]>();
+  if (oneType) return [{ type: typeCode(first.type), owner, records, additional: NO_RRSETS }];
+  const sets: { type: number; owner: string | null; records: DnsRecord[]; additional: readonly RRSet[] }[] = [];
   for (const record of records) {
     const code = typeCode(record.type);
-    const list = sets.get(code);
-    if (list === undefined) sets.set(code, [record]);
-    else list.push(record);
+    const set = sets.find((s) => s.type === code);
+    if (set === undefined) sets.push({ type: code, owner, records: [record], additional: NO_RRSETS });
+    else set.records.push(record);
   }
-  return [...sets].map(([type, list]) => ({ type, owner, records: list, additional: NO_RRSETS }));
+  return sets;
 }
