@@ -146,6 +146,23 @@ describe("RecordStore: headless Services", () => {
     expect(at(s, "h.default.svc.cluster.local")).toEqual(["A 10.0.0.1"]);
   });
 
+  it("gives a large StatefulSet one SRV per endpoint and port, however many slices repeat them", () => {
+    const s = new RecordStore();
+    s.upsertService(service({ name: "big", headless: true }));
+    const ports = [{ name: "http", protocol: "TCP" as const, port: 80 }];
+    const endpoints = Array.from({ length: 40 }, (_, i) => endpoint(`10.0.1.${i}`, { hostname: `big-${i}` }));
+    // Two slices carrying the same endpoints: past the length where a scan gives way to a Set.
+    s.upsertEndpointSlice(slice({ name: "big-1", serviceName: "big", ports, endpoints }));
+    s.upsertEndpointSlice(slice({ name: "big-2", serviceName: "big", ports, endpoints: [...endpoints].reverse() }));
+    const srv = at(s, "_http._tcp.big.default.svc.cluster.local") ?? [];
+    expect(srv).toHaveLength(40);
+    expect(new Set(srv).size).toBe(40);
+    expect(srv).toContain("SRV 0 2 80 big-39.big.default.svc.cluster.local");
+    const own = at(s, "big.default.svc.cluster.local") ?? [];
+    expect(own.filter((l) => l.startsWith("SRV "))).toEqual(srv);
+    expect(own.filter((l) => l.startsWith("A "))).toHaveLength(40);
+  });
+
   it("ignores FQDN slices", () => {
     const s = new RecordStore();
     s.upsertService(service({ name: "h", headless: true }));
