@@ -135,11 +135,12 @@ async function oneRun(c: Contestant, m: ContestantMeasurements, scale: number, r
       const ms = (v: number[]): string => `p50 ${(percentile(v, 50) * 1000).toFixed(0)} ms, p99 ${(percentile(v, 99) * 1000).toFixed(0)} ms`;
       log(`${c.name}, ${scale} Services: metric ${ms(block.metricSeconds)}; probe ${ms(block.probeSeconds)}${block.problems.length > 0 ? `; ${block.problems.length} problems: ${block.problems.slice(0, 3).join("; ")}` : ""}`);
       if (connectRateBinary !== "") {
-        const r = await connectRates(connectRateBinary, node, cold.probeClusterIP);
+        const r = await connectRates(connectRateBinary, node, cold.probeClusterIP, cold.daemon.pid);
         s.connectPerSecond.push(r.service.perSecond);
         s.directConnectPerSecond.push(r.direct.perSecond);
         if (r.service.failed > 0) s.problems.push(`${r.service.failed} connections through ${cold.probeClusterIP} failed`);
-        log(`${c.name}, ${scale} Services: ${r.service.perSecond.toFixed(0)} new connections/s through a ClusterIP (${r.service.failed} failed), ${r.direct.perSecond.toFixed(0)}/s straight to the pod`);
+        const busy = (x: { daemonCpuSeconds: number }): string => `the proxy used ${x.daemonCpuSeconds.toFixed(2)} CPU s meanwhile`;
+        log(`${c.name}, ${scale} Services: ${r.service.perSecond.toFixed(0)} new connections/s through a ClusterIP (${r.service.failed} failed; ${busy(r.service)}), ${r.direct.perSecond.toFixed(0)}/s straight to the pod (${busy(r.direct)})`);
       }
       if (run >= plan.runs - plan.churnRuns && plan.churnScales.includes(scale)) {
         log(`${c.name}, ${scale} Services: churn, ${plan.churnPerSecond}/s for ${plan.churnSeconds} s`);
