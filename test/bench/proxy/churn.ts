@@ -10,7 +10,7 @@ import type { BenchNode } from "./bench-node.ts";
 import type { ClusterObjects } from "./cluster-objects.ts";
 import type { Contestant, RunningDaemon } from "./contestants.ts";
 import { ruleSetSize, type RuleSetSize } from "./kernel-rules.ts";
-import { cpuTimes, memory, resetPeakMemory } from "./process-stats.ts";
+import { cpuSecondsBetween, cpuTimes, memory, resetPeakMemory } from "./process-stats.ts";
 import { scrapeProgramming, SYNC_METRIC } from "./programming-metric.ts";
 import { seededRandom } from "../../support/seeded-random.ts";
 
@@ -62,7 +62,7 @@ export async function churn(contestant: Contestant, daemon: RunningDaemon, node:
   const observed = programmed1.count - programmed0.count;
   return {
     cpuOwnSeconds: cpu1.own - cpu0.own,
-    cpuWithChildrenSeconds: cpu1.own + cpu1.children - (cpu0.own + cpu0.children),
+    cpuWithChildrenSeconds: cpuSecondsBetween(cpu0, cpu1),
     peakRssMiB: peakMiB,
     changesSent: o.seconds * o.perSecond,
     failedChanges: failed,

@@ -89,7 +89,7 @@ export function figureSpecs(plan: Plan): FigureSpec[] {
       ceiling: { name: "straight to the pod", samples: (s) => s.directConnectPerSecond.map((v) => Math.round(v)) },
       commands: connectRateCommands,
       note: () =>
-        `one TCP connection after the other for ${CONNECT_RATE_SECONDS} s from the client pod to the probe Service (one of the set), each reading the backend's greeting (test/bench/proxy/connect-rate.c); its first packet walks the proxy's NAT rules, so this is the rule layout's cost as pods feel it. "Straight to the pod" is the same to the backend's own IP in the same run, with no Service rule matched. One sample per run, after the latency block`,
+        `one TCP connection after the other for ${CONNECT_RATE_SECONDS} s from the client pod to the probe Service (one of the set), each reading the backend's greeting (test/bench/proxy/connect-rate.c); its first packet walks the proxy's NAT rules, so this is the rule layout's cost as pods feel it. "Straight to the pod" is the same to the backend's own IP in the same run, with no Service rule matched. One sample per run, after the latency block, each of the two runs begun once the proxy and its children used at most 0.04 CPU s in 2 s (a sync left over from the latency block would otherwise weigh on the first run only)`,
     },
     {
       name: "new connections through a ClusterIP, as a share of straight to the pod",

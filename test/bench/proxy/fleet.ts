@@ -11,7 +11,7 @@ import type { KubeRest } from "../kube-rest.ts";
 import { BenchNode } from "./bench-node.ts";
 import type { ClusterObjects } from "./cluster-objects.ts";
 import { HEALTHZ_PORT, type Contestant, type RunningDaemon, startDaemon } from "./contestants.ts";
-import { cpuTimes, memory } from "./process-stats.ts";
+import { cpuSecondsBetween, cpuTimes, memory } from "./process-stats.ts";
 import { log } from "./sampling.ts";
 import { changesOnSchedule } from "./churn.ts";
 
@@ -94,11 +94,7 @@ export async function measureFleet(contestant: Contestant, kubeconfig: string, o
     const sent = await changesOnSchedule(objects, { seconds: o.churnSeconds, perSecond: o.perSecond, seed: o.instances });
     const seconds = (performance.now() - start) / 1000;
     const api1 = cpuTimes(apiPid);
-    const instanceCpuSeconds = daemons.map((d, i) => {
-      const before = cpu0[i] ?? { own: 0, children: 0 };
-      const after = cpuTimes(d.pid);
-      return after.own + after.children - before.own - before.children;
-    });
+    const instanceCpuSeconds = daemons.map((d, i) => cpuSecondsBetween(cpu0[i] ?? { own: 0, children: 0 }, cpuTimes(d.pid)));
     await sent.failed;
     return { instances: o.instances, allSyncedSeconds, rssMiB, watches, apiServerCpu: (api1.own - api0.own) / seconds, instanceCpuSeconds };
   } finally {

@@ -24,7 +24,7 @@ import { churn } from "./churn.ts";
 import { ClusterObjects, SERVICE_CIDR } from "./cluster-objects.ts";
 import { coldStart, describeStart } from "./cold-start.ts";
 import { restoreFloor } from "./restore-floor.ts";
-import { connectRates } from "./connect-rate.ts";
+import { type ConnectRate, connectRates } from "./connect-rate.ts";
 import { apiServerPid, measureFleet } from "./fleet.ts";
 import { type Contestant, iptablesFlavour, kubeProxy, kubeProxyConfigDir, kubeProxyVersion, signpost } from "./contestants.ts";
 import { buildCurves, buildFigures, type FleetOutcome, fleetFigures } from "./figures.ts";
@@ -139,7 +139,10 @@ async function oneRun(c: Contestant, m: ContestantMeasurements, scale: number, r
         s.connectPerSecond.push(r.service.perSecond);
         s.directConnectPerSecond.push(r.direct.perSecond);
         if (r.service.failed > 0) s.problems.push(`${r.service.failed} connections through ${cold.probeClusterIP} failed`);
-        const busy = (x: { daemonCpuSeconds: number }): string => `the proxy used ${x.daemonCpuSeconds.toFixed(2)} CPU s meanwhile`;
+        for (const [what, x] of [["through the Service", r.service], ["straight to the pod", r.direct]] as const) {
+          if (!x.quiet) s.problems.push(`the proxy was still busy after ${x.quietAfterSeconds.toFixed(0)} s when the connections ${what} began`);
+        }
+        const busy = (x: ConnectRate): string => `after ${x.quietAfterSeconds.toFixed(1)} s waiting for a quiet proxy, which used ${x.daemonCpuSeconds.toFixed(2)} CPU s meanwhile`;
         log(`${c.name}, ${scale} Services: ${r.service.perSecond.toFixed(0)} new connections/s through a ClusterIP (${r.service.failed} failed; ${busy(r.service)}), ${r.direct.perSecond.toFixed(0)}/s straight to the pod (${busy(r.direct)})`);
       }
       if (run >= plan.runs - plan.churnRuns && plan.churnScales.includes(scale)) {
