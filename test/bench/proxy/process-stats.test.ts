@@ -21,7 +21,7 @@ describe("treeCpuSeconds", () => {
     } finally {
       process.kill(-pid, "SIGKILL");
     }
-  });
+  }, 90_000);
 
   it("is zero for a process that does not exist", () => {
     expect(treeCpuSeconds(2 ** 22 + 1)).toBe(0);
