@@ -2,7 +2,11 @@ import { describe, expect, it } from "vitest";
 import { answerQuestion } from "./answer.ts";
 import { DEFAULT_CLUSTER_OPTIONS } from "./config/cluster-options.ts";
 import { parseDnsConfigFile } from "./config/dns-config-file.ts";
-import { sliceProjection, storeScope } from "./cluster-scope.ts";
+import type { V1EndpointSlice } from "@kubernetes/client-node";
+import { bytes, envelope, int } from "../../test/support/protobuf-writer.ts";
+import { decodeObject } from "../kube/protobuf-objects.ts";
+import { convertEndpointSlice } from "../model/convert-endpointslice.ts";
+import { sliceFields, sliceProjection, storeScope } from "./cluster-scope.ts";
 import { RCODE, TYPE } from "./records.ts";
 import { ReverseZones } from "./reverse-zones.ts";
 import { answerLines } from "./testing/messages.ts";
@@ -64,5 +68,20 @@ describe("cluster options", () => {
     expect(() => parseDnsConfigFile(`${head}cluster:\n  reverseCIDRs: [10.96.0.0/33]\n`, "dns.yaml")).toThrow("SP_BAD_CONFIG: dns.yaml: cluster.reverseCIDRs[0]: \"10.96.0.0/33\" is not a CIDR");
     expect(() => parseDnsConfigFile(`${head}cluster:\n  fallthrough: [cluster.local]\n`, "dns.yaml")).toThrow("cluster.fallthrough[0]: \"cluster.local\" is not a reverse zone");
     expect(() => parseDnsConfigFile(`${head}cluster:\n  namespaces: [Default]\n`, "dns.yaml")).toThrow("cluster.namespaces[0]: \"Default\" is not a namespace name");
+  });
+
+  it("projects a slice decoded with only sliceFields as one decoded whole, with and without endpointPodNames", () => {
+    const ep = (ip: string, ready: boolean, hostname: string) =>
+      bytes(2, bytes(1, ip), bytes(2, int(1, ready), int(2, ready), int(3, !ready)), bytes(3, hostname), bytes(4, bytes(1, "Pod"), bytes(2, "default"), bytes(3, `db-${ip.slice(-1)}`)), bytes(6, "node-a"), bytes(7, "zone-1"));
+    const body = Buffer.concat([bytes(1, bytes(1, "db-abc"), bytes(3, "default"), bytes(6, "7"), bytes(11, bytes(1, "kubernetes.io/service-name"), bytes(2, "db"))), bytes(4, "IPv4"), ep("10.244.5.1", true, ""), ep("10.244.5.2", false, "db-0"), bytes(3, bytes(1, "tcp"), bytes(2, "TCP"), int(3, 5432))]);
+    const object = envelope("discovery.k8s.io/v1", "EndpointSlice", body);
+    for (const endpointPodNames of [false, true]) {
+      const options = { ...DEFAULT_CLUSTER_OPTIONS, endpointPodNames };
+      const project = sliceProjection(options);
+      const whole = project(convertEndpointSlice(decodeObject(object) as unknown as V1EndpointSlice));
+      const trimmed = project(convertEndpointSlice(decodeObject(object, 0, undefined, sliceFields(options)) as unknown as V1EndpointSlice));
+      expect(trimmed).toEqual(whole);
+      expect(whole.endpoints[0]).toEqual(endpointPodNames ? { addresses: ["10.244.5.1"], ready: true, hostname: "db-1" } : "10.244.5.1");
+    }
   });
 });

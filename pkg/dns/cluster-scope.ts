@@ -2,7 +2,8 @@
 // (CoreDNS `namespaces`), whether it keeps EndpointSlices at all (`noendpoints`), and whether an
 // endpoint without a hostname is named by its Pod (`endpoint_pod_names`) rather than its
 // dashed address. The Pod name is read in the projection of each slice, so without the option
-// the store keeps no Pod names.
+// the store keeps no Pod names, and the watch does not even decode them.
+import { ALL_FIELDS, type DecodedFields, ENDPOINT_ADDRESS_FIELDS } from "../kube/protobuf-objects.ts";
 import type { EndpointSlice } from "../model/types.ts";
 import type { ClusterOptions } from "./config/cluster-options.ts";
 import { dnsSlice, type DnsEndpointSlice } from "./dns-slice.ts";
@@ -23,4 +24,9 @@ export function withPodNames(slice: EndpointSlice): EndpointSlice {
 
 export function sliceProjection(options: ClusterOptions): (slice: EndpointSlice) => DnsEndpointSlice {
   return options.endpointPodNames ? (slice) => dnsSlice(withPodNames(slice)) : dnsSlice;
+}
+
+/** The fields of a slice the projection reads, which are all a protobuf watch need decode: the Pod reference only with endpoint_pod_names. */
+export function sliceFields(options: ClusterOptions): DecodedFields {
+  return options.endpointPodNames ? ALL_FIELDS : ENDPOINT_ADDRESS_FIELDS;
 }

@@ -26,7 +26,7 @@ import { pluginsChanged } from "./config/plugin-settings.ts";
 import { withPlugins } from "./query-plugins.ts";
 import { startSideServers, type SideServerPorts } from "./health-server.ts";
 import { QueryMetrics, TcpMetrics } from "./metrics.ts";
-import { sliceProjection, storeScope } from "./cluster-scope.ts";
+import { sliceFields, sliceProjection, storeScope } from "./cluster-scope.ts";
 import type { DnsEndpointSlice } from "./dns-slice.ts";
 import type { EndpointSlice } from "../model/types.ts";
 import { logQueries } from "./query-log.ts";
@@ -75,7 +75,7 @@ export async function startDnsDaemon(flags: DnsDaemonConfig, log: Logger): Promi
     } else {
       const client = new ApiClient(loadKubeConfig(config.kubeconfig ?? undefined));
       const deps = { client, log, metrics: informerMetrics(registry) };
-      const informers = { services: serviceInformer(deps), endpointSlices: projectedEndpointSliceInformer(deps, sliceProjection(cluster)), namespaces: namespaceInformer(deps) };
+      const informers = { services: serviceInformer(deps), endpointSlices: projectedEndpointSliceInformer(deps, sliceProjection(cluster), { decoded: sliceFields(cluster) }), namespaces: namespaceInformer(deps) };
       // Pods are watched only to verify pod names: at scale they are the largest list there is.
       const pods = config.pods === "verified" ? podInformer(deps) : null;
       const all = [informers.services, informers.endpointSlices, informers.namespaces, ...(pods === null ? [] : [pods])];

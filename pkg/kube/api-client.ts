@@ -12,7 +12,7 @@ import type { KubeConfig } from "@kubernetes/client-node/dist/config.js";
 import { HttpMethod, RequestContext } from "@kubernetes/client-node/dist/gen/http/http.js";
 import { SignpostError } from "../errors/errors.ts";
 import { LengthDelimitedFrames } from "./length-delimited-frames.ts";
-import { decodeObject, decodeWatchEvent } from "./protobuf-objects.ts";
+import { ALL_FIELDS, decodeObject, decodeWatchEvent, type DecodedFields } from "./protobuf-objects.ts";
 
 /** The fields of metav1.Status that explain a failure. */
 export interface ApiStatus {
@@ -115,9 +115,10 @@ export class ApiClient {
 
   /**
    * Opens a watch. Events are delivered in order, synchronously per line or frame. Inactivity
-   * longer than idleTimeoutMs (no event, no bookmark) counts as a broken connection.
+   * longer than idleTimeoutMs (no event, no bookmark) counts as a broken connection. `decoded`:
+   * the fields a protobuf watch reads (a JSON one parses whole).
    */
-  async watch(path: string, query: Readonly<Record<string, string>>, callbacks: WatchCallbacks, idleTimeoutMs: number, asked: WatchEncoding = "json"): Promise<WatchStream> {
+  async watch(path: string, query: Readonly<Record<string, string>>, callbacks: WatchCallbacks, idleTimeoutMs: number, asked: WatchEncoding = "json", decoded: DecodedFields = ALL_FIELDS): Promise<WatchStream> {
     const controller = new AbortController();
     let idle: NodeJS.Timeout | undefined;
     const armIdle = (): void => {
@@ -145,7 +146,7 @@ export class ApiClient {
     const stream: WatchedBody = { body: Readable.fromWeb(response.body), callbacks, armIdle, disarm, signal: controller.signal };
     return {
       encoding,
-      finished: encoding === "protobuf" ? readFrames(stream) : readLines(stream),
+      finished: encoding === "protobuf" ? readFrames(stream, decoded) : readLines(stream),
       abort: () => {
         disarm();
         controller.abort();
@@ -206,12 +207,12 @@ function readLines(w: WatchedBody): Promise<void> {
 }
 
 /** A protobuf watch's frames, each decoded into a watch event; a frame that does not decode is reported and skipped. */
-function readFrames(w: WatchedBody): Promise<void> {
+function readFrames(w: WatchedBody, decoded: DecodedFields): Promise<void> {
   const frames = new LengthDelimitedFrames(MAX_WATCH_FRAME_BYTES);
   const onFrame = (buf: Buffer, start: number, end: number): void => {
     let event: RawWatchEvent;
     try {
-      event = decodeWatchEvent(buf, start, end);
+      event = decodeWatchEvent(buf, start, end, decoded);
     } catch (err) {
       w.callbacks.onMalformed(`protobuf watch frame of ${end - start} bytes`, err);
       return;

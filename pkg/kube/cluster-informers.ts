@@ -15,6 +15,7 @@ import type { Pod } from "../model/pod.ts";
 import type { EndpointSlice, Namespace, Node, Service } from "../model/types.ts";
 import type { ApiClient, WatchEncoding } from "./api-client.ts";
 import { Informer } from "./informer.ts";
+import type { DecodedFields } from "./protobuf-objects.ts";
 import type { InformerMetrics } from "./informer-metrics.ts";
 import type { RawObject } from "./object-store.ts";
 import { lastChangeTriggerTimeMs } from "./trigger-time.ts";
@@ -25,7 +26,7 @@ export interface InformerDeps {
   readonly metrics?: InformerMetrics;
 }
 
-function make<T>(deps: InformerDeps, name: string, path: string, convert: (raw: RawObject) => T, extra: { labelSelector?: string; fieldSelector?: string; encoding?: WatchEncoding } = {}): Informer<T> {
+function make<T>(deps: InformerDeps, name: string, path: string, convert: (raw: RawObject) => T, extra: { labelSelector?: string; fieldSelector?: string; encoding?: WatchEncoding; decoded?: DecodedFields } = {}): Informer<T> {
   return new Informer<T>({ name, path, convert, client: deps.client, log: deps.log, ...(deps.metrics === undefined ? {} : { metrics: deps.metrics }), ...extra });
 }
 
@@ -35,11 +36,13 @@ export function serviceInformer(deps: InformerDeps, labelSelector?: string): Inf
 
 /**
  * Slices converted and checked as the model has them, then reduced by `project` to what the
- * daemon keeps, with the slice's last-change-trigger-time (trigger-time.ts), which the model drops.
+ * daemon keeps, with the slice's last-change-trigger-time (trigger-time.ts), which the model
+ * drops. `decoded`: ENDPOINT_ADDRESS_FIELDS when `project` reads no endpoint's placement (the
+ * model then has it unset), so the watch does not decode it.
  */
-export function projectedEndpointSliceInformer<T>(deps: InformerDeps, project: (slice: EndpointSlice, triggerTimeMs: number | null) => T, labelSelector?: string): Informer<T> {
+export function projectedEndpointSliceInformer<T>(deps: InformerDeps, project: (slice: EndpointSlice, triggerTimeMs: number | null) => T, selection: { labelSelector?: string; decoded?: DecodedFields } = {}): Informer<T> {
   const convert = (raw: RawObject) => project(convertEndpointSlice(raw as V1EndpointSlice), lastChangeTriggerTimeMs(raw));
-  return make(deps, "endpointslices", "/apis/discovery.k8s.io/v1/endpointslices", convert, { encoding: "protobuf", ...(labelSelector === undefined ? {} : { labelSelector }) });
+  return make(deps, "endpointslices", "/apis/discovery.k8s.io/v1/endpointslices", convert, { encoding: "protobuf", ...selection });
 }
 
 export function nodeInformer(deps: InformerDeps, fieldSelector?: string): Informer<Node> {

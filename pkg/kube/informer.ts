@@ -14,6 +14,7 @@ import { ApiError, statusFromEvent, type ApiClient, type RawWatchEvent, type Wat
 import { Backoff, defaultBackoff, isConnectionFailure, UNREACHABLE_MAX_MS, type BackoffOptions } from "./backoff.ts";
 import { ObjectStore, rawKey, type InformerEvent, type RawObject } from "./object-store.ts";
 import type { InformerMetrics } from "./informer-metrics.ts";
+import type { DecodedFields } from "./protobuf-objects.ts";
 
 export type InformerState = "starting" | "listing" | "watching" | "backoff" | "stopped";
 
@@ -41,6 +42,8 @@ export interface InformerOptions<T> {
    * server may still answer in JSON, which is read as well. Default "json".
    */
   readonly encoding?: WatchEncoding;
+  /** The fields a protobuf watch decodes (protobuf-objects.ts); all the converters read by default. */
+  readonly decoded?: DecodedFields;
   /** Stream the first list and relists as watch events (sendInitialEvents); default true. */
   readonly streamList?: boolean;
   readonly backoff?: BackoffOptions;
@@ -317,7 +320,7 @@ export class Informer<T> {
           this.#o.metrics?.invalidObject(this.#o.name);
           this.#o.log.error({ informer: this.#o.name, line: line.slice(0, 200), err }, "malformed watch event skipped");
         },
-      }, this.#o.idleTimeoutMs ?? 120_000, this.#o.encoding ?? "json");
+      }, this.#o.idleTimeoutMs ?? 120_000, this.#o.encoding ?? "json", this.#o.decoded);
     } catch (err) {
       if (err instanceof ApiError && err.gone) throw new Gone();
       throw err;

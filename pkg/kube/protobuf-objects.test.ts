@@ -3,7 +3,7 @@
 // JSON, object by object, is test/integration/informer-protobuf.test.ts.
 import { describe, expect, it } from "vitest";
 import { bytes, envelope, fixed32, fixed64, int, map, varint, watchEvent } from "../../test/support/protobuf-writer.ts";
-import { decodeObject, decodeWatchEvent } from "./protobuf-objects.ts";
+import { decodeObject, decodeWatchEvent, ENDPOINT_ADDRESS_FIELDS } from "./protobuf-objects.ts";
 import { MalformedProtobuf, ProtobufReader } from "./protobuf-reader.ts";
 
 const meta = (name: string, extra: Buffer[] = []) => bytes(1, bytes(1, name), bytes(3, "default"), bytes(6, "42"), ...extra);
@@ -81,25 +81,39 @@ describe("decodeObject", () => {
     });
   });
 
+  const ep = (ip: string, ready: boolean) =>
+    bytes(2, bytes(1, ip), bytes(2, int(1, ready), int(2, ready), int(3, !ready)), bytes(3, ready ? "" : "db-1"), bytes(4, bytes(1, "Pod"), bytes(2, "default"), bytes(3, `pod-${ip}`), bytes(4, `uid-${ip}`)), bytes(6, "node-a"), bytes(7, "zone-1"), bytes(8, bytes(1, bytes(1, "zone-1")), bytes(2, bytes(1, "node-a"))));
+  const sliceBody = Buffer.concat([
+    // A slice's creationTimestamp is read by nobody (a Service's is), nor a Pod's namespace and uid in targetRef.
+    meta("web-abc", [map(12, { "endpoints.kubernetes.io/last-change-trigger-time": "2026-12-05T10:00:00Z" }), bytes(8, int(1, 1_700_000_000))]),
+    bytes(4, "IPv4"),
+    ep("10.0.0.1", true),
+    ep("10.0.0.2", false),
+    bytes(3, bytes(1, "http"), bytes(2, "TCP"), int(3, 8080)),
+  ]);
+
   it("decodes an EndpointSlice, keeping a false condition and an endpoint's hints", () => {
-    const ep = (ip: string, ready: boolean) =>
-      bytes(2, bytes(1, ip), bytes(2, int(1, ready), int(2, ready), int(3, !ready)), bytes(4, bytes(1, "Pod"), bytes(2, "default"), bytes(3, `pod-${ip}`), bytes(4, `uid-${ip}`)), bytes(6, "node-a"), bytes(7, "zone-1"), bytes(8, bytes(1, bytes(1, "zone-1")), bytes(2, bytes(1, "node-a"))));
-    const body = Buffer.concat([
-      // A slice's creationTimestamp is read by nobody (a Service's is), nor a Pod's namespace and uid in targetRef.
-      meta("web-abc", [map(12, { "endpoints.kubernetes.io/last-change-trigger-time": "2026-12-05T10:00:00Z" }), bytes(8, int(1, 1_700_000_000))]),
-      bytes(4, "IPv4"),
-      ep("10.0.0.1", true),
-      ep("10.0.0.2", false),
-      bytes(3, bytes(1, "http"), bytes(2, "TCP"), int(3, 8080)),
-    ]);
-    const slice = decodeObject(envelope("discovery.k8s.io/v1", "EndpointSlice", body));
+    const slice = decodeObject(envelope("discovery.k8s.io/v1", "EndpointSlice", sliceBody));
     expect(slice["addressType"]).toBe("IPv4");
     expect(slice["ports"]).toEqual([{ name: "http", protocol: "TCP", port: 8080 }]);
     expect(slice["endpoints"]).toEqual([
       { addresses: ["10.0.0.1"], conditions: { ready: true, serving: true, terminating: false }, targetRef: { kind: "Pod", name: "pod-10.0.0.1" }, nodeName: "node-a", zone: "zone-1", hints: { forZones: [{ name: "zone-1" }], forNodes: [{ name: "node-a" }] } },
-      { addresses: ["10.0.0.2"], conditions: { ready: false, serving: false, terminating: true }, targetRef: { kind: "Pod", name: "pod-10.0.0.2" }, nodeName: "node-a", zone: "zone-1", hints: { forZones: [{ name: "zone-1" }], forNodes: [{ name: "node-a" }] } },
+      { addresses: ["10.0.0.2"], conditions: { ready: false, serving: false, terminating: true }, hostname: "db-1", targetRef: { kind: "Pod", name: "pod-10.0.0.2" }, nodeName: "node-a", zone: "zone-1", hints: { forZones: [{ name: "zone-1" }], forNodes: [{ name: "node-a" }] } },
     ]);
     expect(slice["metadata"]).toEqual({ name: "web-abc", namespace: "default", resourceVersion: "42", annotations: { "endpoints.kubernetes.io/last-change-trigger-time": "2026-12-05T10:00:00Z" } });
+  });
+
+  it("with ENDPOINT_ADDRESS_FIELDS, skips where an endpoint runs and keeps the rest of the slice", () => {
+    const full = decodeObject(envelope("discovery.k8s.io/v1", "EndpointSlice", sliceBody));
+    const slice = decodeObject(envelope("discovery.k8s.io/v1", "EndpointSlice", sliceBody), 0, undefined, ENDPOINT_ADDRESS_FIELDS);
+    expect(slice["endpoints"]).toEqual([
+      { addresses: ["10.0.0.1"], conditions: { ready: true, serving: true, terminating: false } },
+      { addresses: ["10.0.0.2"], conditions: { ready: false, serving: false, terminating: true }, hostname: "db-1" },
+    ]);
+    expect({ ...slice, endpoints: null }).toEqual({ ...full, endpoints: null });
+    // Other kinds decode as with every field.
+    const service = envelope("v1", "Service", meta("web", [map(11, { tier: "front" })]));
+    expect(decodeObject(service, 0, undefined, ENDPOINT_ADDRESS_FIELDS)).toEqual(decodeObject(service));
   });
 
   it("decodes a Status, as watch ERROR events and failed requests carry it", () => {

@@ -88,32 +88,51 @@ const service = message({
 
 const named = message({ 1: ["name", "string"] });
 
-const endpoint = message({
+/** What an endpoint is: its addresses, conditions and hostname. */
+const endpointAddress = {
   1: ["addresses", "strings"],
   2: ["conditions", message({ 1: ["ready", "bool"], 2: ["serving", "bool"], 3: ["terminating", "bool"] })],
   3: ["hostname", "string"],
+} as const satisfies Record<number, readonly [string, FieldKind]>;
+
+/** Where an endpoint runs and what it is. */
+const endpointPlacement = {
   // Only a Pod's name is read (pkg/model/convert-endpointslice.ts): its namespace is the slice's, its uid unread.
   4: ["targetRef", message({ 1: ["kind", "string"], 3: ["name", "string"] })],
   6: ["nodeName", "string"],
   7: ["zone", "string"],
   8: ["hints", message({ 1: ["forZones", { each: named }], 2: ["forNodes", { each: named }] })],
-});
+} as const satisfies Record<number, readonly [string, FieldKind]>;
 
-const endpointSlice = message({
-  1: ["metadata", sliceMeta],
-  2: ["endpoints", { each: endpoint }],
-  3: ["ports", { each: message({ 1: ["name", "string"], 2: ["protocol", "string"], 3: ["port", "int32"], 4: ["appProtocol", "string"] }) }],
-  4: ["addressType", "string"],
-});
+function endpointSlice(endpoint: Message): Message {
+  return message({
+    1: ["metadata", sliceMeta],
+    2: ["endpoints", { each: endpoint }],
+    3: ["ports", { each: message({ 1: ["name", "string"], 2: ["protocol", "string"], 3: ["port", "int32"], 4: ["appProtocol", "string"] }) }],
+    4: ["addressType", "string"],
+  });
+}
 
 const status = message({ 2: ["status", "string"], 3: ["message", "string"], 4: ["reason", "string"], 6: ["code", "int32"] });
 
-/** The kinds this decoder reads, by the kind named in the envelope. */
-const KINDS: ReadonlyMap<string, Message> = new Map([
+/** Which fields a decode reads: each kind's message, by the kind named in the envelope. */
+export type DecodedFields = ReadonlyMap<string, Message>;
+
+/** Every field the converters in pkg/model read. */
+export const ALL_FIELDS: DecodedFields = new Map([
   ["Service", service],
-  ["EndpointSlice", endpointSlice],
+  ["EndpointSlice", endpointSlice(message({ ...endpointAddress, ...endpointPlacement }))],
   ["Status", status],
 ]);
+
+/**
+ * ALL_FIELDS without an endpoint's placement (targetRef, nodeName, zone, hints), which then
+ * read as unset: for a reader that keeps only what an endpoint is (signpost-dns, whose
+ * projection, pkg/dns/dns-slice.ts, drops them). The EndpointSlice controller writes a Pod
+ * reference and a node name into every endpoint: three strings and an object each, 100,000 at
+ * a time, decoded for nothing.
+ */
+export const ENDPOINT_ADDRESS_FIELDS: DecodedFields = new Map([...ALL_FIELDS, ["EndpointSlice", endpointSlice(message(endpointAddress))]]);
 
 /** The four bytes before every object the API server encodes as protobuf. */
 const MAGIC = Buffer.from("k8s\0", "latin1");
@@ -214,7 +233,7 @@ const intOrStringFields = message({ 1: ["type", "int64"], 2: ["intVal", "int32"]
  * One object as the API server encodes it ("k8s\0", then a runtime.Unknown holding its
  * apiVersion, kind and message), decoded into its JSON shape, apiVersion and kind included.
  */
-export function decodeObject(buf: Buffer, start = 0, end = buf.length): Record<string, unknown> {
+export function decodeObject(buf: Buffer, start = 0, end = buf.length, decoded: DecodedFields = ALL_FIELDS): Record<string, unknown> {
   if (end - start < MAGIC.length || buf.compare(MAGIC, 0, MAGIC.length, start, start + MAGIC.length) !== 0) {
     throw new MalformedProtobuf("the object does not start with the k8s protobuf prefix");
   }
@@ -229,7 +248,7 @@ export function decodeObject(buf: Buffer, start = 0, end = buf.length): Record<s
     else r.skip(wireType);
   }
   const kind = typeof type["kind"] === "string" ? type["kind"] : "";
-  const fields = KINDS.get(kind);
+  const fields = decoded.get(kind);
   if (fields === undefined) throw new MalformedProtobuf(`kind ${JSON.stringify(kind)} is not one this decoder reads`);
   if (raw === null) throw new MalformedProtobuf(`the ${kind} has no body`);
   r.pos = raw.start;
@@ -237,7 +256,7 @@ export function decodeObject(buf: Buffer, start = 0, end = buf.length): Record<s
 }
 
 /** One frame of a protobuf watch: a metav1.WatchEvent, its object as decodeObject reads it. */
-export function decodeWatchEvent(buf: Buffer, start = 0, end = buf.length): { type: string; object: Record<string, unknown> } {
+export function decodeWatchEvent(buf: Buffer, start = 0, end = buf.length, decoded: DecodedFields = ALL_FIELDS): { type: string; object: Record<string, unknown> } {
   const r = new ProtobufReader(buf, start, end);
   let type = "";
   let raw: { start: number; end: number } | null = null;
@@ -257,5 +276,5 @@ export function decodeWatchEvent(buf: Buffer, start = 0, end = buf.length): { ty
   }
   if (type === "") throw new MalformedProtobuf("the watch event has no type");
   if (raw === null) throw new MalformedProtobuf(`the ${type} event has no object`);
-  return { type, object: decodeObject(buf, raw.start, raw.end) };
+  return { type, object: decodeObject(buf, raw.start, raw.end, decoded) };
 }

@@ -146,7 +146,7 @@ export async function startDaemon(options: DaemonOptions, log: Logger, clock: Cl
   // probed; their handlers, registered once the proxiers exist, are handed what arrived so far.
   const services = serviceInformer(deps, proxiedSelector);
   // Each slice with its last-change-trigger-time, where programming latency starts.
-  const slices = projectedEndpointSliceInformer(deps, (slice, triggerTimeMs) => ({ slice, triggerTimeMs }), proxiedSelector);
+  const slices = projectedEndpointSliceInformer(deps, (slice, triggerTimeMs) => ({ slice, triggerTimeMs }), { labelSelector: proxiedSelector });
   nodes.start();
   services.start();
   slices.start();
@@ -256,7 +256,7 @@ export async function startDaemon(options: DaemonOptions, log: Logger, clock: Cl
 function startNodeLocal(options: DaemonOptions, iptables: readonly IptablesExecutor[], deps: InformerDeps, log: Logger): { steering: NodeLocalSteering; slices: Informer<EndpointSlice> } | null {
   if (options.nodeLocalReplicas.length === 0) return null;
   const steering = new NodeLocalSteering({ replicas: options.nodeLocalReplicas, nodeName: options.nodeName, iptables, log, recheckMs: options.syncPeriodMs });
-  const slices = projectedEndpointSliceInformer(deps, (s) => s, localSliceSelector(options.nodeLocalReplicas));
+  const slices = projectedEndpointSliceInformer(deps, (s) => s, { labelSelector: localSliceSelector(options.nodeLocalReplicas) });
   slices.onEvent((e) => steering.onLocalSlice(e.type === "add" ? null : e.old, e.type === "delete" ? null : e.object));
   slices.start();
   log.info({ replicas: options.nodeLocalReplicas.map((r) => `${r.service}=${r.localService}`) }, "node-local replicas: steering opted in");

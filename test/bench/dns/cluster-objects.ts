@@ -1,6 +1,8 @@
 // The cluster both DNS servers face: N ClusterIP Services (no selector, so no controller touches
 // them) spread over namespaces of 100, each with one EndpointSlice of E ready endpoints, created
-// once through the real API server with a bounded number of requests in flight. Names follow
+// once through the real API server with a bounded number of requests in flight. Each endpoint
+// is written as the EndpointSlice controller writes a Pod's: its address, conditions, a
+// reference to the Pod and the node it runs on, which both servers must read past. Names follow
 // test/support/dns-bench.ts (svc-I in ns-⌊I/100⌋), so its query generators apply unchanged.
 import type { V1EndpointSlice, V1Service } from "@kubernetes/client-node";
 import type { ControlPlane } from "../../support/localcluster/control-plane.ts";
@@ -35,6 +37,20 @@ export function serviceObject(i: number): V1Service {
   };
 }
 
+/** The nodes the endpoints' Pods are spread over. */
+const BENCH_NODES = 50;
+
+/** A Deployment's Pod name suffix: a ReplicaSet hash and five characters. */
+function podSuffix(e: number): string {
+  return `7d9f8c6b5-${(e * 7919 + 10_007).toString(36).padStart(5, "x").slice(-5)}`;
+}
+
+/** A UUID-shaped uid, distinct per endpoint. */
+function podUid(n: number): string {
+  const hex = n.toString(16).padStart(12, "0");
+  return `5f0c3e2a-9b1d-4c7e-8a6f-${hex}`;
+}
+
 export function sliceObject(i: number, perService: number): V1EndpointSlice {
   return {
     metadata: { name: `svc-${i}-bench`, namespace: namespaceOf(i), labels: { "kubernetes.io/service-name": `svc-${i}` } },
@@ -43,6 +59,8 @@ export function sliceObject(i: number, perService: number): V1EndpointSlice {
     endpoints: Array.from({ length: perService }, (_, e) => ({
       addresses: [endpointIP(i, e, perService)],
       conditions: { ready: true, serving: true, terminating: false },
+      nodeName: `bench-node-${e % BENCH_NODES}`,
+      targetRef: { kind: "Pod", namespace: namespaceOf(i), name: `svc-${i}-${podSuffix(e)}`, uid: podUid(i * perService + e) },
     })),
   };
 }
