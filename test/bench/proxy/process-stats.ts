@@ -26,8 +26,7 @@ function procStat(pid: number): ProcStat {
 }
 
 export function cpuTimes(pid: number): CpuTimes {
-  const { own, children } = procStat(pid);
-  return { own, children };
+  return procStat(pid);
 }
 
 /** CPU seconds a process and the children it reaped used between two reads of cpuTimes. */
@@ -52,7 +51,11 @@ export function treeCpuSeconds(root: number): number {
     }
   }
   const kids = new Map<number, number[]>();
-  for (const [pid, s] of stats) kids.set(s.parent, [...(kids.get(s.parent) ?? []), pid]);
+  for (const [pid, s] of stats) {
+    const siblings = kids.get(s.parent);
+    if (siblings === undefined) kids.set(s.parent, [pid]);
+    else siblings.push(pid);
+  }
   let total = 0;
   const pending = [root];
   for (let pid = pending.pop(); pid !== undefined; pid = pending.pop()) {
