@@ -9,7 +9,7 @@ export default defineConfig({
       {
         test: {
           name: "unit",
-          include: ["pkg/**/*.test.ts", "cmd/**/*.test.ts", "test/support/**/*.test.ts", "test/bench/**/*.test.ts", "test/conformance/**/*.test.ts"],
+          include: ["pkg/**/*.test.ts", "cmd/**/*.test.ts", "hack/**/*.test.ts", "test/support/**/*.test.ts", "test/bench/**/*.test.ts", "test/conformance/**/*.test.ts"],
         },
       },
       {

@@ -1,0 +1,77 @@
+// The bundle's stand-ins for client-node's proxy support (bundle-plugins.ts): a small entry,
+// bundled as the daemons are, must get from a KubeConfig with a proxy-url the agents and
+// dispatchers client-node makes unbundled, and its SOCKS dispatcher must reach the real SOCKS
+// client (a proxy on a closed loopback port refuses it).
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+import { afterAll, describe, expect, it } from "vitest";
+import { BUNDLE_OPTIONS } from "./bundle-plugins.ts";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), "bundle-plugins-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** What the entry reports for each kubeconfig: the https.Agent and undici dispatcher client-node makes. */
+const ENTRY = `
+import { KubeConfig } from "@kubernetes/client-node/dist/config.js";
+import { fetch } from "undici";
+import http from "node:http";
+export async function agents(server, proxyUrl) {
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: "c", server, proxyUrl, skipTLSVerify: true }],
+    users: [{ name: "u", token: "t" }],
+    contexts: [{ name: "x", cluster: "c", user: "u" }],
+    currentContext: "x",
+  });
+  const options = {};
+  await kc.applyToHTTPSOptions(options);
+  // The real agents are http.Agents that hold their proxy; a stand-in itself would be neither.
+  const agent = options.agent instanceof http.Agent && options.agent.proxy !== undefined ? options.agent.constructor.name : "not a proxy agent";
+  return { agent, dispatcher: kc.createDispatcher(kc.getCurrentCluster(), {}).constructor.name };
+}
+export async function throughSocks(proxyUrl) {
+  const kc = new KubeConfig();
+  kc.loadFromOptions({ clusters: [{ name: "c", server: "https://127.0.0.1:6443", proxyUrl, skipTLSVerify: true }], users: [{ name: "u" }], contexts: [{ name: "x", cluster: "c", user: "u" }], currentContext: "x" });
+  try {
+    await fetch("https://127.0.0.1:6443/", { dispatcher: kc.createDispatcher(kc.getCurrentCluster(), {}) });
+    return "connected";
+  } catch (err) {
+    return String(err.cause?.message ?? err.message);
+  }
+}
+`;
+
+interface Entry {
+  agents(server: string, proxyUrl: string): Promise<{ agent: string; dispatcher: string }>;
+  throughSocks(proxyUrl: string): Promise<string>;
+}
+
+async function bundled(): Promise<{ entry: Entry; inputs: string[] }> {
+  const outfile = join(dir, "entry.mjs");
+  const result = await build({ ...BUNDLE_OPTIONS, stdin: { contents: ENTRY, resolveDir: root, loader: "js" }, outfile, logLevel: "silent" });
+  return { entry: (await import(outfile)) as Entry, inputs: Object.keys(result.metafile.inputs) };
+}
+
+describe("the bundle's stand-ins for client-node's proxy support", () => {
+  it("give the agents and dispatchers client-node gives, and the SOCKS client behind the dispatcher is the real one", async () => {
+    const { entry, inputs } = await bundled();
+    expect(inputs.filter((i) => i.startsWith("lazy-proxy-support:")).sort()).toEqual(["lazy-proxy-support:hpagent", "lazy-proxy-support:socks", "lazy-proxy-support:socks-proxy-agent"]);
+    const cases: [string, string, { agent: string; dispatcher: string }][] = [
+      ["https://127.0.0.1:6443", "socks5://127.0.0.1:1080", { agent: "SocksProxyAgent", dispatcher: "Agent" }],
+      ["https://127.0.0.1:6443", "http://127.0.0.1:3128", { agent: "HttpsProxyAgent", dispatcher: "ProxyAgent" }],
+      ["http://127.0.0.1:8080", "http://127.0.0.1:3128", { agent: "HttpProxyAgent", dispatcher: "ProxyAgent" }],
+    ];
+    for (const [server, proxy, expected] of cases) {
+      const got = await entry.agents(server, proxy);
+      // esbuild renames a class whose name another module also uses (Agent -> Agent2).
+      const unnumbered = (name: string) => name.replace(/\d+$/, "");
+      expect({ agent: unnumbered(got.agent), dispatcher: unnumbered(got.dispatcher) }, `${server} through ${proxy}`).toEqual(expected);
+    }
+    // Port 1 on loopback has no listener: the SOCKS client's connection to the proxy is refused.
+    expect(await entry.throughSocks("socks5://127.0.0.1:1")).toMatch(/ECONNREFUSED/);
+  });
+});
