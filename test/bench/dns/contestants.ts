@@ -22,7 +22,8 @@ export interface ContestantSetup {
   /**
    * Extra NODE_OPTIONS for signpost-dns, from BENCH_DNS_NODE_OPTIONS: e.g. "--cpu-prof
    * --cpu-prof-dir=DIR" or "--heapsnapshot-signal=SIGUSR2". Nothing that prints on stdout (such
-   * as --trace-gc): bin/node24 reads node's stdout to check its version.
+   * as --trace-gc): where no Node.js 24 is cached, bin/node24 reads node's stdout to check its
+   * version.
    */
   readonly signpostNodeOptions: string;
 }
