@@ -5,12 +5,10 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import { afterAll, describe, expect, it } from "vitest";
-import { BUNDLE_OPTIONS } from "./bundle-plugins.ts";
+import { BUNDLE_OPTIONS, root } from "./bundle-plugins.ts";
 
-const root = fileURLToPath(new URL("..", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "bundle-plugins-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -6,7 +6,8 @@ import { fileURLToPath } from "node:url";
 import type { BuildOptions, Plugin } from "esbuild";
 import { isTrimmedImport, TRIMMED_SPECIFIER, trimmedGenUrl } from "../pkg/cli/client-node-trim.ts";
 
-const root = fileURLToPath(new URL("..", import.meta.url));
+/** The repository's root, with a trailing slash. */
+export const root = fileURLToPath(new URL("..", import.meta.url));
 
 const trimClientNode: Plugin = {
   name: "trim-client-node",
@@ -51,13 +52,12 @@ const httpWithoutUndici: Plugin = {
  * one static method config.js uses behave as the originals. A stand-in that config.js no longer
  * matches (an import it does not provide) fails the build.
  */
+/** A class whose construction builds the package's class of that name instead. */
+const lazyClass = (pkg: string, name: string): string => `export class ${name} { constructor(...args) { return new (require("${pkg}").${name})(...args); } }`;
 const PROXY_STAND_INS: Readonly<Record<string, string>> = {
   socks: `export const SocksClient = { createConnection: (...args) => require("socks").SocksClient.createConnection(...args) };`,
-  "socks-proxy-agent": `export class SocksProxyAgent { constructor(...args) { return new (require("socks-proxy-agent").SocksProxyAgent)(...args); } }`,
-  hpagent: [
-    `export class HttpProxyAgent { constructor(...args) { return new (require("hpagent").HttpProxyAgent)(...args); } }`,
-    `export class HttpsProxyAgent { constructor(...args) { return new (require("hpagent").HttpsProxyAgent)(...args); } }`,
-  ].join("\n"),
+  "socks-proxy-agent": lazyClass("socks-proxy-agent", "SocksProxyAgent"),
+  hpagent: [lazyClass("hpagent", "HttpProxyAgent"), lazyClass("hpagent", "HttpsProxyAgent")].join("\n"),
 };
 const CLIENT_NODE_CONFIG = /@kubernetes\/client-node\/dist\/config\.js$/;
 

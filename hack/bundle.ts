@@ -11,11 +11,9 @@
 // (pkg/cli/client-node-trim.ts), and a bundle that holds any of it is refused.
 //   node hack/bundle.ts      (prints each bundle's path and size)
 import { statSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
-import { BUNDLE_OPTIONS, GENERATED } from "./bundle-plugins.ts";
+import { BUNDLE_OPTIONS, GENERATED, root } from "./bundle-plugins.ts";
 
-const root = fileURLToPath(new URL("..", import.meta.url));
 const DAEMONS = ["signpost-proxy", "signpost-dns"] as const;
 
 for (const daemon of DAEMONS) {
