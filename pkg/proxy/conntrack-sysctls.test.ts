@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { applyConntrackSysctls, conntrackMax, defaultConntrackSettings, planConntrackSysctls } from "./conntrack-sysctls.ts";
-import { HASHSIZE_PATH, type HashsizeFile } from "./exec/sysctl.ts";
+import { commandSysctls, HASHSIZE_PATH, type HashsizeFile } from "./exec/sysctl.ts";
 import type { CommandRunner } from "./exec/command-runner.ts";
 
 const MAX = "net.netfilter.nf_conntrack_max";
@@ -70,7 +70,7 @@ describe("applyConntrackSysctls", () => {
     };
     let hash = 1000;
     const hashsize: HashsizeFile = { read: () => Promise.resolve(hash), write: (v) => Promise.resolve(void (hash = v)) };
-    const result = await applyConntrackSysctls(defaultConntrackSettings, 2, runner, hashsize);
+    const result = await applyConntrackSysctls(defaultConntrackSettings, 2, commandSysctls(runner), hashsize);
     expect(result.failed).toEqual([{ change: { key: MAX, value: 131_072 }, reason: `SP_EXEC_FAILED: sysctl -w ${MAX}=131072: sysctl: setting key "${MAX}": Invalid argument` }]);
     expect(result.set).toEqual([{ key: HASHSIZE_PATH, value: 32_768 }, { key: ESTABLISHED, value: 86_400 }]);
     expect(values.get(ESTABLISHED)).toBe("86400");
@@ -93,7 +93,7 @@ describe("applyConntrackSysctls", () => {
     };
     const hashsize: HashsizeFile = { read: () => Promise.resolve(null), write: () => Promise.resolve() };
     const settings = { ...defaultConntrackSettings, maxPerCore: 0, tcpEstablishedTimeout: 0, tcpCloseWaitTimeout: 0, tcpBeLiberal: true };
-    const result = await applyConntrackSysctls(settings, 2, runner, hashsize);
+    const result = await applyConntrackSysctls(settings, 2, commandSysctls(runner), hashsize);
     expect(result).toEqual({ set: [{ key: BE_LIBERAL, value: 1 }], failed: [], tcpBeLiberal: true });
   });
 
@@ -106,7 +106,7 @@ describe("applyConntrackSysctls", () => {
       },
     };
     const hashsize: HashsizeFile = { read: () => Promise.resolve(65_536), write: () => Promise.reject(new Error("not expected")) };
-    const result = await applyConntrackSysctls(defaultConntrackSettings, 2, runner, hashsize);
+    const result = await applyConntrackSysctls(defaultConntrackSettings, 2, commandSysctls(runner), hashsize);
     // be_liberal, found on, stays on (the settings leave it alone) and is reported on.
     expect(result).toEqual({ set: [], failed: [], tcpBeLiberal: true });
     expect(runs).toHaveLength(1);

@@ -3,8 +3,7 @@
 // maxPerCore × CPUs with a floor, the hash table to a quarter of it, and the TCP/UDP timeouts.
 // One rule of our own: nf_conntrack_max is only ever raised. A node whose table someone sized
 // larger keeps it (kube-proxy v1.36 would shrink it to its formula's value).
-import type { CommandRunner } from "./exec/command-runner.ts";
-import { HASHSIZE_PATH, type HashsizeFile, readSysctls, sysctlRefused, writeSysctls } from "./exec/sysctl.ts";
+import { HASHSIZE_PATH, type HashsizeFile, sysctlRefused, type Sysctls } from "./exec/sysctl.ts";
 
 export interface ConntrackSettings {
   /** Entries per CPU; 0 leaves nf_conntrack_max and the hash size alone (and ignores min). */
@@ -85,14 +84,14 @@ export interface ConntrackSysctlResult {
 }
 
 /**
- * Applies the settings through `runner` (so they land in the namespace iptables runs in) and the
- * hash size through `hashsize`. A refused write is reported, not thrown: the rules work without
- * it, and the caller logs it by name.
+ * Applies the settings through `sysctls` (the namespace iptables runs in) and the hash size
+ * through `hashsize`. A refused write is reported, not thrown: the rules work without it, and
+ * the caller logs it by name.
  */
 export async function applyConntrackSysctls(
   settings: ConntrackSettings,
   cpus: number,
-  runner: CommandRunner,
+  sysctls: Sysctls,
   hashsize: HashsizeFile,
 ): Promise<ConntrackSysctlResult> {
   const keys = [
@@ -103,10 +102,10 @@ export async function applyConntrackSysctls(
     "net.netfilter.nf_conntrack_udp_timeout",
     "net.netfilter.nf_conntrack_udp_timeout_stream",
   ];
-  // One run of sysctl reads them all and one writes what differs (and one reads it back): at
-  // start every run is a process forked from the daemon, and a fleet of them starts at once.
+  // One read of them all and one write of what differs (and one read back): through the sysctl
+  // command each is a process forked from the daemon, and a fleet of them starts at once.
   const current = new Map<string, number>();
-  for (const [key, text] of await readSysctls(runner, keys)) {
+  for (const [key, text] of await sysctls.read(keys)) {
     if (text !== "" && Number.isInteger(Number(text))) current.set(key, Number(text));
   }
   const size = await hashsize.read();
@@ -114,7 +113,7 @@ export async function applyConntrackSysctls(
 
   const plan = planConntrackSysctls(settings, cpus, current);
   const writes = new Map(plan.filter((c) => c.key !== HASHSIZE_PATH).map((c) => [c.key, String(c.value)]));
-  const refused = new Map([...(await writeSysctls(runner, writes))].map(([key, why]) => [key, sysctlRefused(key, writes.get(key) ?? "", why).message]));
+  const refused = new Map([...(await sysctls.write(writes))].map(([key, why]) => [key, sysctlRefused(key, writes.get(key) ?? "", why).message]));
   const set: SysctlChange[] = [];
   const failed: { change: SysctlChange; reason: string }[] = [];
   for (const change of plan) {

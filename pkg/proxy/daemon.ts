@@ -19,7 +19,7 @@ import type { CommandRunner } from "./exec/command-runner.ts";
 import { ExecaRunner, netnsPrefix } from "./exec/command-runner.ts";
 import { Conntrack } from "./exec/conntrack.ts";
 import { interfaceAddressReader } from "./exec/interface-addresses.ts";
-import { ensureSysctl, hostHashsizeFile } from "./exec/sysctl.ts";
+import { commandSysctls, ensureSysctl, hostHashsizeFile, procSysctls, type Sysctls } from "./exec/sysctl.ts";
 import { applyConntrackSysctls } from "./conntrack-sysctls.ts";
 import { cpus } from "node:os";
 import { healthHandler } from "./health/health-server.ts";
@@ -55,6 +55,11 @@ export interface RunningDaemon {
 
 export function commandRunner(options: DaemonOptions): CommandRunner {
   return new ExecaRunner(options.iptablesNetns === null ? [] : netnsPrefix(options.iptablesNetns));
+}
+
+/** The kernel parameters of the namespace iptables runs in: this process's own files, or through `runner` into --iptables-netns. */
+function sysctlsFor(options: DaemonOptions, runner: CommandRunner): Sysctls {
+  return options.iptablesNetns === null ? procSysctls() : commandSysctls(runner);
 }
 
 /** A family whose iptables works here, with the protocols its kernel can match. */
@@ -94,6 +99,7 @@ async function usableFamilies(wanted: readonly IPFamily[], runner: CommandRunner
 
 export async function startDaemon(options: DaemonOptions, log: Logger, clock: Clock = realClock): Promise<RunningDaemon> {
   const runner = commandRunner(options);
+  const sysctls = sysctlsFor(options, runner);
   const kc = loadKubeConfig(options.kubeconfig);
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
@@ -103,10 +109,10 @@ export async function startDaemon(options: DaemonOptions, log: Logger, clock: Cl
   const oomRefused = await applyOomScoreAdj(options.oomScoreAdj);
   if (oomRefused === null) log.info({ oomScoreAdj: options.oomScoreAdj }, "OOM score adjusted");
   else log.warn({ oomScoreAdj: options.oomScoreAdj, reason: oomRefused }, "OOM score not adjusted (lowering it needs CAP_SYS_RESOURCE); the daemon runs on");
-  // The conntrack sysctls (one run of sysctl reads them, one writes what differs) are set while
-  // the Node, Services and EndpointSlices are listed; the proxiers, which need be_liberal's
-  // value, wait for them.
-  const conntrackTuned = tuneConntrack(options, runner, log);
+  // The conntrack sysctls (one read of them all, one write of what differs) are set while the
+  // Node, Services and EndpointSlices are listed; the proxiers, which need be_liberal's value,
+  // wait for them.
+  const conntrackTuned = tuneConntrack(options, sysctls, log);
   // Awaited below; until then a failure must not count as unhandled.
   conntrackTuned.catch(() => undefined);
 
@@ -173,7 +179,7 @@ export async function startDaemon(options: DaemonOptions, log: Logger, clock: Cl
   })();
   const serviceHealth = new ServiceHealthServer({ addresses: hcAddresses, proxyHealthy: () => health.status().healthy, log });
 
-  if (families.some((f) => f.family === "IPv4")) await enableRouteLocalnet(options, node, runner, log);
+  if (families.some((f) => f.family === "IPv4")) await enableRouteLocalnet(options, node, sysctls, log);
   const tcpBeLiberal = await conntrackTuned;
   if (tcpBeLiberal) log.info("nf_conntrack_tcp_be_liberal set, not installing DROP rules for INVALID packets");
 
@@ -268,18 +274,18 @@ function startNodeLocal(options: DaemonOptions, iptables: readonly IptablesExecu
  * it: the conntrack sysctls and route_localnet. The daemon can then run with CAP_NET_ADMIN only.
  */
 export async function initializeNode(options: DaemonOptions, log: Logger): Promise<void> {
-  const runner = commandRunner(options);
-  await tuneConntrack(options, runner, log);
-  await enableRouteLocalnet(options, null, runner, log);
+  const sysctls = sysctlsFor(options, commandRunner(options));
+  await tuneConntrack(options, sysctls, log);
+  await enableRouteLocalnet(options, null, sysctls, log);
   log.info("node initialized (--init-only): exiting");
 }
 
 /** Node ports on 127.0.0.1 need the kernel to route loopback-sourced traffic off lo. */
-async function enableRouteLocalnet(options: DaemonOptions, node: Node | null, runner: CommandRunner, log: Logger): Promise<void> {
+async function enableRouteLocalnet(options: DaemonOptions, node: Node | null, sysctls: Sysctls, log: Logger): Promise<void> {
   const ipv4Config = renderConfigFor({ settings: options.settings, family: "IPv4", node, randomFully: false, omitEndpointComments: false });
   if (!nodePortsOnLoopback(ipv4Config)) return;
   try {
-    await ensureSysctl(runner, "net.ipv4.conf.all.route_localnet", "1");
+    await ensureSysctl(sysctls, "net.ipv4.conf.all.route_localnet", "1");
   } catch (err) {
     log.warn({ err }, "cannot set route_localnet: node ports on 127.0.0.1 will not work");
   }
@@ -289,9 +295,9 @@ async function enableRouteLocalnet(options: DaemonOptions, node: Node | null, ru
  * Sizes and times the conntrack table at start, as kube-proxy does; a refused write is logged,
  * never fatal. Returns whether nf_conntrack_tcp_be_liberal is on.
  */
-async function tuneConntrack(options: DaemonOptions, runner: CommandRunner, log: Logger): Promise<boolean> {
+async function tuneConntrack(options: DaemonOptions, sysctls: Sysctls, log: Logger): Promise<boolean> {
   const cores = cpus().length;
-  const result = await applyConntrackSysctls(options.conntrack, cores, runner, hostHashsizeFile);
+  const result = await applyConntrackSysctls(options.conntrack, cores, sysctls, hostHashsizeFile);
   log.info({ settings: options.conntrack, cores, set: Object.fromEntries(result.set.map((c) => [c.key, c.value])) }, "conntrack tuned");
   for (const { change, reason } of result.failed) {
     log.warn({ key: change.key, value: change.value, reason }, "conntrack setting not applied (outside the host's network namespace, /proc/sys and /sys are often read-only); the rules work without it");

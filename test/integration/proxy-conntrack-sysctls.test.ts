@@ -2,7 +2,8 @@
 // KubeProxyConfiguration.conntrack), in the namespace its iptables run in: the timeouts are per
 // network namespace, so the node namespace shows them while this one keeps its own. Outside the
 // host's namespace nf_conntrack_max is read-only: raising it is refused, logged by name, and the
-// proxy serves on.
+// proxy serves on. With --iptables-netns the sysctl command is run into the node's namespace;
+// run inside it, the daemon writes the files under /proc/sys itself.
 import { readFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
@@ -88,6 +89,23 @@ describe("conntrack tuning", () => {
     expect(r.exitCode, r.stderr).toBe(0);
     expect(await sysctl("nf_conntrack_tcp_timeout_close_wait")).toBe(555);
     expect((await node.run("sysctl", ["-n", "net.ipv4.conf.all.route_localnet"])).trim()).toBe("1");
+    expect(r.stdout).toContain("node initialized (--init-only)");
+  });
+
+  it("run inside the node's namespace, as the DaemonSet's init container runs, writes /proc/sys there and names a refused write with its file", async () => {
+    await node.run("sysctl", ["-w", "net.ipv4.conf.all.route_localnet=0"]);
+    const maxBefore = await sysctl("nf_conntrack_max");
+    const closeWaitHere = here("nf_conntrack_tcp_timeout_close_wait");
+    const r = await runProxyCommand(["--init-only", "--hostname-override", nodeName, "--conntrack-tcp-timeout-close-wait", "444s", "--conntrack-max-per-core", "100000000"], { netns: node.name });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(await sysctl("nf_conntrack_tcp_timeout_close_wait")).toBe(444);
+    expect((await node.run("sysctl", ["-n", "net.ipv4.conf.all.route_localnet"])).trim()).toBe("1");
+    expect(here("nf_conntrack_tcp_timeout_close_wait")).toBe(closeWaitHere);
+    // Outside the host's namespace nf_conntrack_max is read-only: refused, logged by name, and the rest is set.
+    expect(await sysctl("nf_conntrack_max")).toBe(maxBefore);
+    const refused = r.stdout.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l["key"] === "net.netfilter.nf_conntrack_max");
+    expect(refused).toMatchObject({ level: 40, value: 1_048_576 });
+    expect(String(refused?.["reason"])).toContain("cannot write /proc/sys/net/netfilter/nf_conntrack_max");
     expect(r.stdout).toContain("node initialized (--init-only)");
   });
 });

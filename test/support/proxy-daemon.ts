@@ -132,8 +132,11 @@ export class ProxyDaemon {
   }
 }
 
-/** Runs signpost-proxy once with these arguments (render, trace, --cleanup) and returns its output. */
-export async function runProxyCommand(args: readonly string[], options: { input?: string } = {}): Promise<{ exitCode: number; stdout: string; stderr: string }> {
-  const r = await execa(bin, args, { reject: false, ...(options.input === undefined ? {} : { input: options.input }) });
+/**
+ * Runs signpost-proxy once with these arguments (render, trace, --cleanup, --init-only) and
+ * returns its output; with `netns`, inside that network namespace, as a pod on the node runs it.
+ */
+export async function runProxyCommand(args: readonly string[], options: { input?: string; netns?: string } = {}): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+  const r = await execa(options.netns === undefined ? bin : "ip", options.netns === undefined ? args : ["netns", "exec", options.netns, bin, ...args], { reject: false, ...(options.input === undefined ? {} : { input: options.input }) });
   return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
 }
