@@ -8,7 +8,7 @@ import { ProxyHealth } from "./health/proxy-health.ts";
 import { FakeIptables } from "./iptables/fake-iptables.ts";
 import { tracePacket } from "./iptables/packet-tracer.ts";
 import { renderIptables } from "./iptables/render.ts";
-import { builtinJumpsFor } from "./iptables/render-static.ts";
+import { builtinJumpsFor, canaryRestoreText } from "./iptables/render-static.ts";
 import { KUBE_PROXY_CANARY } from "./iptables/chain-names.ts";
 import { FULL_SYNC_PERIOD_MS, Proxier } from "./proxier.ts";
 import { proxyMetrics } from "./proxy-metrics.ts";
@@ -110,16 +110,17 @@ describe("Proxier", () => {
     expect(await metric(registry, "signpost_proxy_canary_missing_total")).toBe(1);
   });
 
-  it("writes the canary before reading the tables only when the read does not show it intact", async () => {
+  it("reads the tables once on a node without our rules and writes the canary with them; before the read only where something of ours is in place", async () => {
     const { iptables, proxier } = proxierOnFakeKernel();
     proxier.onServiceEvent(null, web);
     proxier.onSliceEvent(null, webSlice);
-    // An empty node: the canary, on its own, then the rules.
+    // An empty node: one read of each table, then one restore holding the canary and the rules.
     await proxier.sync();
-    expect(iptables.restores).toHaveLength(2);
+    expect([...iptables.saves].sort()).toEqual(["filter", "nat"]);
+    expect(iptables.restores).toHaveLength(1);
     expect(iptables.restores[0]).toContain(`:${KUBE_PROXY_CANARY}`);
-    expect(iptables.restores[1]).not.toContain(`:${KUBE_PROXY_CANARY}`);
     expect(await proxier.checkCanary()).toBe(false);
+    expect(trace(iptables, "172.30.0.10", 80).verdict).toBe("DNAT");
     // A restart on a node with its rules in place: the read shows the canary, so one restore.
     const restarted = proxierOnFakeKernel();
     await restarted.iptables.restore(iptables.restores.join(""));
@@ -131,13 +132,35 @@ describe("Proxier", () => {
     expect(restarted.iptables.restores.at(-1)).not.toContain(`:${KUBE_PROXY_CANARY}`);
     expect(await restarted.proxier.checkCanary()).toBe(false);
     expect(trace(restarted.iptables, "172.30.0.10", 80).verdict).toBe("DNAT");
-    // The filter table's canary emptied (iptables -F): written again before the read.
+    // The filter table's canary emptied (iptables -F) while the jumps stay: a flush after the
+    // read could take those jumps unseen, so the canary is written on its own, the tables read
+    // again, and the rules restored without it.
     await restarted.iptables.restore(`*filter\n-F ${KUBE_PROXY_CANARY}\nCOMMIT\n`);
     expect(await restarted.proxier.checkCanary()).toBe(true);
     const n = restarted.iptables.restores.length;
+    const reads = restarted.iptables.saves.length;
     expect((await restarted.proxier.sync()).kind).toBe("full");
-    expect(restarted.iptables.restores.slice(n).filter((r) => r.includes(`:${KUBE_PROXY_CANARY}`))).toHaveLength(1);
+    const written = restarted.iptables.restores.slice(n);
+    expect(written).toHaveLength(2);
+    expect(written[0]).toBe(canaryRestoreText());
+    expect(written[1]).not.toContain(`:${KUBE_PROXY_CANARY}`);
+    expect(restarted.iptables.saves.length - reads).toBe(4);
     expect(await restarted.proxier.checkCanary()).toBe(false);
+  });
+
+  it("writes the canary before the read on a node without our rules when the full sync is staged", async () => {
+    const { iptables, proxier } = proxierOnFakeKernel(2);
+    for (let i = 0; i < 7; i++) {
+      proxier.onServiceEvent(null, makeService("ns3", `s${i}`, { clusterIPs: [`172.30.3.${i + 1}`] }));
+      proxier.onSliceEvent(null, makeSlice("ns3", `s${i}`, [makeEndpoint(`10.180.3.${i + 1}`)]));
+    }
+    expect(await proxier.sync()).toMatchObject({ kind: "full", ok: true, writtenServices: 7 });
+    // The canary, four batches of two Services, then the switch-over.
+    expect(iptables.restores).toHaveLength(6);
+    expect(iptables.restores[0]).toBe(canaryRestoreText());
+    expect(iptables.saves).toHaveLength(4);
+    expect(await proxier.checkCanary()).toBe(false);
+    expect(trace(iptables, "172.30.3.7", 80).verdict).toBe("DNAT");
   });
 
   it("sees rules flushed without deleting chains (iptables -F): the canary's rule is gone", async () => {

@@ -349,46 +349,64 @@ export class Proxier {
   }
 
   /**
-   * Renders and restores. A full sync first writes the canary and reads which of our chains and
-   * built-in jumps the kernel holds; a large one on iptables-nft writes the Services' chains in
-   * batches before switching the top-level chains over.
+   * Renders and restores. A full sync first reads which of our chains and built-in jumps the
+   * kernel holds, and sees that the canary is in place before that read or written with the
+   * rules; a large one on iptables-nft writes the Services' chains in batches before switching
+   * the top-level chains over.
    */
   async #renderAndRestore(sync: SyncPlan): Promise<Restored> {
     const o = this.#o;
     const { config } = sync;
-    let existing = this.#natChains;
-    let jumps: BuiltinJump[] = [];
-    if (sync.kind === "full") {
-      // The canary must be in place before the tables are read: a flush after the read then
-      // leaves it empty and is seen, even one that removes jumps this sync found in place. When
-      // the read shows it intact (a restart on a node with rules, a periodic sync) it was there
-      // before; only when it is not is it written, on its own, and the tables read again. Under
-      // iptables-legacy every restore rewrites its whole table, at 10,000 Services a second's work.
-      let [nat, filter] = await this.#readTables();
-      if (!canaryIntactIn(nat) || !canaryIntactIn(filter)) {
-        await o.iptables.restore(canaryRestoreText());
-        [nat, filter] = await this.#readTables();
-      }
-      existing = new Set([...existing, ...serviceChainsIn(nat)]);
-      const wanted = builtinJumpsFor(config);
-      jumps = [...missingBuiltinJumps("filter", filter, wanted), ...missingBuiltinJumps("nat", nat, wanted)];
-    }
+    const batch = o.stageBatchServices ?? STAGE_BATCH_SERVICES;
+    const staged = sync.kind === "full" && sync.caps.backend === "nft" && batch > 0 && this.#state.size > 2 * batch;
+    const found = sync.kind === "full" ? await this.#readBeforeFullSync(config, staged) : null;
+    const existing = found === null ? this.#natChains : new Set([...this.#natChains, ...found.serviceChains]);
+    const jumps = found?.missingJumps ?? [];
     let stagedRules = 0;
     let changed = sync.kind === "full" ? null : sync.changed;
-    const batch = o.stageBatchServices ?? STAGE_BATCH_SERVICES;
-    if (sync.kind === "full" && sync.caps.backend === "nft" && batch > 0 && this.#state.size > 2 * batch) {
+    if (staged) {
       const keys = renderOrder(this.#state);
       for (let i = 0; i < keys.length; i += batch) {
-        const staged = renderServiceChains({ state: this.#state, config, keys: keys.slice(i, i + batch), cache: this.#cache });
-        await o.iptables.restore(staged.text);
-        stagedRules += staged.rules;
+        const part = renderServiceChains({ state: this.#state, config, keys: keys.slice(i, i + batch), cache: this.#cache });
+        await o.iptables.restore(part.text);
+        stagedRules += part.rules;
       }
       // Every Service's chains are in place: switch the top-level chains over in one step.
       changed = new Set();
     }
-    const result = renderIptables({ state: this.#state, config, changed, existingChains: existing, cache: this.#cache, canary: false, insertJumps: jumps });
+    const result = renderIptables({ state: this.#state, config, changed, existingChains: existing, cache: this.#cache, canary: found?.writeCanary ?? false, insertJumps: jumps });
     await o.iptables.restore(result.text);
     return { result, stagedRules, jumps };
+  }
+
+  /**
+   * What a full sync reads before it renders: our per-Service chains and the missing jumps from
+   * the built-in chains. The canary must be in place before the tables are read: a flush after
+   * the read then leaves it empty and is seen, even one that removes jumps this sync found in
+   * place. When the read shows it intact (a restart on a node with rules, a periodic sync) it was
+   * there before. When it is not, it is written on its own and the tables read again, unless the
+   * read found none of the jumps in place (a node without our rules, as at a first start): a
+   * flush after that read takes nothing this sync relies on, so the canary goes into the sync's
+   * restore. Not so when the sync is staged, whose batches are restores before that one. Under
+   * iptables-legacy every restore rewrites its whole table, at 10,000 Services a second's work,
+   * and each read or restore is a process forked from the daemon.
+   */
+  async #readBeforeFullSync(config: RenderConfig, staged: boolean): Promise<KernelBeforeFullSync> {
+    const wanted = builtinJumpsFor(config);
+    const missingIn = (nat: string[], filter: string[]) => [...missingBuiltinJumps("filter", filter, wanted), ...missingBuiltinJumps("nat", nat, wanted)];
+    let [nat, filter] = await this.#readTables();
+    let missingJumps = missingIn(nat, filter);
+    let writeCanary = false;
+    if (!canaryIntactIn(nat) || !canaryIntactIn(filter)) {
+      if (missingJumps.length === wanted.length && !staged) {
+        writeCanary = true;
+      } else {
+        await this.#o.iptables.restore(canaryRestoreText());
+        [nat, filter] = await this.#readTables();
+        missingJumps = missingIn(nat, filter);
+      }
+    }
+    return { serviceChains: serviceChainsIn(nat), missingJumps, writeCanary };
   }
 
   /** The nat and filter tables' iptables-save lines, read at once; at 10,000 Services the nat table is over 300,000 lines. */
@@ -521,6 +539,15 @@ interface SyncPlan extends Drained {
   readonly changed: ReadonlySet<ObjectKey> | null;
   readonly config: RenderConfig;
   readonly caps: IptablesCapabilities;
+}
+
+/** What a full sync found in the kernel before rendering. */
+interface KernelBeforeFullSync {
+  /** Per-Service chains of ours in the nat table. */
+  readonly serviceChains: ReadonlySet<string>;
+  readonly missingJumps: BuiltinJump[];
+  /** The canary is not in place, and is written by the sync's restore. */
+  readonly writeCanary: boolean;
 }
 
 interface Restored {

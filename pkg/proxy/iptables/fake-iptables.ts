@@ -18,6 +18,8 @@ export class FakeIptables implements Iptables {
   readonly kernel = new IptablesState();
   /** Every restore text applied or refused, in order. */
   readonly restores: string[] = [];
+  /** Every table read by save, in order. */
+  readonly saves: TableName[] = [];
   #failNext: string | null = null;
   readonly #caps: IptablesCapabilities;
 
@@ -49,6 +51,7 @@ export class FakeIptables implements Iptables {
 
   async save(table: TableName): Promise<string> {
     await Promise.resolve();
+    this.saves.push(table);
     return this.kernel.save([table]);
   }
 
