@@ -46,7 +46,7 @@ function machine(): string[] {
     `- CPU: ${cpu[0]?.model ?? "unknown"}, ${cpu.length} cores`,
     `- Memory: ${(totalmem() / 2 ** 30).toFixed(1)} GiB`,
     `- Kernel: Linux ${release()}`,
-    `- Node.js: ${process.version}; signpost at commit ${gitCommit()}`,
+    `- Node.js: ${process.version}; this report written at commit ${gitCommit()}; each section's Versions line names the commit its run measured`,
   ];
 }
 
