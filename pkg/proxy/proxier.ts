@@ -267,10 +267,15 @@ export class Proxier {
     const caps = await this.#o.iptables.capabilities();
     const requests = this.#fullSyncRequests;
     const full = this.#fullSyncReasonsAt(started);
+    // A sync already known to be full reads the tables while the state is built: the two
+    // iptables-save processes run beside this work instead of after it.
+    const tablesRead = full.length > 0 ? this.#readTables() : null;
+    // Awaited in #readBeforeFullSync; until then (or when a throw skips it) a failure must not count as unhandled.
+    tablesRead?.catch(() => undefined);
     const drained = this.#drainChanges();
     const changed = this.#updateState(caps, drained, full);
     const config = await this.#updateConfig(caps, full);
-    const sync: SyncPlan = { started, full, kind: full.length > 0 ? "full" : "partial", changed, config, caps, ...drained };
+    const sync: SyncPlan = { started, full, kind: full.length > 0 ? "full" : "partial", changed, config, caps, tablesRead, ...drained };
     let restored: Restored;
     try {
       restored = await this.#renderAndRestore(sync);
@@ -359,7 +364,7 @@ export class Proxier {
     const { config } = sync;
     const batch = o.stageBatchServices ?? STAGE_BATCH_SERVICES;
     const staged = sync.kind === "full" && sync.caps.backend === "nft" && batch > 0 && this.#state.size > 2 * batch;
-    const found = sync.kind === "full" ? await this.#readBeforeFullSync(config, staged) : null;
+    const found = sync.kind === "full" ? await this.#readBeforeFullSync(config, staged, sync.tablesRead ?? this.#readTables()) : null;
     const existing = found === null ? this.#natChains : new Set([...this.#natChains, ...found.serviceChains]);
     const jumps = found?.missingJumps ?? [];
     let stagedRules = 0;
@@ -391,10 +396,10 @@ export class Proxier {
    * iptables-legacy every restore rewrites its whole table, at 10,000 Services a second's work,
    * and each read or restore is a process forked from the daemon.
    */
-  async #readBeforeFullSync(config: RenderConfig, staged: boolean): Promise<KernelBeforeFullSync> {
+  async #readBeforeFullSync(config: RenderConfig, staged: boolean, tablesRead: Promise<[string[], string[]]>): Promise<KernelBeforeFullSync> {
     const wanted = builtinJumpsFor(config);
     const missingIn = (nat: string[], filter: string[]) => [...missingBuiltinJumps("filter", filter, wanted), ...missingBuiltinJumps("nat", nat, wanted)];
-    let [nat, filter] = await this.#readTables();
+    let [nat, filter] = await tablesRead;
     let missingJumps = missingIn(nat, filter);
     let writeCanary = false;
     if (!canaryIntactIn(nat) || !canaryIntactIn(filter)) {
@@ -539,6 +544,8 @@ interface SyncPlan extends Drained {
   readonly changed: ReadonlySet<ObjectKey> | null;
   readonly config: RenderConfig;
   readonly caps: IptablesCapabilities;
+  /** The tables' read, started before the state was built when the sync was known to be full then. */
+  readonly tablesRead: Promise<[string[], string[]]> | null;
 }
 
 /** What a full sync found in the kernel before rendering. */
