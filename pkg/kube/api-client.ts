@@ -3,10 +3,13 @@
 // (protobuf-objects.ts), as kube-proxy and CoreDNS watch. client-node supplies the transport
 // (KubeConfig's credentials and its undici dispatcher); this module adds what its Watch lacks:
 // the Status body of a failed request, and a report of every malformed line or frame instead of
-// silently skipping it.
+// silently skipping it. Requests go through undici's request(), whose body is a Node stream, not
+// fetch(), whose body is a web stream: a streamed list of 10,000 EndpointSlices arrives in
+// thousands of chunks, and each paid for a web stream read, its promises and the adapter back to
+// a Node stream.
 import { createInterface } from "node:readline";
-import { Readable } from "node:stream";
-import { fetch, type Response } from "undici";
+import type { Readable } from "node:stream";
+import { request, type Dispatcher } from "undici";
 // From their own modules, not the package root (see pkg/cli/trim-client-node.ts).
 import type { KubeConfig } from "@kubernetes/client-node/dist/config.js";
 import { HttpMethod, RequestContext } from "@kubernetes/client-node/dist/gen/http/http.js";
@@ -69,7 +72,9 @@ export const MAX_WATCH_FRAME_BYTES = 16 * 1024 * 1024;
 
 interface Opened {
   readonly url: string;
-  readonly response: Response;
+  readonly status: number;
+  readonly contentType: string;
+  readonly body: Dispatcher.ResponseData["body"];
 }
 
 export class ApiClient {
@@ -93,19 +98,20 @@ export class ApiClient {
     const ctx = new RequestContext(url.toString(), HttpMethod.GET);
     await this.#kc.applySecurityAuthentication(ctx);
     const headers = ctx.getHeaders();
-    const response = await fetch(url, {
+    const response = await request(url, {
       method: "GET",
       headers: { ...headers, accept },
       dispatcher: ctx.getDispatcher(),
       signal,
     });
-    return { url: `${path}?${url.searchParams.toString()}`, response };
+    const contentType = response.headers["content-type"];
+    return { url: `${path}?${url.searchParams.toString()}`, status: response.statusCode, contentType: (Array.isArray(contentType) ? contentType[0] : contentType) ?? "", body: response.body };
   }
 
   async getJson(path: string, query: Readonly<Record<string, string>>, signal: AbortSignal): Promise<unknown> {
-    const { url, response } = await this.#request(path, query, signal);
-    const text = await response.text();
-    if (response.status !== 200) throw new ApiError(`GET ${url}`, statusFromBody(response.status, Buffer.from(text), ""));
+    const { url, status, body } = await this.#request(path, query, signal);
+    const text = await body.text();
+    if (status !== 200) throw new ApiError(`GET ${url}`, statusFromBody(status, Buffer.from(text), ""));
     try {
       return JSON.parse(text) as unknown;
     } catch (err) {
@@ -120,14 +126,12 @@ export class ApiClient {
    */
   async watch(path: string, query: Readonly<Record<string, string>>, callbacks: WatchCallbacks, idleTimeoutMs: number, asked: WatchEncoding = "json", decoded: DecodedFields = ALL_FIELDS): Promise<WatchStream> {
     const controller = new AbortController();
-    let idle: NodeJS.Timeout | undefined;
-    const armIdle = (): void => {
-      if (idle !== undefined) clearTimeout(idle);
-      idle = setTimeout(() => controller.abort(new Error(`no data for ${idleTimeoutMs} ms`)), idleTimeoutMs);
-      idle.unref();
-    };
+    // Re-armed on every chunk by refresh(), which moves the one timer instead of making a new one;
+    // once cleared, refresh() no longer arms it.
+    const idle = setTimeout(() => controller.abort(new Error(`no data for ${idleTimeoutMs} ms`)), idleTimeoutMs);
+    idle.unref();
+    const armIdle = (): void => void idle.refresh();
     const disarm = (): void => clearTimeout(idle);
-    armIdle();
     let opened: Opened;
     try {
       opened = await this.#request(path, { ...query, watch: "true" }, controller.signal, ACCEPT[asked]);
@@ -135,15 +139,13 @@ export class ApiClient {
       disarm();
       throw err;
     }
-    const { url, response } = opened;
-    const contentType = response.headers.get("content-type") ?? "";
-    if (response.status !== 200 || response.body === null) {
+    const { url, status, contentType, body } = opened;
+    if (status !== 200) {
       disarm();
-      const body = Buffer.from(await response.arrayBuffer());
-      throw new ApiError(`WATCH ${url}`, statusFromBody(response.status, body, contentType));
+      throw new ApiError(`WATCH ${url}`, statusFromBody(status, Buffer.from(await body.arrayBuffer()), contentType));
     }
     const encoding: WatchEncoding = contentType.startsWith(PROTOBUF) ? "protobuf" : "json";
-    const stream: WatchedBody = { body: Readable.fromWeb(response.body), callbacks, armIdle, disarm, signal: controller.signal };
+    const stream: WatchedBody = { body, callbacks, armIdle, disarm, signal: controller.signal };
     return {
       encoding,
       finished: encoding === "protobuf" ? readFrames(stream, decoded) : readLines(stream),
