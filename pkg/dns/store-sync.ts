@@ -26,10 +26,9 @@ export interface StoreSources {
 
 /**
  * Registers the store's handlers (before the informers start, so the first list is seen) and
- * resolves once all of them have synced and the store says so. `beforeSynced` runs in between,
- * while queries are still SERVFAIL and /ready still fails.
+ * resolves once all of them have synced and the store says so.
  */
-export async function syncStore(store: RecordStore, sources: StoreSources, beforeSynced: () => void = () => {}): Promise<void> {
+export async function syncStore(store: RecordStore, sources: StoreSources): Promise<void> {
   store.deferBuilds();
   sources.namespaces.onEvent((e) => {
     if (e.type === "delete") store.deleteNamespace(e.old.name);
@@ -50,7 +49,6 @@ export async function syncStore(store: RecordStore, sources: StoreSources, befor
   const all = [sources.namespaces, sources.services, sources.endpointSlices, ...(sources.pods === undefined ? [] : [sources.pods])];
   await Promise.all(all.map((source) => source.synced()));
   store.buildDeferred();
-  beforeSynced();
   store.markSynced();
   fileAddressesInTurns(store);
 }
