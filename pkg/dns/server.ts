@@ -105,9 +105,11 @@ function bindUdp(address: string, port: number, handler: QueryHandler, onError: 
   // step dgram puts before every send (a dns.lookup and a tick) is skipped; and without a send
   // callback a successful sendto completes synchronously, with failures on the socket's
   // "error" handler instead of a callback queued for the next tick.
+  // The family is the socket's: a udp6 socket sees IPv4 clients as IPv4-mapped IPv6 addresses.
+  const family = isIPv6(address) ? 6 : 4;
   const socket = createSocket({
-    type: isIPv6(address) ? "udp6" : "udp4",
-    lookup: (host, _options, callback) => callback(null, host, isIPv6(host) ? 6 : 4),
+    type: family === 6 ? "udp6" : "udp4",
+    lookup: (host, _options, callback) => callback(null, host, family),
     // The default buffer (about 200 KiB) holds some 190 queries: a burst from many clients
     // overflows it while a GC pause holds the loop. Ask for 4 MiB; the kernel caps the request
     // at net.core.rmem_max.
