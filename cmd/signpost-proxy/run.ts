@@ -10,7 +10,8 @@ import { runMain } from "../../pkg/cli/run-main.ts";
 import { SignpostError } from "../../pkg/errors/errors.ts";
 import type { IPFamily, Protocol } from "../../pkg/model/types.ts";
 import { daemonFlags, resolveDaemonOptions, resolveRuleSettings, ruleFlags } from "../../pkg/proxy/config/proxy-options.ts";
-import { commandRunner, initializeNode, startDaemon } from "../../pkg/proxy/daemon.ts";
+import { initializeNode, startDaemon } from "../../pkg/proxy/daemon.ts";
+import { targetNamespace } from "../../pkg/proxy/exec/target-namespace.ts";
 import { kubeProxyConfigFile } from "../../pkg/proxy/config/write-config.ts";
 import { writeFileSync } from "node:fs";
 import { watchConfigFile } from "../../pkg/proxy/config/config-file-watch.ts";
@@ -124,10 +125,10 @@ async function daemon(argv: readonly string[]): Promise<void> {
     return;
   }
   if (options.cleanup) {
-    const runner = commandRunner(options);
+    const { runner, sysctls } = targetNamespace(options.iptablesNetns);
     for (const family of ["IPv4", "IPv6"] as const) {
       try {
-        const report = await cleanupRules(new IptablesExecutor(family, runner, options.iptablesBackend), { routeLocalnetOff: () => routeLocalnetOff(runner) });
+        const report = await cleanupRules(new IptablesExecutor(family, runner, options.iptablesBackend), { routeLocalnetOff: () => routeLocalnetOff(sysctls, runner) });
         log.info({ family, ...report }, "cleaned up");
         if (report.localnetGuard === "kept") log.warn({ family }, "the localnet guard (KUBE-FIREWALL) stays: route_localnet is still on for some interface");
       } catch (err) {

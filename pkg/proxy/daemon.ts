@@ -16,10 +16,9 @@ import type { Clock } from "./clock.ts";
 import { realClock } from "./clock.ts";
 import type { DaemonOptions } from "./config/proxy-options.ts";
 import type { CommandRunner } from "./exec/command-runner.ts";
-import { ExecaRunner, netnsPrefix } from "./exec/command-runner.ts";
 import { Conntrack } from "./exec/conntrack.ts";
-import { interfaceAddressReader } from "./exec/interface-addresses.ts";
-import { commandSysctls, ensureSysctl, hostHashsizeFile, procSysctls, type Sysctls } from "./exec/sysctl.ts";
+import { ensureSysctl, hostHashsizeFile, type Sysctls } from "./exec/sysctl.ts";
+import { targetNamespace } from "./exec/target-namespace.ts";
 import { applyConntrackSysctls } from "./conntrack-sysctls.ts";
 import { cpus } from "node:os";
 import { healthHandler } from "./health/health-server.ts";
@@ -51,15 +50,6 @@ export interface RunningDaemon {
   readonly metricsPort: number;
   readonly families: readonly IPFamily[];
   stop(): Promise<void>;
-}
-
-export function commandRunner(options: DaemonOptions): CommandRunner {
-  return new ExecaRunner(options.iptablesNetns === null ? [] : netnsPrefix(options.iptablesNetns));
-}
-
-/** The kernel parameters of the namespace iptables runs in: this process's own files, or through `runner` into --iptables-netns. */
-function sysctlsFor(options: DaemonOptions, runner: CommandRunner): Sysctls {
-  return options.iptablesNetns === null ? procSysctls() : commandSysctls(runner);
 }
 
 /** A family whose iptables works here, with the protocols its kernel can match. */
@@ -98,8 +88,7 @@ async function usableFamilies(wanted: readonly IPFamily[], runner: CommandRunner
 }
 
 export async function startDaemon(options: DaemonOptions, log: Logger, clock: Clock = realClock): Promise<RunningDaemon> {
-  const runner = commandRunner(options);
-  const sysctls = sysctlsFor(options, runner);
+  const { runner, sysctls, interfaceAddresses: readInterfaces } = targetNamespace(options.iptablesNetns);
   const kc = loadKubeConfig(options.kubeconfig);
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
@@ -164,7 +153,6 @@ export async function startDaemon(options: DaemonOptions, log: Logger, clock: Cl
   const settings = options.settings;
   const primary = families[0];
   if (primary === undefined) throw new Error("no IP family to serve");
-  const readInterfaces = interfaceAddressReader(runner, options.iptablesNetns !== null);
   const interfaceAddresses = async (family: IPFamily): Promise<string[]> =>
     (await readInterfaces()).filter((a) => a.family === family).map((a) => a.address);
   const hcAddresses = await (async () => {
@@ -274,7 +262,7 @@ function startNodeLocal(options: DaemonOptions, iptables: readonly IptablesExecu
  * it: the conntrack sysctls and route_localnet. The daemon can then run with CAP_NET_ADMIN only.
  */
 export async function initializeNode(options: DaemonOptions, log: Logger): Promise<void> {
-  const sysctls = sysctlsFor(options, commandRunner(options));
+  const { sysctls } = targetNamespace(options.iptablesNetns);
   await tuneConntrack(options, sysctls, log);
   await enableRouteLocalnet(options, null, sysctls, log);
   log.info("node initialized (--init-only): exiting");

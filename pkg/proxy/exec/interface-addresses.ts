@@ -49,8 +49,3 @@ export function ownInterfaceAddresses(): InterfaceAddress[] {
   }
   return out;
 }
-
-/** Where the daemon reads them: its own namespace, or the --iptables-netns one through `ip`. */
-export function interfaceAddressReader(runner: CommandRunner, otherNetns: boolean): () => Promise<InterfaceAddress[]> {
-  return otherNetns ? () => readInterfaceAddresses(runner) : () => Promise.resolve(ownInterfaceAddresses());
-}

@@ -139,8 +139,8 @@ export const hostHashsizeFile: HashsizeFile = {
  * Turns route_localnet off for all interfaces and tells whether it is now off on each of them
  * (the kernel honours it when either `all` or the interface's own key is on).
  */
-export async function routeLocalnetOff(runner: CommandRunner): Promise<boolean> {
-  await ensureSysctl(commandSysctls(runner), "net.ipv4.conf.all.route_localnet", "0");
+export async function routeLocalnetOff(sysctls: Sysctls, runner: CommandRunner): Promise<boolean> {
+  await ensureSysctl(sysctls, "net.ipv4.conf.all.route_localnet", "0");
   const r = await runner.run("sysctl", ["-a", "--pattern", "\\.route_localnet$"]);
   if (r.exitCode !== 0) return false;
   const values = r.stdout.split("\n").filter((l) => l.trim() !== "").map((l) => l.split("=").at(-1)?.trim());
