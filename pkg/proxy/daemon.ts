@@ -6,7 +6,7 @@ import { settleHeap } from "../cli/settle-heap.ts";
 import { allInOrder } from "../errors/all-in-order.ts";
 import type { Logger } from "pino";
 import { collectDefaultMetrics, Registry } from "prom-client";
-import type { EndpointSlice, IPFamily, Node, Protocol } from "../model/types.ts";
+import type { EndpointSlice, IPFamily, Node } from "../model/types.ts";
 import { ApiClient } from "../kube/api-client.ts";
 import { nodeInformer, projectedEndpointSliceInformer, serviceInformer, type InformerDeps } from "../kube/cluster-informers.ts";
 import type { Informer } from "../kube/informer.ts";
@@ -30,7 +30,7 @@ import { ProxyHealth } from "./health/proxy-health.ts";
 import { ServiceHealthServer } from "./health/service-health-server.ts";
 import type { IptablesBackend } from "./iptables/executor.ts";
 import { IptablesExecutor } from "./iptables/executor.ts";
-import { whileLockBusy } from "./iptables/iptables.ts";
+import { type IptablesCapabilities, whileLockBusy } from "./iptables/iptables.ts";
 import { nodePortIPs, nodePortsOnAllAddresses, nodePortsOnLoopback } from "./iptables/render-static.ts";
 import { Proxier } from "./proxier.ts";
 import { healthCheckServices } from "./proxy-state.ts";
@@ -56,32 +56,57 @@ export interface RunningDaemon {
 interface UsableFamily {
   readonly family: IPFamily;
   readonly iptables: IptablesExecutor;
-  readonly protocols: ReadonlySet<Protocol>;
+  readonly caps: IptablesCapabilities;
+}
+
+/** A family's iptables checked: its binary and nat table work, and what its kernel can match. */
+type FamilyCheck = (family: IPFamily) => Promise<UsableFamily>;
+
+/**
+ * Checks each family at most once, when first asked. The daemon asks for IPv4 before it has read
+ * its Node, as most nodes have it: the check's four processes then run while the Node is listed
+ * instead of after. The Node's families are asked for once it is read.
+ */
+function familyChecks(runner: CommandRunner, backend: IptablesBackend, log: Logger): FamilyCheck {
+  const started = new Map<IPFamily, Promise<UsableFamily>>();
+  return (family) => {
+    let check = started.get(family);
+    if (check === undefined) {
+      check = checkFamily(family, runner, backend, log);
+      // Awaited by usableFamilies when the Node has the family; until then, or for a family it
+      // lacks, a failure must not count as unhandled.
+      check.catch(() => undefined);
+      started.set(family, check);
+    }
+    return check;
+  };
+}
+
+async function checkFamily(family: IPFamily, runner: CommandRunner, backend: IptablesBackend, log: Logger): Promise<UsableFamily> {
+  const iptables = new IptablesExecutor(family, runner, backend);
+  // A cheap call that fails when the binary or the kernel's nat table is missing (its error
+  // says so better than a probe's would). Another program holding the xtables lock is waited
+  // out, however long: exiting would only trade the wait for the kubelet's restart back-off.
+  const [, caps] = await whileLockBusy(
+    () => allInOrder([iptables.chainRules("nat", "POSTROUTING"), iptables.capabilities()]),
+    (err, attempt) => log.warn({ family, attempt, err }, "another program holds the xtables lock; checking iptables again in 1 s"),
+  );
+  return { family, iptables, caps };
 }
 
 /**
  * The families whose iptables binaries work here; the node's first family must be one. The
  * families are checked side by side, and so are each one's two checks.
  */
-async function usableFamilies(wanted: readonly IPFamily[], runner: CommandRunner, backend: IptablesBackend, log: Logger): Promise<UsableFamily[]> {
-  const checked = await Promise.allSettled(
-    wanted.map(async (family) => {
-      const iptables = new IptablesExecutor(family, runner, backend);
-      // A cheap call that fails when the binary or the kernel's nat table is missing (its error
-      // says so better than a probe's would). Another program holding the xtables lock is waited
-      // out, however long: exiting would only trade the wait for the kubelet's restart back-off.
-      const [, caps] = await whileLockBusy(
-        () => allInOrder([iptables.chainRules("nat", "POSTROUTING"), iptables.capabilities()]),
-        (err, attempt) => log.warn({ family, attempt, err }, "another program holds the xtables lock; checking iptables again in 1 s"),
-      );
-      log.info({ family, backend: caps.backend, randomFully: caps.randomFully, protocols: [...caps.protocols] }, "iptables capabilities");
-      return { family, iptables, protocols: caps.protocols };
-    }),
-  );
+async function usableFamilies(wanted: readonly IPFamily[], check: FamilyCheck, log: Logger): Promise<UsableFamily[]> {
+  const checked = await Promise.allSettled(wanted.map(check));
   const out: UsableFamily[] = [];
   checked.forEach((c, i) => {
-    if (c.status === "fulfilled") out.push(c.value);
-    else if (out.length === 0) throw c.reason;
+    if (c.status === "fulfilled") {
+      const { family, caps } = c.value;
+      log.info({ family, backend: caps.backend, randomFully: caps.randomFully, protocols: [...caps.protocols] }, "iptables capabilities");
+      out.push(c.value);
+    } else if (out.length === 0) throw c.reason;
     else log.warn({ family: wanted[i], err: c.reason }, "this family's iptables does not work: its Services are not programmed");
   });
   return out;
@@ -89,6 +114,8 @@ async function usableFamilies(wanted: readonly IPFamily[], runner: CommandRunner
 
 export async function startDaemon(options: DaemonOptions, log: Logger, clock: Clock = realClock): Promise<RunningDaemon> {
   const { runner, sysctls, interfaceAddresses: readInterfaces } = targetNamespace(options.iptablesNetns);
+  const checkFamilyOnce = familyChecks(runner, options.iptablesBackend, log);
+  void checkFamilyOnce("IPv4");
   const kc = loadKubeConfig(options.kubeconfig);
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
@@ -149,7 +176,7 @@ export async function startDaemon(options: DaemonOptions, log: Logger, clock: Cl
   const node = nodes.get(options.nodeName) ?? null;
   if (node === null) log.warn({ node: options.nodeName }, "no Node object with this name yet: node ports and source ranges wait for it");
 
-  const families = await usableFamilies(nodeFamilies(node), runner, options.iptablesBackend, log);
+  const families = await usableFamilies(nodeFamilies(node), checkFamilyOnce, log);
   const settings = options.settings;
   const primary = families[0];
   if (primary === undefined) throw new Error("no IP family to serve");
@@ -206,7 +233,7 @@ export async function startDaemon(options: DaemonOptions, log: Logger, clock: Cl
       }),
     );
   }
-  const problems = new ServiceProblems({ families: families.map((f) => f.family), protocols: primary.protocols }, log, metrics);
+  const problems = new ServiceProblems({ families: families.map((f) => f.family), protocols: primary.caps.protocols }, log, metrics);
   const sliceProblems = new SliceProblems(log);
   for (const p of proxiers) p.setNode(nodes.get(options.nodeName) ?? null);
 
