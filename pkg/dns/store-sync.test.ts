@@ -113,6 +113,17 @@ describe("syncStore", () => {
     expect(store.hasNamespace("default")).toBe(false);
   });
 
+  it("runs beforeSynced once everything is in, while the store still says unsynced", async () => {
+    const store = new RecordStore();
+    const s = sources();
+    const seen: boolean[] = [];
+    const synced = syncStore(store, s, () => seen.push(store.synced));
+    for (const source of [s.services, s.endpointSlices, s.namespaces]) source.markSynced();
+    await synced;
+    expect(seen).toEqual([false]);
+    expect(store.synced).toBe(true);
+  });
+
   it("waits for the Pods too with pods verified, and follows them", async () => {
     const store = new RecordStore({ pods: "verified" });
     const s = { ...sources(), pods: new FakeSource<Pod>() };

@@ -26,9 +26,10 @@ export interface StoreSources {
 
 /**
  * Registers the store's handlers (before the informers start, so the first list is seen) and
- * resolves once all of them have synced and the store says so.
+ * resolves once all of them have synced and the store says so. `beforeSynced` runs in between,
+ * while queries are still SERVFAIL and /ready still fails.
  */
-export async function syncStore(store: RecordStore, sources: StoreSources): Promise<void> {
+export async function syncStore(store: RecordStore, sources: StoreSources, beforeSynced: () => void = () => {}): Promise<void> {
   store.deferBuilds();
   sources.namespaces.onEvent((e) => {
     if (e.type === "delete") store.deleteNamespace(e.old.name);
@@ -49,6 +50,7 @@ export async function syncStore(store: RecordStore, sources: StoreSources): Prom
   const all = [sources.namespaces, sources.services, sources.endpointSlices, ...(sources.pods === undefined ? [] : [sources.pods])];
   await Promise.all(all.map((source) => source.synced()));
   store.buildDeferred();
+  beforeSynced();
   store.markSynced();
   fileAddressesInTurns(store);
 }
