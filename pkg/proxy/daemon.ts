@@ -60,28 +60,6 @@ interface UsableFamily {
 }
 
 /** A family's iptables checked: its binary and nat table work, and what its kernel can match. */
-type FamilyCheck = (family: IPFamily) => Promise<UsableFamily>;
-
-/**
- * Checks each family at most once, when first asked. The daemon asks for IPv4 before it has read
- * its Node, as most nodes have it: the check's four processes then run while the Node is listed
- * instead of after. The Node's families are asked for once it is read.
- */
-function familyChecks(runner: CommandRunner, backend: IptablesBackend, log: Logger): FamilyCheck {
-  const started = new Map<IPFamily, Promise<UsableFamily>>();
-  return (family) => {
-    let check = started.get(family);
-    if (check === undefined) {
-      check = checkFamily(family, runner, backend, log);
-      // Awaited by usableFamilies when the Node has the family; until then, or for a family it
-      // lacks, a failure must not count as unhandled.
-      check.catch(() => undefined);
-      started.set(family, check);
-    }
-    return check;
-  };
-}
-
 async function checkFamily(family: IPFamily, runner: CommandRunner, backend: IptablesBackend, log: Logger): Promise<UsableFamily> {
   const iptables = new IptablesExecutor(family, runner, backend);
   // A cheap call that fails when the binary or the kernel's nat table is missing (its error
@@ -98,7 +76,7 @@ async function checkFamily(family: IPFamily, runner: CommandRunner, backend: Ipt
  * The families whose iptables binaries work here; the node's first family must be one. The
  * families are checked side by side, and so are each one's two checks.
  */
-async function usableFamilies(wanted: readonly IPFamily[], check: FamilyCheck, log: Logger): Promise<UsableFamily[]> {
+async function usableFamilies(wanted: readonly IPFamily[], check: (family: IPFamily) => Promise<UsableFamily>, log: Logger): Promise<UsableFamily[]> {
   const checked = await Promise.allSettled(wanted.map(check));
   const out: UsableFamily[] = [];
   checked.forEach((c, i) => {
@@ -114,8 +92,11 @@ async function usableFamilies(wanted: readonly IPFamily[], check: FamilyCheck, l
 
 export async function startDaemon(options: DaemonOptions, log: Logger, clock: Clock = realClock): Promise<RunningDaemon> {
   const { runner, sysctls, interfaceAddresses: readInterfaces } = targetNamespace(options.iptablesNetns);
-  const checkFamilyOnce = familyChecks(runner, options.iptablesBackend, log);
-  void checkFamilyOnce("IPv4");
+  // IPv4, the family of most nodes, is checked from the start: the check's four processes then
+  // run while the Node is listed instead of after. The Node's other families are checked once
+  // it is read; a failure of this one is handled there, or ignored when the Node lacks IPv4.
+  const ipv4Check = checkFamily("IPv4", runner, options.iptablesBackend, log);
+  ipv4Check.catch(() => undefined);
   const kc = loadKubeConfig(options.kubeconfig);
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
@@ -176,7 +157,7 @@ export async function startDaemon(options: DaemonOptions, log: Logger, clock: Cl
   const node = nodes.get(options.nodeName) ?? null;
   if (node === null) log.warn({ node: options.nodeName }, "no Node object with this name yet: node ports and source ranges wait for it");
 
-  const families = await usableFamilies(nodeFamilies(node), checkFamilyOnce, log);
+  const families = await usableFamilies(nodeFamilies(node), (f) => (f === "IPv4" ? ipv4Check : checkFamily(f, runner, options.iptablesBackend, log)), log);
   const settings = options.settings;
   const primary = families[0];
   if (primary === undefined) throw new Error("no IP family to serve");
