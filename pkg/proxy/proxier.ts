@@ -13,16 +13,14 @@ import type { EndpointSlice, IPFamily, Node, ObjectKey, Service } from "../model
 import { BoundedFrequencyRunner } from "./bounded-frequency-runner.ts";
 import { EndpointSliceChangeTracker, ServiceChangeTracker } from "./change-tracker.ts";
 import type { Clock, TimerHandle } from "./clock.ts";
-import type { ConntrackDeletion, ConntrackFlow } from "./conntrack-cleanup.ts";
-import { staleConntrackEntries, staleKernelFlows } from "./conntrack-cleanup.ts";
-import type { ConntrackOutcome } from "./exec/conntrack.ts";
 import type { ProxyHealth } from "./health/proxy-health.ts";
 import type { Iptables, IptablesCapabilities } from "./iptables/iptables.ts";
 import { RestoreFailure } from "./iptables/iptables.ts";
-import { canaryIntactIn, flushedTables, missingBuiltinJumps, serviceChainsIn } from "./iptables/kernel-checks.ts";
+import type { SavedTables } from "./iptables/kernel-checks.ts";
+import { flushedTables, readBeforeFullSync, readTables } from "./iptables/kernel-checks.ts";
 import { RenderCache } from "./iptables/render-cache.ts";
 import type { BuiltinJump } from "./iptables/render-static.ts";
-import { builtinJumpsFor, canaryRestoreText, nodePortsOnAllAddresses } from "./iptables/render-static.ts";
+import { builtinJumpsFor, nodePortsOnAllAddresses } from "./iptables/render-static.ts";
 import type { RenderConfig } from "./iptables/render-config.ts";
 import { LARGE_CLUSTER_ENDPOINTS } from "./iptables/render-config.ts";
 import type { RenderResult } from "./iptables/render.ts";
@@ -30,10 +28,12 @@ import { renderIptables, renderOrder, renderServiceChains } from "./iptables/ren
 import type { LostNodePorts } from "./node-port-conflicts.ts";
 import { lostNodePorts, lostNodePortsChanged, nodePortOwner } from "./node-port-conflicts.ts";
 import type { NodeContext, ProxyState, ServiceInputs } from "./proxy-state.ts";
-import { buildProxyState, totalEndpoints, updateProxyState } from "./proxy-state.ts";
+import { buildProxyState, noLocalEndpoints, totalEndpoints, updateProxyState } from "./proxy-state.ts";
 import type { ProxyMetrics, SyncKind } from "./proxy-metrics.ts";
 import type { ProxySettings } from "./proxy-settings.ts";
 import { renderConfigFor } from "./proxy-settings.ts";
+import type { ConntrackCleaner } from "./stale-flows.ts";
+import { StaleFlows } from "./stale-flows.ts";
 
 /** kube-proxy's FullSyncPeriod: a partial sync trusts the kernel; once an hour it is rewritten whole. */
 export const FULL_SYNC_PERIOD_MS = 3_600_000;
@@ -44,12 +44,6 @@ export const FULL_SYNC_PERIOD_MS = 3_600_000;
  * restore is cheaper and nothing is staged.
  */
 export const STAGE_BATCH_SERVICES = 250;
-
-export interface ConntrackCleaner {
-  /** The kernel's UDP flows of this family, read once after a start. */
-  list(): Promise<ConntrackFlow[]>;
-  delete(deletions: readonly ConntrackDeletion[]): Promise<ConntrackOutcome[]>;
-}
 
 export interface ProxierOptions {
   readonly family: IPFamily;
@@ -100,6 +94,7 @@ export class Proxier {
   readonly #slices = new EndpointSliceChangeTracker();
   readonly #runner: BoundedFrequencyRunner;
   readonly #cache = new RenderCache();
+  readonly #staleFlows: StaleFlows | null;
   /** Earliest last-change-trigger-time of the pending EndpointSlice changes, per Service. */
   #triggers = new Map<ObjectKey, number>();
   #node: Node | null = null;
@@ -119,8 +114,6 @@ export class Proxier {
    */
   readonly #owedFullSync = new Map<FullSyncReason, number>([["start", 0]]);
   #fullSyncRequests = 0;
-  /** Whether stale flows have been found in the kernel's table since the start (see #staleFlows). */
-  #reconciledFlows = false;
   #lastFullSync = Number.NEGATIVE_INFINITY;
   #last: SyncReport | null = null;
   #canaryTimer: TimerHandle | null = null;
@@ -128,6 +121,8 @@ export class Proxier {
 
   constructor(options: ProxierOptions) {
     this.#o = options;
+    const { conntrack: cleaner, family, log, metrics, clock } = options;
+    this.#staleFlows = cleaner === null ? null : new StaleFlows({ cleaner, family, log, metrics, clock });
     this.#runner = new BoundedFrequencyRunner(() => this.sync().then(() => undefined), {
       minIntervalMs: options.minSyncPeriodMs,
       maxIntervalMs: options.syncPeriodMs,
@@ -269,7 +264,7 @@ export class Proxier {
     const full = this.#fullSyncReasonsAt(started);
     // A sync already known to be full reads the tables while the state is built: the two
     // iptables-save processes run beside this work instead of after it.
-    const tablesRead = full.length > 0 ? this.#readTables() : null;
+    const tablesRead = full.length > 0 ? readTables(this.#o.iptables) : null;
     // Awaited in #readBeforeFullSync; until then (or when a throw skips it) a failure must not count as unhandled.
     tablesRead?.catch(() => undefined);
     const drained = this.#drainChanges();
@@ -287,7 +282,7 @@ export class Proxier {
     const report = this.#reportSynced(sync, restored);
     this.#o.onProgrammed?.(this.#state);
     if (sync.kind === "full") this.#o.afterFullSync?.();
-    await this.#deleteStaleFlows(previous, sync.kind === "full" ? undefined : sync.candidates);
+    await this.#staleFlows?.afterSync(previous, this.#state, sync.kind === "full" ? undefined : sync.candidates);
     return report;
   }
 
@@ -356,7 +351,7 @@ export class Proxier {
   /**
    * Renders and restores. A full sync first reads which of our chains and built-in jumps the
    * kernel holds, and sees that the canary is in place before that read or written with the
-   * rules; a large one on iptables-nft writes the Services' chains in batches before switching
+   * rules (readBeforeFullSync); a large one on iptables-nft writes the Services' chains in batches before switching
    * the top-level chains over.
    */
   async #renderAndRestore(sync: SyncPlan): Promise<Restored> {
@@ -364,7 +359,7 @@ export class Proxier {
     const { config } = sync;
     const batch = o.stageBatchServices ?? STAGE_BATCH_SERVICES;
     const staged = sync.kind === "full" && sync.caps.backend === "nft" && batch > 0 && this.#state.size > 2 * batch;
-    const found = sync.kind === "full" ? await this.#readBeforeFullSync(config, staged, sync.tablesRead ?? this.#readTables()) : null;
+    const found = sync.kind === "full" ? await readBeforeFullSync(o.iptables, builtinJumpsFor(config), staged, sync.tablesRead ?? readTables(o.iptables)) : null;
     const existing = found === null ? this.#natChains : new Set([...this.#natChains, ...found.serviceChains]);
     const jumps = found?.missingJumps ?? [];
     let stagedRules = 0;
@@ -384,42 +379,6 @@ export class Proxier {
     return { result, stagedRules, jumps };
   }
 
-  /**
-   * What a full sync reads before it renders: our per-Service chains and the missing jumps from
-   * the built-in chains. The canary must be in place before the tables are read: a flush after
-   * the read then leaves it empty and is seen, even one that removes jumps this sync found in
-   * place. When the read shows it intact (a restart on a node with rules, a periodic sync) it was
-   * there before. When it is not, it is written on its own and the tables read again, unless the
-   * read found none of the jumps in place (a node without our rules, as at a first start): a
-   * flush after that read takes nothing this sync relies on, so the canary goes into the sync's
-   * restore. Not so when the sync is staged, whose batches are restores before that one. Under
-   * iptables-legacy every restore rewrites its whole table, at 10,000 Services a second's work,
-   * and each read or restore is a process forked from the daemon.
-   */
-  async #readBeforeFullSync(config: RenderConfig, staged: boolean, tablesRead: Promise<[string[], string[]]>): Promise<KernelBeforeFullSync> {
-    const wanted = builtinJumpsFor(config);
-    const missingIn = (nat: string[], filter: string[]) => [...missingBuiltinJumps("filter", filter, wanted), ...missingBuiltinJumps("nat", nat, wanted)];
-    let [nat, filter] = await tablesRead;
-    let missingJumps = missingIn(nat, filter);
-    let writeCanary = false;
-    if (!canaryIntactIn(nat) || !canaryIntactIn(filter)) {
-      if (missingJumps.length === wanted.length && !staged) {
-        writeCanary = true;
-      } else {
-        await this.#o.iptables.restore(canaryRestoreText());
-        [nat, filter] = await this.#readTables();
-        missingJumps = missingIn(nat, filter);
-      }
-    }
-    return { serviceChains: serviceChainsIn(nat), missingJumps, writeCanary };
-  }
-
-  /** The nat and filter tables' iptables-save lines, read at once; at 10,000 Services the nat table is over 300,000 lines. */
-  async #readTables(): Promise<[string[], string[]]> {
-    const [nat, filter] = await Promise.all([this.#o.iptables.save("nat"), this.#o.iptables.save("filter")]);
-    return [nat.split("\n"), filter.split("\n")];
-  }
-
   /** What the kernel holds now, and which owed full syncs this one settled. */
   #recordProgrammed(sync: SyncPlan, restored: Restored, requests: number): void {
     this.#programmed = this.#state;
@@ -436,7 +395,7 @@ export class Proxier {
     o.health.updated(o.family);
     o.metrics.syncSucceeded(done);
     o.metrics.syncDuration(sync.kind, (done - sync.started) / 1000);
-    const written = countWritten(result.text);
+    const written = result.writtenRules;
     o.metrics.ruleCounts(result.ruleCounts, { filter: written.filter, nat: written.nat + stagedRules });
     o.metrics.noLocalEndpoints(...noLocalEndpoints(this.#state));
     for (const t of sync.triggers.values()) o.metrics.networkProgramming((done - t) / 1000);
@@ -484,45 +443,6 @@ export class Proxier {
     return report;
   }
 
-  async #deleteStaleFlows(previous: ProxyState, keys: Iterable<ObjectKey> | undefined): Promise<void> {
-    const cleaner = this.#o.conntrack;
-    if (cleaner === null) return;
-    const started = this.#o.clock.now();
-    const deletions = await this.#staleFlows(cleaner, previous, keys);
-    if (deletions.length === 0) {
-      this.#o.metrics.conntrackReconciled((this.#o.clock.now() - started) / 1000);
-      return;
-    }
-    const outcomes = await cleaner.delete(deletions);
-    const failed = outcomes.filter((x) => x.deleted === null);
-    const failedDeletions = failed.reduce((n, x) => n + x.deletions.length, 0);
-    const flows = outcomes.reduce((n, x) => n + (x.deleted ?? 0), 0);
-    this.#o.metrics.conntrackDeleted(deletions.length - failedDeletions, failedDeletions, flows);
-    this.#o.metrics.conntrackReconciled((this.#o.clock.now() - started) / 1000);
-    this.#o.log.info({ family: this.#o.family, filters: deletions.length, calls: outcomes.length, flows }, "stale UDP conntrack entries deleted");
-    for (const f of failed) this.#o.log.warn({ family: this.#o.family, filters: f.deletions.length, first: f.deletions[0], err: f.error }, "conntrack deletion failed");
-  }
-
-  /**
-   * What to delete after this sync. The first sync after a start has no previous state to
-   * compare with (every UDP port would look new, and every live flow would go): it reads the
-   * kernel's table and picks the flows DNATed to an endpoint no longer used. Later syncs compare
-   * the two states.
-   */
-  async #staleFlows(cleaner: ConntrackCleaner, previous: ProxyState, keys: Iterable<ObjectKey> | undefined): Promise<ConntrackDeletion[]> {
-    if (this.#reconciledFlows) return staleConntrackEntries(previous, this.#state, keys);
-    this.#reconciledFlows = true;
-    try {
-      const started = this.#o.clock.now();
-      const flows = await cleaner.list();
-      const stale = staleKernelFlows(this.#state, flows);
-      this.#o.log.info({ family: this.#o.family, udpFlows: flows.length, stale: stale.length, ms: Math.round(this.#o.clock.now() - started) }, "conntrack table reconciled after start");
-      return stale;
-    } catch (err) {
-      this.#o.log.warn({ family: this.#o.family, err }, "cannot list the conntrack table: stale UDP flows are found by comparing states instead");
-      return staleConntrackEntries(previous, this.#state, keys);
-    }
-  }
 }
 
 /** The changes one sync drains. */
@@ -545,16 +465,7 @@ interface SyncPlan extends Drained {
   readonly config: RenderConfig;
   readonly caps: IptablesCapabilities;
   /** The tables' read, started before the state was built when the sync was known to be full then. */
-  readonly tablesRead: Promise<[string[], string[]]> | null;
-}
-
-/** What a full sync found in the kernel before rendering. */
-interface KernelBeforeFullSync {
-  /** Per-Service chains of ours in the nat table. */
-  readonly serviceChains: ReadonlySet<string>;
-  readonly missingJumps: BuiltinJump[];
-  /** The canary is not in place, and is written by the sync's restore. */
-  readonly writeCanary: boolean;
+  readonly tablesRead: Promise<SavedTables> | null;
 }
 
 interface Restored {
@@ -566,34 +477,4 @@ interface Restored {
 
 function addReason(reasons: FullSyncReason[], reason: FullSyncReason): void {
   if (!reasons.includes(reason)) reasons.push(reason);
-}
-
-/** Rules written by one restore text, per table (kube-proxy's sync_proxy_rules_iptables_last). */
-function countWritten(text: string): { filter: number; nat: number } {
-  const counts = { filter: 0, nat: 0 };
-  let table: "filter" | "nat" | null = null;
-  let start = 0;
-  while (start < text.length) {
-    let end = text.indexOf("\n", start);
-    if (end < 0) end = text.length;
-    if (text.startsWith("*filter", start)) table = "filter";
-    else if (text.startsWith("*nat", start)) table = "nat";
-    else if (table !== null && text.startsWith("-A ", start)) counts[table]++;
-    start = end + 1;
-  }
-  return counts;
-}
-
-/** Service ports with a Local policy and endpoints elsewhere but none here: [internal, external]. */
-function noLocalEndpoints(state: ProxyState): [number, number] {
-  let internal = 0;
-  let external = 0;
-  for (const ports of state.values()) {
-    for (const p of ports) {
-      if (!p.endpoints.hasAnyEndpoints || p.endpoints.local.length > 0) continue;
-      if (p.info.internalPolicyLocal) internal++;
-      if (p.info.externalPolicyLocal && (p.info.nodePort !== 0 || p.info.externalIPs.length > 0 || p.info.loadBalancerIPs.length > 0)) external++;
-    }
-  }
-  return [internal, external];
 }

@@ -145,3 +145,20 @@ export function totalEndpoints(state: ProxyState): number {
   for (const ports of state.values()) for (const p of ports) n += p.endpoints.allReachable.length;
   return n;
 }
+
+/**
+ * Service ports with a Local policy and endpoints elsewhere but none here, as [internal,
+ * external]: kube-proxy's sync_proxy_rules_no_local_endpoints_total.
+ */
+export function noLocalEndpoints(state: ProxyState): [internal: number, external: number] {
+  let internal = 0;
+  let external = 0;
+  for (const ports of state.values()) {
+    for (const p of ports) {
+      if (!p.endpoints.hasAnyEndpoints || p.endpoints.local.length > 0) continue;
+      if (p.info.internalPolicyLocal) internal++;
+      if (p.info.externalPolicyLocal && (p.info.nodePort !== 0 || p.info.externalIPs.length > 0 || p.info.loadBalancerIPs.length > 0)) external++;
+    }
+  }
+  return [internal, external];
+}

@@ -25,12 +25,24 @@ describe.each(scenarios)("render $name", (scenario) => {
   });
 
   it("counts the rules it writes", () => {
-    const lines = result.text.split("\n");
-    const count = (table: string) => {
-      const start = lines.indexOf(table);
-      const end = lines.indexOf("COMMIT", start);
-      return lines.slice(start, end).filter((l) => l.startsWith("-A ")).length;
-    };
-    expect(result.ruleCounts).toEqual({ filter: count("*filter"), nat: count("*nat") });
+    expect(result.ruleCounts).toEqual(appendedRules(result.text));
+    expect(result.writtenRules).toEqual(result.ruleCounts);
+  });
+
+  it("counts, in a partial render, only the rules it writes and still every rule of the state", () => {
+    const partial = renderAll(scenario.services, scenario.slices, scenario.config, { changed: new Set(), canary: false });
+    expect(partial.writtenRules).toEqual(appendedRules(partial.text));
+    expect(partial.ruleCounts).toEqual(result.ruleCounts);
   });
 });
+
+/** The "-A" lines of each table's section of a restore text. */
+function appendedRules(text: string): { filter: number; nat: number } {
+  const lines = text.split("\n");
+  const count = (table: string) => {
+    const start = lines.indexOf(table);
+    const end = lines.indexOf("COMMIT", start);
+    return lines.slice(start, end).filter((l) => l.startsWith("-A ")).length;
+  };
+  return { filter: count("*filter"), nat: count("*nat") };
+}

@@ -55,6 +55,8 @@ export interface RenderResult {
   readonly deletedChains: readonly string[];
   /** Rules of the whole desired state per table, written or not (kube-proxy's rule-count metric). */
   readonly ruleCounts: { readonly filter: number; readonly nat: number };
+  /** Rules this text appends per table (kube-proxy's sync_proxy_rules_iptables_last). */
+  readonly writtenRules: { readonly filter: number; readonly nat: number };
   /** Services whose chains this text writes. */
   readonly writtenServices: number;
 }
@@ -116,8 +118,11 @@ export function renderIptables(req: RenderRequest): RenderResult {
 
   const jumps = req.includeBuiltinJumps === true;
   const extra = (table: BuiltinJump["table"]): string[] => (jumps ? builtinJumpLines(table, builtinJumpsFor(config)) : builtinJumpInserts(table, req.insertJumps ?? []));
-  const filterText = tableSection("filter", [filter], extra("filter"));
-  const natText = tableSection("nat", [natStatic, natTop, natChains], extra("nat"));
+  const filterExtra = extra("filter");
+  const natExtra = extra("nat");
+  const appended = (lines: readonly string[]): number => lines.filter((l) => l.startsWith("-A ")).length;
+  const filterText = tableSection("filter", [filter], filterExtra);
+  const natText = tableSection("nat", [natStatic, natTop, natChains], natExtra);
   return {
     text: `${filterText}\n${natText}\n`,
     natChains: activeChains,
@@ -126,6 +131,10 @@ export function renderIptables(req: RenderRequest): RenderResult {
     ruleCounts: {
       filter: filter.ruleCount + (canary ? 0 : 1),
       nat: natStatic.ruleCount + natTop.ruleCount + natChains.ruleCount + skippedRules + (canary ? 0 : 1),
+    },
+    writtenRules: {
+      filter: filter.ruleCount + appended(filterExtra),
+      nat: natStatic.ruleCount + natTop.ruleCount + natChains.ruleCount + appended(natExtra),
     },
     writtenServices,
   };
