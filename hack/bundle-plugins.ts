@@ -1,7 +1,7 @@
 // The esbuild set-up both daemons' bundles are built with (hack/bundle.ts): its plugins, and the
 // options that go with them. Apart so that a test can bundle a small entry the same way
 // (bundle-plugins.test.ts).
-import http from "node:http";
+import { builtinModules } from "node:module";
 import { fileURLToPath } from "node:url";
 import type { BuildOptions, Plugin } from "esbuild";
 import { isTrimmedImport, TRIMMED_SPECIFIER, trimmedGenUrl } from "../pkg/cli/client-node-trim.ts";
@@ -18,28 +18,22 @@ const trimClientNode: Plugin = {
 };
 
 /**
- * node:http without its ESM facade. Importing a builtin as ESM reads every export, and three of
- * node:http's (WebSocket, CloseEvent, MessageEvent) are getters that load Node's bundled undici.
- * Measured here: a script that imports nothing else, 60.8 MiB RSS against 46.8 with require();
- * in the daemons about 1 MiB (signpost-proxy's heap 0.9 MiB and its external memory 0.8 MiB
- * less; signpost-dns at 1,000 Services, 4 alternating runs, VmRSS median 94.6 -> 93.8 MiB). The
- * bundle takes the module from process.getBuiltinModule and exports what the code imports of it,
- * every export but those three.
+ * Node's own modules without their ESM facades. Importing a builtin as ESM reads every export of
+ * it, and many are getters that load more: node:http's WebSocket, CloseEvent and MessageEvent
+ * load Node's bundled undici (a script that imports nothing else: 60.8 MiB RSS against 46.8 with
+ * require()); process.stdin opens a stream on fd 0; fs.ReadStream, util.TextDecoder and
+ * crypto.webcrypto load their modules. A profile of signpost-dns's import gave 46 ms to those
+ * reads. Every `import` of a builtin in the bundle gets the module from process.getBuiltinModule
+ * as CommonJS instead, whose exports esbuild reads where the code uses them, so a getter runs
+ * only if the code asks for it.
  */
-const httpWithoutUndici: Plugin = {
-  name: "http-without-undici",
+const BUILTIN = new RegExp(`^(node:.+|${builtinModules.map((m) => m.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")).join("|")})$`);
+const builtinsWithoutFacades: Plugin = {
+  name: "builtins-without-facades",
   setup(b) {
-    const namespace = "builtin-http";
-    b.onResolve({ filter: /^(node:)?http$/ }, () => ({ path: "node:http", namespace }));
-    b.onLoad({ filter: /.*/, namespace }, () => {
-      const names = Object.keys(http).filter((name) => !["WebSocket", "CloseEvent", "MessageEvent"].includes(name));
-      const contents = [
-        `const http = process.getBuiltinModule("node:http");`,
-        "export default http;",
-        ...names.map((name) => `export const ${name} = http.${name};`),
-      ].join("\n");
-      return { contents, loader: "js" };
-    });
+    const namespace = "builtin-cjs";
+    b.onResolve({ filter: BUILTIN }, (args) => (args.kind === "import-statement" ? { path: args.path.replace(/^node:/, ""), namespace } : undefined));
+    b.onLoad({ filter: /.*/, namespace }, (args) => ({ contents: `module.exports = process.getBuiltinModule(${JSON.stringify(`node:${args.path}`)});`, loader: "js" }));
   },
 };
 
@@ -72,6 +66,33 @@ const lazyProxySupport: Plugin = {
   },
 };
 
+/**
+ * undici without its index. The index evaluates every dispatcher, the mocks, the cache stores,
+ * fetch, WebSocket and EventSource at each start (the largest part of the bundle's evaluation:
+ * about 55 ms of signpost-proxy's import in a profile), while the daemons use an Agent and its
+ * request(). Every import of "undici" in the bundle (ours and client-node's) gets this module
+ * instead: the Agent and the request methods, as the index adds them to every dispatcher; the
+ * rarer ProxyAgent (a kubeconfig's proxy-url) and fetch (client-node's Watch, health and log
+ * calls, none of which the daemons make) load the real index on first use. An import it does not
+ * provide fails the build.
+ */
+const UNDICI_PARTS = [
+  `const Dispatcher = require("undici/lib/dispatcher/dispatcher.js");`,
+  `Object.assign(Dispatcher.prototype, require("undici/lib/api/index.js"));`,
+  `export const Agent = require("undici/lib/dispatcher/agent.js");`,
+  lazyClass("undici/index.js", "ProxyAgent"),
+  `export function fetch(...args) { return require("undici/index.js").fetch(...args); }`,
+].join("\n");
+
+const undiciParts: Plugin = {
+  name: "undici-parts",
+  setup(b) {
+    const namespace = "undici-parts";
+    b.onResolve({ filter: /^undici$/ }, (args) => (args.kind === "import-statement" ? { path: "undici", namespace } : undefined));
+    b.onLoad({ filter: /.*/, namespace }, () => ({ contents: UNDICI_PARTS, loader: "js", resolveDir: root }));
+  },
+};
+
 /** The generated API's models and API classes: what the trim keeps out. */
 export const GENERATED = /@kubernetes\/client-node\/dist\/gen\/(models|apis|types)\//;
 
@@ -87,7 +108,7 @@ export const BUNDLE_OPTIONS = {
   legalComments: "none",
   metafile: true,
   logLevel: "warning",
-  plugins: [trimClientNode, httpWithoutUndici, lazyProxySupport],
+  plugins: [trimClientNode, builtinsWithoutFacades, lazyProxySupport, undiciParts],
   // The CommonJS dependencies call require() for Node's own modules.
   banner: { js: "import { createRequire as __signpostRequire } from 'node:module'; const require = __signpostRequire(import.meta.url);" },
 } satisfies BuildOptions;

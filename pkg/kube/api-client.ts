@@ -3,13 +3,13 @@
 // (protobuf-objects.ts), as kube-proxy and CoreDNS watch. client-node supplies the transport
 // (KubeConfig's credentials and its undici dispatcher); this module adds what its Watch lacks:
 // the Status body of a failed request, and a report of every malformed line or frame instead of
-// silently skipping it. Requests go through undici's request(), whose body is a Node stream, not
-// fetch(), whose body is a web stream: a streamed list of 10,000 EndpointSlices arrives in
-// thousands of chunks, and each paid for a web stream read, its promises and the adapter back to
-// a Node stream.
+// silently skipping it. Requests go through the dispatcher's request(), whose body is a Node
+// stream, not fetch(), whose body is a web stream: a streamed list of 10,000 EndpointSlices
+// arrives in thousands of chunks, and each paid for a web stream read, its promises and the
+// adapter back to a Node stream. Only the Agent is imported of undici (hack/bundle-plugins.ts).
 import { createInterface } from "node:readline";
 import type { Readable } from "node:stream";
-import { request, type Dispatcher } from "undici";
+import { Agent, type Dispatcher } from "undici";
 // From their own modules, not the package root (see pkg/cli/trim-client-node.ts).
 import type { KubeConfig } from "@kubernetes/client-node/dist/config.js";
 import { HttpMethod, RequestContext } from "@kubernetes/client-node/dist/gen/http/http.js";
@@ -80,6 +80,8 @@ interface Opened {
 export class ApiClient {
   readonly #kc: KubeConfig;
   readonly #server: string;
+  /** For a server the kubeconfig gives no TLS settings for (plain http), where client-node sets no dispatcher. */
+  #plain: Agent | null = null;
 
   constructor(kc: KubeConfig) {
     const cluster = kc.getCurrentCluster();
@@ -97,11 +99,12 @@ export class ApiClient {
     for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
     const ctx = new RequestContext(url.toString(), HttpMethod.GET);
     await this.#kc.applySecurityAuthentication(ctx);
-    const headers = ctx.getHeaders();
-    const response = await request(url, {
+    const dispatcher: Dispatcher = ctx.getDispatcher() ?? (this.#plain ??= new Agent());
+    const response = await dispatcher.request({
+      origin: url.origin,
+      path: `${url.pathname}${url.search}`,
       method: "GET",
-      headers: { ...headers, accept },
-      dispatcher: ctx.getDispatcher(),
+      headers: { ...ctx.getHeaders(), accept },
       signal,
     });
     const contentType = response.headers["content-type"];
