@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { BoundedFrequencyRunner } from "./bounded-frequency-runner.ts";
 import { FakeClock } from "../../test/support/fake-clock.ts";
 
-function setup(minIntervalMs = 1000, maxIntervalMs = 30_000, syncMs = 0, restUnderChurn = false) {
+function setup(minIntervalMs = 1000, maxIntervalMs = 30_000, syncMs = 0, restUnderChurn = false, burst = 1) {
   const clock = new FakeClock();
   const starts: number[] = [];
   const errors: unknown[] = [];
@@ -13,7 +13,7 @@ function setup(minIntervalMs = 1000, maxIntervalMs = 30_000, syncMs = 0, restUnd
       if (syncMs > 0) await new Promise<void>((resolve) => clock.setTimer(resolve, syncMs));
       if (fail) throw new Error("sync failed");
     },
-    { minIntervalMs, maxIntervalMs, clock, onError: (e) => errors.push(e), restUnderChurn },
+    { minIntervalMs, maxIntervalMs, clock, onError: (e) => errors.push(e), restUnderChurn, burst },
   );
   const t0 = clock.now();
   const at = () => starts.map((s) => s - t0);
@@ -146,6 +146,28 @@ describe("BoundedFrequencyRunner", () => {
     runner.run();
     await clock.advance(0);
     expect(at()).toEqual([0, 5000, 10_500, 16_000, 32_000]);
+  });
+
+  it("with a burst of two, starts a second sync right after the first once it has been quiet, then one per minInterval", async () => {
+    const { clock, runner, at } = setup(1000, 30_000, 100, false, 2);
+    runner.start();
+    await clock.advance(5000);
+    runner.run();
+    await clock.advance(50);
+    // A Service's EndpointSlice, arriving while the Service's sync runs: the second token.
+    runner.run();
+    await clock.advance(150);
+    // The bucket is empty (0.1 of a token came back): the next waits until it holds one.
+    runner.run();
+    await clock.advance(2000);
+    expect(at()).toEqual([0, 5000, 5100, 6000]);
+  });
+
+  it("with a burst of two, sustained churn still syncs once per minInterval", async () => {
+    const { clock, runner, at } = setup(1000, 30_000, 0, false, 2);
+    runner.start();
+    await requestsEvery(clock, runner, 100, 5000);
+    expect(at()).toEqual([0, 100, 1000, 2000, 3000, 4000, 5000]);
   });
 
   it("starts nothing after stop()", async () => {

@@ -1,12 +1,20 @@
 // One coalescing runner for the sync function, after kube-proxy's bounded_frequency_runner.go:
 // run() only records a request and never blocks; requests that arrive while a sync runs, or
-// within minInterval of the last one, collapse into a single later sync; and a sync runs at
-// least every maxInterval even when nothing asked. Syncs never overlap. retryAfter() asks for
-// an earlier run after a failure, still no sooner than minInterval allows.
+// sooner than minInterval allows, collapse into a single later sync; and a sync runs at least
+// every maxInterval even when nothing asked. Syncs never overlap. retryAfter() asks for an
+// earlier run after a failure, still no sooner than minInterval allows. minInterval is a token
+// bucket, as kube-proxy's iptables proxier had it (burstSyncs = 2) before its runner was
+// rewritten without bursts: each start takes a token, one comes back per minInterval, and after
+// a quiet spell up to `burst` syncs may start back to back. A new Service and its EndpointSlice, which arrive a few milliseconds apart, are then
+// programmed by two syncs in a row instead of the second waiting out minInterval; sustained
+// churn still syncs once per minInterval at most.
 import type { Clock, TimerHandle } from "./clock.ts";
 
 export interface BoundedFrequencyOptions {
-  /** Least time between the starts of two syncs (kube-proxy's minSyncPeriod). */
+  /**
+   * How long the bucket takes to give back one token: under sustained churn, the least time
+   * between the starts of two syncs (kube-proxy's minSyncPeriod).
+   */
   readonly minIntervalMs: number;
   /** Most time between the starts of two syncs (syncPeriod). */
   readonly maxIntervalMs: number;
@@ -15,6 +23,8 @@ export interface BoundedFrequencyOptions {
   readonly onError: (err: unknown) => void;
   /** Rest between syncs under sustained churn (see above); default false. */
   readonly restUnderChurn?: boolean;
+  /** Syncs that may start back to back after a quiet spell (see above); default 1. */
+  readonly burst?: number;
 }
 
 /** Syncs in a row that had requests arrive while they ran, before the runner rests. */
@@ -37,6 +47,8 @@ export class BoundedFrequencyRunner {
   #pending = false;
   #retryAt: number | null = null;
   #lastStart = Number.NEGATIVE_INFINITY;
+  /** Tokens left in the bucket right after the last start. */
+  #tokensAfterLastStart = 0;
   #lastEnd = Number.NEGATIVE_INFINITY;
   #requestedWhileRunning = false;
   /** Syncs in a row during which a request arrived. */
@@ -91,7 +103,8 @@ export class BoundedFrequencyRunner {
   }
 
   #dueAt(): number {
-    let earliest = this.#lastStart + this.#o.minIntervalMs;
+    // When the bucket next holds a whole token.
+    let earliest = this.#lastStart + Math.max(0, 1 - this.#tokensAfterLastStart) * this.#o.minIntervalMs;
     if (this.resting) {
       const took = this.#lastEnd - this.#lastStart;
       earliest = Math.max(earliest, this.#lastEnd + Math.min(REST_FACTOR * took, MAX_REST_INTERVALS * this.#o.minIntervalMs));
@@ -118,7 +131,12 @@ export class BoundedFrequencyRunner {
     if (this.#stopped || this.#running !== null) return;
     this.#pending = false;
     this.#retryAt = null;
-    this.#lastStart = this.#o.clock.now();
+    const now = this.#o.clock.now();
+    const burst = this.#o.burst ?? 1;
+    const min = this.#o.minIntervalMs;
+    const tokens = !Number.isFinite(this.#lastStart) || min <= 0 ? burst : Math.min(burst, this.#tokensAfterLastStart + (now - this.#lastStart) / min);
+    this.#tokensAfterLastStart = tokens - 1;
+    this.#lastStart = now;
     this.#runs++;
     this.#running = this.#invoke();
   }

@@ -45,6 +45,13 @@ export const FULL_SYNC_PERIOD_MS = 3_600_000;
  */
 export const STAGE_BATCH_SERVICES = 250;
 
+/**
+ * Syncs that may start back to back after a quiet spell (bounded-frequency-runner.ts): a new
+ * Service's rules and then its endpoints', a few milliseconds apart, without the second waiting
+ * out --min-sync-period. kube-proxy's iptables proxier had the same burst (burstSyncs).
+ */
+export const SYNC_BURST = 2;
+
 export interface ProxierOptions {
   readonly family: IPFamily;
   readonly nodeName: string;
@@ -129,6 +136,7 @@ export class Proxier {
       clock: options.clock,
       onError: (err) => options.log.error({ err, family: options.family }, "sync failed unexpectedly"),
       restUnderChurn: true,
+      burst: SYNC_BURST,
     });
   }
 

@@ -41,7 +41,7 @@ export const daemonFlags: FlagSpecs = {
   kubeconfig: { type: "string", help: "path to a kubeconfig; in-cluster or ~/.kube/config when unset" },
   "hostname-override": { type: "string", help: "this node's name, if not the hostname" },
   ...ruleFlags,
-  "min-sync-period": { type: "duration", help: "least time between two syncs of the rules (default 1s); under sustained churn a sync also waits as long as the last one took, up to five times this" },
+  "min-sync-period": { type: "duration", help: "least time between two syncs of the rules, after a burst of two that a quiet spell allows (default 1s); under sustained churn a sync also waits as long as the last one took, up to five times this" },
   "sync-period": { type: "duration", help: "most time between two syncs of the rules (default 30s)" },
   "healthz-bind-address": { type: "string", help: "host:port of /healthz and /livez (default 0.0.0.0:10256)" },
   "metrics-bind-address": { type: "string", help: "host:port of /metrics (default 127.0.0.1:10249)" },
