@@ -68,7 +68,7 @@ describe("the bundle's stand-ins for client-node's proxy support", () => {
     expect(inputs.filter((i) => i.startsWith("lazy-proxy-support:")).sort()).toEqual(["lazy-proxy-support:hpagent", "lazy-proxy-support:socks", "lazy-proxy-support:socks-proxy-agent"]);
     // node:http, as every builtin an ES module imports, comes from process.getBuiltinModule: the
     // proxy agents below must still be its Agents.
-    expect(inputs).toContain("builtin-cjs:http");
+    expect(inputs).toContain("builtin-esm:http");
     const cases: [string, string, { agent: string; dispatcher: string }][] = [
       ["https://127.0.0.1:6443", "socks5://127.0.0.1:1080", { agent: "SocksProxyAgent", dispatcher: "Agent" }],
       ["https://127.0.0.1:6443", "http://127.0.0.1:3128", { agent: "HttpsProxyAgent", dispatcher: "ProxyAgent" }],
