@@ -9,10 +9,15 @@ import { isTrimmedImport, TRIMMED_SPECIFIER, trimmedGenUrl } from "../pkg/cli/cl
 /** The repository's root, with a trailing slash. */
 export const root = fileURLToPath(new URL("..", import.meta.url));
 
+/** A string as a regular expression that matches it literally (also as an esbuild filter). */
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+}
+
 const trimClientNode: Plugin = {
   name: "trim-client-node",
   setup(b) {
-    const exactly = new RegExp(`^${TRIMMED_SPECIFIER.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}$`);
+    const exactly = new RegExp(`^${escapeRegExp(TRIMMED_SPECIFIER)}$`);
     b.onResolve({ filter: exactly }, (args) => (isTrimmedImport(args.path, args.importer) ? { path: fileURLToPath(trimmedGenUrl) } : undefined));
   },
 };
@@ -37,7 +42,7 @@ const UNREAD_GETTERS: Readonly<Record<string, readonly string[]>> = {
   crypto: ["webcrypto", "subtle"],
   dns: ["promises"],
 };
-const BUILTIN = new RegExp(`^(node:.+|${builtinModules.map((m) => m.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")).join("|")})$`);
+const BUILTIN = new RegExp(`^(node:.+|${builtinModules.map(escapeRegExp).join("|")})$`);
 
 /** The module that stands in for a builtin's ESM facade (see above). */
 export function builtinModuleSource(name: string): string {

@@ -5,9 +5,9 @@
 // earlier run after a failure, still no sooner than minInterval allows. minInterval is a token
 // bucket, as kube-proxy's iptables proxier had it (burstSyncs = 2) before its runner was
 // rewritten without bursts: each start takes a token, one comes back per minInterval, and after
-// a quiet spell up to `burst` syncs may start back to back. A new Service and its EndpointSlice, which arrive a few milliseconds apart, are then
-// programmed by two syncs in a row instead of the second waiting out minInterval; sustained
-// churn still syncs once per minInterval at most.
+// a quiet spell up to `burst` syncs may start back to back. A new Service and its EndpointSlice,
+// which arrive a few milliseconds apart, are then programmed by two syncs in a row instead of
+// the second waiting out minInterval; sustained churn still syncs once per minInterval at most.
 import type { Clock, TimerHandle } from "./clock.ts";
 
 export interface BoundedFrequencyOptions {

@@ -359,8 +359,8 @@ export class Proxier {
   /**
    * Renders and restores. A full sync first reads which of our chains and built-in jumps the
    * kernel holds, and sees that the canary is in place before that read or written with the
-   * rules (readBeforeFullSync); a large one on iptables-nft writes the Services' chains in batches before switching
-   * the top-level chains over.
+   * rules (readBeforeFullSync); a large one on iptables-nft writes the Services' chains in
+   * batches before switching the top-level chains over.
    */
   async #renderAndRestore(sync: SyncPlan): Promise<Restored> {
     const o = this.#o;
