@@ -7,14 +7,14 @@
 // stream, not fetch(), whose body is a web stream: a streamed list of 10,000 EndpointSlices
 // arrives in thousands of chunks, and each paid for a web stream read, its promises and the
 // adapter back to a Node stream. Only the Agent is imported of undici (hack/bundle-plugins.ts).
-import { createInterface } from "node:readline";
 import type { Readable } from "node:stream";
 import { Agent, type Dispatcher } from "undici";
 // From their own modules, not the package root (see pkg/cli/trim-client-node.ts).
 import type { KubeConfig } from "@kubernetes/client-node/dist/config.js";
 import { HttpMethod, RequestContext } from "@kubernetes/client-node/dist/gen/http/http.js";
 import { SignpostError } from "../errors/errors.ts";
-import { LengthDelimitedFrames } from "./length-delimited-frames.ts";
+import { type FrameHandler, LengthDelimitedFrames } from "./length-delimited-frames.ts";
+import { NewlineDelimitedFrames } from "./newline-delimited-frames.ts";
 import { ALL_FIELDS, decodeObject, decodeWatchEvent, type DecodedFields } from "./protobuf-objects.ts";
 
 /** The fields of metav1.Status that explain a failure. */
@@ -65,8 +65,8 @@ const PROTOBUF = "application/vnd.kubernetes.protobuf";
 const ACCEPT: Readonly<Record<WatchEncoding, string>> = { json: "application/json", protobuf: `${PROTOBUF}, application/json` };
 
 /**
- * The largest protobuf watch frame taken: etcd keeps objects of up to 1.5 MiB, and a frame
- * holds one object; anything far past that is a broken stream, not an object.
+ * The largest watch event taken, a protobuf frame or a JSON line: etcd keeps objects of up to
+ * 1.5 MiB, and each holds one object; anything far past that is a broken stream, not an object.
  */
 export const MAX_WATCH_FRAME_BYTES = 16 * 1024 * 1024;
 
@@ -184,37 +184,32 @@ function failOnce(w: WatchedBody, reject: (err: Error) => void): { fail: (err: u
   };
 }
 
+/** How a watch stream is cut into events: newline-delimited JSON, or length-delimited protobuf. */
+interface Framing {
+  push(chunk: Buffer, onFrame: FrameHandler): void;
+  /** At the stream's end: the last frame if one is pending, or an error if it was cut short. */
+  finish(onFrame: FrameHandler): void;
+}
+
 /** A JSON watch's lines, each parsed into a watch event; a line that does not parse is reported and skipped. */
 function readLines(w: WatchedBody): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const lines = createInterface({ input: w.body, crlfDelay: Infinity });
-    const { fail, failed } = failOnce(w, reject);
-    w.body.on("data", w.armIdle);
-    // readline re-emits its input's errors: both need a listener, or an abort is uncaught.
-    w.body.on("error", fail);
-    lines.on("error", fail);
-    lines.on("line", (line) => {
-      if (line.trim() === "") return;
-      let event: RawWatchEvent;
-      try {
-        event = JSON.parse(line) as RawWatchEvent;
-      } catch (err) {
-        w.callbacks.onMalformed(line, err);
-        return;
-      }
-      w.callbacks.onEvent(event, "json");
-    });
-    lines.on("close", () => {
-      w.disarm();
-      if (!failed()) resolve();
-    });
+  return readEvents(w, new NewlineDelimitedFrames(MAX_WATCH_FRAME_BYTES), (buf, start, end) => {
+    const line = buf.toString("utf8", start, end);
+    if (line.trim() === "") return;
+    let event: RawWatchEvent;
+    try {
+      event = JSON.parse(line) as RawWatchEvent;
+    } catch (err) {
+      w.callbacks.onMalformed(line, err);
+      return;
+    }
+    w.callbacks.onEvent(event, "json");
   });
 }
 
 /** A protobuf watch's frames, each decoded into a watch event; a frame that does not decode is reported and skipped. */
 function readFrames(w: WatchedBody, decoded: DecodedFields): Promise<void> {
-  const frames = new LengthDelimitedFrames(MAX_WATCH_FRAME_BYTES);
-  const onFrame = (buf: Buffer, start: number, end: number): void => {
+  return readEvents(w, new LengthDelimitedFrames(MAX_WATCH_FRAME_BYTES), (buf, start, end) => {
     let event: RawWatchEvent;
     try {
       event = decodeWatchEvent(buf, start, end, decoded);
@@ -223,13 +218,20 @@ function readFrames(w: WatchedBody, decoded: DecodedFields): Promise<void> {
       return;
     }
     w.callbacks.onEvent(event, "protobuf");
-  };
+  });
+}
+
+/**
+ * Reads a watch's body through its framing, one event per frame, in order; ends when the body
+ * does, or fails with the first error: of the body, of a frame over the bound, or of a handler.
+ */
+function readEvents(w: WatchedBody, framing: Framing, onFrame: FrameHandler): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     const { fail, failed } = failOnce(w, reject);
     w.body.on("data", (chunk: Uint8Array) => {
       w.armIdle();
       try {
-        frames.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength), onFrame);
+        framing.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength), onFrame);
       } catch (err) {
         fail(err);
         w.body.destroy();
@@ -239,8 +241,13 @@ function readFrames(w: WatchedBody, decoded: DecodedFields): Promise<void> {
     w.body.on("end", () => {
       w.disarm();
       if (failed()) return;
-      if (frames.midFrame) fail(new Error("the watch stream ended in the middle of a frame"));
-      else resolve();
+      try {
+        framing.finish(onFrame);
+      } catch (err) {
+        fail(err);
+        return;
+      }
+      resolve();
     });
   });
 }

@@ -30,6 +30,9 @@ describe("LengthDelimitedFrames", () => {
     expect(split([stream.subarray(0, 2)]).midFrame).toBe(true);
     expect(split([stream.subarray(0, 6)]).midFrame).toBe(true);
     expect(split([stream.subarray(0, 9)])).toEqual({ frames: ["first"], midFrame: false });
+    const cut = new LengthDelimitedFrames(1024);
+    cut.push(stream.subarray(0, 6), () => {});
+    expect(() => cut.finish()).toThrow(/ended in the middle of a frame/);
   });
 
   it("refuses a frame longer than its bound before buffering any of it", () => {

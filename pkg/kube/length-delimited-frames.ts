@@ -25,6 +25,11 @@ export class LengthDelimitedFrames {
     return this.#headerHave > 0 || this.#frame !== null;
   }
 
+  /** At the stream's end: an error when it stopped inside a frame. */
+  finish(): void {
+    if (this.midFrame) throw new Error("the watch stream ended in the middle of a frame");
+  }
+
   push(chunk: Buffer, onFrame: FrameHandler): void {
     let pos = 0;
     const end = chunk.length;
