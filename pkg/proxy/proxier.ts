@@ -25,6 +25,7 @@ import type { RenderConfig } from "./iptables/render-config.ts";
 import { LARGE_CLUSTER_ENDPOINTS } from "./iptables/render-config.ts";
 import type { RenderResult } from "./iptables/render.ts";
 import { renderIptables, renderOrder, renderServiceChains } from "./iptables/render.ts";
+import type { DispatchChains } from "./iptables/service-dispatch.ts";
 import type { LostNodePorts } from "./node-port-conflicts.ts";
 import { lostNodePorts, lostNodePortsChanged, nodePortOwner } from "./node-port-conflicts.ts";
 import type { NodeContext, ProxyState, ServiceInputs } from "./proxy-state.ts";
@@ -114,6 +115,8 @@ export class Proxier {
   /** The state the kernel holds: the last one restored successfully. */
   #programmed: ProxyState = new Map();
   #natChains: ReadonlySet<string> = new Set();
+  /** The KUBE-DST chains the last restore left in the kernel, with their rules. */
+  #dispatchChains: DispatchChains = new Map();
   /**
    * Why the next sync must be full, beyond what it finds itself, each with the number of the
    * request that owed it: a sync settles the requests made before it started, so one made while
@@ -382,7 +385,8 @@ export class Proxier {
       // Every Service's chains are in place: switch the top-level chains over in one step.
       changed = new Set();
     }
-    const result = renderIptables({ state: this.#state, config, changed, existingChains: existing, cache: this.#cache, canary: found?.writeCanary ?? false, insertJumps: jumps });
+    const dispatchChains = sync.kind === "partial" ? this.#dispatchChains : undefined;
+    const result = renderIptables({ state: this.#state, config, changed, existingChains: existing, dispatchChains, cache: this.#cache, canary: found?.writeCanary ?? false, insertJumps: jumps });
     await o.iptables.restore(result.text);
     return { result, stagedRules, jumps };
   }
@@ -391,6 +395,7 @@ export class Proxier {
   #recordProgrammed(sync: SyncPlan, restored: Restored, requests: number): void {
     this.#programmed = this.#state;
     this.#natChains = restored.result.natChains;
+    this.#dispatchChains = restored.result.dispatchChains;
     for (const [reason, request] of this.#owedFullSync) if (request <= requests) this.#owedFullSync.delete(reason);
     if (sync.kind === "full") this.#lastFullSync = sync.started;
   }

@@ -250,6 +250,16 @@ describe("signpost-proxy programs real netfilter", () => {
       for (let i = 0; i < names.length; i += 3) {
         expect(backends(await topo.probe(client.ns, "tcp", ips[i] ?? "", 80)), `${names[i] ?? ""} at ${ips[i] ?? ""}`).toEqual([expected(i)]);
       }
+      // An endpoint moves: the partial sync that follows writes that Service's chains and
+      // KUBE-SERVICES, and leaves the KUBE-DST chains in the kernel as they were.
+      const dispatch = [...chains].filter(([name]) => name.startsWith("nat/KUBE-DST-"));
+      await endpoints(names[0] ?? "", [b]);
+      await eventually(async () => backends(await topo.probe(client.ns, "tcp", ips[0] ?? "", 80, { timeoutMs: 1000 }))[0] === "pxt-b", "the moved Service answers from b");
+      const after = chainsOf(await topo.node.run("iptables-save", ["-t", "nat"]));
+      for (const [name, rules] of dispatch) expect(after.get(name), name).toEqual(rules);
+      const metrics = (await daemon.get(daemon.metricsPort, "/metrics")).body;
+      const written = Number(/^kubeproxy_sync_proxy_rules_iptables_last\{table="nat",ip_family="IPv4"\} (\d+)/m.exec(metrics)?.[1]);
+      expect(written).toBeLessThan(names.length);
       const top = chains.get("nat/KUBE-SERVICES") ?? [];
       expect(top.filter((r) => / -j KUBE-DST-\S+$/.test(r)).length).toBeGreaterThan(1);
       // No Service's own rule is left in KUBE-SERVICES; each is in the chain of its prefix.

@@ -16,6 +16,7 @@ import { KUBE_FIREWALL, KUBE_PROXY_CANARY } from "./chain-names.ts";
 import { checkJumps } from "../../../test/support/jump-check.ts";
 import { serviceChainsIn } from "./kernel-checks.ts";
 import { renderIptables } from "./render.ts";
+import { FLAT_LIMIT } from "./service-dispatch.ts";
 import { filterTopChains, natTopChains } from "./render-static.ts";
 
 const ctx: NodeContext = { family: "IPv4", node: { name: testNodeName, zone: "" } };
@@ -162,6 +163,42 @@ describe("partial sync", () => {
     expect(await proxy.proxier.checkCanary()).toBe(true);
     expect((await proxy.proxier.sync()).kind).toBe("full");
     expect(proxy.iptables.kernel.save()).toBe(await fullSyncOf(proxy));
+  });
+
+  it("past FLAT_LIMIT writes only the KUBE-DST chains whose rules changed, and converges on the full sync", async () => {
+    const many = Array.from({ length: FLAT_LIMIT + 16 }, (_, i) => ({
+      service: makeService("dst", `svc-${i}`, { clusterIPs: [`172.30.${i >> 4}.${(i & 15) + 1}`] }),
+      slice: makeSlice("dst", `svc-${i}`, [makeEndpoint(`10.180.1.${i + 1}`)]),
+    }));
+    const proxy = proxyOf(many.map((m) => m.service), many.map((m) => m.slice));
+    await proxy.proxier.sync();
+    const dispatchChainsIn = (text: string): string[] => text.split("\n").flatMap((l) => (/^:KUBE-DST-/.test(l) ? [l.split(" ")[0]?.slice(1) ?? ""] : []));
+    const all = dispatchChainsIn(proxy.lastText());
+    expect(all.length).toBeGreaterThan(1);
+    const counted = await ruleTotals(proxy.registry);
+
+    // An endpoint moves: that Service's own chains change, and no KUBE-DST chain does.
+    const moved = many[3]?.slice ?? makeSlice("x", "x", []);
+    proxy.slice(moved, { ...moved, endpoints: [makeEndpoint("10.180.2.4")] });
+    expect(await proxy.proxier.sync()).toMatchObject({ kind: "partial", writtenServices: 1 });
+    expect(dispatchChainsIn(proxy.lastText())).toEqual([]);
+    expect(proxy.lastText()).toContain(`-j ${all[0] ?? ""}`);
+    expect(await ruleTotals(proxy.registry)).toEqual(counted);
+    expect(proxy.iptables.kernel.save()).toBe(await fullSyncOf(proxy));
+
+    // A new Service inside the first prefix: only that prefix's chain is written again.
+    proxy.service(null, makeService("dst", "added", { clusterIPs: ["172.30.0.100"] }));
+    proxy.slice(null, makeSlice("dst", "added", [makeEndpoint("10.180.3.1")]));
+    await proxy.proxier.sync();
+    expect(dispatchChainsIn(proxy.lastText())).toHaveLength(1);
+    expect(proxy.iptables.kernel.save()).toBe(await fullSyncOf(proxy));
+
+    // A full render writes every one of them, whatever it is told the kernel holds.
+    const slices = slicesByService([...proxy.objects.slices.values()]);
+    const state = buildProxyState([...proxy.objects.services.values()], (k) => slices.get(k) ?? [], ctx);
+    const first = renderIptables({ state, config, changed: null });
+    const full = renderIptables({ state, config, changed: null, dispatchChains: first.dispatchChains });
+    expect(dispatchChainsIn(full.text).sort()).toEqual([...full.dispatchChains.keys()].sort());
   });
 
   it("fails to apply, as iptables-restore would, when a changed Service is left out", async () => {

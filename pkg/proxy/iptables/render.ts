@@ -1,8 +1,9 @@
 // The iptables renderer: node-local desired state in, iptables-restore text out, no I/O. The
 // text is meant for `iptables-restore --noflush`: top-level chains are rewritten whole on every
-// sync; a partial sync rewrites only the chains of the Services that changed, relying on the
-// kernel still holding the others; chains of ours that are no longer used are flushed and
-// deleted (-X), as kube-proxy does.
+// sync; a partial sync rewrites only the chains of the Services that changed and the KUBE-DST
+// chains whose rules changed (service-dispatch.ts), relying on the kernel still holding the
+// others; chains of ours that are no longer used are flushed and deleted (-X), as kube-proxy
+// does.
 
 import type { ObjectKey } from "../../model/types.ts";
 import type { ProxyState } from "../proxy-state.ts";
@@ -12,7 +13,7 @@ import type { RenderConfig } from "./render-config.ts";
 import type { BuiltinJump } from "./render-static.ts";
 import { builtinJumpInserts, builtinJumpLines, builtinJumpsFor, writeFilterStatic, writeMarkMasqRule, writeNatStatic, writeNodePortsTail } from "./render-static.ts";
 import { comment, tableSection, TableBuffer } from "./restore-writer.ts";
-import { type DestinationRules, writeServicesChain } from "./service-dispatch.ts";
+import { type DestinationRules, type DispatchChains, writeServicesChain } from "./service-dispatch.ts";
 
 export interface RenderRequest {
   readonly state: ProxyState;
@@ -36,6 +37,12 @@ export interface RenderRequest {
    * `-I` after a large restore costs as much as reading and writing back the whole table.
    */
   readonly insertJumps?: readonly BuiltinJump[];
+  /**
+   * The KUBE-DST chains the kernel holds, with their rules: the previous result's
+   * dispatchChains. A partial render leaves out those whose rules are unchanged; a full one
+   * writes every chain.
+   */
+  readonly dispatchChains?: DispatchChains;
   /** Per-port output cache to reuse across syncs; a fresh one is made when absent. */
   readonly cache?: RenderCache;
   /**
@@ -51,6 +58,8 @@ export interface RenderResult {
   readonly text: string;
   /** Every per-Service nat chain the desired state uses; pass it as existingChains next time. */
   readonly natChains: ReadonlySet<string>;
+  /** The KUBE-DST chains with their rules once this text is restored; pass it as dispatchChains next time. */
+  readonly dispatchChains: DispatchChains;
   /** Chains this text deletes. */
   readonly deletedChains: readonly string[];
   /** Rules of the whole desired state per table, written or not (kube-proxy's rule-count metric). */
@@ -106,7 +115,8 @@ export function renderIptables(req: RenderRequest): RenderResult {
       );
     }
   }
-  writeServicesChain(natTop, services, config.family, activeChains);
+  const dispatch = writeServicesChain(natTop, services, config.family, activeChains, req.changed === null ? undefined : req.dispatchChains);
+  skippedRules += dispatch.unwrittenRules;
   writeNodePortsTail(natTop, config);
 
   const deletedChains: string[] = [];
@@ -126,6 +136,7 @@ export function renderIptables(req: RenderRequest): RenderResult {
   return {
     text: `${filterText}\n${natText}\n`,
     natChains: activeChains,
+    dispatchChains: dispatch.dispatchChains,
     deletedChains,
     // Rules in the kernel, so the canary's rule counts whether this text writes it or not.
     ruleCounts: {

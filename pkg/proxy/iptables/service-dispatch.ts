@@ -6,6 +6,11 @@
 // prefix, so a first packet tests about 2√n rules. Each rule matches one destination address,
 // so rules of different prefixes never compete and the split chain matches exactly what the
 // flat one did; rules for the same address keep their order.
+// A partial sync writes only the KUBE-DST chains whose rules changed since the last restore, as
+// it writes only the changed Services' chains: a change to one Service's endpoints leaves every
+// chain of this split as it was, and a new Service changes the one chain of its prefix. At
+// 1,000 Services that is some 1,000 rules fewer for every partial sync's iptables-restore to
+// read, at 10,000 some 10,000.
 
 import { bitsOf, formatCIDR, parseIP } from "../../model/ip.ts";
 import type { IPFamily } from "../../model/types.ts";
@@ -71,12 +76,33 @@ export function dispatchPrefixLength(addresses: readonly bigint[], family: IPFam
   return best;
 }
 
+/** KUBE-DST chains by name, each with its rule specs in order. */
+export type DispatchChains = ReadonlyMap<string, readonly string[]>;
+
+export interface ServicesChain {
+  /** Every KUBE-DST chain of the split, written or not: pass it as `inKernel` next time. */
+  readonly dispatchChains: DispatchChains;
+  /** Rules of the KUBE-DST chains left out, as the kernel already holds them. */
+  readonly unwrittenRules: number;
+}
+
+/** Whether two chains hold the same rules in the same order. */
+function sameRules(a: readonly string[] | undefined, b: readonly string[]): boolean {
+  if (a === undefined || a.length !== b.length) return false;
+  for (let i = 0; i < b.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /**
  * Writes the KUBE-SERVICES rules of all ports, in their order: flat up to FLAT_LIMIT, else one
  * KUBE-DST chain per destination prefix (added to activeChains, so a later sync that no longer
- * uses one deletes it) and a jump to each, in address order.
+ * uses one deletes it) and a jump to each, in address order. KUBE-SERVICES is written whole; a
+ * KUBE-DST chain is left out when `inKernel` (the chains the kernel holds, for a partial sync)
+ * has it with the same rules.
  */
-export function writeServicesChain(nat: TableBuffer, ports: readonly DestinationRules[], family: IPFamily, activeChains: Set<string>): void {
+export function writeServicesChain(nat: TableBuffer, ports: readonly DestinationRules[], family: IPFamily, activeChains: Set<string>, inKernel?: DispatchChains): ServicesChain {
+  const dispatchChains = new Map<string, readonly string[]>();
+  let unwrittenRules = 0;
   let total = 0;
   for (const p of ports) total += p.specs.length;
   const byPrefix = new Map<bigint, string[]>();
@@ -98,15 +124,22 @@ export function writeServicesChain(nat: TableBuffer, ports: readonly Destination
   // One prefix (every rule for one address, say) would only add a jump.
   if (byPrefix.size <= 1) {
     for (const p of ports) for (const spec of p.specs) nat.appendSpec(KUBE_SERVICES, spec);
-    return;
+    return { dispatchChains, unwrittenRules };
   }
   const networks = [...byPrefix.keys()].sort(ascending);
   for (const network of networks) {
     const cidr = formatCIDR({ family, network, prefix: length });
     const chain = destinationChainName(cidr);
-    nat.declareChain(chain);
+    const specs = byPrefix.get(network) ?? [];
     activeChains.add(chain);
+    dispatchChains.set(chain, specs);
     nat.append(KUBE_SERVICES, comment(`Services in ${cidr}`), `-d ${cidr}`, `-j ${chain}`);
-    for (const spec of byPrefix.get(network) ?? []) nat.appendSpec(chain, spec);
+    if (sameRules(inKernel?.get(chain), specs)) {
+      unwrittenRules += specs.length;
+      continue;
+    }
+    nat.declareChain(chain);
+    for (const spec of specs) nat.appendSpec(chain, spec);
   }
+  return { dispatchChains, unwrittenRules };
 }
