@@ -15,6 +15,17 @@ describe("RenderCache", () => {
     expect(renderIptables({ state, config, changed: null, cache }).text).toBe(fresh);
   });
 
+  it("keeps every port for an equal config in a new object, and for the same object", () => {
+    const cache = new RenderCache();
+    const port = [...state.values()][0]?.[0];
+    if (port === undefined) throw new Error("no port in the scenario");
+    const first = cache.output(port, testConfig());
+    const again = testConfig();
+    expect(cache.output(port, again)).toBe(first);
+    expect(cache.output(port, again)).toBe(first);
+    expect(cache.output(port, testConfig({ masqueradeAll: true }))).not.toBe(first);
+  });
+
   it("forgets every port when the config changes", () => {
     const cache = new RenderCache();
     renderIptables({ state, config: testConfig(), changed: null, cache });
