@@ -46,15 +46,24 @@ export interface Contestant {
 }
 
 /** Go's panic and fatal lines, klog's fatal and error lines, pino's fatal and error records. */
-const ALARM = /^(panic: |fatal error: |[FE]\d{4} |\{"level":(50|60),)/;
+/**
+ * How strongly a line of a daemon's output says why it fails: a Go panic or fatal error (2)
+ * outranks a fatal or error log line (1), which kube-proxy also writes for a warning-like
+ * complaint at start, before the panic that kills it.
+ */
+export function alarmRank(line: string): number {
+  if (/^(panic: |fatal error: )/.test(line)) return 2;
+  return /^([FE]\d{4} |\{"level":(50|60),)/.test(line) ? 1 : 0;
+}
 
 export class RunningDaemon {
   readonly pid: number;
   readonly metricsUrl: string;
   readonly #p: ResultPromise;
   #output = "";
-  /** The first line that says why a daemon is failing (a Go panic, a fatal or error log). */
+  /** The first line of the strongest kind that says why a daemon is failing (alarmRank). */
   #firstAlarm: string | null = null;
+  #alarmRank = 0;
   #exited = false;
   #exitCode: number | null = null;
 
@@ -65,7 +74,13 @@ export class RunningDaemon {
     this.metricsUrl = metricsUrl;
     const keep = (chunk: Buffer): void => {
       const text = chunk.toString();
-      this.#firstAlarm ??= text.split("\n").find((line) => ALARM.test(line)) ?? null;
+      for (const line of text.split("\n")) {
+        const rank = alarmRank(line);
+        if (rank > this.#alarmRank) {
+          this.#alarmRank = rank;
+          this.#firstAlarm = line;
+        }
+      }
       this.#output = (this.#output + text).slice(-20_000);
       if (logFile !== null) appendFileSync(logFile, chunk);
     };
