@@ -4,15 +4,9 @@ import { Packet } from "dns2";
 import { afterEach, describe, expect, it } from "vitest";
 import { ForwardCache, type ForwardCacheOptions } from "./forward-cache.ts";
 import { createForwarder } from "./forwarder.ts";
-import type { ForwardRequest } from "./query-handler.ts";
 import { LoopbackUpstream, type LoopbackUpstreamOptions } from "./testing/loopback-upstream.ts";
-import { queryBytes } from "./testing/messages.ts";
+import { forwardRequest } from "./testing/messages.ts";
 import { eventually } from "../../test/support/eventually.ts";
-
-function request(name: string): ForwardRequest {
-  const message = queryBytes(name, 1);
-  return { message, question: message.subarray(12), name, qtype: 1, qclass: 1, dnssecOk: false, cd: false };
-}
 
 const until = (condition: () => boolean) => eventually(condition, "the upstream's queries");
 
@@ -29,7 +23,7 @@ async function setUp(cacheOptions: ForwardCacheOptions, upstreamOptions: Loopbac
   const forwarder = createForwarder({ upstreams: [{ address: "127.0.0.1", port: upstream.port }], cache, timeoutMs: 200, ...(maxRefreshes === undefined ? {} : { maxRefreshes }) });
   closers.push(() => forwarder.close());
   const ask = async (name: string) => {
-    const answer = Packet.parse(await forwarder.forward(request(name))).answers[0];
+    const answer = Packet.parse(await forwarder.forward(forwardRequest(name))).answers[0];
     return answer === undefined ? "none" : `${answer.address} ttl ${answer.ttl}`;
   };
   return { clock, upstream, cache, ask };

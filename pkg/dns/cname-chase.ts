@@ -6,7 +6,11 @@ import { Packet, type Resource } from "dns2";
 import { type DnsRecord, type RRSet, toRRSets, TYPE } from "./records.ts";
 import type { ForwardRequest } from "./query-handler.ts";
 
-export type Forward = (request: ForwardRequest) => Promise<Buffer>;
+/**
+ * Asks the upstreams: an answer the forward cache holds comes back as it is, with no promise
+ * (most forwarded queries are such hits), any other as a promise.
+ */
+export type Forward = (request: ForwardRequest) => Buffer | Promise<Buffer>;
 
 /** The upstream's A, AAAA and CNAME records for `target`, as record sets; [] on any failure. */
 export async function resolveTarget(forward: Forward, target: string, qtype: number): Promise<RRSet[]> {

@@ -79,9 +79,12 @@ export class ErrorLog {
 
 /** `forward` whose failures are reported to `errors` before they become SERVFAIL. */
 export function reportingErrors(forward: Forward, errors: ErrorLog): Forward {
-  return (request) =>
-    forward(request).catch((err: unknown) => {
+  return (request) => {
+    const answer = forward(request);
+    if (!(answer instanceof Promise)) return answer;
+    return answer.catch((err: unknown) => {
       errors.report(`${request.name}. ${typeName(request.qtype)}: ${err instanceof Error ? err.message : String(err)}`);
       throw err;
     });
+  };
 }

@@ -9,16 +9,13 @@ import { forwardRoutes } from "./config/forward-routes.ts";
 import { LiveForwarding } from "./config/live-forwarding.ts";
 import { ForwardMetrics } from "./forward-metrics.ts";
 import { createForwarder, type Forwarder } from "./forwarder.ts";
-import type { ForwardRequest, Transport } from "./query-handler.ts";
+import type { Transport } from "./query-handler.ts";
 import { RCODE } from "./records.ts";
 import { LoopbackUpstream, type LoopbackUpstreamOptions } from "./testing/loopback-upstream.ts";
-import { queryBytes } from "./testing/messages.ts";
+import { forwardRequest } from "./testing/messages.ts";
 import { eventually } from "../../test/support/eventually.ts";
 
-function request(name: string, transport: Transport = "udp"): ForwardRequest {
-  const message = queryBytes(name, 1);
-  return { message, question: message.subarray(12), name, qtype: 1, qclass: 1, dnssecOk: false, cd: false, transport };
-}
+const request = (name: string, transport: Transport = "udp") => forwardRequest(name, { transport });
 
 const until = (condition: () => boolean) => eventually(condition, "the upstream's connections");
 
@@ -112,7 +109,7 @@ describe("forward transport options", () => {
 
   it("keeps at most maxTcpInFlight connections to an upstream; the other queries wait for one", async () => {
     const { upstream, forwarder } = await setUp({ forceTcp: true }, { hold: true }, 2);
-    const answers = ["a", "b", "c", "d", "e"].map((n) => forwarder.forward(request(`${n}.example`)));
+    const answers = ["a", "b", "c", "d", "e"].map((n) => Promise.resolve(forwarder.forward(request(`${n}.example`))));
     await until(() => upstream.holding === 2);
     expect(upstream.connectionsOpen).toBe(2);
     upstream.options.hold = false;

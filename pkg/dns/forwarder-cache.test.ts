@@ -6,14 +6,8 @@ import { Packet } from "dns2";
 import { describe, expect, it } from "vitest";
 import { ForwardCache } from "./forward-cache.ts";
 import { createForwarder } from "./forwarder.ts";
-import type { ForwardRequest } from "./query-handler.ts";
 import { RCODE, TYPE } from "./records.ts";
-import { queryBytes, render } from "./testing/messages.ts";
-
-function request(name: string, bits: { dnssecOk?: boolean; cd?: boolean } = {}): ForwardRequest {
-  const message = queryBytes(name, TYPE.A);
-  return { message, question: message.subarray(12), name, qtype: TYPE.A, qclass: 1, dnssecOk: bits.dnssecOk ?? false, cd: bits.cd ?? false };
-}
+import { forwardRequest, render } from "./testing/messages.ts";
 
 /** A loopback responder answering each query with what `respond` builds (nothing when null). */
 async function responder(respond: (query: Packet) => Packet | null): Promise<{ port: number; queries: () => number; close: () => void }> {
@@ -41,11 +35,11 @@ describe("the forwarder's cache", () => {
     let now = 1_000_000;
     const cache = new ForwardCache({ servfailTtl: 5, now: () => now });
     const forwarder = createForwarder({ upstreams: [{ address: "127.0.0.1", port: dead.port }], timeoutMs: 100, cache });
-    await expect(forwarder.forward(request("example.org"))).rejects.toThrow(/timed out/);
-    for (let i = 0; i < 5; i++) expect(render(await forwarder.forward(request("example.org"))).rcode).toBe(RCODE.SERVFAIL);
+    await expect(forwarder.forward(forwardRequest("example.org"))).rejects.toThrow(/timed out/);
+    for (let i = 0; i < 5; i++) expect(render(await forwarder.forward(forwardRequest("example.org"))).rcode).toBe(RCODE.SERVFAIL);
     expect(dead.queries()).toBe(1);
     now += 5_000;
-    await expect(forwarder.forward(request("example.org"))).rejects.toThrow(/timed out/);
+    await expect(forwarder.forward(forwardRequest("example.org"))).rejects.toThrow(/timed out/);
     expect(dead.queries()).toBe(2);
     await forwarder.close();
     dead.close();
@@ -54,7 +48,7 @@ describe("the forwarder's cache", () => {
   it("keeps an upstream's SERVFAIL for the SERVFAIL TTL", async () => {
     const failing = await responder((query) => reply(query, (response) => (response.header.rcode = RCODE.SERVFAIL)));
     const forwarder = createForwarder({ upstreams: [{ address: "127.0.0.1", port: failing.port }], cache: new ForwardCache({ servfailTtl: 5 }) });
-    for (let i = 0; i < 3; i++) expect(render(await forwarder.forward(request("example.org"))).rcode).toBe(RCODE.SERVFAIL);
+    for (let i = 0; i < 3; i++) expect(render(await forwarder.forward(forwardRequest("example.org"))).rcode).toBe(RCODE.SERVFAIL);
     expect(failing.queries()).toBe(1);
     await forwarder.close();
     failing.close();
@@ -66,9 +60,9 @@ describe("the forwarder's cache", () => {
     );
     const forwarder = createForwarder({ upstreams: [{ address: "127.0.0.1", port: upstream.port }] });
     const bits = [{}, { dnssecOk: true }, { cd: true }, { dnssecOk: true, cd: true }];
-    for (const each of bits) await forwarder.forward(request("example.org", each));
+    for (const each of bits) await forwarder.forward(forwardRequest("example.org", each));
     expect(upstream.queries()).toBe(4);
-    for (const each of bits) await forwarder.forward(request("example.org", each));
+    for (const each of bits) await forwarder.forward(forwardRequest("example.org", each));
     expect(upstream.queries()).toBe(4);
     await forwarder.close();
     upstream.close();
@@ -79,7 +73,7 @@ describe("the forwarder's cache", () => {
       reply(query, (response, name) => response.answers.push(new Packet.Resource({ name, type: TYPE.CNAME, class: 1, ttl: 60, domain: "gone.example.net" }))),
     );
     const forwarder = createForwarder({ upstreams: [{ address: "127.0.0.1", port: upstream.port }] });
-    for (let i = 0; i < 3; i++) expect(render(await forwarder.forward(request("example.org"))).answer).toEqual(["example.org CNAME gone.example.net"]);
+    for (let i = 0; i < 3; i++) expect(render(await forwarder.forward(forwardRequest("example.org"))).answer).toEqual(["example.org CNAME gone.example.net"]);
     expect(upstream.queries()).toBe(3);
     expect(forwarder.cache?.size).toBe(0);
     await forwarder.close();

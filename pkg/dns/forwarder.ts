@@ -173,7 +173,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     if (hit !== null) {
       if (hit.state === "prefetch" && refresh(request, key)) cache?.notePrefetch();
       else if (hit.state === "stale") refresh(request, key);
-      return Promise.resolve(hit.response);
+      return hit.response;
     }
     // RFC 8767 (serve_stale verify): when the upstreams cannot refresh an expired entry (they
     // fail, or answer neither NOERROR nor NXDOMAIN), the expired answer stands in.

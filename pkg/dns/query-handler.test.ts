@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { createQueryHandler, type ForwardRequest, type QueryResult } from "./query-handler.ts";
 import { RCODE, TYPE } from "./records.ts";
 import { RecordStore } from "./record-store.ts";
-import { queryBytes, render } from "./testing/messages.ts";
+import { forwardRequest, queryBytes, render } from "./testing/messages.ts";
 import { clusterStore, endpoint, service, slice } from "./testing/objects.ts";
 
 function sync(result: QueryResult): Buffer {
@@ -53,6 +53,23 @@ describe("query handler", () => {
     const out = await handle(queryBytes("Example.ORG", TYPE.A, { id: 31 }), "udp");
     expect(out && render(out)).toMatchObject({ id: 31, flags: "qr rd ra", answer: ["Example.ORG A 192.0.2.1"] });
     expect(requests).toEqual(["example.org 1"]);
+  });
+
+  it("relays an answer the forwarder has at hand (a cache hit) in the same turn, under the client's ID", async () => {
+    const held = await upstream(forwardRequest("example.org"));
+    const handle = createQueryHandler({ store: clusterStore(), forward: () => held });
+    const out = sync(handle(queryBytes("example.org", TYPE.A, { id: 77 }), "udp"));
+    expect(render(out)).toMatchObject({ id: 77, flags: "qr rd ra", answer: ["example.org A 192.0.2.1"] });
+  });
+
+  it("answers SERVFAIL when the forwarder throws before it has a promise", () => {
+    const handle = createQueryHandler({
+      store: clusterStore(),
+      forward: () => {
+        throw new Error("no upstream left");
+      },
+    });
+    expect(render(sync(handle(queryBytes("example.org", TYPE.A), "udp"))).rcode).toBe(RCODE.SERVFAIL);
   });
 
   it("answers SERVFAIL when the upstream fails", async () => {

@@ -147,12 +147,12 @@ function withinScope(reply: Reply, qtype: number): boolean {
   return !reply.answer.some((set) => set.type === TYPE.CNAME);
 }
 
-async function relay(ctx: HandlerContext, forward: Forward, message: Buffer, query: Query, limit: number, transport: Transport): Promise<Buffer> {
+/** The upstreams' answer relayed to the client: at once when the forward cache holds it. */
+function relay(ctx: HandlerContext, forward: Forward, message: Buffer, query: Query, limit: number, transport: Transport): QueryResult {
   try {
-    const question = message.subarray(12, query.questionEnd);
-    const response = await forward({
+    const response = forward({
       message,
-      question,
+      question: message.subarray(12, query.questionEnd),
       name: query.name,
       qtype: query.qtype,
       qclass: query.qclass,
@@ -160,7 +160,16 @@ async function relay(ctx: HandlerContext, forward: Forward, message: Buffer, que
       cd: query.cd,
       transport,
     });
+    if (response instanceof Promise) return relayLater(ctx, response, message, query, limit);
     return relayResponse(response, message, query, limit) ?? failure(ctx, message, query, RCODE.SERVFAIL);
+  } catch {
+    return failure(ctx, message, query, RCODE.SERVFAIL);
+  }
+}
+
+async function relayLater(ctx: HandlerContext, pending: Promise<Buffer>, message: Buffer, query: Query, limit: number): Promise<Buffer> {
+  try {
+    return relayResponse(await pending, message, query, limit) ?? failure(ctx, message, query, RCODE.SERVFAIL);
   } catch {
     return failure(ctx, message, query, RCODE.SERVFAIL);
   }

@@ -5,15 +5,9 @@ import { createSocket, type RemoteInfo, type Socket } from "node:dgram";
 import { Packet } from "dns2";
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
-import type { ForwardRequest } from "../query-handler.ts";
-import { queryBytes } from "../testing/messages.ts";
+import { forwardRequest } from "../testing/messages.ts";
 import { resolveForwardOptions } from "./forward-options.ts";
 import { LiveForwarding } from "./live-forwarding.ts";
-
-function request(name: string): ForwardRequest {
-  const message = queryBytes(name, 1);
-  return { message, question: message.subarray(12), name, qtype: 1, qclass: 1, dnssecOk: false, cd: false };
-}
 
 interface HeldUpstream {
   readonly port: number;
@@ -61,10 +55,10 @@ describe("live forwarding across a reload", () => {
     const live = new LiveForwarding(zone(oldUpstream.port), null, pino({ level: "silent" }));
     closers.push(() => live.close());
 
-    const inFlight = live.forward(request("before.example.org"));
+    const inFlight = live.forward(forwardRequest("before.example.org"));
     while (oldUpstream.waiting === 0) await new Promise((r) => setTimeout(r, 5));
     live.replace(zone(newUpstream.port));
-    const after = live.forward(request("after.example.org"));
+    const after = live.forward(forwardRequest("after.example.org"));
     while (newUpstream.waiting === 0) await new Promise((r) => setTimeout(r, 5));
 
     oldUpstream.release();

@@ -43,8 +43,10 @@ export class LiveForwarding {
 
   readonly forward: Forward = (request) => {
     const generation = this.#generation;
-    generation.pending++;
     const answer = generation.forwarder.forward(request);
+    // A cached answer leaves nothing in flight.
+    if (!(answer instanceof Promise)) return answer;
+    generation.pending++;
     const settled = (): void => {
       generation.pending--;
       if (generation.retired && generation.pending === 0) void this.#close(generation);

@@ -2,6 +2,7 @@
 // signpost's bytes with a decoder that is not signpost's own.
 import { Packet, type Resource } from "dns2";
 import type { Answer } from "../answer.ts";
+import type { ForwardRequest, Transport } from "../query-handler.ts";
 import type { DnsRecord, RRSet } from "../records.ts";
 
 export interface QueryOptions {
@@ -22,6 +23,21 @@ export function queryBytes(name: string, type: number, options: QueryOptions = {
     packet.additionals.push(Packet.Resource.EDNS([], { udpPayloadSize: options.udpSize, version: options.ednsVersion }));
   }
   return packet.toBuffer();
+}
+
+export interface ForwardRequestOptions {
+  readonly qtype?: number;
+  readonly transport?: Transport;
+  readonly dnssecOk?: boolean;
+  readonly cd?: boolean;
+}
+
+/** What the query handler hands the forwarder for a query of `name` (type A unless given). */
+export function forwardRequest(name: string, options: ForwardRequestOptions = {}): ForwardRequest {
+  const qtype = options.qtype ?? Packet.TYPE.A;
+  const message = queryBytes(name, qtype);
+  const request = { message, question: message.subarray(12), name: name.toLowerCase(), qtype, qclass: 1, dnssecOk: options.dnssecOk ?? false, cd: options.cd ?? false };
+  return options.transport === undefined ? request : { ...request, transport: options.transport };
 }
 
 export interface Rendered {
