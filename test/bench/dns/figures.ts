@@ -5,6 +5,7 @@
 import type { Curve, Figure } from "../results.ts";
 import type { ContestantId } from "./contestants.ts";
 import { cdfPoints, rcodeSummary } from "./dnsperf.ts";
+import { sliceCount } from "./interleaved-queries.ts";
 import type { BenchPlan } from "./plan.ts";
 import { KIND_GROUP, QUERY_KINDS, type QueryKind } from "./query-files.ts";
 import type { Tally } from "./tally.ts";
@@ -50,7 +51,13 @@ function figure(ctx: FigureContext, base: Omit<Figure, "signpost" | "opponent" |
 }
 
 const CEILING_NOTE =
-  "The UDP ceiling is test/bench/dns/udp-ceiling.c on the same core under the same dnsperf load, in the same round: it answers every query with one prepared record (recvmmsg/sendmmsg, no lookup), the most any server reaches here.";
+  "The UDP ceiling is test/bench/dns/udp-ceiling.c on the same core under the same dnsperf load, taking its turns in the same slices: it answers every query with one prepared record (recvmmsg/sendmmsg, no lookup), the most any server reaches here.";
+
+/** How a round's run of `seconds` is cut and shared; interleaved-queries.ts. */
+function slicesNote(plan: BenchPlan, seconds: number): string {
+  const n = sliceCount(seconds, plan.sliceSeconds);
+  return `${seconds} s per round, in ${n} slice${n === 1 ? "" : "s"} of ${Number((seconds / n).toFixed(2))} s taking turns with the other servers (all running at once on core 0, only the loaded one busy), so a slow spell of the machine falls on each alike.`;
+}
 
 export function dnsFigures(ctx: FigureContext): Figure[] {
   const { plan, tally } = ctx;
@@ -63,21 +70,21 @@ export function dnsFigures(ctx: FigureContext): Figure[] {
     figures.push(
       figure(ctx, {
         group, name: "queries/s at saturation", unit: "q/s", better: "higher", commands: tally.commands(`${kind}:qps`),
-        note: joinNotes(`${plan.saturationSeconds} s per run, one run per round.`, kindNote(ctx, kind, "saturation"), CEILING_NOTE, failures),
+        note: joinNotes(slicesNote(plan, plan.saturationSeconds), "Queries/s over all of a round's slices.", kindNote(ctx, kind, "saturation"), CEILING_NOTE, failures),
         ceiling: { name: "UDP ceiling", samples: tally.samples("ceiling", `${kind}:qps`) },
         ...(kind === "cluster" ? { target: { minRatio: 3, minCeilingShare: 0.5 } } : headline ? { target: { minRatio: 1.2 } } : {}),
       }, `${kind}:qps`),
       figure(ctx, {
         group, name: "queries per CPU second at saturation", unit: "q/CPU s", better: "higher", commands: tally.commands(`${kind}:qps`),
-        note: joinNotes("Completed queries over the server's user+system CPU time (/proc/PID/stat) during the saturation run.", failures),
+        note: joinNotes("Completed queries over the server's user+system CPU time (/proc/PID/stat) during its saturation slices.", failures),
       }, `${kind}:qps-per-cpu`),
       figure(ctx, {
         group, name: `p50 latency at ${rate} q/s`, unit: "ms", better: "lower", commands: tally.commands(`${kind}:latency`),
-        note: joinNotes(`Exact percentile over every query of a ${plan.fixedSeconds} s run (dnsperf -v), per round.`, failures),
+        note: joinNotes(`Exact percentile over every query of the round's slices at this rate (dnsperf -v), per round.`, slicesNote(plan, plan.fixedSeconds), failures),
       }, `${kind}:p50`),
       figure(ctx, {
         group, name: `p99 latency at ${rate} q/s`, unit: "ms", better: "lower", commands: tally.commands(`${kind}:latency`), target: { maxRatio: kind === "cluster" ? 0.3 : 1 },
-        note: joinNotes(`Exact percentile over every query of a ${plan.fixedSeconds} s run (dnsperf -v), per round; a lost query counts as 5 s.`, kindNote(ctx, kind, "fixed"), failures),
+        note: joinNotes(`Exact percentile over every query of the round's slices at this rate (dnsperf -v), per round; a lost query counts as 5 s.`, slicesNote(plan, plan.fixedSeconds), kindNote(ctx, kind, "fixed"), failures),
       }, `${kind}:p99`),
     );
   }
@@ -99,7 +106,7 @@ export function dnsFigures(ctx: FigureContext): Figure[] {
     }, "mem:hwm"),
     figure(ctx, {
       group, name: "peak RSS after all query runs (VmHWM)", unit: "MiB", better: "lower", commands: memCommands,
-      note: joinNotes("VmHWM after propagation and every query run of the round.", failures),
+      note: joinNotes("VmHWM of the process that served the round's query runs, read after all of them; its own sync is included.", failures),
     }, "mem:peak"),
     figure(ctx, {
       group, name: "start to ready (first full sync)", unit: "s", better: "lower", commands: memCommands, target: { maxRatio: 1 },

@@ -1,14 +1,16 @@
 // The DNS section of `npm run bench`: signpost-dns against CoreDNS with kubeadm's Corefile, both
 // watching one real kube-apiserver that holds N Services with 10 endpoints each, in the same run,
-// alternating, each pinned to core 0 with dnsperf on core 1. hack/bench.sh runs it inside a
-// network namespace with only loopback:
+// each pinned to core 0 with dnsperf on core 1. A round times each contestant alone to ready and
+// propagation (measure-contestant.ts), then runs every server at once and cuts the query runs
+// into slices that take turns (query-round.ts). hack/bench.sh runs it inside a network namespace
+// with only loopback:
 //   node test/bench/dns/main.ts        (BENCH_COREDNS = coredns binary or empty, BENCH_QUICK=1)
 // Each round also measures the machine's UDP ceiling (udp-ceiling.ts; BENCH_UDP_CEILING, built by
-// hack/bench.sh) under the same saturation load.
+// hack/bench.sh) under the same saturation load, taking its turns among the contestants'.
 // For a closer look (plan.ts): BENCH_DNS_SERVICES, BENCH_DNS_ROUNDS, BENCH_DNS_SECONDS,
-// BENCH_DNS_FIXED_SECONDS, BENCH_DNS_RATE, BENCH_DNS_PROPAGATION, and BENCH_DNS_NODE_OPTIONS
-// (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof": signpost-dns then stops with SIGTERM, so the
-// profile is written).
+// BENCH_DNS_FIXED_SECONDS, BENCH_DNS_SLICE_SECONDS, BENCH_DNS_RATE, BENCH_DNS_PROPAGATION, and
+// BENCH_DNS_NODE_OPTIONS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof": signpost-dns then stops
+// with SIGTERM, so the profile is written; two per round, the turn alone and the query runs).
 // It measures; it asserts nothing. CoreDNS missing or failing is recorded as such, and signpost's
 // figures are still taken. Everything it starts is stopped, and its temporary directory removed,
 // on any exit.
@@ -22,11 +24,11 @@ import { createClusterObjects, SERVICE_CIDR } from "./cluster-objects.ts";
 import type { ContestantId, ContestantSetup } from "./contestants.ts";
 import { dnsCurves, dnsFigures, type FigureContext } from "./figures.ts";
 import { measureTurn } from "./measure-contestant.ts";
+import { measureQueryRound } from "./query-round.ts";
 import { benchPlan } from "./plan.ts";
 import { PROPAGATION_NAMESPACE } from "./propagation.ts";
 import { writeQueryFiles } from "./query-files.ts";
 import { Tally } from "./tally.ts";
-import { measureCeiling } from "./udp-ceiling.ts";
 import { startUpstream } from "./upstream.ts";
 import { dnsVersions } from "./versions.ts";
 
@@ -72,23 +74,24 @@ async function main(): Promise<void> {
       };
       const ceilingBinary = process.env["BENCH_UDP_CEILING"] ?? "";
       if (ceilingBinary === "") log("no BENCH_UDP_CEILING: the UDP ceiling is not measured");
+      const failed = (id: ContestantId, round: number, message: string): void => {
+        log(`${names[id]} failed in round ${round}: ${message}`);
+        tally.failures.set(id, `round ${round}: ${message.slice(0, 2000)}`);
+      };
       for (let round = 1; round <= plan.rounds; round++) {
-        if (ceilingBinary !== "") {
-          log(`round ${round}/${plan.rounds}: UDP ceiling`);
-          await measureCeiling({ binary: ceilingBinary, dir, plan, queryFiles, tally, log });
-        }
         const order: ContestantId[] = round % 2 === 1 ? ["signpost", "coredns"] : ["coredns", "signpost"];
         for (const id of order) {
           if (tally.failures.has(id)) continue;
-          log(`round ${round}/${plan.rounds}: ${names[id]}`);
+          log(`round ${round}/${plan.rounds}: ${names[id]} alone`);
           try {
-            await measureTurn(id, { plan, setup, queryFiles, core, api, tally, round, log });
+            await measureTurn(id, { plan, setup, core, api, tally, round, log });
           } catch (err) {
-            const message = err instanceof Error ? err.message : String(err);
-            log(`${names[id]} failed in round ${round}: ${message}`);
-            tally.failures.set(id, `round ${round}: ${message.slice(0, 2000)}`);
+            failed(id, round, err instanceof Error ? err.message : String(err));
           }
         }
+        const contestants = order.filter((id) => !tally.failures.has(id));
+        log(`round ${round}/${plan.rounds}: query runs, ${[...(ceilingBinary === "" ? [] : ["UDP ceiling"]), ...contestants.map((id) => names[id])].join(", ")} taking turns`);
+        await measureQueryRound({ plan, queryFiles, tally, log, setup, contestants, ceilingBinary, failed: (id, message) => failed(id, round, message) });
       }
     } finally {
       await upstream.process.stop();

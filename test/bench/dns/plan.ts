@@ -9,6 +9,8 @@ export interface BenchPlan {
   readonly warmSeconds: number;
   readonly saturationSeconds: number;
   readonly fixedSeconds: number;
+  /** Saturation and fixed-rate runs are cut into slices of about this long, taking turns between the servers (interleaved-queries.ts). */
+  readonly sliceSeconds: number;
   /** The fixed offered rate (dnsperf -Q) for the latency figures, the same for both. */
   readonly rate: number;
   readonly propagationPerRound: number;
@@ -33,6 +35,7 @@ export function benchPlan(): BenchPlan {
     warmSeconds: 1,
     saturationSeconds,
     fixedSeconds: envNumber("BENCH_DNS_FIXED_SECONDS", quick ? 3 : 8),
+    sliceSeconds: envNumber("BENCH_DNS_SLICE_SECONDS", quick ? 1 : 2),
     rate: envNumber("BENCH_DNS_RATE", 5000),
     propagationPerRound: envNumber("BENCH_DNS_PROPAGATION", 10),
     readyTimeoutMs: 180_000,
