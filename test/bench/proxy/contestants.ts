@@ -56,14 +56,49 @@ export function alarmRank(line: string): number {
   return /^([FE]\d{4} |\{"level":(50|60),)/.test(line) ? 1 : 0;
 }
 
+/**
+ * Watches a daemon's output, line by line across chunks, for the first line of the strongest
+ * kind that says why it fails (alarmRank). A Go panic's line is kept with the lines after it up
+ * to its first frames, which name where it panicked: the goroutine dump is longer than the
+ * output a note keeps, and its last lines (main, cli.Run) are the same for every panic.
+ */
+export class AlarmWatch {
+  static readonly PANIC_CONTEXT_LINES = 6;
+  #partial = "";
+  #rank = 0;
+  #alarm: string[] = [];
+  #contextWanted = 0;
+
+  feed(text: string): void {
+    const lines = (this.#partial + text).split("\n");
+    this.#partial = lines.pop() ?? "";
+    for (const line of lines) this.#line(line);
+  }
+
+  #line(line: string): void {
+    const rank = alarmRank(line);
+    if (rank > this.#rank) {
+      this.#rank = rank;
+      this.#alarm = [line];
+      this.#contextWanted = rank === 2 ? AlarmWatch.PANIC_CONTEXT_LINES : 0;
+    } else if (this.#contextWanted > 0 && line.trim() !== "") {
+      this.#alarm.push(line);
+      this.#contextWanted--;
+    }
+  }
+
+  /** The alarming line and, for a panic, the lines that locate it; empty when none was seen. */
+  get lines(): readonly string[] {
+    return this.#alarm;
+  }
+}
+
 export class RunningDaemon {
   readonly pid: number;
   readonly metricsUrl: string;
   readonly #p: ResultPromise;
   #output = "";
-  /** The first line of the strongest kind that says why a daemon is failing (alarmRank). */
-  #firstAlarm: string | null = null;
-  #alarmRank = 0;
+  readonly #alarm = new AlarmWatch();
   #exited = false;
   #exitCode: number | null = null;
 
@@ -74,13 +109,7 @@ export class RunningDaemon {
     this.metricsUrl = metricsUrl;
     const keep = (chunk: Buffer): void => {
       const text = chunk.toString();
-      for (const line of text.split("\n")) {
-        const rank = alarmRank(line);
-        if (rank > this.#alarmRank) {
-          this.#alarmRank = rank;
-          this.#firstAlarm = line;
-        }
-      }
+      this.#alarm.feed(text);
       this.#output = (this.#output + text).slice(-20_000);
       if (logFile !== null) appendFileSync(logFile, chunk);
     };
@@ -97,12 +126,13 @@ export class RunningDaemon {
   }
 
   /**
-   * What it printed, for a note when it failed, on one line: the first alarming line (a Go
-   * panic's own line comes before a goroutine dump longer than what is kept), then the last lines.
+   * What it printed, for a note when it failed, on one line: the first alarming line with, for a
+   * Go panic, where it panicked (AlarmWatch), then the last lines.
    */
   tail(lines = 6): string {
     const last = this.#output.trim().split("\n").slice(-lines);
-    const first = this.#firstAlarm !== null && !last.includes(this.#firstAlarm) ? [this.#firstAlarm, "…"] : [];
+    const alarm = this.#alarm.lines;
+    const first = alarm.length > 0 && !last.includes(alarm[0] ?? "") ? [...alarm, "…"] : [];
     return [...first, ...last].map((line) => line.trim()).join(" | ");
   }
 
