@@ -1,59 +1,26 @@
-// bin/entry.sh, which picks what a daemon's bin script runs: the bundle while it is newer than
-// every source file, else the sources. Driven through sh on a tree of empty files whose times
-// are set one by one.
-import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { binEntry } from "../../test/support/bin-entry.ts";
+// bin/entry.sh, sourced by both daemons' bin scripts: with one CPU allowed, V8's garbage
+// collector runs on the main thread alone (--single-threaded-gc); with more, as V8 chooses.
+// Driven through sh under taskset, as a pinned daemon is started.
+import { spawnSync } from "node:child_process";
+import { availableParallelism } from "node:os";
+import { describe, expect, it } from "vitest";
 
-let root = "";
+const BIN = new URL("../../bin", import.meta.url).pathname;
 
-/** A file at `path` under the tree, with its modification time `seconds` after the epoch. */
-function file(path: string, seconds: number): void {
-  const full = join(root, path);
-  mkdirSync(join(full, ".."), { recursive: true });
-  writeFileSync(full, "");
-  utimesSync(full, seconds, seconds);
+function gcFlags(cpus: string): string {
+  const r = spawnSync("taskset", ["-c", cpus, "sh", "-c", `here=${BIN}; daemon=signpost-dns; . "$here/entry.sh"; printf '%s' "$gc_flags"`], { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`taskset -c ${cpus}: ${r.stderr}`);
+  return r.stdout;
 }
 
-function entry(): string {
-  return binEntry(join(root, "bin"), "signpost-dns").replace(`${root}/bin/../`, "");
-}
-
-beforeEach(() => {
-  root = mkdtempSync(join(tmpdir(), "bin-entry-"));
-  mkdirSync(join(root, "bin"));
-  file("cmd/signpost-dns/main.ts", 1000);
-  file("pkg/dns/daemon.ts", 1000);
-  file("package-lock.json", 1000);
-});
-
-afterEach(() => rmSync(root, { recursive: true, force: true }));
-
-describe("bin/entry.sh", () => {
-  it("runs the bundle when it is newer than every source", () => {
-    file("dist/signpost-dns.mjs", 2000);
-    expect(entry()).toBe("dist/signpost-dns.mjs");
+describe("bin/entry.sh gc_flags", () => {
+  it("collects garbage on the main thread alone when one CPU is allowed", () => {
+    expect(gcFlags("0")).toBe("--single-threaded-gc");
   });
 
-  it("runs the sources when there is no bundle", () => {
-    expect(entry()).toBe("cmd/signpost-dns/main.ts");
-  });
-
-  it("runs the sources when any source file, or the lockfile, changed after the bundle was built", () => {
-    file("dist/signpost-dns.mjs", 2000);
-    for (const edited of ["pkg/dns/daemon.ts", "cmd/signpost-dns/main.ts", "package-lock.json"]) {
-      file(edited, 3000);
-      expect(entry(), edited).toBe("cmd/signpost-dns/main.ts");
-      file(edited, 1000);
-    }
-    expect(entry()).toBe("dist/signpost-dns.mjs");
-  });
-
-  it("ignores directories' times (an image's COPY gives them the time of the build)", () => {
-    file("dist/signpost-dns.mjs", 2000);
-    utimesSync(join(root, "pkg/dns"), 3000, 3000);
-    expect(entry()).toBe("dist/signpost-dns.mjs");
+  // A machine with one CPU cannot allow two; every machine signpost is tested on has two or more.
+  it.runIf(availableParallelism() >= 2)("leaves V8's helper threads on when more than one CPU is allowed", () => {
+    expect(gcFlags("0,1")).toBe("");
+    expect(gcFlags("0-1")).toBe("");
   });
 });
