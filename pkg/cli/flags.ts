@@ -3,6 +3,7 @@
 // instead of being ignored.
 import { parseArgs } from "node:util";
 import { ERRORS_DOC, SignpostError } from "../errors/errors.ts";
+import { errorMessage } from "../errors/error-message.ts";
 
 export interface FlagSpec {
   readonly type: "string" | "boolean" | "duration" | "integer" | "size";
@@ -69,7 +70,7 @@ export function parseFlags(argv: readonly string[], specs: FlagSpecs): { values:
   try {
     parsed = parseArgs({ args: joinNegativeNumbers(argv, specs), options, strict: true, allowPositionals: true, tokens: true });
   } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
+    const message = errorMessage(err);
     const flag = /'(-{1,2}[^' ]+)/.exec(message)?.[1] ?? "command line";
     throw new SignpostError("SP_BAD_FLAG", flag, message.replace(/\. To specify a positional argument.*$/s, ""));
   }

@@ -42,6 +42,7 @@ import { createDnsServer, type DnsServer } from "./server.ts";
 import { settleHeap } from "../cli/settle-heap.ts";
 import { loadStore, storeObjects, syncStore } from "./store-sync.ts";
 import { udpDropsExposition } from "./udp-drops.ts";
+import { errorMessage } from "../errors/error-message.ts";
 
 export interface DnsDaemon {
   /** The DNS address bound: the port differs from the one asked for when that was 0. */
@@ -268,7 +269,7 @@ async function listenDns(listen: ListenAddress, options: Omit<Parameters<typeof 
   try {
     return await createDnsServer({ ...options, address: listen.host, port: listen.port });
   } catch (err) {
-    const reason = err instanceof Error ? err.message : String(err);
+    const reason = errorMessage(err);
     throw new SignpostError("SP_LISTEN", `--listen ${formatListen(listen)}`, `cannot listen for DNS: ${reason}`, { cause: err });
   }
 }

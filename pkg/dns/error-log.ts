@@ -9,6 +9,7 @@ import type { Forward } from "./cname-chase.ts";
 import type { Consolidation, LogSettings } from "./config/log-config.ts";
 import { LogBudget } from "./log-budget.ts";
 import { typeName } from "./query-log.ts";
+import { errorMessage } from "../errors/error-message.ts";
 
 export interface ErrorLogOptions {
   /** Milliseconds, monotonic, for the budget; performance.now by default. */
@@ -83,7 +84,7 @@ export function reportingErrors(forward: Forward, errors: ErrorLog): Forward {
     const answer = forward(request);
     if (!(answer instanceof Promise)) return answer;
     return answer.catch((err: unknown) => {
-      errors.report(`${request.name}. ${typeName(request.qtype)}: ${err instanceof Error ? err.message : String(err)}`);
+      errors.report(`${request.name}. ${typeName(request.qtype)}: ${errorMessage(err)}`);
       throw err;
     });
   };

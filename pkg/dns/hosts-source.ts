@@ -7,6 +7,7 @@ import type { Logger } from "pino";
 import { SignpostError } from "../errors/errors.ts";
 import { answerFromHosts, EMPTY_HOSTS, type HostsAnswerOptions, type HostsTable, mergeHosts, parseHosts } from "./hosts-table.ts";
 import type { Reply } from "./records.ts";
+import { errorMessage } from "../errors/error-message.ts";
 
 export interface HostsSettings extends HostsAnswerOptions {
   /** Inline entries, as lines of a hosts file (already checked). */
@@ -100,7 +101,7 @@ export class HostsSource {
       if (errors.length > 0) this.#log.warn({ file, skipped: errors.length, first: errors.slice(0, 5) }, "hosts file lines skipped");
       this.#log.info({ file, names: table.byName.size }, "hosts file read");
     } catch (err) {
-      this.#log.error({ err, file }, `hosts file refused, the entries read before stay: ${err instanceof Error ? err.message : String(err)}`);
+      this.#log.error({ err, file }, `hosts file refused, the entries read before stay: ${errorMessage(err)}`);
     }
   }
 

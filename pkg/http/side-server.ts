@@ -4,6 +4,7 @@
 // them in kube-proxy and CoreDNS: any method, the query ignored, "404 page not found" otherwise.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { SignpostError } from "../errors/errors.ts";
+import { errorMessage } from "../errors/error-message.ts";
 
 export type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -70,7 +71,7 @@ export function metricsHandler(metrics: () => Promise<{ readonly text: string; r
   return (_req, res) => {
     metrics().then(
       ({ text, contentType }) => send(res, 200, text, contentType),
-      (err: unknown) => send(res, 500, `metrics failed: ${err instanceof Error ? err.message : String(err)}\n`),
+      (err: unknown) => send(res, 500, `metrics failed: ${errorMessage(err)}\n`),
     );
   };
 }

@@ -9,6 +9,7 @@ import { load } from "js-yaml";
 // pkg/cli/trim-client-node.ts).
 import { KubeConfig } from "@kubernetes/client-node/dist/config.js";
 import { SignpostError } from "../errors/errors.ts";
+import { errorFirstLine } from "../errors/error-message.ts";
 
 export function loadKubeConfig(path: string | undefined, env: NodeJS.ProcessEnv = process.env): KubeConfig {
   const kc = new KubeConfig();
@@ -24,7 +25,7 @@ export function loadKubeConfig(path: string | undefined, env: NodeJS.ProcessEnv 
     try {
       kc.loadFromDefault();
     } catch (err) {
-      throw new SignpostError("SP_BAD_KUBECONFIG", env["KUBECONFIG"] ?? "~/.kube/config", describe(err), { cause: err });
+      throw new SignpostError("SP_BAD_KUBECONFIG", env["KUBECONFIG"] ?? "~/.kube/config", errorFirstLine(err), { cause: err });
     }
     return validated(kc, env["KUBECONFIG"] ?? "~/.kube/config");
   }
@@ -36,7 +37,7 @@ export function loadKubeConfig(path: string | undefined, env: NodeJS.ProcessEnv 
   try {
     kc.loadFromFile(path);
   } catch (err) {
-    throw new SignpostError("SP_BAD_KUBECONFIG", path, describe(err), { cause: err });
+    throw new SignpostError("SP_BAD_KUBECONFIG", path, errorFirstLine(err), { cause: err });
   }
   withTokenFiles(kc, path);
   return validated(kc, path);
@@ -63,10 +64,6 @@ function withTokenFiles(kc: KubeConfig, path: string): void {
     if (tokenFile === undefined || (user.token ?? "") !== "" || user.authProvider !== undefined) return user;
     return { ...user, authProvider: { name: "tokenFile", config: { tokenFile } } };
   });
-}
-
-function describe(err: unknown): string {
-  return err instanceof Error ? err.message.split("\n")[0] ?? "unreadable" : String(err);
 }
 
 function validated(kc: KubeConfig, where: string): KubeConfig {

@@ -14,6 +14,7 @@ import { convertPod } from "../model/convert-pod.ts";
 import { convertService } from "../model/convert-service.ts";
 import type { Pod } from "../model/pod.ts";
 import type { EndpointSlice, Namespace, Node, Service } from "../model/types.ts";
+import { errorFirstLine, errorMessage } from "../errors/error-message.ts";
 
 export type ObjectKind = "Node" | "Namespace" | "Service" | "EndpointSlice" | "Pod";
 
@@ -74,7 +75,7 @@ export function parseObjects(text: string, where: string, kinds: readonly Object
     // JSON.parse is many times faster than the YAML parser on a large `-o json` dump.
     documents = /^\s*[{[]/.test(text) ? [JSON.parse(text) as unknown] : loadAll(text);
   } catch (err) {
-    const first = err instanceof Error ? (err.message.split("\n")[0] ?? "") : String(err);
+    const first = errorFirstLine(err);
     throw new SignpostError("SP_BAD_CONFIG", `--objects ${where}`, `is neither YAML nor JSON: ${first}`, { cause: err });
   }
   const read = new Set(kinds);
@@ -136,7 +137,7 @@ export function parseObjects(text: string, where: string, kinds: readonly Object
     try {
       convert(known, value);
     } catch (err) {
-      out.skipped.push(skipped(err instanceof Error ? err.message : String(err), true));
+      out.skipped.push(skipped(errorMessage(err), true));
     }
   };
   documents.forEach((document, i) => visit(document, documents.length === 1 ? "" : `document ${i + 1}`));

@@ -4,6 +4,7 @@
 // One rule of our own: nf_conntrack_max is only ever raised. A node whose table someone sized
 // larger keeps it (kube-proxy v1.36 would shrink it to its formula's value).
 import { HASHSIZE_PATH, type HashsizeFile, sysctlRefused, type Sysctls } from "./exec/sysctl.ts";
+import { errorMessage } from "../errors/error-message.ts";
 
 export interface ConntrackSettings {
   /** Entries per CPU; 0 leaves nf_conntrack_max and the hash size alone (and ignores min). */
@@ -132,6 +133,6 @@ async function writeHashsize(hashsize: HashsizeFile, value: number): Promise<str
     await hashsize.write(value);
     return undefined;
   } catch (err) {
-    return err instanceof Error ? err.message : String(err);
+    return errorMessage(err);
   }
 }

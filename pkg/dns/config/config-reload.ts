@@ -12,6 +12,7 @@ import { SignpostError } from "../../errors/errors.ts";
 import type { DnsDaemonConfig } from "../daemon-flags.ts";
 import { parseDnsConfigFile } from "./dns-config-file.ts";
 import { describeConfig, type EffectiveDnsConfig, effectiveConfig } from "./effective-config.ts";
+import { errorMessage } from "../../errors/error-message.ts";
 
 export function contentHash(text: string): string {
   return createHash("sha512").update(text).digest("hex");
@@ -86,7 +87,7 @@ export function watchDnsConfig(options: ReloadOptions): ConfigReload {
       } catch (err) {
         options.metrics.failed();
         const where = err instanceof SignpostError ? err.where : file;
-        log.error({ err, file, field: where }, `configuration refused, the previous one keeps serving: ${err instanceof Error ? err.message : String(err)}`);
+        log.error({ err, file, field: where }, `configuration refused, the previous one keeps serving: ${errorMessage(err)}`);
       }
     },
   });

@@ -19,6 +19,7 @@ import { type ClusterOptionsFile, parseClusterFallthrough, parseNamespaces, pars
 import { parseHostsConfig } from "./hosts-config.ts";
 import { parseLoadbalance } from "./plugin-settings.ts";
 import { parseRewriteRules } from "./rewrite-config.ts";
+import { errorFirstLine } from "../../errors/error-message.ts";
 
 export const DNS_CONFIG_API_VERSION = "signpost.dev/v1alpha1";
 export const DNS_CONFIG_KIND = "DNSConfiguration";
@@ -243,7 +244,7 @@ export function parseDnsConfigFile(text: string, file: string): DnsConfigFile {
   try {
     doc = load(text);
   } catch (err) {
-    throw new SignpostError("SP_BAD_CONFIG", file, `not YAML or JSON: ${err instanceof Error ? (err.message.split("\n")[0] ?? "") : String(err)}`, { cause: err });
+    throw new SignpostError("SP_BAD_CONFIG", file, `not YAML or JSON: ${errorFirstLine(err)}`, { cause: err });
   }
   if (doc === null || typeof doc !== "object" || Array.isArray(doc)) throw bad(file, `must be a ${DNS_CONFIG_KIND} mapping`);
   const object = doc as Record<string, unknown>;

@@ -11,6 +11,7 @@ import { type CacheOut, convertCache } from "./import-cache.ts";
 import { convertForwardTransport, COREDNS_TRANSPORT, type ForwardTransportOut } from "./import-forward-options.ts";
 import { convertAutopath, convertErrors, convertLog } from "./import-log.ts";
 import { convertHosts, convertKubernetesOption, convertLoadbalance, convertReverseZones, convertRewrite } from "./import-plugins.ts";
+import { errorFirstLine, errorMessage } from "../../errors/error-message.ts";
 
 /** Something the source sets that the output does not carry, and why. */
 export interface ImportNote {
@@ -307,7 +308,7 @@ function jsonField(value: unknown, where: string): unknown {
   try {
     return JSON.parse(value) as unknown;
   } catch (err) {
-    throw new SignpostError("SP_BAD_CONFIG", where, `is not JSON: ${err instanceof Error ? err.message : String(err)}`);
+    throw new SignpostError("SP_BAD_CONFIG", where, `is not JSON: ${errorMessage(err)}`);
   }
 }
 
@@ -318,7 +319,7 @@ export function importKubeDnsConfigMap(source: string, file: string, clusterZone
   try {
     doc = load(source);
   } catch (err) {
-    throw new SignpostError("SP_BAD_CONFIG", file, `not YAML or JSON: ${err instanceof Error ? (err.message.split("\n")[0] ?? "") : String(err)}`);
+    throw new SignpostError("SP_BAD_CONFIG", file, `not YAML or JSON: ${errorFirstLine(err)}`);
   }
   const data = (doc as { data?: unknown } | null)?.data;
   if (data === null || typeof data !== "object" || Array.isArray(data)) throw new SignpostError("SP_BAD_CONFIG", `${file}: data`, "a kube-dns ConfigMap has a data mapping (stubDomains, upstreamNameservers)");

@@ -4,6 +4,7 @@
 // `errors { consolidate DURATION REGEXP [LEVEL] }`. All of it reloads live, as `queries` does.
 import { parseDuration } from "../../cli/flags.ts";
 import { SignpostError } from "../../errors/errors.ts";
+import { errorMessage } from "../../errors/error-message.ts";
 
 /** CoreDNS's log classes: success (NOERROR with records), denial (NXDOMAIN, NODATA), error (the rest, and no answer). */
 export type LogClass = "all" | "success" | "denial" | "error";
@@ -86,7 +87,7 @@ function consolidation(value: unknown, path: string): Consolidation {
   try {
     pattern = new RegExp(source);
   } catch (err) {
-    throw bad(`${path}.pattern`, `${JSON.stringify(source)} is not a regular expression: ${err instanceof Error ? err.message : String(err)}`);
+    throw bad(`${path}.pattern`, `${JSON.stringify(source)} is not a regular expression: ${errorMessage(err)}`);
   }
   const level = fields["level"] ?? "error";
   if (level !== "error" && level !== "warning" && level !== "info" && level !== "debug") throw bad(`${path}.level`, `${JSON.stringify(level)} is not one of error, warning, info, debug`);

@@ -3,6 +3,7 @@
 // name to ask instead. A regular expression that does not compile is refused by its field.
 import type { AnswerNameRule, NameMatch, RewriteRule } from "../rewrite-rules.ts";
 import { bad, boolean, mapping, string } from "./dns-config-file.ts";
+import { errorMessage } from "../../errors/error-message.ts";
 
 const MATCHES: readonly NameMatch[] = ["exact", "prefix", "suffix", "substring", "regex"];
 const fields = ["match", "from", "to", "answer", "continue"];
@@ -49,7 +50,7 @@ function compile(source: string, path: string): RegExp {
   try {
     return new RegExp(source);
   } catch (err) {
-    throw bad(path, `${JSON.stringify(source)} is not a regular expression: ${err instanceof Error ? err.message : String(err)}`);
+    throw bad(path, `${JSON.stringify(source)} is not a regular expression: ${errorMessage(err)}`);
   }
 }
 

@@ -9,6 +9,7 @@ import { load } from "js-yaml";
 import { SignpostError } from "../../errors/errors.ts";
 import { parseDuration } from "../../cli/flags.ts";
 import type { ConntrackSettings } from "../conntrack-sysctls.ts";
+import { errorFirstLine } from "../../errors/error-message.ts";
 
 /** The one version of KubeProxyConfiguration that kube-proxy v1.36 reads and writes. */
 export const KUBE_PROXY_CONFIG_VERSION = "kubeproxy.config.k8s.io/v1alpha1";
@@ -214,7 +215,7 @@ export function parseKubeProxyConfig(text: string, where: string): ParsedKubePro
   try {
     doc = load(text);
   } catch (err) {
-    throw new SignpostError("SP_BAD_CONFIG", where, `not YAML or JSON: ${err instanceof Error ? (err.message.split("\n")[0] ?? "") : String(err)}`, { cause: err });
+    throw new SignpostError("SP_BAD_CONFIG", where, `not YAML or JSON: ${errorFirstLine(err)}`, { cause: err });
   }
   if (doc === null || typeof doc !== "object" || Array.isArray(doc)) throw bad(where, "must be a KubeProxyConfiguration mapping");
   const object = doc as Record<string, unknown>;

@@ -3,6 +3,7 @@
 // the score needs CAP_SYS_RESOURCE, which containers often lack: a refusal is reported, never
 // fatal, as in kube-proxy.
 import { readFile, writeFile } from "node:fs/promises";
+import { errorMessage } from "../../errors/error-message.ts";
 
 export const OOM_SCORE_ADJ_PATH = "/proc/self/oom_score_adj";
 
@@ -13,6 +14,6 @@ export async function applyOomScoreAdj(value: number, path: string = OOM_SCORE_A
     const now = Number((await readFile(path, "utf8")).trim());
     return now === value ? null : `the kernel kept ${now}`;
   } catch (err) {
-    return err instanceof Error ? err.message : String(err);
+    return errorMessage(err);
   }
 }

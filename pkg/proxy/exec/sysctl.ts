@@ -9,6 +9,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { CommandRunner } from "./command-runner.ts";
 import { SignpostError } from "../../errors/errors.ts";
+import { errorMessage } from "../../errors/error-message.ts";
 
 /** Kernel parameters of one network namespace, by sysctl key (net.ipv4.conf.all.route_localnet). */
 export interface Sysctls {
@@ -73,7 +74,7 @@ export function procSysctls(root = "/proc/sys"): Sysctls {
       try {
         await writeFile(path(key), `${value}\n`);
       } catch (err) {
-        refused.set(key, `cannot write ${path(key)}: ${err instanceof Error ? err.message : String(err)}`);
+        refused.set(key, `cannot write ${path(key)}: ${errorMessage(err)}`);
       }
     }
     return (key) => refused.get(key);

@@ -11,6 +11,7 @@ import { dnsperf, percentile, rcodeSummary, type DnsperfResult } from "./dnsperf
 import type { BenchPlan } from "./plan.ts";
 import { QUERY_KINDS, type QueryKind } from "./query-files.ts";
 import type { Tally } from "./tally.ts";
+import { errorMessage } from "../../../pkg/errors/error-message.ts";
 
 /** A server that answers in the round: a contestant, or the ceiling (saturation runs only). */
 export interface Answerer {
@@ -96,7 +97,7 @@ async function sliced(
         acc.results.push(result);
       } catch (err) {
         runs.delete(server);
-        failed(server, err instanceof Error ? err.message : String(err));
+        failed(server, errorMessage(err));
       }
     }
   }
@@ -125,7 +126,7 @@ export async function runInterleavedQueries(servers: readonly Answerer[], ctx: I
       try {
         await dnsperf({ port: server.port, file, seconds: plan.warmSeconds, latencies: false });
       } catch (err) {
-        drop(server, err instanceof Error ? err.message : String(err));
+        drop(server, errorMessage(err));
       }
     }
     const fixed = await sliced(live.filter((s) => s.id !== "ceiling"), file, plan.fixedSeconds, ctx, plan.rate, drop);

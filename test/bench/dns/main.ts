@@ -31,6 +31,7 @@ import { writeQueryFiles } from "./query-files.ts";
 import { Tally } from "./tally.ts";
 import { startUpstream } from "./upstream.ts";
 import { dnsVersions } from "./versions.ts";
+import { errorMessage } from "../../../pkg/errors/error-message.ts";
 
 const ZONE = "cluster.local";
 const log = (message: string): void => {
@@ -86,7 +87,7 @@ async function main(): Promise<void> {
           try {
             await measureTurn(id, { plan, setup, core, api, tally, round, log });
           } catch (err) {
-            failed(id, round, err instanceof Error ? err.message : String(err));
+            failed(id, round, errorMessage(err));
           }
         }
         const contestants = order.filter((id) => !tally.failures.has(id));

@@ -5,6 +5,7 @@ import { announceCommand } from "../results.ts";
 import { memoryOf, startContestant, type ContestantId, type ContestantSetup, type RunningContestant } from "./contestants.ts";
 import { runInterleavedQueries, type Answerer, type InterleavedContext } from "./interleaved-queries.ts";
 import { startCeiling, type RunningCeiling } from "./udp-ceiling.ts";
+import { errorMessage } from "../../../pkg/errors/error-message.ts";
 
 export interface QueryRoundContext extends InterleavedContext {
   readonly setup: ContestantSetup;
@@ -25,7 +26,7 @@ export async function measureQueryRound(ctx: QueryRoundContext): Promise<void> {
         announceCommand(server.command);
         running.push(server);
       } catch (err) {
-        ctx.failed(id, err instanceof Error ? err.message : String(err));
+        ctx.failed(id, errorMessage(err));
       }
     }
     const answerers: Answerer[] = [

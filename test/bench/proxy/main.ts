@@ -33,6 +33,7 @@ import { atScale, type ContestantMeasurements, newContestantMeasurements, type S
 import { benchPlan, proxySection } from "./plan.ts";
 import { programmingLatency } from "./programming-latency.ts";
 import { log, percentile } from "./sampling.ts";
+import { errorMessage } from "../../../pkg/errors/error-message.ts";
 
 const startedAt = new Date().toISOString();
 const plan = benchPlan();
@@ -156,7 +157,7 @@ async function oneRun(c: Contestant, m: ContestantMeasurements, scale: number, r
     }
     await restartWithRulesInPlace(c, s, node, objects, kubeconfig, `${scale} Services, run ${run + 1}/${plan.runs}`);
   } catch (err) {
-    m.failure = `run ${run + 1} at ${scale} Services failed: ${err instanceof Error ? err.message : String(err)}`;
+    m.failure = `run ${run + 1} at ${scale} Services failed: ${errorMessage(err)}`;
     log(`${c.name}: ${m.failure}`);
   } finally {
     liveNodes.delete(node);
@@ -216,8 +217,8 @@ async function main(): Promise<void> {
           fleets.set(c.name, { scale, result: r });
           log(`${c.name} fleet: all healthy after ${r.allSyncedSeconds.toFixed(1)} s; RSS median ${median(r.rssMiB).toFixed(0)} MiB; ${r.watches} watches; API server ${r.apiServerCpu.toFixed(2)} CPU under churn`);
         } catch (err) {
-          fleets.set(c.name, { scale, failure: err instanceof Error ? err.message : String(err) });
-          log(`${c.name} fleet failed: ${err instanceof Error ? err.message : String(err)}`);
+          fleets.set(c.name, { scale, failure: errorMessage(err) });
+          log(`${c.name} fleet failed: ${errorMessage(err)}`);
         }
       }
     }

@@ -4,6 +4,7 @@
 // page when the database answers, 503 with the error when it does not.
 import { createServer } from "node:http";
 import { execFile } from "node:child_process";
+import { errorMessage } from "../../../../pkg/errors/error-message.ts";
 
 const env = process.env;
 const port = Number(env["PORT"] ?? "80");
@@ -26,7 +27,7 @@ createServer((req, res) => {
     },
     (err: unknown) => {
       res.writeHead(503, { "content-type": "text/plain" });
-      res.end(`Error establishing a database connection: ${err instanceof Error ? err.message : String(err)}\n`);
+      res.end(`Error establishing a database connection: ${errorMessage(err)}\n`);
     },
   );
 }).listen(port, "0.0.0.0");
