@@ -101,6 +101,7 @@ export class RunningDaemon {
   readonly #alarm = new AlarmWatch();
   #exited = false;
   #exitCode: number | null = null;
+  #signal: string | null = null;
 
   constructor(p: ResultPromise, metricsUrl: string, logFile: string | null) {
     if (p.pid === undefined) throw new Error("the daemon did not start");
@@ -118,6 +119,7 @@ export class RunningDaemon {
     void p.then((r) => {
       this.#exited = true;
       this.#exitCode = r.exitCode ?? null;
+      this.#signal = r.signal ?? null;
     });
   }
 
@@ -137,7 +139,7 @@ export class RunningDaemon {
   }
 
   exitDescription(): string {
-    return `exited with code ${String(this.#exitCode)}`;
+    return this.#signal !== null ? `was killed by ${this.#signal}` : `exited with code ${String(this.#exitCode)}`;
   }
 
   /** SIGTERM, then SIGKILL after 15 s. */

@@ -4,6 +4,9 @@
 // instance's resident memory once synced, the watch requests the API server holds for them, and
 // during a churn window the API server's CPU and each instance's. The API server is found by the
 // port it listens on in the bench's namespace, so no other process on the machine is counted.
+// An instance that exits is started again after the kubelet's crash-loop back-off, as a
+// DaemonSet's pod would be; the restarts are counted and the first crash's output kept, so a
+// contestant that crashes now and then is measured, and its crashes are a figure of their own.
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { execa } from "execa";
@@ -27,6 +30,10 @@ export interface FleetResult {
   readonly apiServerCpu: number;
   /** Each instance's CPU seconds (own and its children's: iptables-restore) over the churn window. */
   readonly instanceCpuSeconds: number[];
+  /** Exits of any instance over the whole fleet run, each started again after the back-off. */
+  readonly exits: number;
+  /** The first exit's description and output (a Go panic with where it panicked), when one exited. */
+  readonly firstCrash: string | null;
 }
 
 export interface FleetOptions {
@@ -64,41 +71,113 @@ async function healthy(node: BenchNode): Promise<boolean> {
   }
 }
 
+/** The kubelet's crash-loop back-off before the nth restart (1-based): 10 s, doubling, at most 5 min. */
+export function restartDelayMs(restart: number): number {
+  return Math.min(10_000 * 2 ** (restart - 1), 300_000);
+}
+
+/** One node's contestant, started again after the back-off whenever it exits. */
+export class FleetInstance {
+  #daemon: RunningDaemon | null = null;
+  #restartAt: number | null = null;
+  exits = 0;
+  firstCrash: string | null = null;
+  readonly node: BenchNode;
+  readonly #start: () => Promise<RunningDaemon>;
+
+  constructor(node: BenchNode, start: () => Promise<RunningDaemon>) {
+    this.node = node;
+    this.#start = start;
+  }
+
+  async launch(): Promise<void> {
+    this.#daemon = await this.#start();
+  }
+
+  /** The running daemon's pid, or null while it waits out its back-off. */
+  get pid(): number | null {
+    return this.#daemon === null || this.#daemon.exited ? null : this.#daemon.pid;
+  }
+
+  /** Notes an exit and schedules the restart; restarts once the back-off has passed. */
+  async tend(now: number): Promise<void> {
+    const d = this.#daemon;
+    if (d === null || !d.exited) return;
+    if (this.#restartAt === null) {
+      this.exits++;
+      this.firstCrash ??= `${d.exitDescription()}: ${d.tail()}`;
+      this.#restartAt = now + restartDelayMs(this.exits);
+    } else if (now >= this.#restartAt) {
+      this.#restartAt = null;
+      this.#daemon = await this.#start();
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.#daemon?.stop();
+  }
+}
+
+/** Until every instance answers healthy in one round of polls, tending crashed ones meanwhile. */
+async function untilAllHealthy(instances: readonly FleetInstance[], deadline: number, what: string): Promise<void> {
+  for (;;) {
+    for (const i of instances) await i.tend(performance.now());
+    const answers = await Promise.all(instances.map(async (i) => i.pid !== null && (await healthy(i.node))));
+    const unhealthy = answers.filter((ok) => !ok).length;
+    if (unhealthy === 0) return;
+    if (performance.now() > deadline) throw new Error(`${unhealthy} of ${instances.length} instances not healthy ${what}`);
+    await sleep(100);
+  }
+}
+
 export async function measureFleet(contestant: Contestant, kubeconfig: string, objects: ClusterObjects, api: KubeRest, apiPid: number, o: FleetOptions): Promise<FleetResult> {
-  const nodes: BenchNode[] = [];
-  const daemons: RunningDaemon[] = [];
+  const instances: FleetInstance[] = [];
+  let tending: Promise<void> | null = null;
+  let done = false;
   try {
-    for (let i = 0; i < o.instances; i++) nodes.push(await BenchNode.create({ pods: false }));
+    for (let i = 0; i < o.instances; i++) {
+      const node = await BenchNode.create({ pods: false });
+      instances.push(new FleetInstance(node, async () => (await startDaemon(contestant, node, kubeconfig)).daemon));
+    }
     const watchesBefore = watchRequests(await api.text("/metrics"));
     const t0 = performance.now();
-    for (const node of nodes) daemons.push((await startDaemon(contestant, node, kubeconfig)).daemon);
-    const pending = new Set(nodes.keys());
-    while (pending.size > 0) {
-      if (performance.now() - t0 > o.timeoutMs) throw new Error(`${pending.size} of ${o.instances} instances not healthy after ${o.timeoutMs / 1000} s`);
-      const dead = daemons.find((d) => d.exited);
-      if (dead !== undefined) throw new Error(`an instance ${dead.exitDescription()}: ${dead.tail()}`);
-      for (const i of [...pending]) if (await healthy(nodes[i] as BenchNode)) pending.delete(i);
-      if (pending.size > 0) await sleep(100);
-    }
+    for (const i of instances) await i.launch();
+    await untilAllHealthy(instances, t0 + o.timeoutMs, `after ${o.timeoutMs / 1000} s`);
     const allSyncedSeconds = (performance.now() - t0) / 1000;
     log(`${contestant.name}: ${o.instances} instances healthy after ${allSyncedSeconds.toFixed(1)} s`);
     await sleep(5000);
-    const gone = daemons.find((d) => d.exited);
-    if (gone !== undefined) throw new Error(`an instance ${gone.exitDescription()} after the fleet was healthy: ${gone.tail()}`);
-    const rssMiB = daemons.map((d) => memory(d.pid).rssMiB);
+    // A crash after the fleet was healthy: wait for its restart, so every sample is of a synced instance.
+    await untilAllHealthy(instances, performance.now() + o.timeoutMs, "again after a restart");
+    const pids = instances.map((i) => i.pid);
+    const rssMiB = pids.flatMap((pid) => (pid === null ? [] : [memory(pid).rssMiB]));
     const watches = watchRequests(await api.text("/metrics")) - watchesBefore;
 
+    // Restarts go on during churn; an instance restarted within it has no CPU figure for it.
+    tending = (async () => {
+      while (!done) {
+        for (const i of instances) await i.tend(performance.now());
+        await sleep(200);
+      }
+    })();
     const api0 = cpuTimes(apiPid);
-    const cpu0 = daemons.map((d) => cpuTimes(d.pid));
+    const cpu0 = pids.map((pid) => (pid === null ? null : cpuTimes(pid)));
     const start = performance.now();
     const sent = await changesOnSchedule(objects, { seconds: o.churnSeconds, perSecond: o.perSecond, seed: o.instances });
     const seconds = (performance.now() - start) / 1000;
     const api1 = cpuTimes(apiPid);
-    const instanceCpuSeconds = daemons.map((d, i) => cpuSecondsBetween(cpu0[i] ?? { own: 0, children: 0 }, cpuTimes(d.pid)));
+    const instanceCpuSeconds = instances.flatMap((inst, k) => {
+      const [pid, before] = [pids[k], cpu0[k]];
+      return pid !== null && pid !== undefined && before !== null && before !== undefined && inst.pid === pid ? [cpuSecondsBetween(before, cpuTimes(pid))] : [];
+    });
     await sent.failed;
-    return { instances: o.instances, allSyncedSeconds, rssMiB, watches, apiServerCpu: (api1.own - api0.own) / seconds, instanceCpuSeconds };
+    const exits = instances.reduce((n, i) => n + i.exits, 0);
+    const firstCrash = instances.find((i) => i.firstCrash !== null)?.firstCrash ?? null;
+    if (exits > 0) log(`${contestant.name} fleet: ${exits} exits; the first: ${firstCrash ?? ""}`);
+    return { instances: o.instances, allSyncedSeconds, rssMiB, watches, apiServerCpu: (api1.own - api0.own) / seconds, instanceCpuSeconds, exits, firstCrash };
   } finally {
-    await Promise.all(daemons.map((d) => d.stop()));
-    for (const node of nodes) await node.destroy();
+    done = true;
+    await tending;
+    await Promise.all(instances.map((i) => i.stop()));
+    for (const i of instances) await i.node.destroy();
   }
 }
