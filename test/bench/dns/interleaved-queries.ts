@@ -72,18 +72,19 @@ interface SlicedRun {
   readonly commands: readonly string[];
 }
 
+/** One kind's load on each server: dnsperf's query file, for how long, at a fixed rate or (without one) as fast as it answers. */
+interface SliceLoad {
+  readonly file: string;
+  readonly seconds: number;
+  readonly rate?: number;
+}
+
 /**
- * Runs `seconds` of dnsperf against each server in slices taking turns; a server whose dnsperf
- * fails is reported through `failed` and gets no further turns.
+ * Runs the load against each server in slices taking turns; a server whose dnsperf fails is
+ * reported through `failed` and gets no further turns.
  */
-async function sliced(
-  servers: readonly Answerer[],
-  file: string,
-  seconds: number,
-  ctx: InterleavedContext,
-  rate: number | undefined,
-  failed: (server: Answerer, message: string) => void,
-): Promise<Map<Answerer, SlicedRun>> {
+async function sliced(servers: readonly Answerer[], load: SliceLoad, ctx: InterleavedContext, failed: (server: Answerer, message: string) => void): Promise<Map<Answerer, SlicedRun>> {
+  const { file, seconds, rate } = load;
   const slices = sliceCount(seconds, ctx.plan.sliceSeconds);
   const runs = new Map<Answerer, { results: DnsperfResult[]; cpu: number }>(servers.map((s) => [s, { results: [], cpu: 0 }]));
   for (let slice = 0; slice < slices; slice++) {
@@ -129,8 +130,8 @@ export async function runInterleavedQueries(servers: readonly Answerer[], ctx: I
         drop(server, errorMessage(err));
       }
     }
-    const fixed = await sliced(live.filter((s) => s.id !== "ceiling"), file, plan.fixedSeconds, ctx, plan.rate, drop);
-    const saturation = await sliced(live, file, plan.saturationSeconds, ctx, undefined, drop);
+    const fixed = await sliced(live.filter((s) => s.id !== "ceiling"), { file, seconds: plan.fixedSeconds, rate: plan.rate }, ctx, drop);
+    const saturation = await sliced(live, { file, seconds: plan.saturationSeconds }, ctx, drop);
     for (const [server, run] of saturation) {
       const { merged } = run;
       for (const command of [server.command, ...run.commands]) tally.command(`${kind}:qps`, command);
