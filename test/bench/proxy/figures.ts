@@ -259,12 +259,13 @@ export function fleetFigures(fleets: ReadonlyMap<string, FleetOutcome>, opponent
   const o = fleets.get("kube-proxy (iptables)");
   if (s === undefined) return [];
   const pick = (x: FleetOutcome | undefined, f: (r: FleetResult) => number[]): number[] | null => (x !== undefined && "result" in x ? f(x.result) : null);
-  const failures = [s, o].flatMap((x, i) => (x !== undefined && "failure" in x ? [`${i === 0 ? "signpost" : opponentName}: ${x.failure}`] : [])).join("; ");
+  const named = [{ name: "signpost", x: s }, { name: opponentName, x: o }];
+  const failures = named.flatMap(({ name, x }) => (x !== undefined && "failure" in x ? [`${name}: ${x.failure}`] : [])).join("; ");
   const instances = "result" in s ? s.result.instances : o !== undefined && "result" in o ? o.result.instances : 0;
   const group = `proxy fleet: ${instances} instances on one API server, ${s.scale.toLocaleString("en-US")} Services`;
   const base = { group, opponentName, commands: ["test/bench/proxy/fleet.ts: N nodes (network namespaces), the contestant started on each at once; curl NODE:10256/healthz; /proc/PID/status and /proc/PID/stat; GET /metrics of the API server"] };
   const note = (text: string): string => [text, failures].filter((t) => t !== "").join(". ");
-  const crashes = [s, o].flatMap((x, i) => (x !== undefined && "result" in x && x.result.firstCrash !== null ? [`${i === 0 ? "signpost" : opponentName}'s first exit: ${x.result.firstCrash}`] : []));
+  const firstExits = named.flatMap(({ name, x }) => (x !== undefined && "result" in x && x.result.firstExit !== null ? [`${name}'s first exit: ${x.result.firstExit}`] : []));
   return [
     {
       ...base,
@@ -273,7 +274,7 @@ export function fleetFigures(fleets: ReadonlyMap<string, FleetOutcome>, opponent
       better: "lower",
       signpost: pick(s, (r) => [r.exits]),
       opponent: pick(o, (r) => [r.exits]),
-      note: note(["over the whole fleet run; an exited instance is started again 10 s later, doubling, as the kubelet restarts a DaemonSet's pod; n=1", ...crashes].join(". ")),
+      note: note(["over the whole fleet run; an exited instance is started again 10 s later, doubling, as the kubelet restarts a DaemonSet's pod; n=1", ...firstExits].join(". ")),
     },
     { ...base, name: "time until every instance is healthy", unit: "s", better: "lower", signpost: pick(s, (r) => [round(r.allSyncedSeconds, 2)]), opponent: pick(o, (r) => [round(r.allSyncedSeconds, 2)]), note: note("from starting the first instance until every one's /healthz answers 200 in one round of polls, every 100 ms; an instance that exited counts from its restart; n=1") },
     { ...base, name: "RSS per instance after sync", unit: "MiB", better: "lower", target: { maxRatio: 0.8 }, signpost: pick(s, (r) => r.rssMiB.map((v) => round(v, 1))), opponent: pick(o, (r) => r.rssMiB.map((v) => round(v, 1))), note: note("VmRSS of each instance 5 s after all were healthy (and healthy again, had one exited meanwhile); one sample per instance") },

@@ -53,6 +53,6 @@ describe("the fleet's restarts", () => {
     expect(started.length).toBe(2);
     await instance.tend(70_000);
     expect([instance.pid, instance.exits]).toEqual([102, 2]);
-    expect(instance.firstCrash).toBe("exited with code 2: panic: run 1");
+    expect(instance.firstExit).toBe("exited with code 2: panic: run 1");
   });
 });

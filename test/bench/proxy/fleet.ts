@@ -5,8 +5,8 @@
 // during a churn window the API server's CPU and each instance's. The API server is found by the
 // port it listens on in the bench's namespace, so no other process on the machine is counted.
 // An instance that exits is started again after the kubelet's crash-loop back-off, as a
-// DaemonSet's pod would be; the restarts are counted and the first crash's output kept, so a
-// contestant that crashes now and then is measured, and its crashes are a figure of their own.
+// DaemonSet's pod would be; the exits are counted and the first one's output kept, so a
+// contestant that crashes now and then is measured, and its exits are a figure of their own.
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { execa } from "execa";
@@ -33,7 +33,7 @@ export interface FleetResult {
   /** Exits of any instance over the whole fleet run, each started again after the back-off. */
   readonly exits: number;
   /** The first exit's description and output (a Go panic with where it panicked), when one exited. */
-  readonly firstCrash: string | null;
+  readonly firstExit: string | null;
 }
 
 export interface FleetOptions {
@@ -81,7 +81,7 @@ export class FleetInstance {
   #daemon: RunningDaemon | null = null;
   #restartAt: number | null = null;
   exits = 0;
-  firstCrash: string | null = null;
+  firstExit: string | null = null;
   readonly node: BenchNode;
   readonly #start: () => Promise<RunningDaemon>;
 
@@ -105,7 +105,7 @@ export class FleetInstance {
     if (d === null || !d.exited) return;
     if (this.#restartAt === null) {
       this.exits++;
-      this.firstCrash ??= `${d.exitDescription()}: ${d.tail()}`;
+      this.firstExit ??= `${d.exitDescription()}: ${d.tail()}`;
       this.#restartAt = now + restartDelayMs(this.exits);
     } else if (now >= this.#restartAt) {
       this.#restartAt = null;
@@ -118,10 +118,14 @@ export class FleetInstance {
   }
 }
 
+async function tendAll(instances: readonly FleetInstance[]): Promise<void> {
+  for (const i of instances) await i.tend(performance.now());
+}
+
 /** Until every instance answers healthy in one round of polls, tending crashed ones meanwhile. */
 async function untilAllHealthy(instances: readonly FleetInstance[], deadline: number, what: string): Promise<void> {
   for (;;) {
-    for (const i of instances) await i.tend(performance.now());
+    await tendAll(instances);
     const answers = await Promise.all(instances.map(async (i) => i.pid !== null && (await healthy(i.node))));
     const unhealthy = answers.filter((ok) => !ok).length;
     if (unhealthy === 0) return;
@@ -148,32 +152,29 @@ export async function measureFleet(contestant: Contestant, kubeconfig: string, o
     await sleep(5000);
     // A crash after the fleet was healthy: wait for its restart, so every sample is of a synced instance.
     await untilAllHealthy(instances, performance.now() + o.timeoutMs, "again after a restart");
-    const pids = instances.map((i) => i.pid);
-    const rssMiB = pids.flatMap((pid) => (pid === null ? [] : [memory(pid).rssMiB]));
+    const running = instances.flatMap((instance) => (instance.pid === null ? [] : [{ instance, pid: instance.pid }]));
+    const rssMiB = running.map(({ pid }) => memory(pid).rssMiB);
     const watches = watchRequests(await api.text("/metrics")) - watchesBefore;
 
     // Restarts go on during churn; an instance restarted within it has no CPU figure for it.
     tending = (async () => {
       while (!done) {
-        for (const i of instances) await i.tend(performance.now());
+        await tendAll(instances);
         await sleep(200);
       }
     })();
     const api0 = cpuTimes(apiPid);
-    const cpu0 = pids.map((pid) => (pid === null ? null : cpuTimes(pid)));
+    const churned = running.map((r) => ({ ...r, before: cpuTimes(r.pid) }));
     const start = performance.now();
     const sent = await changesOnSchedule(objects, { seconds: o.churnSeconds, perSecond: o.perSecond, seed: o.instances });
     const seconds = (performance.now() - start) / 1000;
     const api1 = cpuTimes(apiPid);
-    const instanceCpuSeconds = instances.flatMap((inst, k) => {
-      const [pid, before] = [pids[k], cpu0[k]];
-      return pid !== null && pid !== undefined && before !== null && before !== undefined && inst.pid === pid ? [cpuSecondsBetween(before, cpuTimes(pid))] : [];
-    });
+    const instanceCpuSeconds = churned.flatMap(({ instance, pid, before }) => (instance.pid === pid ? [cpuSecondsBetween(before, cpuTimes(pid))] : []));
     await sent.failed;
     const exits = instances.reduce((n, i) => n + i.exits, 0);
-    const firstCrash = instances.find((i) => i.firstCrash !== null)?.firstCrash ?? null;
-    if (exits > 0) log(`${contestant.name} fleet: ${exits} exits; the first: ${firstCrash ?? ""}`);
-    return { instances: o.instances, allSyncedSeconds, rssMiB, watches, apiServerCpu: (api1.own - api0.own) / seconds, instanceCpuSeconds, exits, firstCrash };
+    const firstExit = instances.find((i) => i.firstExit !== null)?.firstExit ?? null;
+    if (exits > 0) log(`${contestant.name} fleet: ${exits} exits; the first: ${firstExit ?? ""}`);
+    return { instances: o.instances, allSyncedSeconds, rssMiB, watches, apiServerCpu: (api1.own - api0.own) / seconds, instanceCpuSeconds, exits, firstExit };
   } finally {
     done = true;
     await tending;

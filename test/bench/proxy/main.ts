@@ -217,8 +217,9 @@ async function main(): Promise<void> {
           fleets.set(c.name, { scale, result: r });
           log(`${c.name} fleet: all healthy after ${r.allSyncedSeconds.toFixed(1)} s; RSS median ${median(r.rssMiB).toFixed(0)} MiB; ${r.watches} watches; API server ${r.apiServerCpu.toFixed(2)} CPU under churn`);
         } catch (err) {
-          fleets.set(c.name, { scale, failure: errorMessage(err) });
-          log(`${c.name} fleet failed: ${errorMessage(err)}`);
+          const failure = errorMessage(err);
+          fleets.set(c.name, { scale, failure });
+          log(`${c.name} fleet failed: ${failure}`);
         }
       }
     }
