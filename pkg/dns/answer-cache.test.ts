@@ -74,7 +74,7 @@ describe("the answer cache in the query handler", () => {
     ask("dns.kube-system.svc.cluster.local");
     ask("missing.kube-system.svc.cluster.local");
     expect(cache.size).toBe(4);
-    const stale = (name: string) => cache.get(AnswerCache.key(decoded(name)), queryBytes(name, TYPE.A), decoded(name), 512) === null;
+    const stale = (name: string) => cache.get(queryBytes(name, TYPE.A), decoded(name), 512) === null;
     store.upsertService(service({ name: "late", clusterIPs: ["10.96.0.99"] }));
     expect(stale("nginx.default.svc.cluster.local")).toBe(true);
     expect(stale("missing.default.svc.cluster.local")).toBe(true);
@@ -173,8 +173,7 @@ describe("the answer cache in the query handler", () => {
     }
     expect(cache.size).toBeGreaterThan(10);
     expect(cache.evictions).toBeGreaterThan(100);
-    const key = AnswerCache.key(decoded("nginx.default.svc.cluster.local"));
-    expect(cache.get(key, queryBytes("nginx.default.svc.cluster.local", TYPE.A), decoded("nginx.default.svc.cluster.local"), 512)).not.toBeNull();
+    expect(cache.get(queryBytes("nginx.default.svc.cluster.local", TYPE.A), decoded("nginx.default.svc.cluster.local"), 512)).not.toBeNull();
     expect(render(ask("dual")).answer).toEqual(["dual.default.svc.cluster.local A 10.96.0.20"]);
   });
 
@@ -191,6 +190,23 @@ describe("the answer cache in the query handler", () => {
     expect([cache.size, cache.bytes]).toEqual([0, 0]);
   });
 
+  it("answers only the question it holds when another question has the same key, and gives its place to the newer", () => {
+    const store = clusterStore();
+    const cache = new AnswerCache();
+    const answer = (query: Query) => sync(createQueryHandler({ store, answerCache: null })(queryBytes(query.name, TYPE.A), "udp"));
+    const nginx = decoded("nginx.default.svc.cluster.local");
+    // Another name given nginx's hash: the same Map key, as a collision would make it.
+    const other = { ...decoded("other.default.svc.cluster.local"), nameHash: nginx.nameHash };
+    const lookup = (query: Query) => cache.get(queryBytes(query.name, TYPE.A), query, 512);
+    cache.set(nginx, store.scopeOf(nginx.name), answer(nginx));
+    expect(lookup(other)).toBeNull();
+    expect(render(sync(lookup(nginx))).answer).toEqual(["nginx.default.svc.cluster.local A 10.96.0.10"]);
+    cache.set(other, store.scopeOf(other.name), answer(other));
+    expect(cache.size).toBe(1);
+    expect(lookup(nginx)).toBeNull();
+    expect(render(sync(lookup(other))).rcode).toBe(RCODE.NXDOMAIN);
+  });
+
   it("gives back the bytes of an answer whose scope changed", () => {
     const store = clusterStore();
     const cache = new AnswerCache();
@@ -199,7 +215,7 @@ describe("the answer cache in the query handler", () => {
     expect(cache.bytes).toBeGreaterThan(0);
     store.upsertService(service({ name: "late", clusterIPs: ["10.96.0.99"] }));
     const name = "nginx.default.svc.cluster.local";
-    expect(cache.get(AnswerCache.key(decoded(name)), queryBytes(name, TYPE.A), decoded(name), 512)).toBeNull();
+    expect(cache.get(queryBytes(name, TYPE.A), decoded(name), 512)).toBeNull();
     expect([cache.size, cache.bytes]).toEqual([0, 0]);
   });
 });

@@ -39,6 +39,7 @@ describe("decodeQuery", () => {
         rd: true,
         cd: false,
         name: "nginx.default.svc.cluster.local",
+        nameHash: expect.any(Number) as unknown,
         qtype: TYPE.SRV,
         qclass: 1,
         nameEnd: 12 + 33,
@@ -46,6 +47,19 @@ describe("decodeQuery", () => {
         edns: null,
       },
     });
+  });
+
+  it("hashes the name as it reads it: one hash for a name in any case, another for another name", () => {
+    const hash = (name: string) => {
+      const decoded = decodeQuery(queryBytes(name, TYPE.A));
+      if (!decoded.ok) throw new Error("not a query");
+      return decoded.query.nameHash;
+    };
+    const names = ["a", "b", "ab", "ba", "a.b", "a-b", "nginx.default.svc.cluster.local", "nginx.default.svc.cluster.loca", ""];
+    const hashes = names.map(hash);
+    expect(new Set(hashes).size).toBe(names.length);
+    for (const h of hashes) expect(h >>> 0).toBe(h);
+    expect(hash("NGINX.Default.svc.cluster.local")).toBe(hash("nginx.default.svc.cluster.local"));
   });
 
   it("reads the OPT record: UDP size, version and DO bit", () => {

@@ -2,6 +2,7 @@
 // OPT record, with every length checked against the buffer, so a hostile packet costs at most
 // one pass over its own bytes. Names in the question may not use compression: a pointer there
 // could only point into the header, so it is refused and loops cannot happen.
+import { randomInt } from "node:crypto";
 import { TYPE } from "./records.ts";
 
 export interface Edns {
@@ -18,6 +19,8 @@ export interface Query {
   readonly cd: boolean;
   /** Lower-case, dot-separated, no trailing dot, "" for the root; a "." or "\" inside a label is escaped with "\". */
   readonly name: string;
+  /** A 32-bit hash of `name`, seeded afresh in each process, for the answer cache's key. */
+  readonly nameHash: number;
   readonly qtype: number;
   readonly qclass: number;
   /** Offset just past the question: bytes 12..questionEnd are echoed in the answer. */
@@ -94,7 +97,7 @@ export function decodeQuery(msg: Uint8Array): Decoded {
   }
   return {
     ok: true,
-    query: { id, opcode, rd, cd, name: name.text, qtype, qclass, questionEnd, nameEnd, edns },
+    query: { id, opcode, rd, cd, name: name.text, nameHash: name.hash, qtype, qclass, questionEnd, nameEnd, edns },
   };
 }
 
@@ -105,10 +108,23 @@ export function decodeQuery(msg: Uint8Array): Decoded {
  */
 const nameText = Buffer.allocUnsafe(2 * MAX_NAME);
 
-function readQuestionName(msg: Uint8Array): { text: string; end: number } | null {
+/**
+ * FNV-1a over the name's text, from a basis drawn at start: the hash costs a multiply per
+ * character while the name is read anyway, and a pod cannot work out offline which names
+ * collide in this process's answer cache.
+ */
+const HASH_BASIS = randomInt(2 ** 32 - 1) >>> 0;
+
+/** One step of FNV-1a: `value` folded into `hash`. */
+export function fnvStep(hash: number, value: number): number {
+  return Math.imul(hash ^ value, 0x01000193);
+}
+
+function readQuestionName(msg: Uint8Array): { text: string; hash: number; end: number } | null {
   let offset = HEADER_SIZE;
   let written = 0;
   let wire = 1;
+  let hash = HASH_BASIS;
   for (;;) {
     const length = msg[offset];
     if (length === undefined) return null;
@@ -118,16 +134,23 @@ function readQuestionName(msg: Uint8Array): { text: string; end: number } | null
     if ((length & 0xc0) !== 0) return null;
     wire += length + 1;
     if (wire > MAX_NAME || offset + length > msg.length) return null;
-    if (written > 0) nameText[written++] = 0x2e;
+    if (written > 0) {
+      nameText[written++] = 0x2e;
+      hash = fnvStep(hash, 0x2e);
+    }
     for (let i = offset; i < offset + length; i++) {
       let c = msg[i] ?? 0;
       if (c >= 0x41 && c <= 0x5a) c |= 0x20;
-      if (c === 0x2e || c === 0x5c) nameText[written++] = 0x5c;
+      if (c === 0x2e || c === 0x5c) {
+        nameText[written++] = 0x5c;
+        hash = fnvStep(hash, 0x5c);
+      }
       nameText[written++] = c;
+      hash = fnvStep(hash, c);
     }
     offset += length;
   }
-  return { text: nameText.toString("latin1", 0, written), end: offset };
+  return { text: nameText.toString("latin1", 0, written), hash: hash >>> 0, end: offset };
 }
 
 interface RecordHeader {

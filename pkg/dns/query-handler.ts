@@ -94,13 +94,13 @@ function answerQuery(ctx: HandlerContext, message: Buffer, query: Query, transpo
   const walked = query.qclass === CLASS_IN ? (options.autopath?.(query, peer?.address) ?? null) : null;
   if (walked !== null) return encodeWalked(ctx, message, query, limit, walked);
   // Only a synced store's answers are kept: before the sync they are SERVFAIL.
-  const key = cache !== null && store.synced && !any ? AnswerCache.key(query) : null;
-  if (cache !== null && key !== null) {
-    const hit = cache.get(key, message, query, limit);
+  const cacheable = cache !== null && store.synced && !any ? cache : null;
+  if (cacheable !== null) {
+    const hit = cacheable.get(message, query, limit);
     if (hit !== null) return hit;
   }
   // Taken before the answer is built: a change after this makes the cached answer stale.
-  const scope = key === null ? null : store.scopeOf(query.name);
+  const scope = cacheable === null ? null : store.scopeOf(query.name);
   const answer = answerQuestion(store, query.name, query.qtype, minimalAny ? { ...options, minimalAny } : options);
   const encodeOptions = { limit, recursionAvailable: ctx.recursionAvailable };
   if (answer.kind === "forward") {
@@ -111,7 +111,7 @@ function answerQuery(ctx: HandlerContext, message: Buffer, query: Query, transpo
   if (query.qclass !== CLASS_IN && query.qclass !== CLASS_ANY) return failure(ctx, message, query, RCODE.REFUSED);
   if (answer.kind === "reply") {
     const response = encodeReply(message, query, answer, encodeOptions);
-    if (cache !== null && key !== null && scope !== null && withinScope(answer, query.qtype)) cache.set(key, scope, response);
+    if (cacheable !== null && scope !== null && withinScope(answer, query.qtype)) cacheable.set(query, scope, response);
     return response;
   }
   if (forward === undefined) return encodeReply(message, query, answer.reply, encodeOptions);
