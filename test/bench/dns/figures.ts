@@ -53,6 +53,9 @@ function figure(ctx: FigureContext, base: Omit<Figure, "signpost" | "opponent" |
 const CEILING_NOTE =
   "The UDP ceiling is test/bench/dns/udp-ceiling.c on the same core under the same dnsperf load, taking its turns in the same slices: it answers every query with one prepared record (recvmmsg/sendmmsg, no lookup), the most any server reaches here.";
 
+const LATENCY_CEILING_NOTE =
+  "The UDP ceiling here is the same responder at the same rate, taking its turns in the same slices: the latency of the kernel, the loopback path, waking the core and dnsperf itself, below which no server on this machine can answer.";
+
 /** How a round's run of `seconds` is cut and shared; interleaved-queries.ts. */
 function slicesNote(plan: BenchPlan, seconds: number): string {
   const n = sliceCount(seconds, plan.sliceSeconds);
@@ -80,11 +83,13 @@ export function dnsFigures(ctx: FigureContext): Figure[] {
       }, `${kind}:qps-per-cpu`),
       figure(ctx, {
         group, name: `p50 latency at ${rate} q/s`, unit: "ms", better: "lower", commands: tally.commands(`${kind}:latency`),
-        note: joinNotes(`Exact percentile over every query of the round's slices at this rate (dnsperf -v), per round.`, slicesNote(plan, plan.fixedSeconds), failures),
+        note: joinNotes(`Exact percentile over every query of the round's slices at this rate (dnsperf -v), per round.`, slicesNote(plan, plan.fixedSeconds), LATENCY_CEILING_NOTE, failures),
+        ceiling: { name: "UDP ceiling", samples: tally.samples("ceiling", `${kind}:p50`) },
       }, `${kind}:p50`),
       figure(ctx, {
         group, name: `p99 latency at ${rate} q/s`, unit: "ms", better: "lower", commands: tally.commands(`${kind}:latency`), target: { maxRatio: kind === "cluster" ? 0.3 : 1 },
-        note: joinNotes(`Exact percentile over every query of the round's slices at this rate (dnsperf -v), per round; a lost query counts as 5 s.`, slicesNote(plan, plan.fixedSeconds), kindNote(ctx, kind, "fixed"), failures),
+        note: joinNotes(`Exact percentile over every query of the round's slices at this rate (dnsperf -v), per round; a lost query counts as 5 s.`, slicesNote(plan, plan.fixedSeconds), kindNote(ctx, kind, "fixed"), LATENCY_CEILING_NOTE, failures),
+        ceiling: { name: "UDP ceiling", samples: tally.samples("ceiling", `${kind}:p99`) },
       }, `${kind}:p99`),
     );
   }

@@ -13,7 +13,7 @@ import { QUERY_KINDS, type QueryKind } from "./query-files.ts";
 import type { Tally } from "./tally.ts";
 import { errorMessage } from "../../../pkg/errors/error-message.ts";
 
-/** A server that answers in the round: a contestant, or the ceiling (saturation runs only). */
+/** A server that answers in the round: a contestant, or the ceiling. */
 export interface Answerer {
   readonly id: ContestantId | "ceiling";
   readonly port: number;
@@ -106,8 +106,9 @@ async function sliced(servers: readonly Answerer[], load: SliceLoad, ctx: Interl
 }
 
 /**
- * Every kind of query, in turn: an unrecorded warm-up per server, then (contestants only) the
- * fixed-rate slices, then the saturation slices. The fixed rate goes first so that its
+ * Every kind of query, in turn: an unrecorded warm-up per server, then the fixed-rate slices,
+ * then the saturation slices; the ceiling takes its turns in both, giving the machine's own
+ * latency at the fixed rate and its most queries/s. The fixed rate goes first so that its
  * latencies are all of a warm cache: the forwarded names carry TTL 30 (upstream.ts, and
  * CoreDNS's cache 30 caps them there), and the whole kind takes longer than 30 s, so the cached
  * answers expire during the saturation slices, where each server refetches them alike. Records
@@ -130,7 +131,7 @@ export async function runInterleavedQueries(servers: readonly Answerer[], ctx: I
         drop(server, errorMessage(err));
       }
     }
-    const fixed = await sliced(live.filter((s) => s.id !== "ceiling"), { file, seconds: plan.fixedSeconds, rate: plan.rate }, ctx, drop);
+    const fixed = await sliced(live, { file, seconds: plan.fixedSeconds, rate: plan.rate }, ctx, drop);
     const saturation = await sliced(live, { file, seconds: plan.saturationSeconds }, ctx, drop);
     for (const [server, run] of saturation) {
       const { merged } = run;
@@ -147,13 +148,16 @@ export async function runInterleavedQueries(servers: readonly Answerer[], ctx: I
       log(`${server.id} ${kind}: ${merged.qps.toFixed(0)} q/s at saturation (server CPU ${(run.cpuSeconds / merged.runSeconds).toFixed(2)} of its core, lost ${merged.lost}); answers ${rcodeSummary(merged.rcodes)}`);
     }
     for (const [server, run] of fixed) {
-      if (server.id === "ceiling") continue;
       const { merged } = run;
       for (const command of [server.command, ...run.commands]) tally.command(`${kind}:latency`, command);
       const p50 = percentile(merged.latencies, 0.5) * 1000;
       const p99 = percentile(merged.latencies, 0.99) * 1000;
       tally.add(server.id, `${kind}:p50`, p50);
       tally.add(server.id, `${kind}:p99`, p99);
+      if (server.id === "ceiling") {
+        log(`UDP ceiling ${kind}: at ${plan.rate} q/s p50 ${p50.toFixed(3)} ms, p99 ${p99.toFixed(3)} ms, lost ${merged.lost}`);
+        continue;
+      }
       tally.add(server.id, `${kind}:achieved`, merged.qps);
       tally.latencies(server.id, kind, merged.latencies);
       tally.lost(server.id, `${kind}:fixed`, merged.lost, merged.sent);
