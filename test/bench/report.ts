@@ -4,8 +4,9 @@
 // commands behind every figure. Run by hack/bench.sh after the sections; never edited by hand.
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { cpus, release, totalmem } from "node:os";
+import { totalmem } from "node:os";
 import { join, relative } from "node:path";
+import { machineVersions } from "./machine.ts";
 import { benchOutDir, type Figure, type SectionResults } from "./results.ts";
 import { ceilingShareOf, formatNumber, formatSpread, formatTarget, mergeCurves, ratioOf, spreadOf, verdictOf } from "./summary.ts";
 import { renderSvgPlot } from "./svg-plot.ts";
@@ -41,11 +42,11 @@ function gitCommit(): string {
 }
 
 function machine(): string[] {
-  const cpu = cpus();
+  const { cpu, kernel } = machineVersions();
   return [
-    `- CPU: ${cpu[0]?.model ?? "unknown"}, ${cpu.length} cores`,
+    `- CPU: ${cpu}`,
     `- Memory: ${(totalmem() / 2 ** 30).toFixed(1)} GiB`,
-    `- Kernel: Linux ${release()}`,
+    `- Kernel: Linux ${kernel}`,
     `- Node.js: ${process.version}; this report written at commit ${gitCommit()}; each section's Versions line names the commit its run measured`,
   ];
 }
@@ -119,10 +120,11 @@ function writeReport(sections: readonly SectionResults[]): string {
     "# Benchmarks",
     "",
     "Written by `npm run bench` (`hack/bench.sh`); every figure below comes from that script's run on",
-    "the machine described, both contestants against the same kube-apiserver in the same run, taking",
-    "turns. Ratios are signpost's median over the opponent's. Do not edit by hand: run it again.",
+    "the machine its Versions line names (CPU and kernel), both contestants against the same",
+    "kube-apiserver in the same run, taking turns. Ratios are signpost's median over the opponent's;",
+    "absolute figures compare only within a section. Do not edit by hand: run it again.",
     "",
-    "## Machine",
+    "## The machine this report was written on",
     "",
     ...machine(),
   ];

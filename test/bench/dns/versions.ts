@@ -1,9 +1,11 @@
 // The versions the DNS section's report names: signpost (package version and commit), CoreDNS,
-// dnsperf, dnsmasq, kube-apiserver and Node.js, each read from the binary that ran.
+// dnsperf, dnsmasq, kube-apiserver and Node.js, each read from the binary that ran, and the
+// machine's CPU and kernel.
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { controlPlaneBinDir } from "../../support/localcluster/binaries.ts";
+import { machineVersions } from "../machine.ts";
 
 const root = join(import.meta.dirname, "..", "..", "..");
 
@@ -32,5 +34,6 @@ export function dnsVersions(corednsBinary: string | null): Record<string, string
     dnsmasq: firstLine("dnsmasq", ["--version"], /version [0-9.]+/).replace("version ", ""),
     "kube-apiserver": firstLine(join(controlPlaneBinDir(), "kube-apiserver"), ["--version"], /v[0-9.]+/),
     node: process.version,
+    ...machineVersions(),
   };
 }

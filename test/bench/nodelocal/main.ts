@@ -20,6 +20,7 @@ import type { LocalCluster } from "../../support/localcluster/local-cluster.ts";
 import { UPSTREAM_ZONE } from "../../support/localcluster/upstream-dns.ts";
 import { eventually } from "../../support/eventually.ts";
 import { applyManifest, namespaceWithServiceManifest, inNetns, kubectlFor, listPods, startClusterWithSignpost, waitForReadyPods, type PodInfo } from "../../support/local-cluster.ts";
+import { machineVersions } from "../machine.ts";
 import { writeSectionResults } from "../results.ts";
 import { MeasuredImpl, nodeLocalCurves, nodeLocalFigures, type Layout, type Measured } from "./figures.ts";
 import { conntrackStats, dnsRequestsTotal, lookupLoops, netnsOfPod, statsDelta, type Lookup } from "./lookups.ts";
@@ -175,7 +176,7 @@ spec:
     section: "nodelocal",
     startedAt,
     finishedAt: new Date().toISOString(),
-    versions: { signpost: commit, kernel: release(), "load average (1, 5, 15 min) at start": loadAtStart, "at end": context.load.end },
+    versions: { signpost: commit, ...machineVersions(), "load average (1, 5, 15 min) at start": loadAtStart, "at end": context.load.end },
     figures: nodeLocalFigures(m, context),
     curves: nodeLocalCurves(m),
   });

@@ -18,6 +18,7 @@ import { tmpdir } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import { execa } from "execa";
 import { ControlPlane } from "../../support/localcluster/control-plane.ts";
+import { machineVersions } from "../machine.ts";
 import { announceCommand, writeSectionResults } from "../results.ts";
 import { API_ADDRESS, BenchNode, NODE_IP, prepareHarnessNamespace, releaseHarnessNamespace } from "./bench-node.ts";
 import { churn } from "./churn.ts";
@@ -185,7 +186,7 @@ async function main(): Promise<void> {
   versions["iptables"] = (await execa("iptables", ["--version"], { reject: false })).stdout.trim();
   versions["iptables used"] = iptablesFlavour() === "legacy" ? "iptables-legacy (BENCH_PROXY_IPTABLES=legacy)" : `the node's default iptables (BENCH_PROXY_IPTABLES=${onNft ? "nft" : "unset"})`;
   versions["nft"] = (await execa("nft", ["--version"], { reject: false })).stdout.trim();
-  versions["kernel"] = (await execa("uname", ["-r"])).stdout.trim();
+  Object.assign(versions, machineVersions());
 
   log(`starting the control plane on ${API_ADDRESS}`);
   controlPlane = await ControlPlane.start({ bindAddress: API_ADDRESS, serviceCIDR: SERVICE_CIDR, baseDir: tmpdir(), log: (m) => log(m) });
