@@ -31,10 +31,12 @@ export class QuerySockets {
   /** Null when `limit` queries are already in flight. `abort` ends the query if closeAll comes first. */
   open(upstream: Upstream, abort: () => void): Socket | null {
     if (this.#open.size >= this.#limit) return null;
+    // isIPv6 is a long regular expression: asked once a query, not again for the lookup.
+    const family = isIPv6(upstream.address) ? 6 : 4;
     const socket = createSocket({
-      type: isIPv6(upstream.address) ? "udp6" : "udp4",
+      type: family === 6 ? "udp6" : "udp4",
       // Upstreams are IP literals: skip the resolver step dgram puts before connect.
-      lookup: (host, _options, callback) => callback(null, host, isIPv6(host) ? 6 : 4),
+      lookup: (host, _options, callback) => callback(null, host, family),
     });
     socket.unref();
     this.#open.set(socket, abort);
