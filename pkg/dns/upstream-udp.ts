@@ -18,6 +18,18 @@ export interface UdpExchangeOptions {
   readonly onMismatch: () => void;
 }
 
+/** Each upstream's address family, worked out once: isIPv6 is a long regular expression. */
+const families = new WeakMap<Upstream, 4 | 6>();
+
+function familyOf(upstream: Upstream): 4 | 6 {
+  let family = families.get(upstream);
+  if (family === undefined) {
+    family = isIPv6(upstream.address) ? 6 : 4;
+    families.set(upstream, family);
+  }
+  return family;
+}
+
 /** Gives out sockets for queries, at most `limit` open at once; closing one frees its place. */
 export class QuerySockets {
   /** Each open socket with what ends its query early (on close). */
@@ -31,8 +43,7 @@ export class QuerySockets {
   /** Null when `limit` queries are already in flight. `abort` ends the query if closeAll comes first. */
   open(upstream: Upstream, abort: () => void): Socket | null {
     if (this.#open.size >= this.#limit) return null;
-    // isIPv6 is a long regular expression: asked once a query, not again for the lookup.
-    const family = isIPv6(upstream.address) ? 6 : 4;
+    const family = familyOf(upstream);
     const socket = createSocket({
       type: family === 6 ? "udp6" : "udp4",
       // Upstreams are IP literals: skip the resolver step dgram puts before connect.

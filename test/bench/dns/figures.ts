@@ -67,6 +67,7 @@ export function dnsFigures(ctx: FigureContext): Figure[] {
   const failures = failureNote(ctx);
   const figures: Figure[] = [];
   const rate = plan.rate.toLocaleString("en-US");
+  const udpCeiling = (key: string) => ({ name: "UDP ceiling", samples: tally.samples("ceiling", key) });
   for (const kind of QUERY_KINDS) {
     const group = KIND_GROUP[kind];
     const headline = kind === "cluster" || kind === "search";
@@ -74,7 +75,7 @@ export function dnsFigures(ctx: FigureContext): Figure[] {
       figure(ctx, {
         group, name: "queries/s at saturation", unit: "q/s", better: "higher", commands: tally.commands(`${kind}:qps`),
         note: joinNotes(slicesNote(plan, plan.saturationSeconds), "Queries/s over all of a round's slices.", kindNote(ctx, kind, "saturation"), CEILING_NOTE, failures),
-        ceiling: { name: "UDP ceiling", samples: tally.samples("ceiling", `${kind}:qps`) },
+        ceiling: udpCeiling(`${kind}:qps`),
         ...(kind === "cluster" ? { target: { minRatio: 3, minCeilingShare: 0.5 } } : headline ? { target: { minRatio: 1.2 } } : {}),
       }, `${kind}:qps`),
       figure(ctx, {
@@ -84,12 +85,12 @@ export function dnsFigures(ctx: FigureContext): Figure[] {
       figure(ctx, {
         group, name: `p50 latency at ${rate} q/s`, unit: "ms", better: "lower", commands: tally.commands(`${kind}:latency`),
         note: joinNotes(`Exact percentile over every query of the round's slices at this rate (dnsperf -v), per round.`, slicesNote(plan, plan.fixedSeconds), LATENCY_CEILING_NOTE, failures),
-        ceiling: { name: "UDP ceiling", samples: tally.samples("ceiling", `${kind}:p50`) },
+        ceiling: udpCeiling(`${kind}:p50`),
       }, `${kind}:p50`),
       figure(ctx, {
         group, name: `p99 latency at ${rate} q/s`, unit: "ms", better: "lower", commands: tally.commands(`${kind}:latency`), target: { maxRatio: kind === "cluster" ? 0.3 : 1 },
         note: joinNotes(`Exact percentile over every query of the round's slices at this rate (dnsperf -v), per round; a lost query counts as 5 s.`, slicesNote(plan, plan.fixedSeconds), kindNote(ctx, kind, "fixed"), LATENCY_CEILING_NOTE, failures),
-        ceiling: { name: "UDP ceiling", samples: tally.samples("ceiling", `${kind}:p99`) },
+        ceiling: udpCeiling(`${kind}:p99`),
       }, `${kind}:p99`),
     );
   }
