@@ -1,7 +1,8 @@
 // After the first load the heap holds the garbage of converting a whole cluster (a JSON dump,
 // or every page of the initial lists), which V8 would keep as headroom, resident, until
-// allocation pressure builds. One full collection then returns it to the system; it runs once,
-// at startup, never on the query path.
+// allocation pressure builds. One full collection then returns it to the system; it runs once
+// after the first load (and in the proxy after each full sync), never per query, though
+// signpost-dns answers nothing while it runs.
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 

@@ -70,9 +70,11 @@ export async function startDnsDaemon(flags: DnsDaemonConfig, log: Logger): Promi
   };
 
   try {
+    // Once the first load is built: its conversion left the most garbage there will be, which V8
+    // would otherwise keep resident as headroom. Answers wait while it runs (the "ms" logged).
+    const settle = (): void => log.info({ ms: Math.round(settleHeap()) }, "heap settled: the first load is built");
     if (config.objects !== null) {
-      loadFile(store, config.objects, log, sliceProjection(cluster));
-      log.info({ ms: Math.round(settleHeap()) }, "heap settled after loading");
+      loadFile(store, config.objects, log, sliceProjection(cluster), settle);
     } else {
       const client = new ApiClient(loadKubeConfig(config.kubeconfig ?? undefined));
       const deps = { client, log, metrics: informerMetrics(registry) };
@@ -80,12 +82,7 @@ export async function startDnsDaemon(flags: DnsDaemonConfig, log: Logger): Promi
       // Pods are watched only to verify pod names: at scale they are the largest list there is.
       const pods = config.pods === "verified" ? podInformer(deps) : null;
       const all = [informers.services, informers.endpointSlices, informers.namespaces, ...(pods === null ? [] : [pods])];
-      // Once, after the initial lists and before /ready passes: their conversion left the most
-      // garbage there will be.
-      let settledMs = 0;
-      const synced = syncStore(store, pods === null ? informers : { ...informers, pods }, () => {
-        settledMs = Math.round(settleHeap());
-      });
+      const synced = syncStore(store, pods === null ? informers : { ...informers, pods }, settle);
       // Registered after the store's handler, so it runs once the store has applied the slice;
       // the slices of the first list are built only at its end, and are not observed.
       const programming = new ProgrammingLatency(registry);
@@ -102,7 +99,6 @@ export async function startDnsDaemon(flags: DnsDaemonConfig, log: Logger): Promi
               endpointSlices: informers.endpointSlices.size,
               namespaces: informers.namespaces.size,
               ...(pods === null ? {} : { pods: pods.size }),
-              heapSettledMs: settledMs,
             },
             "synced with the API server: answering",
           ),
@@ -246,11 +242,11 @@ function createCaches(config: CacheConfig): { forward: ForwardCache | null; answ
 /** The kinds signpost-dns reads from an --objects file. */
 const dnsObjectKinds: readonly ObjectKind[] = ["Namespace", "Service", "EndpointSlice", "Pod"];
 
-function loadFile(store: RecordStore, path: string, log: Logger, project: (slice: EndpointSlice) => DnsEndpointSlice): void {
+function loadFile(store: RecordStore, path: string, log: Logger, project: (slice: EndpointSlice) => DnsEndpointSlice, built: () => void): void {
   const loaded = readObjectsFile(path, dnsObjectKinds);
   const invalid = loaded.skipped.filter((s) => s.invalid);
   for (const s of invalid) log.warn({ err: s.reason }, "object in --objects file skipped");
-  loadStore(store, storeObjects(loaded, project));
+  loadStore(store, storeObjects(loaded, project), built);
   log.info(
     {
       file: path,

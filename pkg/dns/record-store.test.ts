@@ -498,10 +498,51 @@ describe("RecordStore: the first load", () => {
     expect(at(deferred, "db.default.svc.cluster.local")).toEqual(["A 10.0.0.1"]);
   });
 
+  it("builds the first load's Services after the sync a few at a time, and a read builds what it needs at once", () => {
+    const immediate = loaded(false);
+    const s = loaded(true);
+    s.markSynced();
+    expect(s.buildSome(0)).toBe(true); // nothing built yet
+    // A name under one Service builds that Service alone.
+    expect(at(s, "web.default.svc.cluster.local")).toEqual(at(immediate, "web.default.svc.cluster.local"));
+    expect(s.buildSome(0)).toBe(true); // db is still unbuilt
+    expect(at(s, "db-0.db.default.svc.cluster.local")).toEqual(["A 10.0.0.1"]);
+    expect(s.buildSome(0)).toBe(false);
+    for (const name of names) expect(at(s, name)).toEqual(at(immediate, name));
+  });
+
+  it("builds every Service still unbuilt before reading a name no single Service owns", () => {
+    for (const name of [reverseName("10.96.0.20") ?? "", "default.svc.cluster.local"]) {
+      const s = loaded(true);
+      s.markSynced();
+      s.lookup(name);
+      expect(s.buildSome(0)).toBe(false);
+    }
+    // Names the Services never make build nothing.
+    const s = loaded(true);
+    s.markSynced();
+    for (const name of ["example.com", "10-0-0-1.default.pod.cluster.local", "dns-version.cluster.local", "nope.default.svc.cluster.local"]) s.lookup(name);
+    expect(s.buildSome(0)).toBe(true);
+  });
+
+  it("builds a change to an unbuilt Service at once, and takes the scope of a name after its build", () => {
+    const s = loaded(true);
+    s.markSynced();
+    s.upsertService(service({ name: "web", clusterIPs: ["10.96.0.21"] }));
+    const scope = s.scopeOf("db.default.svc.cluster.local");
+    expect(at(s, "db.default.svc.cluster.local")).toEqual(["A 10.0.0.1"]);
+    expect(s.scopeOf("db.default.svc.cluster.local")).toBe(scope);
+    expect(at(s, "web.default.svc.cluster.local")).toEqual(["A 10.96.0.21"]);
+    s.deleteService("default", "db");
+    expect(at(s, "db.default.svc.cluster.local")).toBeUndefined();
+    expect(s.buildSome(0)).toBe(false);
+  });
+
   it("files the first load's endpoint addresses for PTRs later, a few at a time, with the same answers", () => {
     const immediate = loaded(false);
     const s = loaded(true);
     s.markSynced();
+    s.buildSome(Infinity);
     expect(s.fileAddresses(1)).toBe(true); // one table filed, one left
     const ptr = reverseName("10.0.1.1") ?? "";
     // A read by address files what is left at once.

@@ -13,7 +13,7 @@ import type { DnsEndpointSlice } from "./dns-slice.ts";
 import { EndpointIndex } from "./endpoint-index.ts";
 import { ipFromReverseName } from "./ip-names.ts";
 import { type NameEntry, NameTable } from "./name-table.ts";
-import { normalizeName } from "./parse-name.ts";
+import { normalizeName, parseName } from "./parse-name.ts";
 import type { EndpointNames } from "./endpoint-names.ts";
 import { type PodAtAddress, PodIPs } from "./pod-ips.ts";
 import { type DnsRecord, NO_RRSETS, type RRSet } from "./records.ts";
@@ -72,8 +72,10 @@ export class RecordStore {
   readonly #exposed: ReadonlySet<string> | null;
   readonly #keepSlices: boolean;
   #synced = false;
-  /** Services whose records wait for the end of the first load (see deferBuilds); null: built at once. */
-  #deferred: Set<string> | null = null;
+  /** From deferBuilds until the sync: a change only notes its Service in #unbuilt. */
+  #deferring = false;
+  /** Services of the first load whose records are not built yet (see deferBuilds); null when none. */
+  #unbuilt: Set<string> | null = null;
 
   readonly #objects = new ServiceObjects();
   /** What each Service holds in the store: the names it is a source of, and its endpoint table. */
@@ -103,13 +105,30 @@ export class RecordStore {
   /**
    * Until buildDeferred (or markSynced), a change only notes the Service it touches: the first
    * list delivers each Service and its slices apart, and each is then built once instead of once
-   * per object. Nothing is answered from the store before it is synced, so nothing reads the
-   * unbuilt state. Only before the first sync; later changes are built as they come.
+   * per object. Before the sync no read builds anything: names the load will bring are SERVFAIL
+   * then. After it, buildSome builds the rest a few at a time, and a read builds what it needs
+   * first (see #buildFor), so no answer depends on how far the builds have come. Only before the
+   * first sync; later changes are built as they come.
    */
   deferBuilds(): void {
     if (this.#synced) return;
-    this.#deferred ??= new Set();
+    this.#unbuilt ??= new Set();
+    this.#deferring = true;
     this.#endpoints.deferAddresses();
+  }
+
+  /** Builds about `services` Services of the first load; returns whether any remain unbuilt. */
+  buildSome(services: number): boolean {
+    const unbuilt = this.#unbuilt;
+    if (unbuilt === null || this.#deferring) return false;
+    let built = 0;
+    for (const key of unbuilt) {
+      if (built++ >= services) return true;
+      unbuilt.delete(key);
+      this.#rebuild(key);
+    }
+    this.#unbuilt = null;
+    return false;
   }
 
   /**
@@ -123,14 +142,32 @@ export class RecordStore {
 
   /** Builds the Services noted while deferring, and builds every change at once from now on. */
   buildDeferred(): void {
-    const deferred = this.#deferred;
-    this.#deferred = null;
-    if (deferred !== null) for (const key of deferred) this.#rebuild(key);
+    this.#deferring = false;
+    this.buildSome(Infinity);
   }
 
+  /** Answers count from now on; Services of the first load still unbuilt are built by buildSome or when read. */
   markSynced(): void {
-    this.buildDeferred();
+    this.#deferring = false;
     this.#synced = true;
+  }
+
+  /**
+   * Builds what a read of `name` needs among the Services still unbuilt: a name under
+   * <service>.<namespace>.svc has records from that Service alone; a reverse name, the apex, a
+   * namespace or a shape the parser refuses could have them from any, so all are built.
+   */
+  #buildFor(name: string): void {
+    const unbuilt = this.#unbuilt;
+    if (unbuilt === null || this.#deferring) return;
+    const request = parseName(name, this.zone);
+    if (request.kind === "outside" || request.kind === "pod" || request.kind === "dns-version") return;
+    if (request.kind === "svc" && request.service !== "") {
+      const key = `${request.namespace}/${request.service}`;
+      if (unbuilt.delete(key)) this.#rebuild(key);
+      return;
+    }
+    this.buildSome(Infinity);
   }
 
   /** The zone's SOA serial: it moves whenever an answer could change. */
@@ -145,10 +182,13 @@ export class RecordStore {
 
   /** The scope whose generation moves when an answer about `name` could change (see ZoneChanges.scopeOf). */
   scopeOf(name: string): Generation {
+    // Built first, so the scope is taken after the build's change, not before it.
+    this.#buildFor(name);
     return this.#changes.scopeOf(name);
   }
 
   lookup(name: string): NameEntry | undefined {
+    this.#buildFor(name);
     const entry = this.#names.get(name);
     if (name.endsWith(".arpa")) return this.#withEndpointPTRs(name, entry);
     if (entry !== undefined) return entry;
@@ -177,6 +217,7 @@ export class RecordStore {
    * addresses. Empty when the server has none (it listens on loopback only).
    */
   nameServers(): NameServer[] {
+    this.buildSome(Infinity);
     const names: string[] = [];
     for (const ip of this.#serverAddresses) {
       for (const service of this.#endpoints.servicesWith(ip)) if (!names.includes(service)) names.push(service);
@@ -249,8 +290,12 @@ export class RecordStore {
   }
 
   #touched(serviceKey: string): void {
-    if (this.#deferred !== null) this.#deferred.add(serviceKey);
-    else this.#rebuild(serviceKey);
+    if (this.#deferring) {
+      this.#unbuilt?.add(serviceKey);
+      return;
+    }
+    this.#unbuilt?.delete(serviceKey);
+    this.#rebuild(serviceKey);
   }
 
   #rebuild(serviceKey: string): void {

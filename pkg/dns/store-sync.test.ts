@@ -66,7 +66,7 @@ describe("syncStore", () => {
     expect(rcodeAndAddresses(store, "missing.default.svc.cluster.local").rcode).toBe(RCODE.NXDOMAIN);
   });
 
-  it("files the first list's endpoint addresses over the turns after the sync", async () => {
+  it("builds the first list's Services, then files their endpoint addresses, over the turns after the sync", async () => {
     const store = new RecordStore();
     const s = sources();
     const synced = syncStore(store, s);
@@ -79,6 +79,11 @@ describe("syncStore", () => {
     }
     for (const source of [s.namespaces, s.services, s.endpointSlices]) source.markSynced();
     await synced;
+    // Answered at once, whether built yet or not.
+    expect(store.buildSome(0)).toBe(true);
+    expect(rcodeAndAddresses(store, "web-299.default.svc.cluster.local")).toEqual({ rcode: RCODE.NOERROR, records: ["10.96.1.49"] });
+    for (let turn = 0; turn < 1000 && store.buildSome(0); turn++) await new Promise((resolve) => setImmediate(resolve));
+    expect(store.buildSome(0)).toBe(false);
     // 3,000 addresses: more than one turn's share, so some wait for the next turns.
     expect(store.fileAddresses(0)).toBe(true);
     for (let turn = 0; turn < 10 && store.fileAddresses(0); turn++) await new Promise((resolve) => setImmediate(resolve));
@@ -113,15 +118,21 @@ describe("syncStore", () => {
     expect(store.hasNamespace("default")).toBe(false);
   });
 
-  it("runs beforeSynced once everything is in, while the store still says unsynced", async () => {
+  it("runs built once, after the sync, when the first list is built and filed", async () => {
     const store = new RecordStore();
     const s = sources();
     const seen: boolean[] = [];
-    const synced = syncStore(store, s, () => seen.push(store.synced));
+    const built = new Promise<void>((resolve) => {
+      void syncStore(store, s, () => {
+        seen.push(store.synced, store.buildSome(0), store.fileAddresses(0));
+        resolve();
+      });
+    });
+    s.services.emit({ type: "add", key: "default/web", object: service({ name: "web", clusterIPs: ["10.96.0.7"] }) });
+    s.endpointSlices.emit({ type: "add", key: "default/web-1", object: slice({ name: "web-1", serviceName: "web", endpoints: [endpoint("10.1.0.1")] }) });
     for (const source of [s.services, s.endpointSlices, s.namespaces]) source.markSynced();
-    await synced;
-    expect(seen).toEqual([false]);
-    expect(store.synced).toBe(true);
+    await built;
+    expect(seen).toEqual([true, false, false]);
   });
 
   it("waits for the Pods too with pods verified, and follows them", async () => {

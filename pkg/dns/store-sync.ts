@@ -1,8 +1,9 @@
 // Feeds the record store from the watch layer: every add, update and delete of a Service,
 // EndpointSlice, Namespace (and Pod, with `pods verified`) goes into the store as it arrives,
 // and the store is marked synced (SERVFAIL ends) once every informer has delivered its first
-// list. Until then the store only notes which Services changed, and builds each once at the
-// end. Offline mode hands the same store a file's objects instead.
+// list. Until then the store only notes which Services changed; each is built once after that,
+// over the next turns of the event loop with queries answered in between, or at once when a query
+// reads it first. Offline mode hands the same store a file's objects instead.
 import type { ClusterObjects } from "../kube/objects-file.ts";
 import type { InformerEvent } from "../kube/object-store.ts";
 import type { Pod } from "../model/pod.ts";
@@ -26,10 +27,10 @@ export interface StoreSources {
 
 /**
  * Registers the store's handlers (before the informers start, so the first list is seen) and
- * resolves once all of them have synced and the store says so. `beforeSynced` runs in between,
- * while queries are still SERVFAIL and /ready still fails.
+ * resolves once all of them have synced and the store says so. `built` runs later, once the
+ * first list is built and filed (see finishInTurns).
  */
-export async function syncStore(store: RecordStore, sources: StoreSources, beforeSynced: () => void = () => {}): Promise<void> {
+export async function syncStore(store: RecordStore, sources: StoreSources, built: () => void = () => {}): Promise<void> {
   store.deferBuilds();
   sources.namespaces.onEvent((e) => {
     if (e.type === "delete") store.deleteNamespace(e.old.name);
@@ -49,21 +50,35 @@ export async function syncStore(store: RecordStore, sources: StoreSources, befor
   });
   const all = [sources.namespaces, sources.services, sources.endpointSlices, ...(sources.pods === undefined ? [] : [sources.pods])];
   await Promise.all(all.map((source) => source.synced()));
-  store.buildDeferred();
-  beforeSynced();
   store.markSynced();
-  fileAddressesInTurns(store);
+  finishInTurns(store, built);
 }
 
+/** About how long one turn of the event loop builds Services for, so queries wait no longer than that. */
+const BUILD_MS_PER_TURN = 2;
+/** Services built between two looks at the clock. */
+const SERVICES_PER_LOOK = 16;
 /** Addresses filed per event-loop turn: about 2 ms of work here, so queries wait no longer than that. */
 const ADDRESSES_PER_TURN = 2000;
 
-/** Files the first load's endpoint addresses a slice per turn of the event loop, queries answered in between. */
-function fileAddressesInTurns(store: RecordStore): void {
-  const turn = (): void => {
-    if (store.fileAddresses(ADDRESSES_PER_TURN)) setImmediate(turn);
+/**
+ * Builds the first load's Services, then files its endpoint addresses, a slice per turn of the
+ * event loop, queries answered in between; a query needing either gets it built at once. `built`
+ * runs in the turn after the last.
+ */
+function finishInTurns(store: RecordStore, built: () => void): void {
+  const build = (): void => {
+    const until = performance.now() + BUILD_MS_PER_TURN;
+    while (store.buildSome(SERVICES_PER_LOOK)) {
+      if (performance.now() >= until) return void setImmediate(build);
+    }
+    setImmediate(file);
   };
-  setImmediate(turn);
+  const file = (): void => {
+    if (store.fileAddresses(ADDRESSES_PER_TURN)) setImmediate(file);
+    else setImmediate(built);
+  };
+  setImmediate(build);
 }
 
 /** What offline mode loads into the store. */
@@ -75,15 +90,15 @@ export interface StoreObjects {
   readonly pods?: readonly Pod[];
 }
 
-/** Loads a whole cluster's objects at once and marks the store synced: offline mode. */
-export function loadStore(store: RecordStore, objects: StoreObjects): void {
+/** Loads a whole cluster's objects at once and marks the store synced: offline mode. `built` as syncStore's. */
+export function loadStore(store: RecordStore, objects: StoreObjects, built: () => void = () => {}): void {
   store.deferBuilds();
   for (const namespace of objects.namespaces) store.upsertNamespace(namespace);
   for (const service of objects.services) store.upsertService(service);
   for (const slice of objects.endpointSlices) store.upsertEndpointSlice(slice);
   for (const pod of objects.pods ?? []) store.upsertPod(pod);
   store.markSynced();
-  fileAddressesInTurns(store);
+  finishInTurns(store, built);
 }
 
 /** An --objects file's objects as the store takes them: slices reduced to what the DNS keeps. */

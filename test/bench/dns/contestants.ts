@@ -35,6 +35,8 @@ export interface RunningContestant {
   readonly command: string;
   /** Seconds from spawn to /ready 200. */
   readonly readySeconds: number;
+  /** When /ready first answered 200, in ms since the epoch (as pino's "time"). */
+  readonly readyAtMs: number;
   readonly process: SupervisedProcess;
   stop(): Promise<void>;
 }
@@ -89,6 +91,7 @@ export async function startContestant(id: ContestantId, setup: ContestantSetup, 
     throw err;
   }
   const readySeconds = (performance.now() - t0) / 1000;
+  const readyAtMs = Date.now();
   const profiling = id === "signpost" && setup.signpostNodeOptions !== "";
   return {
     id,
@@ -96,10 +99,29 @@ export async function startContestant(id: ContestantId, setup: ContestantSetup, 
     dnsPort,
     command,
     readySeconds,
+    readyAtMs,
     process: p,
     // A profile is written only on a clean exit; otherwise nothing of the process matters.
     stop: () => (profiling ? p.stop(20_000) : p.kill()),
   };
+}
+
+/** signpost-dns's one heap settle after its first load is built, from its log. */
+export interface HeapSettle {
+  /** How long it ran, answering nothing meanwhile. */
+  readonly pauseMs: number;
+  /** From /ready first answering 200 to the settle's start. */
+  readonly afterReadyMs: number;
+}
+
+/** The settle signpost-dns logs once its first load is built; null until it has. */
+export function heapSettleOf(server: RunningContestant): HeapSettle | null {
+  for (const line of readFileSync(server.process.logFile, "utf8").split("\n")) {
+    if (!line.includes('"heap settled: the first load is built"')) continue;
+    const entry = JSON.parse(line) as { time: number; ms: number };
+    return { pauseMs: entry.ms, afterReadyMs: entry.time - entry.ms - server.readyAtMs };
+  }
+  return null;
 }
 
 export interface Memory {

@@ -27,6 +27,18 @@ function joinNotes(...parts: string[]): string | undefined {
   return text === "" ? undefined : text;
 }
 
+/** What signpost-dns still does after /ready: the pause of its one heap settle, from its log. */
+function settleNote(ctx: FigureContext): string {
+  const pause = ctx.tally.samples("signpost", "settle:pause");
+  const after = ctx.tally.samples("signpost", "settle:after-ready");
+  if (pause === null || after === null) return "";
+  const spread = (v: readonly number[]): string => `${Math.min(...v).toFixed(0)}–${Math.max(...v).toFixed(0)} ms`;
+  return (
+    `${ctx.names.signpost} answers from /ready on while it builds its records in 2 ms turns (a query builds what it reads at once); ` +
+    `once they are built it settles its heap, answering nothing for ${spread(pause)}, starting ${spread(after)} after /ready (its log, n=${pause.length}).`
+  );
+}
+
 function kindNote(ctx: FigureContext, kind: QueryKind, part: "saturation" | "fixed"): string {
   const parts: string[] = [];
   for (const id of ["signpost", "coredns"] as const) {
@@ -116,7 +128,7 @@ export function dnsFigures(ctx: FigureContext): Figure[] {
     }, "mem:peak"),
     figure(ctx, {
       group, name: "start to ready (first full sync)", unit: "s", better: "lower", commands: memCommands, target: { maxRatio: 1 },
-      note: joinNotes("From spawning the process to /ready answering 200, polled every 25 ms.", failures),
+      note: joinNotes("From spawning the process to /ready answering 200, polled every 25 ms.", settleNote(ctx), failures),
     }, "ready"),
     figure(ctx, {
       group, name: "propagation: Service created → name resolves", unit: "ms", better: "lower", commands: tally.commands("propagation"), target: { maxRatio: 0.5 },

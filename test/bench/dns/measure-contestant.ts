@@ -4,7 +4,7 @@
 import type { CoreV1Api } from "@kubernetes/client-node";
 import type { ApiClient } from "../../../pkg/kube/api-client.ts";
 import { announceCommand } from "../results.ts";
-import { memoryOf, startContestant, type ContestantId, type ContestantSetup } from "./contestants.ts";
+import { heapSettleOf, memoryOf, startContestant, type ContestantId, type ContestantSetup } from "./contestants.ts";
 import type { BenchPlan } from "./plan.ts";
 import { measurePropagation } from "./propagation.ts";
 import type { Tally } from "./tally.ts";
@@ -33,6 +33,12 @@ export async function measureTurn(id: ContestantId, ctx: TurnContext): Promise<v
     tally.add(id, "mem:rss", memory.rssMiB);
     tally.add(id, "mem:hwm", memory.hwmMiB);
     log(`${id}: ready in ${server.readySeconds.toFixed(2)} s; VmRSS ${memory.rssMiB.toFixed(1)} MiB, VmHWM ${memory.hwmMiB.toFixed(1)} MiB`);
+    const settle = id === "signpost" ? heapSettleOf(server) : null;
+    if (settle !== null) {
+      tally.add(id, "settle:pause", settle.pauseMs);
+      tally.add(id, "settle:after-ready", settle.afterReadyMs);
+      log(`${id}: heap settled in ${settle.pauseMs} ms, ${settle.afterReadyMs} ms after /ready`);
+    }
 
     const propagation = await measurePropagation({
       core: ctx.core,
