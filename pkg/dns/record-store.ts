@@ -103,7 +103,7 @@ export class RecordStore {
   }
 
   /**
-   * Until buildDeferred (or markSynced), a change only notes the Service it touches: the first
+   * Until markSynced, a change only notes the Service it touches: the first
    * list delivers each Service and its slices apart, and each is then built once instead of once
    * per object. Before the sync no read builds anything: names the load will bring are SERVFAIL
    * then. After it, buildSome builds the rest a few at a time, and a read builds what it needs
@@ -138,12 +138,6 @@ export class RecordStore {
    */
   fileAddresses(addresses: number): boolean {
     return this.#endpoints.fileSome(addresses);
-  }
-
-  /** Builds the Services noted while deferring, and builds every change at once from now on. */
-  buildDeferred(): void {
-    this.#deferring = false;
-    this.buildSome(Infinity);
   }
 
   /** Answers count from now on; Services of the first load still unbuilt are built by buildSome or when read. */
