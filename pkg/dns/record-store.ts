@@ -7,6 +7,7 @@
 // and their record sets (name-table.ts), the endpoint names and their PTRs, answered from each
 // Service's table of addresses (endpoint-index.ts), the Pods' addresses (pod-ips.ts), and the
 // change log of serial and generations (zone-changes.ts).
+import { objectKey } from "../model/key.ts";
 import type { Pod } from "../model/pod.ts";
 import type { Namespace, Service } from "../model/types.ts";
 import type { DnsEndpointSlice } from "./dns-slice.ts";
@@ -157,7 +158,7 @@ export class RecordStore {
     const request = parseName(name, this.zone);
     if (request.kind === "outside" || request.kind === "pod" || request.kind === "dns-version") return;
     if (request.kind === "svc" && request.service !== "") {
-      const key = `${request.namespace}/${request.service}`;
+      const key = objectKey(request.namespace, request.service);
       if (unbuilt.delete(key)) this.#rebuild(key);
       return;
     }
